@@ -1,0 +1,2 @@
+//! The `geounify` command-line tool. STUB.
+fn main() {}

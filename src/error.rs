@@ -1,0 +1,95 @@
+//! Error types, one per kind of failure.
+//!
+//! - [`PointError`]: one point could not be transformed (the rest of a batch goes on).
+//! - [`CrsError`]: a CRS id could not be resolved.
+//! - [`BuildError`]: no transformer can be built between two CRSs.
+//! - [`DefinitionError`]: a user-supplied ellipsoid, datum or projection parameter is invalid.
+//!
+//! Messages name ids and parameter *names*, never parameter values of user-supplied datums or
+//! grids (cities often keep those confidential).
+
+use thiserror::Error;
+
+/// Why a single point could not be transformed. Carries the offending value where there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
+pub enum PointError {
+    /// An input or intermediate coordinate is NaN or infinite.
+    #[error("coordinate is NaN or infinite")]
+    NonFinite,
+    /// A geographic latitude beyond ±90°.
+    #[error("latitude {latitude_deg}° is beyond ±90°")]
+    LatitudeOutOfRange {
+        /// The latitude, degrees.
+        latitude_deg: f64,
+    },
+    /// The point lies where the operation is not defined or not accurate (e.g. more than 90° of
+    /// longitude from a transverse Mercator's central meridian, or at a pole in Mercator).
+    #[error("point is outside the domain of {operation}")]
+    OutsideDomain {
+        /// The operation's name, e.g. `"gauss-kruger"`.
+        operation: &'static str,
+    },
+    /// An iterative inverse did not reach its tolerance within its iteration cap.
+    #[error("{operation} did not converge within {iterations} iterations")]
+    NoConvergence {
+        /// The operation's name, e.g. `"gcj02 inverse"`.
+        operation: &'static str,
+        /// The iteration cap that was hit.
+        iterations: u32,
+    },
+}
+
+/// Why a CRS id could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CrsError {
+    /// The id is not in the catalogue.
+    #[error("unknown CRS id '{id}' (try `geounify crs list`)")]
+    Unknown {
+        /// The id as given.
+        id: String,
+    },
+}
+
+/// Why no transformer can be built between two CRSs.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum BuildError {
+    /// The two CRSs are on different datums and at least one datum has no known shift to
+    /// CGCS2000. geounify never substitutes a "ballpark" (no-op) shift.
+    #[error(
+        "no datum shift is defined from {source_datum} to {target_datum}: {missing}; \
+         supply the datum's parameters to CGCS2000 (e.g. a 7-parameter Helmert set) to convert \
+         between these CRSs"
+    )]
+    MissingDatumShift {
+        /// The source CRS's datum id.
+        source_datum: String,
+        /// The target CRS's datum id.
+        target_datum: String,
+        /// Which datum lacks parameters, in words.
+        missing: String,
+    },
+    /// A CRS id could not be resolved.
+    #[error(transparent)]
+    UnknownCrs(#[from] CrsError),
+    /// A CRS's or datum's definition is invalid.
+    #[error("definition of {id} is invalid: {error}")]
+    InvalidDefinition {
+        /// The CRS or datum id.
+        id: String,
+        /// What is wrong.
+        error: DefinitionError,
+    },
+}
+
+/// Why a user-supplied definition (ellipsoid, datum shift, projection) is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DefinitionError {
+    /// A parameter is out of its valid range.
+    #[error("{what} {reason}")]
+    OutOfRange {
+        /// The parameter, e.g. `"scale factor k0"`.
+        what: &'static str,
+        /// What it must be, e.g. `"must be finite and positive"`.
+        reason: &'static str,
+    },
+}

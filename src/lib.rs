@@ -1,0 +1,40 @@
+//! # geounify
+//!
+//! Exact conversions between the coordinate systems Chinese cities use: CGCS2000 and its
+//! Gauss-Krüger zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator, and
+//! user-defined datums.
+//!
+//! **Axis order is always x = easting/longitude, y = northing/latitude**, whatever the EPSG
+//! registry says for the CRS. Angles are degrees, lengths metres, heights ellipsoidal metres.
+//!
+//! ```
+//! use geounify::Transformer;
+//! // WGS84 longitude/latitude → CGCS2000 3° Gauss-Krüger CM 117E (no zone prefix).
+//! let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+//! let (e, n) = t.transform_xy(116.404, 39.915).unwrap();
+//! assert!((e - 449_616.0).abs() < 1.0 && (n - 4_418_560.0).abs() < 1.0, "{e} {n}");
+//! ```
+//!
+//! See `ARCHITECTURE.md` for a map of the modules.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod batch;
+pub mod catalogue;
+pub mod crs;
+pub mod datum;
+pub mod ellipsoid;
+pub mod error;
+#[cfg(feature = "geo")]
+pub mod geometry;
+pub mod ops;
+pub mod proj_string;
+pub mod transformer;
+pub mod wkt;
+
+pub use batch::{BatchReport, ColumnLengthMismatch, Coordinate, PointFailure};
+pub use crs::{AreaOfUse, Crs, CrsKind, Projection};
+pub use datum::{Datum, DatumShift};
+pub use ellipsoid::Ellipsoid;
+pub use error::{BuildError, CrsError, DefinitionError, PointError};
+pub use transformer::Transformer;

@@ -1,0 +1,1 @@
+//! PROJ-string output of CRS definitions. STUB.

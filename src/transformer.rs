@@ -1,0 +1,175 @@
+//! The transformer: a (source, target) CRS pair compiled once into a flat list of steps, then
+//! applied to as many points as needed, from any number of threads.
+
+use crate::catalogue;
+use crate::crs::Crs;
+use crate::datum::{Datum, DatumShift};
+use crate::ellipsoid::Ellipsoid;
+use crate::error::{BuildError, PointError};
+use crate::ops::{Geocentric, Helmert, Molodensky, Op, Step, Xyz};
+
+/// A compiled conversion from one CRS to another.
+///
+/// - Axis order is always x = easting/longitude, y = northing/latitude; angles are degrees,
+///   lengths metres, heights ellipsoidal metres.
+/// - Built once, applied many times; `Send + Sync`, so one transformer can be shared by reference
+///   across threads.
+/// - Two CRSs on the same datum convert with no datum shift at all. CGCS2000 and WGS84 are
+///   treated as the same frame (their realisations agree to a few centimetres): geographic
+///   coordinates pass unchanged between them.
+/// - Between datums where either lacks a shift to CGCS2000 (Beijing 1954 and Xi'an 1980 as
+///   built in), [`Transformer::new`] fails with [`BuildError::MissingDatumShift`]; it never
+///   substitutes a "ballpark" no-op.
+/// - A 2D conversion across datums takes the ellipsoidal height as 0 on the source datum (as
+///   PROJ does) and drops the output height; 3D input carries its height through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transformer {
+    source_id: String,
+    target_id: String,
+    source_angular: bool,
+    steps: Vec<Step>,
+}
+
+impl Transformer {
+    /// Compiles the conversion from `source` to `target`.
+    pub fn new(source: &Crs, target: &Crs) -> Result<Self, BuildError> {
+        let mut steps: Vec<Step> = Vec::new();
+        let definition = |crs: &Crs| {
+            crs.chain()
+                .map_err(|error| BuildError::InvalidDefinition { id: crs.id().to_string(), error })
+        };
+        for step in definition(source)?.into_iter().rev() {
+            steps.push(step.reversed());
+        }
+        steps.extend(datum_shift(source.datum(), target.datum())?);
+        steps.extend(definition(target)?);
+        Ok(Self {
+            source_id: source.id().to_string(),
+            target_id: target.id().to_string(),
+            source_angular: source.is_angular(),
+            steps: simplify(steps),
+        })
+    }
+
+    /// Compiles the conversion between two CRSs of the built-in catalogue, by id
+    /// (case-insensitive), e.g. `Transformer::from_ids("EPSG:4326", "EPSG:4547")`.
+    pub fn from_ids(source: &str, target: &str) -> Result<Self, BuildError> {
+        Self::new(&catalogue::lookup(source)?, &catalogue::lookup(target)?)
+    }
+
+    /// The source CRS's id.
+    pub fn source_id(&self) -> &str {
+        &self.source_id
+    }
+    /// The target CRS's id.
+    pub fn target_id(&self) -> &str {
+        &self.target_id
+    }
+    /// The compiled steps, in the order they are applied.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The conversion in the other direction.
+    pub fn inverse(&self) -> Self {
+        Self {
+            source_id: self.target_id.clone(),
+            target_id: self.source_id.clone(),
+            source_angular: self.target_is_angular(),
+            steps: self.steps.iter().rev().cloned().map(Step::reversed).collect(),
+        }
+    }
+
+    fn target_is_angular(&self) -> bool {
+        match self.steps.last() {
+            Some(last) => matches!(last.op, Op::DegreesToRadians(_)) && last.inverse,
+            None => self.source_angular,
+        }
+    }
+
+    /// Transforms one 3D point `[x, y, z]`. The result is finite or an error; never a
+    /// partially transformed point.
+    #[inline]
+    pub fn transform(&self, p: Xyz) -> Result<Xyz, PointError> {
+        self.check_input(p)?;
+        let mut q = p;
+        for step in &self.steps {
+            q = step.apply(q)?;
+        }
+        if q.iter().all(|v| v.is_finite()) {
+            Ok(q)
+        } else {
+            Err(PointError::NonFinite)
+        }
+    }
+
+    /// Transforms one 2D point `(x, y)`; the height is taken as 0 on the source datum.
+    #[inline]
+    pub fn transform_xy(&self, x: f64, y: f64) -> Result<(f64, f64), PointError> {
+        let [x, y, _] = self.transform([x, y, 0.0])?;
+        Ok((x, y))
+    }
+
+    #[inline]
+    fn check_input(&self, p: Xyz) -> Result<(), PointError> {
+        if !(p[0].is_finite() && p[1].is_finite() && p[2].is_finite()) {
+            return Err(PointError::NonFinite);
+        }
+        if self.source_angular && p[1].abs() > 90.0 {
+            return Err(PointError::LatitudeOutOfRange { latitude_deg: p[1] });
+        }
+        Ok(())
+    }
+}
+
+/// The steps that take geographic coordinates (radians) on `source` to geographic coordinates on
+/// `target`, through CGCS2000.
+fn datum_shift(source: &Datum, target: &Datum) -> Result<Vec<Step>, BuildError> {
+    if source.same_as(target) {
+        return Ok(Vec::new());
+    }
+    let missing = |datum: &Datum| matches!(datum.to_cgcs2000(), DatumShift::Unknown);
+    if missing(source) || missing(target) {
+        let names: Vec<&str> =
+            [source, target].into_iter().filter(|d| missing(d)).map(Datum::id).collect();
+        return Err(BuildError::MissingDatumShift {
+            source_datum: source.id().to_string(),
+            target_datum: target.id().to_string(),
+            missing: format!("{} has no parameters to CGCS2000", names.join(" and ")),
+        });
+    }
+    let mut steps = to_hub(source)?;
+    steps.extend(to_hub(target)?.into_iter().rev().map(Step::reversed));
+    Ok(steps)
+}
+
+/// The steps from geographic coordinates on `datum` to CGCS2000 geographic coordinates.
+fn to_hub(datum: &Datum) -> Result<Vec<Step>, BuildError> {
+    let invalid = |error| BuildError::InvalidDefinition { id: datum.id().to_string(), error };
+    let hub = Ellipsoid::grs80();
+    Ok(match datum.to_cgcs2000() {
+        DatumShift::SameFrame | DatumShift::Unknown => Vec::new(),
+        DatumShift::Helmert(params) => vec![
+            Step::forward(Op::Geocentric(Geocentric::new(datum.ellipsoid()))),
+            Step::forward(Op::Helmert(Helmert::new(params.clone()).map_err(invalid)?)),
+            Step::inverse(Op::Geocentric(Geocentric::new(&hub))),
+        ],
+        DatumShift::Molodensky(params) => vec![Step::forward(Op::Molodensky(
+            Molodensky::new(datum.ellipsoid(), &hub, params.clone()).map_err(invalid)?,
+        ))],
+    })
+}
+
+/// Removes adjacent steps that undo each other (e.g. GCJ-02 inverse then forward, radians to
+/// degrees and back), so that conversions within one datum stay exact.
+fn simplify(steps: Vec<Step>) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::with_capacity(steps.len());
+    for step in steps {
+        if out.last().is_some_and(|last| last.undoes(&step)) {
+            out.pop();
+        } else {
+            out.push(step);
+        }
+    }
+    out
+}

@@ -1,0 +1,1 @@
+//! OGC WKT output of CRS definitions. STUB.
