@@ -41,3 +41,14 @@ pub fn lookup(id: &str) -> Result<Crs, CrsError> {
     };
     crs.map_err(|_| unknown())
 }
+
+/// Every built-in CRS, in catalogue order (geographic first, then projected by EPSG code, then
+/// the web-map systems).
+pub fn all() -> Vec<Crs> {
+    ["EPSG:4326", "EPSG:4490", "GCJ02", "BD09"].iter().filter_map(|id| lookup(id).ok()).collect()
+}
+
+/// The aliases of the built-in catalogue, as `(alias, id)` pairs, e.g. `("WGS84", "EPSG:4326")`.
+pub fn aliases() -> &'static [(&'static str, &'static str)] {
+    &[("WGS84", "EPSG:4326"), ("CGCS2000", "EPSG:4490")]
+}

@@ -93,3 +93,18 @@ pub enum DefinitionError {
         reason: &'static str,
     },
 }
+
+/// Why a CRS definition cannot be written in an external format.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ExportError {
+    /// The format has no way to express this CRS (e.g. GCJ-02 in WKT).
+    #[error("{id} cannot be written as {format}: {reason}")]
+    NotExpressible {
+        /// The CRS id.
+        id: String,
+        /// The format, e.g. `"WKT"`.
+        format: &'static str,
+        /// Why not.
+        reason: &'static str,
+    },
+}

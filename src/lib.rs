@@ -36,5 +36,5 @@ pub use batch::{BatchReport, ColumnLengthMismatch, Coordinate, PointFailure};
 pub use crs::{AreaOfUse, Crs, CrsKind, Projection};
 pub use datum::{Datum, DatumShift};
 pub use ellipsoid::Ellipsoid;
-pub use error::{BuildError, CrsError, DefinitionError, PointError};
+pub use error::{BuildError, CrsError, DefinitionError, ExportError, PointError};
 pub use transformer::Transformer;
