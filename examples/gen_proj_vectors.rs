@@ -115,7 +115,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (lon, lat) = rng.point(115.5, 22.6, 118.5, 49.88);
             let p = user_zone.project((lon.to_radians(), lat.to_radians()), false)?;
             let q = pipeline.convert(p)?;
-            rows.push((case, format!("USER:BJ54-{}", case[5..].to_ascii_uppercase()), "EPSG:4548".into(), p, q));
+            rows.push((
+                case,
+                format!("USER:BJ54-{}", case[5..].to_ascii_uppercase()),
+                "EPSG:4548".into(),
+                p,
+                q,
+            ));
         }
     }
 
