@@ -22,8 +22,8 @@
 //! Inverse: the **exact** inverse of the forward map, X = R⁻¹ · (X' − T) / (1 + s·10⁻⁶), with
 //! R⁻¹ computed once in [`Helmert::new`]. PROJ's inverse instead multiplies by the transpose
 //! Rᵀ, which is the inverse of R only to first order: R·Rᵀ = I + O(r²), so PROJ's
-//! forward∘inverse is off by about |r|²·|X| (for rotations of a few arc-seconds, a few tenths
-//! of a millimetre on the earth's surface; see the tests). geounify's forward∘inverse is the
+//! forward∘inverse is off by about |r|²·|X| (for rotations of a few arc-seconds, a few
+//! millimetres on the earth's surface; see the tests). geounify's forward∘inverse is the
 //! identity to rounding.
 
 use super::{check_finite, Operation, Xyz};
