@@ -29,6 +29,13 @@ impl Crs {
     /// - Beijing 1954 and Xi'an 1980 as built in get no `+towgs84`: their parameters are not
     ///   public, and none is invented.
     ///
+    /// - The string has no `+type=crs`, as GDAL and `cs2cs` write it; PROJ's C API
+    ///   (`proj_create`, `proj_create_crs_to_crs`) needs it appended to read the string as a CRS.
+    /// - PROJ applies a `+towgs84` only when the other CRS is WGS 84 or carries a `+towgs84`
+    ///   too: towards `EPSG:4490`/`4547`-style CRSs it takes a "ballpark" and drops the shift
+    ///   (tens of metres). In PROJ, convert such a CRS to `EPSG:4326` first, or give the
+    ///   CGCS2000 side `+towgs84=0,0,0,0,0,0,0` (geounify's same-frame treatment).
+    ///
     /// Errors: GCJ-02, BD-09 and BD-09MC cannot be expressed and give
     /// [`ExportError::NotExpressible`], as does a non-finite parameter.
     pub fn to_proj_string(&self) -> Result<String, ExportError> {

@@ -201,7 +201,8 @@ impl Crs {
     /// - User-built CRSs: the datum's shift to CGCS2000 becomes `TOWGS84` (position-vector
     ///   convention; coordinate-frame rotations are negated), custom ellipsoids are written with
     ///   their `a` and `1/f`; Beijing 1954 and Xi'an 1980 as built in get no `TOWGS84` (their
-    ///   parameters are not public).
+    ///   parameters are not public). PROJ and GDAL apply a `TOWGS84` only towards WGS 84 or
+    ///   another CRS with `TOWGS84` (see [`Crs::to_proj_string`]).
     ///
     /// Errors: GCJ-02, BD-09 and BD-09MC cannot be expressed and give
     /// [`ExportError::NotExpressible`], as does a non-finite parameter.
