@@ -176,7 +176,7 @@ pub fn wgs84_to_gcj02_deg(
     if !bounds.contains_deg(lon, lat) {
         return Ok((lon, lat));
     }
-    let d = offset(lon, lat, false);
+    let d = offset(lon, lat);
     check_output(lon + d.dlon, lat + d.dlat)
 }
 
@@ -209,14 +209,14 @@ pub fn gcj02_to_wgs84_deg(
 /// Non-finite input or |lat| > 90° → error.
 pub fn gcj02_to_wgs84_one_step_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
     check_deg(lon, lat)?;
-    let d = offset(lon, lat, false);
+    let d = offset(lon, lat);
     check_output(lon - d.dlon, lat - d.dlat)
 }
 
 /// The GCJ-02 offset `(Δlon, Δlat)` in degrees at a WGS84 point in degrees, with no
 /// out-of-China rule. Non-finite for non-finite input or at the poles (cos φ = 0).
 pub fn gcj02_offset_deg(lon: f64, lat: f64) -> (f64, f64) {
-    let d = offset(lon, lat, false);
+    let d = offset(lon, lat);
     (d.dlon, d.dlat)
 }
 
@@ -224,7 +224,7 @@ pub fn gcj02_offset_deg(lon: f64, lat: f64) -> (f64, f64) {
 fn solve_inverse(glon: f64, glat: f64) -> Result<(f64, f64), PointError> {
     let (mut lon, mut lat) = (glon, glat);
     for _ in 0..MAX_ITERATIONS {
-        let d = offset(lon, lat, true);
+        let d = offset(lon, lat);
         let r_lon = lon + d.dlon - glon;
         let r_lat = lat + d.dlat - glat;
         if !(r_lon.is_finite() && r_lat.is_finite()) {
@@ -234,10 +234,11 @@ fn solve_inverse(glon: f64, glat: f64) -> Result<(f64, f64), PointError> {
             return Ok((lon, lat));
         }
         // (I + J)·step = r
-        let a11 = 1.0 + d.j[0][0];
-        let a12 = d.j[0][1];
-        let a21 = d.j[1][0];
-        let a22 = 1.0 + d.j[1][1];
+        let j = d.jacobian();
+        let a11 = 1.0 + j[0][0];
+        let a12 = j[0][1];
+        let a21 = j[1][0];
+        let a22 = 1.0 + j[1][1];
         let det = a11 * a22 - a12 * a21;
         if !(det.is_finite() && det.abs() > 1e-6) {
             // Far outside any sensible domain (near a pole): fall back to a fixed-point step.
@@ -251,12 +252,23 @@ fn solve_inverse(glon: f64, glat: f64) -> Result<(f64, f64), PointError> {
     Err(PointError::NoConvergence { operation: "gcj02 inverse", iterations: MAX_ITERATIONS })
 }
 
-/// The offset in degrees and, if asked, its Jacobian
-/// `j = [[∂Δlon/∂lon, ∂Δlon/∂lat], [∂Δlat/∂lon, ∂Δlat/∂lat]]` (dimensionless, per degree).
+/// The offset in degrees, with what its Jacobian needs (computed only on demand by
+/// [`Offset::jacobian`], so that a plain evaluation costs no more than the forward).
 struct Offset {
     dlon: f64,
     dlat: f64,
-    j: [[f64; 2]; 2],
+    x: f64,
+    y: f64,
+    sqrt_ax: f64,
+    /// cos of πx/30, πx/12, πx/3, πx, 2πx, 6πx.
+    cx: [f64; 6],
+    /// cos of πy/30, πy/12, πy/3, πy.
+    cy: [f64; 4],
+    sin_phi: f64,
+    cos_phi: f64,
+    m: f64,
+    k_lat: f64,
+    k_lon: f64,
 }
 
 /// A unit complex number `cos θ + i sin θ`, multiplied to get multiple angles.
@@ -280,7 +292,8 @@ impl Rot {
 const PI: f64 = std::f64::consts::PI;
 const TWO_THIRDS: f64 = 2.0 / 3.0;
 
-fn offset(lon: f64, lat: f64, with_jacobian: bool) -> Offset {
+#[inline]
+fn offset(lon: f64, lat: f64) -> Offset {
     let x = lon - 105.0;
     let y = lat - 35.0;
 
@@ -325,46 +338,58 @@ fn offset(lon: f64, lat: f64, with_jacobian: bool) -> Offset {
     // Δ = T · k, k in degrees per unit of T.
     let k_lat = 180.0 * m * sqrt_m / (KRASOVSKY_A * (1.0 - KRASOVSKY_EE) * PI);
     let k_lon = 180.0 * sqrt_m / (KRASOVSKY_A * cos_phi * PI);
-    let dlat = t_lat * k_lat;
-    let dlon = t_lon * k_lon;
-
-    if !with_jacobian {
-        return Offset { dlon, dlat, j: [[0.0; 2]; 2] };
-    }
-
-    // ∂√|x|/∂x, bounded near the cusp at x = 0 (lon = 105°), where it only affects ~1e-12°.
-    let d_sqrt = x.signum() * 0.5 / sqrt_ax.max(1e-6);
-    let dcommon = 120.0 * PI * x360.c + 40.0 * PI * x120.c;
-    let dtlat_dx = 2.0 + 0.1 * y + 0.2 * d_sqrt + TWO_THIRDS * dcommon;
-    let dtlat_dy = 3.0
-        + 0.4 * y
-        + 0.1 * x
-        + TWO_THIRDS
-            * PI
-            * (20.0 * y60.c + (40.0 / 3.0) * y20.c + (160.0 / 12.0) * y5.c + (320.0 / 30.0) * y2.c);
-    let dtlon_dx = 1.0
-        + 0.2 * x
-        + 0.1 * y
-        + 0.1 * d_sqrt
-        + TWO_THIRDS
-            * (dcommon
-                + PI * (20.0 * x60.c
-                    + (40.0 / 3.0) * x20.c
-                    + (150.0 / 12.0) * x5.c
-                    + (300.0 / 30.0) * x2.c));
-    let dtlon_dy = 2.0 + 0.1 * x;
-    // d m / d lat (per degree), and the log-derivatives of k_lat = c·m^{3/2}, k_lon = c·√m/cos φ.
-    let dm = -2.0 * KRASOVSKY_EE * sin_phi * cos_phi * (PI / 180.0);
-    let dlog_klat = 1.5 * dm / m;
-    let dlog_klon = 0.5 * dm / m + (sin_phi / cos_phi) * (PI / 180.0);
 
     Offset {
-        dlon,
-        dlat,
-        j: [
-            [k_lon * dtlon_dx, k_lon * dtlon_dy + dlon * dlog_klon],
-            [k_lat * dtlat_dx, k_lat * dtlat_dy + dlat * dlog_klat],
-        ],
+        dlon: t_lon * k_lon,
+        dlat: t_lat * k_lat,
+        x,
+        y,
+        sqrt_ax,
+        cx: [x2.c, x5.c, x20.c, x60.c, x120.c, x360.c],
+        cy: [y2.c, y5.c, y20.c, y60.c],
+        sin_phi,
+        cos_phi,
+        m,
+        k_lat,
+        k_lon,
+    }
+}
+
+impl Offset {
+    /// `[[∂Δlon/∂lon, ∂Δlon/∂lat], [∂Δlat/∂lon, ∂Δlat/∂lat]]` (dimensionless, per degree).
+    fn jacobian(&self) -> [[f64; 2]; 2] {
+        let (x, y) = (self.x, self.y);
+        let [x2, x5, x20, x60, x120, x360] = self.cx;
+        let [y2, y5, y20, y60] = self.cy;
+        // ∂√|x|/∂x, bounded near the cusp at x = 0 (lon = 105°), where it only affects ~1e-12°.
+        let d_sqrt = x.signum() * 0.5 / self.sqrt_ax.max(1e-6);
+        let dcommon = 120.0 * PI * x360 + 40.0 * PI * x120;
+        let dtlat_dx = 2.0 + 0.1 * y + 0.2 * d_sqrt + TWO_THIRDS * dcommon;
+        let dtlat_dy = 3.0
+            + 0.4 * y
+            + 0.1 * x
+            + TWO_THIRDS
+                * PI
+                * (20.0 * y60 + (40.0 / 3.0) * y20 + (160.0 / 12.0) * y5 + (320.0 / 30.0) * y2);
+        let dtlon_dx = 1.0
+            + 0.2 * x
+            + 0.1 * y
+            + 0.1 * d_sqrt
+            + TWO_THIRDS
+                * (dcommon
+                    + PI * (20.0 * x60
+                        + (40.0 / 3.0) * x20
+                        + (150.0 / 12.0) * x5
+                        + (300.0 / 30.0) * x2));
+        let dtlon_dy = 2.0 + 0.1 * x;
+        // dm/dlat (per degree), and the log-derivatives of k_lat ∝ m^{3/2}, k_lon ∝ √m / cos φ.
+        let dm = -2.0 * KRASOVSKY_EE * self.sin_phi * self.cos_phi * (PI / 180.0);
+        let dlog_klat = 1.5 * dm / self.m;
+        let dlog_klon = 0.5 * dm / self.m + (self.sin_phi / self.cos_phi) * (PI / 180.0);
+        [
+            [self.k_lon * dtlon_dx, self.k_lon * dtlon_dy + self.dlon * dlog_klon],
+            [self.k_lat * dtlat_dx, self.k_lat * dtlat_dy + self.dlat * dlog_klat],
+        ]
     }
 }
 
@@ -413,12 +438,12 @@ mod tests {
         for &(lon, lat) in
             &[(116.404, 39.915), (73.0, 1.0), (137.0, 55.0), (105.3, 20.0), (90.0, 45.0)]
         {
-            let d = offset(lon, lat, true);
+            let d = offset(lon, lat).jacobian();
             let h = 1e-6;
-            let p = offset(lon + h, lat, false);
-            let m = offset(lon - h, lat, false);
-            let q = offset(lon, lat + h, false);
-            let n = offset(lon, lat - h, false);
+            let p = offset(lon + h, lat);
+            let m = offset(lon - h, lat);
+            let q = offset(lon, lat + h);
+            let n = offset(lon, lat - h);
             let fd = [
                 [(p.dlon - m.dlon) / (2.0 * h), (q.dlon - n.dlon) / (2.0 * h)],
                 [(p.dlat - m.dlat) / (2.0 * h), (q.dlat - n.dlat) / (2.0 * h)],
@@ -426,10 +451,10 @@ mod tests {
             for r in 0..2 {
                 for c in 0..2 {
                     assert!(
-                        (fd[r][c] - d.j[r][c]).abs() < 1e-8,
+                        (fd[r][c] - d[r][c]).abs() < 1e-8,
                         "{lon} {lat} {r}{c}: {} vs {}",
                         fd[r][c],
-                        d.j[r][c]
+                        d[r][c]
                     );
                 }
             }
