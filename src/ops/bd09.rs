@@ -10,9 +10,9 @@
 //! ```
 //!
 //! The common inverse (subtract the offsets, then subtract the perturbations evaluated at the
-//! BD-09 point) is off by up to ~1e-5° (about a metre); here it is only the starting guess of
-//! a Newton iteration with the analytic Jacobian, which reproduces the input through the
-//! forward to 1e-12°. It is exposed as [`bd09_to_gcj02_one_step_deg`] for comparison.
+//! BD-09 point) is off by up to 2.1e-6° (≈ 0.2 m) over China's box; here it is only the
+//! starting guess of a Newton iteration with the analytic Jacobian, which reproduces the input
+//! through the forward to 1e-12°. It is exposed as [`bd09_to_gcj02_one_step_deg`] for comparison.
 //!
 //! There is no out-of-China rule: the formula is applied to every point (as in Baidu's and
 //! `coordtransform`'s code), to the longitude as given (it is not normalised, and the formula
@@ -101,7 +101,7 @@ pub fn gcj02_to_bd09_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
 }
 
 /// The common **approximate** one-step BD-09 → GCJ-02 inverse in degrees (off by up to
-/// ~1e-5°, about a metre); kept only for comparison with other libraries. Use
+/// 2.1e-6°, ≈ 0.2 m, over China's box); kept only for comparison with other libraries. Use
 /// [`bd09_to_gcj02_deg`] or [`Bd09`]'s inverse. Non-finite input or |lat| > 90° → error.
 pub fn bd09_to_gcj02_one_step_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
     check_deg(lon, lat)?;

@@ -220,7 +220,8 @@ const Y_TOLERANCE_M: f64 = 1e-7;
 /// Baidu Mercator forward (BD-09 `[lon, lat, h]` in radians → `[x, y, h]` in metres) and exact
 /// inverse; h passes through.
 ///
-/// Accuracy: the forward is Baidu's published `convertLL2MC` (to ~1e-8 m); the inverse
+/// Accuracy: the forward is Baidu's published `convertLL2MC` (Horner evaluation; equal to ~1e-8 m
+/// below 60°, rounding in the large ≥ 60° coefficients reaches ~1e-6 m); the inverse
 /// recovers the latitude to ~1e-12° and reproduces its input through the forward to < 1e-6 m
 /// except inside the band-edge gaps described in the module docs. Errors: non-finite input →
 /// [`PointError::NonFinite`]; |lat| > 90° → [`PointError::LatitudeOutOfRange`]; |lat| > 74°,
