@@ -33,6 +33,11 @@ pub mod proj_string;
 pub mod transformer;
 pub mod wkt;
 
+/// The README's code blocks, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use batch::{BatchReport, ColumnLengthMismatch, Coordinate, PointFailure};
 pub use crs::{AreaOfUse, Crs, CrsKind, Projection};
 pub use datum::{Datum, DatumShift};

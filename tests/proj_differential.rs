@@ -276,3 +276,75 @@ fn wgs84_to_cgcs2000_in_proj_versus_same_frame() {
     );
     assert!(geographic <= 1e-11 && projected <= METRES, "PROJ applies a real shift here");
 }
+
+/// Catalogue pairs, as users meet them: every EPSG entry as source, paired with up to eight
+/// other entries whose areas of use overlap it (chosen deterministically at random), on random
+/// points of the overlap. Pairs on one datum (or WGS 84 ↔ CGCS2000) must agree with PROJ to
+/// 1 µm; pairs across datums with no public shift (Beijing 1954, Xi'an 1980, CGCS2000) must be
+/// refused by geounify with `MissingDatumShift`, where PROJ silently applies a ballpark no-op.
+#[test]
+fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
+    let entries: Vec<Crs> = catalogue::all()
+        .into_iter()
+        .filter(|c| c.epsg().is_some() && c.area_of_use().is_some())
+        .collect();
+    let overlap = |a: &Crs, b: &Crs| {
+        let (a, b) = (a.area_of_use().unwrap(), b.area_of_use().unwrap());
+        let (w, e) = (a.west.max(b.west), a.east.min(b.east));
+        let (s, n) = (a.south.max(b.south), a.north.min(b.north));
+        (w < e && s < n).then_some((w, s, e, n))
+    };
+    let mut rng = Rng::new(2000);
+    let (mut compared, mut refused, mut worst) = (0usize, 0usize, 0.0f64);
+    for source in &entries {
+        let partners: Vec<&Crs> = entries
+            .iter()
+            .filter(|t| t.id() != source.id() && overlap(source, t).is_some())
+            .collect();
+        for _ in 0..8.min(partners.len()) {
+            let target = partners[(rng.next() * partners.len() as f64) as usize];
+            let (w, s, e, n) = overlap(source, target).unwrap();
+            let ours = match Transformer::new(source, target) {
+                Ok(t) => t,
+                Err(geounify::BuildError::MissingDatumShift { .. }) => {
+                    let same_frame = |c: &Crs| matches!(c.datum().id(), "CGCS2000" | "WGS84");
+                    assert!(
+                        source.datum().id() != target.datum().id()
+                            && !(same_frame(source) && same_frame(target)),
+                        "{} -> {} refused on one datum",
+                        source.id(),
+                        target.id()
+                    );
+                    refused += 1;
+                    continue;
+                }
+                Err(other) => panic!("{} -> {}: {other}", source.id(), target.id()),
+            };
+            let theirs = Proj::new_known_crs(source.id(), target.id(), None).unwrap();
+            let to_source = Transformer::from_ids(base(source), source.id()).unwrap();
+            for _ in 0..5 {
+                let (lon, lat) = (w + (e - w) * rng.next(), s + (n - s) * rng.next());
+                let p = to_source.transform_xy(lon, lat).unwrap();
+                let q = theirs.convert(p).unwrap();
+                let r = ours.transform_xy(p.0, p.1).unwrap();
+                let d = max_diff(q, r);
+                let tolerance = if target.is_angular() { 1e-11 } else { METRES };
+                assert!(
+                    d <= tolerance,
+                    "{} -> {}: {p:?} PROJ {q:?} geounify {r:?}",
+                    source.id(),
+                    target.id()
+                );
+                if !target.is_angular() {
+                    worst = worst.max(d);
+                }
+                compared += 1;
+            }
+        }
+    }
+    eprintln!(
+        "{compared} points on overlapping catalogue pairs: max |geounify - PROJ| = {worst:e} m; \
+         {refused} pairs across datums without a public shift refused (PROJ: ballpark no-op)"
+    );
+    assert!(compared > 2000 && refused > 100, "{compared} compared, {refused} refused");
+}
