@@ -1,113 +1,155 @@
-//! Per-operation benchmarks (points per second), with PROJ's equivalent under `--features proj`
-//! in the same group so that criterion reports them side by side.
+//! Per-operation benchmarks (points per second, forward and inverse), with PROJ's equivalent
+//! operator under `--features proj` in the same group so that criterion reports them side by
+//! side on the same points.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use geounify::ops::{Bd09, ChinaBounds, GaussKruger, GaussKrugerParams, Gcj02, Operation};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use geounify::ops::{
+    Bd09, Bd09Mc, ChinaBounds, GaussKruger, GaussKrugerParams, Gcj02, Geocentric, Helmert,
+    HelmertConvention, HelmertParams, Molodensky, MolodenskyParams, Op, Operation, WebMercator,
+    Xyz,
+};
 use geounify::Ellipsoid;
 use std::hint::black_box;
 
 mod common;
 use common::{points_deg, BATCH};
 
-fn gk_params() -> GaussKrugerParams {
-    GaussKrugerParams { lon0: 114.0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 }
+/// One benchmarked operation: its geounify form, the input of its forward direction, and the
+/// PROJ operator string that does the same (where PROJ has one).
+struct Case {
+    name: &'static str,
+    op: Op,
+    input: Vec<Xyz>,
+    #[cfg_attr(not(feature = "proj"), allow(dead_code))]
+    proj: Option<&'static str>,
 }
 
-fn radians(points: &[[f64; 2]]) -> Vec<[f64; 3]> {
-    points.iter().map(|p| [p[0].to_radians(), p[1].to_radians(), 0.0]).collect()
-}
-
-fn apply(op: &impl Operation, points: &mut [[f64; 3]], inverse: bool) {
+fn apply(op: &Op, points: &mut [Xyz], inverse: bool) {
     for p in points.iter_mut() {
         let r = if inverse { op.inverse(*p) } else { op.forward(*p) };
         *p = r.unwrap_or([f64::NAN; 3]);
     }
 }
 
-fn gauss_kruger(c: &mut Criterion) {
-    let gk = GaussKruger::new(&Ellipsoid::grs80(), gk_params()).unwrap();
-    let geographic = radians(&points_deg(BATCH, 114.0, 20.0));
-    let mut projected = geographic.clone();
-    apply(&gk, &mut projected, false);
+fn cases() -> Vec<Case> {
+    let radians: Vec<Xyz> = points_deg(BATCH, 114.0, 20.0)
+        .iter()
+        .map(|p| [p[0].to_radians(), p[1].to_radians(), 30.0])
+        .collect();
+    let grs80 = Ellipsoid::grs80();
+    let geocentric = Geocentric::new(&grs80);
+    let mut cartesian = radians.clone();
+    apply(&Op::Geocentric(geocentric.clone()), &mut cartesian, false);
+    let helmert = HelmertParams {
+        tx: -12.7,
+        ty: 131.2,
+        tz: 47.6,
+        rx: 0.41,
+        ry: -0.16,
+        rz: 1.05,
+        s: -2.7,
+        convention: HelmertConvention::CoordinateFrame,
+    };
+    let gk = GaussKrugerParams { lon0: 114.0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 };
+    let molodensky = MolodenskyParams { dx: 15.8, dy: -154.4, dz: -82.3, abridged: false };
+    vec![
+        Case {
+            name: "gauss_kruger",
+            op: Op::GaussKruger(GaussKruger::new(&grs80, gk).unwrap()),
+            input: radians.clone(),
+            proj: Some("+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80"),
+        },
+        Case {
+            name: "geocentric",
+            op: Op::Geocentric(geocentric),
+            input: radians.clone(),
+            proj: Some("+proj=cart +ellps=GRS80"),
+        },
+        Case {
+            name: "helmert7",
+            op: Op::Helmert(Helmert::new(helmert).unwrap()),
+            input: cartesian,
+            proj: Some(
+                "+proj=helmert +x=-12.7 +y=131.2 +z=47.6 +rx=0.41 +ry=-0.16 +rz=1.05 +s=-2.7 \
+                 +convention=coordinate_frame",
+            ),
+        },
+        Case {
+            name: "molodensky",
+            op: Op::Molodensky(
+                Molodensky::new(&Ellipsoid::krassovsky(), &grs80, molodensky).unwrap(),
+            ),
+            input: radians.clone(),
+            proj: Some(
+                "+proj=molodensky +ellps=krass +dx=15.8 +dy=-154.4 +dz=-82.3 +da=-108 \
+                 +df=4.808119e-7",
+            ),
+        },
+        Case {
+            name: "gcj02",
+            op: Op::Gcj02(Gcj02::new(ChinaBounds::UsualBox)),
+            input: radians.clone(),
+            proj: None,
+        },
+        Case { name: "bd09", op: Op::Bd09(Bd09::new()), input: radians.clone(), proj: None },
+        Case { name: "bd09mc", op: Op::Bd09Mc(Bd09Mc::new()), input: radians.clone(), proj: None },
+        Case {
+            name: "web_mercator",
+            op: Op::WebMercator(WebMercator::new()),
+            input: radians,
+            proj: Some("+proj=webmerc +ellps=WGS84"),
+        },
+    ]
+}
 
-    let mut group = c.benchmark_group("gauss_kruger");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function(BenchmarkId::new("geounify", "forward"), |b| {
-        b.iter_batched_ref(
-            || geographic.clone(),
-            |pts| apply(&gk, black_box(pts), false),
-            criterion::BatchSize::LargeInput,
-        )
-    });
-    group.bench_function(BenchmarkId::new("geounify", "inverse"), |b| {
-        b.iter_batched_ref(
-            || projected.clone(),
-            |pts| apply(&gk, black_box(pts), true),
-            criterion::BatchSize::LargeInput,
-        )
-    });
-    #[cfg(feature = "proj")]
-    {
-        let tmerc = proj::Proj::new(
-            "+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m",
-        )
-        .unwrap();
-        let geo2: Vec<(f64, f64)> = geographic.iter().map(|p| (p[0], p[1])).collect();
-        let proj2: Vec<(f64, f64)> = projected.iter().map(|p| (p[0], p[1])).collect();
-        group.bench_function(BenchmarkId::new("proj", "forward"), |b| {
-            b.iter_batched_ref(
-                || geo2.clone(),
-                |pts| {
-                    tmerc.project_array(black_box(pts), false).unwrap();
-                },
-                criterion::BatchSize::LargeInput,
-            )
-        });
-        group.bench_function(BenchmarkId::new("proj", "inverse"), |b| {
-            b.iter_batched_ref(
-                || proj2.clone(),
-                |pts| {
-                    tmerc.project_array(black_box(pts), true).unwrap();
-                },
-                criterion::BatchSize::LargeInput,
-            )
-        });
+fn operations(c: &mut Criterion) {
+    for case in cases() {
+        let mut output = case.input.clone();
+        apply(&case.op, &mut output, false);
+        let mut group = c.benchmark_group(case.name);
+        group.throughput(Throughput::Elements(BATCH as u64));
+        for (direction, input, inverse) in
+            [("forward", &case.input, false), ("inverse", &output, true)]
+        {
+            group.bench_function(BenchmarkId::new("geounify", direction), |b| {
+                b.iter_batched_ref(
+                    || input.clone(),
+                    |pts| apply(&case.op, black_box(pts), inverse),
+                    BatchSize::LargeInput,
+                )
+            });
+            #[cfg(feature = "proj")]
+            if let Some(definition) = case.proj {
+                proj_bench(&mut group, definition, direction, input, inverse);
+            }
+        }
+        group.finish();
     }
-    group.finish();
 }
 
-fn web_maps(c: &mut Criterion) {
-    let gcj = Gcj02::new(ChinaBounds::UsualBox);
-    let bd = Bd09::new();
-    let wgs = radians(&points_deg(BATCH, 114.0, 20.0));
-    let mut mars = wgs.clone();
-    apply(&gcj, &mut mars, false);
-
-    let mut group = c.benchmark_group("web_maps");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("gcj02_forward", |b| {
+/// The same operator in PROJ, through the `proj` crate's batch call (`proj_trans` per point on
+/// a copied buffer). PROJ's 2D API is used: height 0 for the 3D operators, which costs the same.
+#[cfg(feature = "proj")]
+fn proj_bench(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    definition: &str,
+    direction: &str,
+    input: &[Xyz],
+    inverse: bool,
+) {
+    let op = proj::Proj::new(definition).unwrap();
+    let pts: Vec<(f64, f64)> = input.iter().map(|p| (p[0], p[1])).collect();
+    group.bench_function(BenchmarkId::new("proj", direction), |b| {
         b.iter_batched_ref(
-            || wgs.clone(),
-            |pts| apply(&gcj, black_box(pts), false),
-            criterion::BatchSize::LargeInput,
+            || pts.clone(),
+            |pts| {
+                // Errors (none expected on these points) must not abort the benchmark.
+                let _ = op.project_array(black_box(pts), inverse);
+            },
+            BatchSize::LargeInput,
         )
     });
-    group.bench_function("gcj02_inverse_exact", |b| {
-        b.iter_batched_ref(
-            || mars.clone(),
-            |pts| apply(&gcj, black_box(pts), true),
-            criterion::BatchSize::LargeInput,
-        )
-    });
-    group.bench_function("bd09_forward", |b| {
-        b.iter_batched_ref(
-            || mars.clone(),
-            |pts| apply(&bd, black_box(pts), false),
-            criterion::BatchSize::LargeInput,
-        )
-    });
-    group.finish();
 }
 
-criterion_group!(benches, gauss_kruger, web_maps);
+criterion_group!(benches, operations);
 criterion_main!(benches);
