@@ -138,13 +138,19 @@ fn parameters(kind: &CrsKind) -> Vec<String> {
             )]
         }
         CrsKind::Gcj02 { bounds } | CrsKind::Bd09 { bounds } | CrsKind::Bd09Mc { bounds } => {
-            vec![match bounds {
-                ChinaBounds::UsualBox => "GCJ-02 offset applied inside the usual China box \
-                                          (longitude 72.004°–137.8347° E, latitude \
-                                          0.8293°–55.8271° N), none outside"
-                    .to_string(),
-                ChinaBounds::Everywhere => "GCJ-02 offset applied everywhere".to_string(),
-            }]
+            let (west, east, south, north) = match bounds {
+                ChinaBounds::Everywhere => {
+                    return vec!["GCJ-02 offset applied everywhere".to_string()];
+                }
+                ChinaBounds::UsualBox => ChinaBounds::USUAL_BOX_DEG,
+                ChinaBounds::Custom { lon_min, lon_max, lat_min, lat_max } => {
+                    (*lon_min, *lon_max, *lat_min, *lat_max)
+                }
+            };
+            vec![format!(
+                "GCJ-02 offset applied inside longitude {west}°–{east}° E, latitude \
+                 {south}°–{north}° N (edges included), none outside"
+            )]
         }
     }
 }
