@@ -255,7 +255,11 @@ fn projected_with_area() -> Vec<Crs> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
     /// Geographic → zone → geographic is the identity within 1e-11° (≈ 1 µm) for every zone of the
-    /// catalogue, over the zone's area of use; and zone → geographic → zone within 1e-9 m.
+    /// catalogue, over the zone's area of use; and zone → geographic → zone within 1e-8 m.
+    ///
+    /// Why 1e-8 m and not less: it is a few units in the last place of the numbers involved. The
+    /// geographic intermediate is a longitude of ~2 rad, whose ulp (4.4e-16 rad) is 2.8e-9 m on
+    /// the ground, and a zone-prefixed easting of ~4.5e7 m has an ulp of 7.5e-9 m.
     #[test]
     fn every_zone_round_trips(index in any::<prop::sample::Index>(), u in 0.0..1.0f64, v in 0.0..1.0f64) {
         let zones = projected_with_area();
@@ -270,7 +274,7 @@ proptest! {
         let back = inv.transform(p).unwrap();
         prop_assert!((back[0] - lon).abs() < 1e-11 && (back[1] - lat).abs() < 1e-11, "{} {back:?}", crs.id());
         let again = fwd.transform(back).unwrap();
-        prop_assert!((again[0] - p[0]).abs() < 1e-9 && (again[1] - p[1]).abs() < 1e-9, "{} {again:?} {p:?}", crs.id());
+        prop_assert!((again[0] - p[0]).abs() < 1e-8 && (again[1] - p[1]).abs() < 1e-8, "{} {again:?} {p:?}", crs.id());
     }
 
     /// WGS84 → GCJ-02 → BD-09 → WGS84 recovers the point within 1e-9° anywhere in China's box.

@@ -1,0 +1,278 @@
+//! Differential tests against PROJ (feature `proj`, PROJ 9.6 built from source):
+//! `cargo test --features proj --test proj_differential -- --nocapture` prints the largest
+//! differences measured.
+//!
+//! - every catalogue CRS: PROJ's own EPSG definition (name, area of use, WKT 1) equals ours;
+//! - random points in every zone's area of use, transformed by geounify and by PROJ, agree to
+//!   1 µm (the accuracy both projections reach, see `tests/proj_vectors.rs`);
+//! - PROJ reading our WKT and our PROJ string gives PROJ's EPSG numbers (so GDAL and QGIS users
+//!   can use the `.prj` files and strings geounify writes);
+//! - a user datum with a 7-parameter Helmert shift, written as WKT / PROJ string, reproduces the
+//!   explicit PROJ pipeline in both rotation conventions;
+//! - what PROJ does between WGS 84 and CGCS2000, against geounify's same-frame treatment.
+
+use geounify::ops::{GaussKrugerParams, HelmertConvention, HelmertParams};
+use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Projection, Transformer};
+use proj::wkt::WktVersion;
+use proj::Proj;
+
+/// Projected coordinates: 1 µm (see `tests/proj_vectors.rs` for why).
+const METRES: f64 = 1e-6;
+
+/// Points per CRS.
+const POINTS: usize = 50;
+
+/// xorshift64*, deterministic (a different seed from the committed vectors).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self((seed + 7919).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn points(&mut self, crs: &Crs) -> Vec<(f64, f64)> {
+        let a = crs.area_of_use().expect("area of use");
+        (0..POINTS)
+            .map(|_| {
+                (
+                    a.west + (a.east - a.west) * self.next(),
+                    a.south + (a.north - a.south) * self.next(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The base geographic CRS of a catalogue CRS.
+fn base(crs: &Crs) -> &'static str {
+    match crs.datum().id() {
+        "CGCS2000" => "EPSG:4490",
+        "BJ54" => "EPSG:4214",
+        "XIAN80" => "EPSG:4610",
+        _ => "EPSG:4326",
+    }
+}
+
+fn projected() -> Vec<Crs> {
+    catalogue::all().into_iter().filter(|c| matches!(c.kind(), CrsKind::Projected(_))).collect()
+}
+
+/// WKT without the layout whitespace outside quoted strings.
+fn compact(wkt: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in wkt.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        if quoted || !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn max_diff(a: (f64, f64), b: (f64, f64)) -> f64 {
+    (a.0 - b.0).abs().max((a.1 - b.1).abs())
+}
+
+#[test]
+fn every_catalogue_definition_matches_proj() {
+    let mut worst_area: f64 = 0.0;
+    let mut n = 0;
+    for crs in catalogue::all() {
+        let Some(code) = crs.epsg() else { continue };
+        let theirs = Proj::new(&format!("EPSG:{code}")).unwrap();
+        assert_eq!(theirs.proj_info().description.as_deref(), Some(crs.name()), "EPSG:{code}");
+        let (area, area_name) = theirs.area_of_use().unwrap();
+        let (area, ours) = (area.unwrap(), crs.area_of_use().unwrap());
+        assert_eq!(area_name.as_deref(), Some(ours.name.as_str()), "EPSG:{code}");
+        for (a, b) in [
+            (area.west, ours.west),
+            (area.south, ours.south),
+            (area.east, ours.east),
+            (area.north, ours.north),
+        ] {
+            assert!((a - b).abs() <= 1e-6, "EPSG:{code} area: PROJ {a}, ours {b}");
+            worst_area = worst_area.max((a - b).abs());
+        }
+        // Name, datum, ellipsoid, central meridian, false easting, ... all in one: the WKT 1
+        // that PROJ exports for the code equals ours character for character.
+        let wkt = compact(&theirs.as_wkt(Some(WktVersion::Wkt1_Gdal), None).unwrap());
+        assert_eq!(crs.to_wkt().unwrap(), wkt, "EPSG:{code}");
+        n += 1;
+    }
+    assert_eq!(n, 197);
+    eprintln!("{n} EPSG definitions equal PROJ's; max area-of-use difference {worst_area:e}°");
+}
+
+/// geounify and PROJ (`EPSG:base` → `EPSG:code`) on random points of every Gauss-Krüger zone.
+#[test]
+fn random_points_in_every_zone_agree_with_proj() {
+    let mut worst: f64 = 0.0;
+    let mut count = 0;
+    for crs in projected() {
+        if crs.epsg() == Some(3857) {
+            continue; // in web_mercator_agrees_with_proj
+        }
+        let theirs = Proj::new_known_crs(base(&crs), crs.id(), None).unwrap();
+        let ours = Transformer::from_ids(base(&crs), crs.id()).unwrap();
+        for p in Rng::new(u64::from(crs.epsg().unwrap())).points(&crs) {
+            let q = theirs.convert(p).unwrap();
+            let r = ours.transform_xy(p.0, p.1).unwrap();
+            let d = max_diff(q, r);
+            assert!(d <= METRES, "{}: {p:?} PROJ {q:?} geounify {r:?}", crs.id());
+            worst = worst.max(d);
+            count += 1;
+        }
+    }
+    eprintln!("{count} points in 192 zones: max |geounify - PROJ| = {worst:e} m");
+}
+
+#[test]
+fn web_mercator_agrees_with_proj() {
+    let crs = catalogue::lookup("EPSG:3857").unwrap();
+    let theirs = Proj::new_known_crs("EPSG:4326", "EPSG:3857", None).unwrap();
+    let ours = Transformer::from_ids("EPSG:4326", "EPSG:3857").unwrap();
+    let mut worst: f64 = 0.0;
+    for p in Rng::new(3857).points(&crs) {
+        let (q, r) = (theirs.convert(p).unwrap(), ours.transform_xy(p.0, p.1).unwrap());
+        worst = worst.max(max_diff(q, r));
+    }
+    eprintln!("EPSG:3857: max |geounify - PROJ| = {worst:e} m");
+    assert!(worst <= METRES);
+}
+
+/// PROJ reading our WKT and our PROJ string computes what it computes for the EPSG code.
+#[test]
+fn proj_reads_our_wkt_and_proj_strings_as_the_epsg_definitions() {
+    let (mut worst_wkt, mut worst_proj): (f64, f64) = (0.0, 0.0);
+    for crs in projected() {
+        let epsg = Proj::new_known_crs(base(&crs), crs.id(), None).unwrap();
+        let wkt = crs.to_wkt().unwrap();
+        let from_wkt = Proj::new_known_crs(base(&crs), &wkt, None).unwrap();
+        // PROJ's API reads a PROJ string as a CRS only with `+type=crs` (GDAL and cs2cs add it).
+        let proj_string = format!("{} +type=crs", crs.to_proj_string().unwrap());
+        let from_string = Proj::new_known_crs(base(&crs), &proj_string, None).unwrap();
+        // The WKT without any AUTHORITY, so that PROJ cannot look the code up.
+        let mut parts = wkt.split(",AUTHORITY[\"EPSG\",");
+        let mut bare = parts.next().unwrap_or_default().to_string();
+        for part in parts {
+            // Drop `"1024"]` up to and including the closing bracket of the AUTHORITY node.
+            bare.push_str(&part[part.find(']').map_or(0, |i| i + 1)..]);
+        }
+        assert!(!bare.contains("AUTHORITY"), "{bare}");
+        let from_bare = Proj::new_known_crs(base(&crs), &bare, None).unwrap();
+        for p in Rng::new(1).points(&crs).into_iter().take(10) {
+            let q = epsg.convert(p).unwrap();
+            let w = max_diff(q, from_wkt.convert(p).unwrap())
+                .max(max_diff(q, from_bare.convert(p).unwrap()));
+            let s = max_diff(q, from_string.convert(p).unwrap());
+            assert!(w <= METRES && s <= METRES, "{}: WKT {w:e} m, PROJ string {s:e} m", crs.id());
+            worst_wkt = worst_wkt.max(w);
+            worst_proj = worst_proj.max(s);
+        }
+    }
+    eprintln!("PROJ on our WKT: max {worst_wkt:e} m; on our PROJ strings: max {worst_proj:e} m");
+}
+
+const HELMERT: [f64; 7] = [-12.7, 131.2, 47.6, 0.41, -0.16, 1.05, -2.7];
+
+fn user_crs(convention: HelmertConvention) -> Crs {
+    let [tx, ty, tz, rx, ry, rz, s] = HELMERT;
+    let shift = DatumShift::Helmert(HelmertParams { tx, ty, tz, rx, ry, rz, s, convention });
+    let datum = Datum::beijing1954().with_shift("bj54-test", shift);
+    let params = GaussKrugerParams { lon0: 117.0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 };
+    let kind = CrsKind::Projected(Projection::GaussKruger(params));
+    Crs::new("USER", "Beijing 1954 (test) / CM 117E", datum, kind, None, None).unwrap()
+}
+
+/// The user datum through an explicit PROJ pipeline, our Transformer, and PROJ reading our WKT
+/// and PROJ string.
+///
+/// PROJ applies a source CRS's `+towgs84` / `TOWGS84` only when the target is WGS 84 or also
+/// carries one: to `EPSG:4548` itself (or our plain CGCS2000 PROJ string) it takes a "ballpark"
+/// and silently drops the shift (measured and printed below: about 80 m here). So the target
+/// given to PROJ is the CGCS2000 zone with `+towgs84=0,0,0,0,0,0,0`, which is geounify's
+/// same-frame treatment of CGCS2000 and WGS 84.
+#[test]
+fn user_datum_helmert_both_conventions_and_both_directions() {
+    let zone = "+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0";
+    let [tx, ty, tz, rx, ry, rz, s] = HELMERT;
+    let target = catalogue::lookup("EPSG:4548").unwrap();
+    let target_string = format!("{} +type=crs", target.to_proj_string().unwrap())
+        .replace("+ellps=GRS80", "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0");
+    let (mut worst, mut dropped): (f64, f64) = (0.0, 0.0);
+    for (convention, name) in [
+        (HelmertConvention::CoordinateFrame, "coordinate_frame"),
+        (HelmertConvention::PositionVector, "position_vector"),
+    ] {
+        let pipeline = Proj::new(&format!(
+            "+proj=pipeline +step +inv {zone} +ellps=krass +step +proj=cart +ellps=krass \
+             +step +proj=helmert +x={tx} +y={ty} +z={tz} +rx={rx} +ry={ry} +rz={rz} +s={s} \
+             +convention={name} +step +inv +proj=cart +ellps=GRS80 +step {zone} +ellps=GRS80"
+        ))
+        .unwrap();
+        let crs = user_crs(convention);
+        let ours = Transformer::new(&crs, &target).unwrap();
+        let back = ours.inverse();
+        let user_string = format!("{} +type=crs", crs.to_proj_string().unwrap());
+        let via_string = Proj::new_known_crs(&user_string, &target_string, None).unwrap();
+        let ballpark = Proj::new_known_crs(&user_string, "EPSG:4548", None).unwrap();
+        let via_wkt = Proj::new_known_crs(&crs.to_wkt().unwrap(), &target_string, None).unwrap();
+        let mut rng = Rng::new(11);
+        for _ in 0..POINTS {
+            let p = (400_000.0 + 200_000.0 * rng.next(), 2_500_000.0 + 3_000_000.0 * rng.next());
+            let q = pipeline.convert(p).unwrap();
+            let [x, y, h] = ours.transform([p.0, p.1, 0.0]).unwrap();
+            let d = [
+                max_diff(q, (x, y)),
+                max_diff(q, via_string.convert(p).unwrap()),
+                max_diff(q, via_wkt.convert(p).unwrap()),
+            ];
+            assert!(d.iter().all(|&d| d <= METRES), "{name} {p:?}: {d:?}");
+            dropped = dropped.max(max_diff(q, ballpark.convert(p).unwrap()));
+            let [bx, by, bh] = back.transform([q.0, q.1, h]).unwrap();
+            let d_back = max_diff(p, (bx, by)).max(bh.abs());
+            assert!(d_back <= METRES, "{name} inverse {q:?}: {d_back:e}");
+            worst = worst.max(d.into_iter().fold(d_back, f64::max));
+        }
+    }
+    eprintln!("user Helmert datum: max difference to the PROJ pipeline {worst:e} m");
+    eprintln!(
+        "PROJ from our user-datum PROJ string to EPSG:4548 (ballpark, shift dropped): up to \
+         {dropped:.3} m from the pipeline"
+    );
+}
+
+/// What PROJ does for WGS 84 → CGCS2000 (EPSG:4490) and → EPSG:4547, measured against
+/// geounify's same-frame treatment (geographic coordinates unchanged).
+#[test]
+fn wgs84_to_cgcs2000_in_proj_versus_same_frame() {
+    let to_4490 = Proj::new_known_crs("EPSG:4326", "EPSG:4490", None).unwrap();
+    let to_4547 = Proj::new_known_crs("EPSG:4326", "EPSG:4547", None).unwrap();
+    let ours = Transformer::from_ids("EPSG:4326", "EPSG:4547").unwrap();
+    let info =
+        |p: &Proj| format!("{:?} / {:?}", p.proj_info().description, p.proj_info().definition);
+    eprintln!("PROJ EPSG:4326 -> EPSG:4490: {}", info(&to_4490));
+    eprintln!("PROJ EPSG:4326 -> EPSG:4547: {}", info(&to_4547));
+    let (mut geographic, mut projected): (f64, f64) = (0.0, 0.0);
+    let mut rng = Rng::new(4326);
+    for _ in 0..POINTS {
+        let p = (73.62 + 61.15 * rng.next(), 16.7 + 36.86 * rng.next());
+        geographic = geographic.max(max_diff(p, to_4490.convert(p).unwrap()));
+        let p = (112.5 + 3.0 * rng.next(), 21.52 + 23.93 * rng.next());
+        projected = projected
+            .max(max_diff(to_4547.convert(p).unwrap(), ours.transform_xy(p.0, p.1).unwrap()));
+    }
+    eprintln!(
+        "WGS84 -> CGCS2000: PROJ vs unchanged coordinates {geographic:e}°; \
+         WGS84 -> EPSG:4547: PROJ vs geounify {projected:e} m"
+    );
+    assert!(geographic <= 1e-11 && projected <= METRES, "PROJ applies a real shift here");
+}
