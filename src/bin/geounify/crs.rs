@@ -90,7 +90,11 @@ fn describe(crs: &Crs) -> String {
             let _ = writeln!(
                 t,
                 "area of use: {} (west {}°, south {}°, east {}°, north {}°)",
-                area.name, area.west, area.south, area.east, area.north
+                area.name.trim_end_matches('.'),
+                area.west,
+                area.south,
+                area.east,
+                area.north
             );
         }
         None => t.push_str("area of use: not recorded\n"),
