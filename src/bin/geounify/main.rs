@@ -1,2 +1,102 @@
-//! The `geounify` command-line tool. STUB.
-fn main() {}
+//! The `geounify` command-line tool: a thin layer over the library.
+//!
+//! - `geounify transform --from ID --to ID` converts `x y [z]` lines from stdin to stdout
+//!   (see [`transform`] for the exact line format).
+//! - `geounify crs list` and `geounify crs info ID` describe the built-in catalogue.
+//!
+//! Exit status: 0 all went well; 1 some input lines could not be converted (all other lines
+//! were); 2 usage error, unknown CRS id, no transformation between the CRSs, or an I/O error.
+
+mod crs;
+mod transform;
+
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit status when every line was converted (or the command succeeded).
+const EXIT_OK: u8 = 0;
+/// Exit status when some input lines could not be converted.
+const EXIT_SOME_LINES_FAILED: u8 = 1;
+/// Exit status for a usage error, an unknown CRS id, or an I/O error (clap also uses 2).
+const EXIT_USAGE: u8 = 2;
+
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  0  success (every input line was converted)
+  1  some input lines could not be converted (each is reported on stderr; all other lines
+     were converted)
+  2  usage error, unknown CRS id, no transformation between the two CRSs, or an I/O error";
+
+/// Convert coordinates between the systems Chinese cities use: CGCS2000 and its Gauss-Krüger
+/// zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator.
+///
+/// Axis order is always x = easting/longitude, y = northing/latitude; angles are degrees,
+/// lengths metres, heights ellipsoidal metres.
+#[derive(Debug, Parser)]
+#[command(name = "geounify", version, after_help = EXIT_STATUS_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Convert `x y [z]` lines from standard input to standard output.
+    #[command(long_about = transform::LONG_ABOUT, after_help = EXIT_STATUS_HELP)]
+    Transform(TransformArgs),
+    /// Describe the built-in coordinate reference systems.
+    #[command(subcommand)]
+    Crs(CrsCommand),
+}
+
+#[derive(Debug, Args)]
+struct TransformArgs {
+    /// Source CRS id or alias (case-insensitive), e.g. EPSG:4326, WGS84, GCJ02.
+    #[arg(long, value_name = "ID")]
+    from: String,
+    /// Target CRS id or alias (case-insensitive), e.g. EPSG:4547, CGCS2000, BD09.
+    #[arg(long, value_name = "ID")]
+    to: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum CrsCommand {
+    /// List the catalogue: one line per CRS with its id, name and aliases.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    List,
+    /// Show one CRS: name, datum, ellipsoid, kind and parameters, area of use, WKT and PROJ
+    /// string.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Info {
+        /// CRS id or alias (case-insensitive), e.g. EPSG:4547.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // prints help / usage errors itself; usage errors exit 2
+    let status = match cli.command {
+        Command::Transform(args) => transform::run(&args.from, &args.to),
+        Command::Crs(CrsCommand::List) => crs::list(),
+        Command::Crs(CrsCommand::Info { id }) => crs::info(&id),
+    };
+    ExitCode::from(status)
+}
+
+/// Writes `geounify: {message}` to stderr (ignoring failure: there is nowhere left to report).
+fn report(message: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "geounify: {message}");
+}
+
+/// The exit status for an I/O error writing to stdout: a closed pipe (e.g. `| head`) is not an
+/// error worth a message, and ends the program quietly with `status_so_far`.
+fn output_error(error: &std::io::Error, status_so_far: u8) -> u8 {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        status_so_far
+    } else {
+        report(format_args!("cannot write to standard output: {error}"));
+        EXIT_USAGE
+    }
+}

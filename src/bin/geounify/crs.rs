@@ -1,0 +1,188 @@
+//! `geounify crs list` and `geounify crs info ID`: the built-in catalogue, for people.
+
+use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
+use geounify::ops::{ChinaBounds, GaussKrugerParams, HelmertConvention};
+use geounify::{catalogue, Crs, CrsKind, DatumShift, Projection};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Prints the catalogue, one line per CRS: id, name, and aliases in brackets.
+pub(crate) fn list() -> u8 {
+    let crss = catalogue::all();
+    let width = crss.iter().map(|crs| crs.id().len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for crs in &crss {
+        let _ = write!(text, "{:<width$}  {}", crs.id(), crs.name());
+        let aliases = aliases_of(crs.id());
+        if !aliases.is_empty() {
+            let _ = write!(text, "  [aliases: {}]", aliases.join(", "));
+        }
+        text.push('\n');
+    }
+    print(&text)
+}
+
+/// Prints everything known about one CRS.
+pub(crate) fn info(id: &str) -> u8 {
+    let crs = match catalogue::lookup(id) {
+        Ok(crs) => crs,
+        Err(error) => {
+            report(error);
+            return EXIT_USAGE;
+        }
+    };
+    print(&describe(&crs))
+}
+
+/// Writes `text` to stdout; the exit status.
+fn print(text: &str) -> u8 {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => EXIT_OK,
+        Err(error) => output_error(&error, EXIT_OK),
+    }
+}
+
+/// The aliases of catalogue id `id`.
+fn aliases_of(id: &str) -> Vec<&'static str> {
+    catalogue::aliases()
+        .iter()
+        .filter(|(_, target)| target.eq_ignore_ascii_case(id))
+        .map(|(alias, _)| *alias)
+        .collect()
+}
+
+/// The `crs info` text.
+fn describe(crs: &Crs) -> String {
+    let mut t = String::new();
+    let datum = crs.datum();
+    let ellipsoid = datum.ellipsoid();
+    let _ = writeln!(t, "id:          {}", crs.id());
+    let _ = writeln!(t, "name:        {}", crs.name());
+    let aliases = aliases_of(crs.id());
+    if !aliases.is_empty() {
+        let _ = writeln!(t, "aliases:     {}", aliases.join(", "));
+    }
+    if let Some(code) = crs.epsg() {
+        let _ = writeln!(t, "EPSG code:   {code}");
+    }
+    let _ = writeln!(t, "kind:        {}", kind(crs.kind()));
+    for line in parameters(crs.kind()) {
+        let _ = writeln!(t, "             {line}");
+    }
+    let (x, y) = if crs.is_angular() {
+        ("longitude (degrees)", "latitude (degrees)")
+    } else {
+        ("easting (metres)", "northing (metres)")
+    };
+    let _ = writeln!(t, "axes:        x = {x}, y = {y}, z = ellipsoidal height (metres)");
+    let _ = writeln!(t, "datum:       {} ({})", datum.name(), datum.id());
+    let _ = writeln!(t, "             to CGCS2000: {}", shift(datum.to_cgcs2000()));
+    let _ = writeln!(
+        t,
+        "ellipsoid:   {}, a = {} m, 1/f = {}",
+        ellipsoid.name(),
+        ellipsoid.a(),
+        ellipsoid.rf()
+    );
+    match crs.area_of_use() {
+        Some(area) => {
+            let _ = writeln!(
+                t,
+                "area of use: {} (west {}°, south {}°, east {}°, north {}°)",
+                area.name.trim_end_matches('.'),
+                area.west,
+                area.south,
+                area.east,
+                area.north
+            );
+        }
+        None => t.push_str("area of use: not recorded\n"),
+    }
+    match crs.to_proj_string() {
+        Ok(proj) => {
+            let _ = writeln!(t, "PROJ string: {proj}");
+        }
+        Err(error) => {
+            let _ = writeln!(t, "PROJ string: none: {error}");
+        }
+    }
+    match crs.to_wkt() {
+        Ok(wkt) => {
+            let _ = writeln!(t, "WKT:\n{}", wkt.trim_end());
+        }
+        Err(error) => {
+            let _ = writeln!(t, "WKT:         none: {error}");
+        }
+    }
+    t
+}
+
+/// The kind of CRS, in words.
+fn kind(kind: &CrsKind) -> &'static str {
+    match kind {
+        CrsKind::Geographic => "geographic",
+        CrsKind::Projected(Projection::GaussKruger(_)) => "projected, Gauss-Krüger",
+        CrsKind::Projected(Projection::WebMercator) => "projected, Web Mercator (EPSG:3857)",
+        CrsKind::Gcj02 { .. } => "GCJ-02 (WGS84 with the published obfuscation), degrees",
+        CrsKind::Bd09 { .. } => "BD-09 (Baidu: GCJ-02 with Baidu's further offset), degrees",
+        CrsKind::Bd09Mc { .. } => "BD-09MC (Baidu Mercator of BD-09), metres",
+    }
+}
+
+/// The kind's parameters, one per line.
+fn parameters(kind: &CrsKind) -> Vec<String> {
+    match kind {
+        CrsKind::Geographic | CrsKind::Projected(Projection::WebMercator) => Vec::new(),
+        CrsKind::Projected(Projection::GaussKruger(p)) => {
+            let GaussKrugerParams { lon0, lat0, k0, x0, y0 } = p;
+            vec![format!(
+                "central meridian {lon0}°, latitude of origin {lat0}°, scale factor {k0}, \
+                 false easting {x0} m, false northing {y0} m"
+            )]
+        }
+        CrsKind::Gcj02 { bounds } | CrsKind::Bd09 { bounds } | CrsKind::Bd09Mc { bounds } => {
+            let (west, east, south, north) = match bounds {
+                ChinaBounds::Everywhere => {
+                    return vec!["GCJ-02 offset applied everywhere".to_string()];
+                }
+                ChinaBounds::UsualBox => ChinaBounds::USUAL_BOX_DEG,
+                ChinaBounds::Custom { lon_min, lon_max, lat_min, lat_max } => {
+                    (*lon_min, *lon_max, *lat_min, *lat_max)
+                }
+            };
+            vec![format!(
+                "GCJ-02 offset applied inside longitude {west}°–{east}° E, latitude \
+                 {south}°–{north}° N (edges included), none outside"
+            )]
+        }
+    }
+}
+
+/// A datum's shift to CGCS2000, in words.
+fn shift(shift: &DatumShift) -> String {
+    match shift {
+        DatumShift::SameFrame => "same frame (no shift)".to_string(),
+        DatumShift::Helmert(p) => {
+            let convention = match p.convention {
+                HelmertConvention::PositionVector => "position vector",
+                HelmertConvention::CoordinateFrame => "coordinate frame",
+            };
+            format!(
+                "Helmert ({convention}), tx = {} m, ty = {} m, tz = {} m, rx = {}″, ry = {}″, \
+                 rz = {}″, s = {} ppm",
+                p.tx, p.ty, p.tz, p.rx, p.ry, p.rz, p.s
+            )
+        }
+        DatumShift::Molodensky(p) => format!(
+            "{} Molodensky, dx = {} m, dy = {} m, dz = {} m",
+            if p.abridged { "abridged" } else { "standard" },
+            p.dx,
+            p.dy,
+            p.dz
+        ),
+        DatumShift::Unknown => "unknown: not public, varies by region; conversions to other \
+                                datums are refused (supply the parameters in the library)"
+            .to_string(),
+    }
+}
