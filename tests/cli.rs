@@ -120,6 +120,7 @@ fn bad_lines_are_reported_with_their_line_number_and_the_rest_is_converted() {
                   116.4 1e999\n\
                   \xff\xfe 39.9 not UTF-8\n\
                   # comment with \xff passes\n\
+                  116.406 39.917 GBK name \xcc\xec\xb0\xb2\xc3\xc5 kept\n\
                   116.405 39.916 b";
     let expected = b"# header\n\
                      116.404 39.915 a\n\
@@ -131,6 +132,7 @@ fn bad_lines_are_reported_with_their_line_number_and_the_rest_is_converted() {
                      # error: 116.4 1e999\n\
                      # error: \xff\xfe 39.9 not UTF-8\n\
                      # comment with \xff passes\n\
+                     116.406 39.917 GBK name \xcc\xec\xb0\xb2\xc3\xc5 kept\n\
                      116.405 39.916 b";
     let r = transform("EPSG:4326", "EPSG:4490", input);
     assert_eq!(String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(expected));
@@ -142,7 +144,7 @@ fn bad_lines_are_reported_with_their_line_number_and_the_rest_is_converted() {
          line 6: expected `x y [z]`, found only one number\n\
          line 7: x '116.4,39.9' is not a number (separate the coordinates with spaces or tabs)\n\
          line 8: y '1e999' is too large for a 64-bit float\n\
-         line 9: not valid UTF-8 (convert the file first, e.g. `iconv -f GBK -t UTF-8`)\n\
+         line 9: x '\u{FFFD}\u{FFFD}' is not a number\n\
          geounify: 6 lines could not be converted\n"
     );
     assert_eq!(r.code, 1);

@@ -31,8 +31,10 @@ Output:
     need not be valid UTF-8).
   - Line endings are kept: a CRLF line gives a CRLF line, and a last line without a line ending
     gives an output line without one.
+  - The text after the numbers is copied byte for byte, whatever its encoding (UTF-8, GBK, ...);
+    only the numbers must be ASCII.
   - A line that cannot be read or converted (not a number, only one number, latitude beyond
-    ±90°, outside the domain of a projection, not valid UTF-8, ...) is reported on standard
+    ±90°, outside the domain of a projection, ...) is reported on standard
     error as `line N: <reason>` (N counts every input line from 1, comments and blank lines
     included), and written to standard output as `# error: ` followed by the original line
     unchanged, so output line N always corresponds to input line N and the other lines are
@@ -153,15 +155,10 @@ fn convert_line<'a>(transformer: &Transformer, content: &'a [u8]) -> Converted<'
     if trimmed.is_empty() || trimmed[0] == b'#' {
         return Converted::PassThrough;
     }
-    let Ok(text) = std::str::from_utf8(content) else {
-        return Converted::Failed(
-            "not valid UTF-8 (convert the file first, e.g. `iconv -f GBK -t UTF-8`)".to_string(),
-        );
-    };
-    if text.trim().is_empty() {
+    if std::str::from_utf8(content).is_ok_and(|text| text.trim().is_empty()) {
         return Converted::PassThrough; // Unicode blanks only, e.g. U+3000
     }
-    let parsed = match parse_line(text) {
+    let parsed = match parse_line(content) {
         Ok(parsed) => parsed,
         Err(reason) => return Converted::Failed(reason),
     };
@@ -170,7 +167,7 @@ fn convert_line<'a>(transformer: &Transformer, content: &'a [u8]) -> Converted<'
         None => transformer.transform_xy(parsed.x, parsed.y).map(|(x, y)| (x, y, None)),
     };
     match result {
-        Ok(xyz) => Converted::Point { xyz, rest: parsed.rest.as_bytes() },
+        Ok(xyz) => Converted::Point { xyz, rest: parsed.rest },
         Err(error) => Converted::Failed(error.to_string()),
     }
 }
@@ -181,12 +178,13 @@ struct Parsed<'a> {
     x: f64,
     y: f64,
     z: Option<f64>,
-    /// Everything after the last number, including its leading whitespace.
-    rest: &'a str,
+    /// Everything after the last number, including its leading whitespace, as bytes: it is
+    /// copied unchanged whatever its encoding (UTF-8, GBK, ...).
+    rest: &'a [u8],
 }
 
 /// Parses `x y [z] [text]`; the error is the reason, for `line N: {reason}`.
-fn parse_line(text: &str) -> Result<Parsed<'_>, String> {
+fn parse_line(text: &[u8]) -> Result<Parsed<'_>, String> {
     let Some((x_token, after_x)) = next_token(text) else {
         return Err("expected `x y [z]`, found nothing".to_string());
     };
@@ -206,33 +204,34 @@ fn parse_line(text: &str) -> Result<Parsed<'_>, String> {
     Ok(Parsed { x, y, z: None, rest: after_y })
 }
 
-/// The next whitespace-separated token of `text` and the text after it.
-fn next_token(text: &str) -> Option<(&str, &str)> {
-    let start = text.trim_start();
+/// The next token of `text` separated by ASCII whitespace (spaces, tabs), and the text after
+/// it.
+fn next_token(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let start = text.trim_ascii_start();
     if start.is_empty() {
         return None;
     }
-    let end = start.find(char::is_whitespace).unwrap_or(start.len());
+    let end = start.iter().position(u8::is_ascii_whitespace).unwrap_or(start.len());
     Some(start.split_at(end))
 }
 
 /// The token as a number: it contains an ASCII digit and parses as an `f64` (so `nan`, `inf`
 /// and words are not numbers; `1e999` is, and overflows to infinity).
-fn number(token: &str) -> Option<f64> {
-    if token.bytes().any(|b| b.is_ascii_digit()) {
-        token.parse().ok()
+fn number(token: &[u8]) -> Option<f64> {
+    if token.iter().any(u8::is_ascii_digit) {
+        std::str::from_utf8(token).ok()?.parse().ok()
     } else {
         None
     }
 }
 
 /// Parses the `axis` coordinate (x or y) from its token.
-fn coordinate(axis: &str, token: &str) -> Result<f64, String> {
+fn coordinate(axis: &str, token: &[u8]) -> Result<f64, String> {
     match number(token) {
         Some(v) if v.is_finite() => Ok(v),
         Some(_) => Err(format!("{axis} {} is too large for a 64-bit float", quoted(token))),
         None => {
-            let hint = if token.contains([',', ';']) {
+            let hint = if token.iter().any(|b| matches!(b, b',' | b';')) {
                 " (separate the coordinates with spaces or tabs)"
             } else {
                 ""
@@ -242,9 +241,11 @@ fn coordinate(axis: &str, token: &str) -> Result<f64, String> {
     }
 }
 
-/// The token in single quotes, shortened to 40 characters.
-fn quoted(token: &str) -> String {
+/// The token in single quotes, shortened to 40 characters (bytes that are not UTF-8 shown as
+/// U+FFFD).
+fn quoted(token: &[u8]) -> String {
     const MAX: usize = 40;
+    let token = String::from_utf8_lossy(token);
     match token.char_indices().nth(MAX) {
         Some((cut, _)) => format!("'{}…'", &token[..cut]),
         None => format!("'{token}'"),
@@ -318,29 +319,35 @@ mod tests {
 
     #[test]
     fn parsing() {
-        let p = parse_line("  116.404\t39.915   Tian'anmen  gate ").unwrap();
-        assert_eq!((p.x, p.y, p.z, p.rest), (116.404, 39.915, None, "   Tian'anmen  gate "));
-        let p = parse_line("1 2 3.5 name").unwrap();
-        assert_eq!((p.z, p.rest), (Some(3.5), " name"));
-        let p = parse_line("1 2 nan").unwrap();
-        assert_eq!((p.z, p.rest), (None, " nan"));
-        let p = parse_line("1 2 3").unwrap();
-        assert_eq!((p.z, p.rest), (Some(3.0), ""));
-        assert_eq!(parse_line("1").unwrap_err(), "expected `x y [z]`, found only one number");
-        assert_eq!(parse_line("abc 2").unwrap_err(), "x 'abc' is not a number");
-        assert_eq!(parse_line("1 inf").unwrap_err(), "y 'inf' is not a number");
+        let p = parse_line(b"  116.404\t39.915   Tian'anmen  gate ").unwrap();
+        assert_eq!((p.x, p.y, p.z, p.rest), (116.404, 39.915, None, &b"   Tian'anmen  gate "[..]));
+        let p = parse_line(b"1 2 3.5 name").unwrap();
+        assert_eq!((p.z, p.rest), (Some(3.5), &b" name"[..]));
+        let p = parse_line(b"1 2 nan").unwrap();
+        assert_eq!((p.z, p.rest), (None, &b" nan"[..]));
+        let p = parse_line(b"1 2 3").unwrap();
+        assert_eq!((p.z, p.rest), (Some(3.0), &b""[..]));
+        // GBK text after the numbers (天安门 = CC EC B0 B2 C3 C5) is kept byte for byte.
+        let p = parse_line(b"116.404 39.915 \xCC\xEC\xB0\xB2\xC3\xC5").unwrap();
+        assert_eq!((p.z, p.rest), (None, &b" \xCC\xEC\xB0\xB2\xC3\xC5"[..]));
+        assert_eq!(parse_line(b"1").unwrap_err(), "expected `x y [z]`, found only one number");
+        assert_eq!(parse_line(b"abc 2").unwrap_err(), "x 'abc' is not a number");
+        assert_eq!(parse_line(b"1 inf").unwrap_err(), "y 'inf' is not a number");
         assert_eq!(
-            parse_line("116.4,39.9").unwrap_err(),
+            parse_line(b"116.4,39.9").unwrap_err(),
             "x '116.4,39.9' is not a number (separate the coordinates with spaces or tabs)"
         );
-        assert_eq!(parse_line("1e999 2").unwrap_err(), "x '1e999' is too large for a 64-bit float");
         assert_eq!(
-            parse_line("1 2 -1e400").unwrap_err(),
+            parse_line(b"1e999 2").unwrap_err(),
+            "x '1e999' is too large for a 64-bit float"
+        );
+        assert_eq!(
+            parse_line(b"1 2 -1e400").unwrap_err(),
             "z '-1e400' is too large for a 64-bit float"
         );
         let long = "x".repeat(100);
         assert_eq!(
-            parse_line(&long).unwrap_err(),
+            parse_line(long.as_bytes()).unwrap_err(),
             format!("x '{}…' is not a number", "x".repeat(40))
         );
     }
