@@ -105,12 +105,6 @@ impl BatchReport {
     pub fn failed(&self) -> usize {
         self.failures.len()
     }
-    fn append_offset(&mut self, other: BatchReport, offset: usize) {
-        self.points += other.points;
-        self.failures.extend(
-            other.failures.into_iter().map(|f| PointFailure { index: f.index + offset, ..f }),
-        );
-    }
 }
 
 /// The x, y and z columns given to [`Transformer::transform_columns`] differ in length.
@@ -220,9 +214,12 @@ fn check_columns(x: &[f64], y: &[f64], z: Option<&[f64]>) -> Result<(), ColumnLe
 #[cfg(feature = "parallel")]
 fn merge(reports: Vec<BatchReport>) -> BatchReport {
     let mut total = BatchReport::default();
-    for r in reports {
+    for chunk in reports {
         let offset = total.points;
-        total.append_offset(r, offset);
+        total.points += chunk.points;
+        total.failures.extend(
+            chunk.failures.into_iter().map(|f| PointFailure { index: f.index + offset, ..f }),
+        );
     }
     total
 }
