@@ -286,3 +286,39 @@ proptest! {
         prop_assert!((back[0] - lon).abs() < 1e-9 && (back[1] - lat).abs() < 1e-9);
     }
 }
+
+/// Catalogue CRSs paired with CRSs they can convert to, built once.
+static PAIRS: std::sync::LazyLock<Vec<Transformer>> = std::sync::LazyLock::new(convertible_pairs);
+
+fn convertible_pairs() -> Vec<Transformer> {
+    let all = catalogue::all();
+    let mut out = Vec::new();
+    for (i, s) in all.iter().enumerate() {
+        // A spread of targets per source keeps the list small but covers every kind of CRS.
+        for t in all.iter().skip(i % 7).step_by(7) {
+            if let Ok(transformer) = Transformer::new(s, t) {
+                out.push(transformer);
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+    /// Any f64 input (NaN, ±inf, subnormals, 1e308, huge latitudes) through any pipeline: never a
+    /// panic, and a success is always finite.
+    #[test]
+    fn arbitrary_input_never_panics_and_never_yields_non_finite(
+        index in any::<prop::sample::Index>(),
+        x in any::<f64>(), y in any::<f64>(), z in any::<f64>(),
+        small in (-200.0..200.0f64, -100.0..100.0f64),
+    ) {
+        let t = &PAIRS[index.index(PAIRS.len())];
+        for p in [[x, y, z], [small.0, small.1, 0.0], [x, small.1, 0.0], [small.0 * 1e5, y, 0.0]] {
+            if let Ok(q) = t.transform(p) {
+                prop_assert!(q.iter().all(|v| v.is_finite()), "{} -> {}: {p:?} gave {q:?}", t.source_id(), t.target_id());
+            }
+        }
+    }
+}
