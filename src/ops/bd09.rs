@@ -19,7 +19,7 @@
 //! is only meaningful for longitudes in [−180°, 180°]).
 
 use super::gcj02::{INVERSE_TOLERANCE_DEG, MAX_ITERATIONS};
-use super::{check_geographic, Operation, Xyz};
+use super::{check_degrees, check_geographic, check_output_degrees, Operation, Xyz};
 use crate::error::PointError;
 
 const OP: &str = "bd09";
@@ -66,26 +66,6 @@ impl Operation for Bd09 {
     }
 }
 
-fn check_deg(lon: f64, lat: f64) -> Result<(), PointError> {
-    if !(lon.is_finite() && lat.is_finite()) {
-        return Err(PointError::NonFinite);
-    }
-    if lat.abs() > 90.0 + 1e-10 {
-        return Err(PointError::LatitudeOutOfRange { latitude_deg: lat });
-    }
-    Ok(())
-}
-
-fn check_output(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
-    if !(lon.is_finite() && lat.is_finite()) {
-        return Err(PointError::NonFinite);
-    }
-    if lat.abs() > 90.0 {
-        return Err(PointError::OutsideDomain { operation: OP });
-    }
-    Ok((lon, lat))
-}
-
 fn forward_raw(x: f64, y: f64) -> (f64, f64) {
     let z = (x * x + y * y).sqrt() + A_Z * (y * X_PI).sin();
     let theta = y.atan2(x) + B_THETA * (x * X_PI).cos();
@@ -95,18 +75,18 @@ fn forward_raw(x: f64, y: f64) -> (f64, f64) {
 
 /// GCJ-02 → BD-09 in degrees `(lon, lat)`. Errors as [`Bd09`]'s forward.
 pub fn gcj02_to_bd09_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
-    check_deg(lon, lat)?;
+    check_degrees(lon, lat)?;
     let (u, v) = forward_raw(lon, lat);
-    check_output(u, v)
+    check_output_degrees(u, v, OP)
 }
 
 /// The common **approximate** one-step BD-09 → GCJ-02 inverse in degrees (off by up to
 /// 2.1e-6°, ≈ 0.2 m, over China's box); kept only for comparison with other libraries. Use
 /// [`bd09_to_gcj02_deg`] or [`Bd09`]'s inverse. Non-finite input or |lat| > 90° → error.
 pub fn bd09_to_gcj02_one_step_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
-    check_deg(lon, lat)?;
+    check_degrees(lon, lat)?;
     let (x, y) = one_step(lon, lat);
-    check_output(x, y)
+    check_output_degrees(x, y, OP)
 }
 
 fn one_step(lon: f64, lat: f64) -> (f64, f64) {
@@ -121,7 +101,7 @@ fn one_step(lon: f64, lat: f64) -> (f64, f64) {
 /// Exact BD-09 → GCJ-02 in degrees `(lon, lat)`: the point whose forward reproduces the input
 /// to within 1e-12° on both axes. Errors as [`Bd09`]'s inverse.
 pub fn bd09_to_gcj02_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
-    check_deg(lon, lat)?;
+    check_degrees(lon, lat)?;
     let (mut x, mut y) = one_step(lon, lat);
     for _ in 0..MAX_ITERATIONS {
         let (u, v) = forward_raw(x, y);
@@ -130,7 +110,7 @@ pub fn bd09_to_gcj02_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
             return Err(PointError::NonFinite);
         }
         if ru.abs() <= INVERSE_TOLERANCE_DEG && rv.abs() <= INVERSE_TOLERANCE_DEG {
-            return check_output(x, y);
+            return check_output_degrees(x, y, OP);
         }
         // Jacobian of (u, v) with respect to (x, y).
         let r2 = x * x + y * y;

@@ -39,7 +39,7 @@
 //! preimage. All the usual-box edges lie outside China's territory (China spans roughly
 //! 73.5°–135.1° E, 3.8°–53.6° N), so real Chinese points are never near them.
 
-use super::{check_geographic, Operation, Xyz};
+use super::{check_degrees, check_geographic, check_output_degrees, Operation, Xyz};
 use crate::error::PointError;
 
 /// Semi-major axis of the Krasovsky 1940 ellipsoid used by the GCJ-02 formula, metres.
@@ -145,26 +145,6 @@ impl Operation for Gcj02 {
 
 const OP: &str = "gcj02";
 
-fn check_deg(lon: f64, lat: f64) -> Result<(), PointError> {
-    if !(lon.is_finite() && lat.is_finite()) {
-        return Err(PointError::NonFinite);
-    }
-    if lat.abs() > 90.0 + 1e-10 {
-        return Err(PointError::LatitudeOutOfRange { latitude_deg: lat });
-    }
-    Ok(())
-}
-
-fn check_output(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
-    if !(lon.is_finite() && lat.is_finite()) {
-        return Err(PointError::NonFinite);
-    }
-    if lat.abs() > 90.0 {
-        return Err(PointError::OutsideDomain { operation: OP });
-    }
-    Ok((lon, lat))
-}
-
 /// WGS84 → GCJ-02 in degrees `(lon, lat)`, with the given out-of-China rule.
 ///
 /// Errors as [`Gcj02`]'s forward.
@@ -173,12 +153,12 @@ pub fn wgs84_to_gcj02_deg(
     lat: f64,
     bounds: &ChinaBounds,
 ) -> Result<(f64, f64), PointError> {
-    check_deg(lon, lat)?;
+    check_degrees(lon, lat)?;
     if !bounds.contains_deg(lon, lat) {
         return Ok((lon, lat));
     }
     let d = offset(lon, lat);
-    check_output(lon + d.dlon, lat + d.dlat)
+    check_output_degrees(lon + d.dlon, lat + d.dlat, OP)
 }
 
 /// Exact GCJ-02 → WGS84 in degrees `(lon, lat)`, with the given out-of-China rule: the point
@@ -192,7 +172,7 @@ pub fn gcj02_to_wgs84_deg(
     lat: f64,
     bounds: &ChinaBounds,
 ) -> Result<(f64, f64), PointError> {
-    check_deg(lon, lat)?;
+    check_degrees(lon, lat)?;
     if !bounds.contains_deg(lon, lat) {
         return Ok((lon, lat));
     }
@@ -201,7 +181,7 @@ pub fn gcj02_to_wgs84_deg(
         // The forward would leave (wlon, wlat) unchanged: nothing maps to (lon, lat).
         return Err(PointError::OutsideDomain { operation: OP });
     }
-    check_output(wlon, wlat)
+    check_output_degrees(wlon, wlat, OP)
 }
 
 /// The common **approximate** one-step GCJ-02 → WGS84 inverse, `g − Δ(g)`, in degrees, with
@@ -210,9 +190,9 @@ pub fn gcj02_to_wgs84_deg(
 ///
 /// Non-finite input or |lat| > 90° → error.
 pub fn gcj02_to_wgs84_one_step_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
-    check_deg(lon, lat)?;
+    check_degrees(lon, lat)?;
     let d = offset(lon, lat);
-    check_output(lon - d.dlon, lat - d.dlat)
+    check_output_degrees(lon - d.dlon, lat - d.dlat, OP)
 }
 
 /// The GCJ-02 offset `(Δlon, Δlat)` in degrees at a WGS84 point in degrees, with no

@@ -136,6 +136,36 @@ pub(crate) fn check_geographic(p: Xyz) -> Result<(), PointError> {
     Ok(())
 }
 
+/// Checks a geographic input in degrees (the web-map formulas work in degrees): finite, latitude
+/// within ±90° (up to 1e-10° of rounding).
+#[inline]
+pub(crate) fn check_degrees(lon: f64, lat: f64) -> Result<(), PointError> {
+    if !(lon.is_finite() && lat.is_finite()) {
+        return Err(PointError::NonFinite);
+    }
+    if lat.abs() > 90.0 + 1e-10 {
+        return Err(PointError::LatitudeOutOfRange { latitude_deg: lat });
+    }
+    Ok(())
+}
+
+/// Checks a geographic output in degrees of `operation`: finite, and a latitude the offset has
+/// not pushed beyond ±90° (that point has no image: [`PointError::OutsideDomain`]).
+#[inline]
+pub(crate) fn check_output_degrees(
+    lon: f64,
+    lat: f64,
+    operation: &'static str,
+) -> Result<(f64, f64), PointError> {
+    if !(lon.is_finite() && lat.is_finite()) {
+        return Err(PointError::NonFinite);
+    }
+    if lat.abs() > 90.0 {
+        return Err(PointError::OutsideDomain { operation });
+    }
+    Ok((lon, lat))
+}
+
 /// Checks that all three components are finite.
 #[inline]
 pub(crate) fn check_finite(p: Xyz) -> Result<(), PointError> {
