@@ -27,6 +27,7 @@ pub struct Transformer {
     source_id: String,
     target_id: String,
     source_angular: bool,
+    target_angular: bool,
     steps: Vec<Step>,
 }
 
@@ -47,6 +48,7 @@ impl Transformer {
             source_id: source.id().to_string(),
             target_id: target.id().to_string(),
             source_angular: source.is_angular(),
+            target_angular: target.is_angular(),
             steps: simplify(steps),
         })
     }
@@ -75,15 +77,9 @@ impl Transformer {
         Self {
             source_id: self.target_id.clone(),
             target_id: self.source_id.clone(),
-            source_angular: self.target_is_angular(),
+            source_angular: self.target_angular,
+            target_angular: self.source_angular,
             steps: self.steps.iter().rev().cloned().map(Step::reversed).collect(),
-        }
-    }
-
-    fn target_is_angular(&self) -> bool {
-        match self.steps.last() {
-            Some(last) => matches!(last.op, Op::DegreesToRadians(_)) && last.inverse,
-            None => self.source_angular,
         }
     }
 
