@@ -14,14 +14,20 @@ use std::hint::black_box;
 mod common;
 use common::{points_deg, BATCH};
 
-/// One benchmarked operation: its geounify form, the input of its forward direction, and the
-/// PROJ operator string that does the same (where PROJ has one).
+/// A (forward, inverse) pair of another implementation, on degrees.
+type Baseline = (fn(f64, f64) -> (f64, f64), fn(f64, f64) -> (f64, f64));
+
+/// One benchmarked operation: its geounify form, the input of its forward direction, the PROJ
+/// operator string that does the same (where PROJ has one), and the `coordtransform` crate's
+/// functions (for the web-map systems; its region test is skipped through its "in mainland"
+/// entry points, as ours is a cheap box test).
 struct Case {
     name: &'static str,
     op: Op,
     input: Vec<Xyz>,
     #[cfg_attr(not(feature = "proj"), allow(dead_code))]
     proj: Option<&'static str>,
+    coordtransform: Option<Baseline>,
 }
 
 fn apply(op: &Op, points: &mut [Xyz], inverse: bool) {
@@ -58,12 +64,14 @@ fn cases() -> Vec<Case> {
             op: Op::GaussKruger(GaussKruger::new(&grs80, gk).unwrap()),
             input: radians.clone(),
             proj: Some("+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80"),
+            coordtransform: None,
         },
         Case {
             name: "geocentric",
             op: Op::Geocentric(geocentric),
             input: radians.clone(),
             proj: Some("+proj=cart +ellps=GRS80"),
+            coordtransform: None,
         },
         Case {
             name: "helmert7",
@@ -73,6 +81,7 @@ fn cases() -> Vec<Case> {
                 "+proj=helmert +x=-12.7 +y=131.2 +z=47.6 +rx=0.41 +ry=-0.16 +rz=1.05 +s=-2.7 \
                  +convention=coordinate_frame",
             ),
+            coordtransform: None,
         },
         Case {
             name: "molodensky",
@@ -84,20 +93,38 @@ fn cases() -> Vec<Case> {
                 "+proj=molodensky +ellps=krass +dx=15.8 +dy=-154.4 +dz=-82.3 +da=-108 \
                  +df=4.808119e-7",
             ),
+            coordtransform: None,
         },
         Case {
             name: "gcj02",
             op: Op::Gcj02(Gcj02::new(ChinaBounds::UsualBox)),
             input: radians.clone(),
             proj: None,
+            coordtransform: Some((
+                coordtransform::wgs84_to_gcj02_in_mainland,
+                coordtransform::gcj02_to_wgs84_in_mainland,
+            )),
         },
-        Case { name: "bd09", op: Op::Bd09(Bd09::new()), input: radians.clone(), proj: None },
-        Case { name: "bd09mc", op: Op::Bd09Mc(Bd09Mc::new()), input: radians.clone(), proj: None },
+        Case {
+            name: "bd09",
+            op: Op::Bd09(Bd09::new()),
+            input: radians.clone(),
+            proj: None,
+            coordtransform: Some((coordtransform::gcj02_to_bd09, coordtransform::bd09_to_gcj02)),
+        },
+        Case {
+            name: "bd09mc",
+            op: Op::Bd09Mc(Bd09Mc::new()),
+            input: radians.clone(),
+            proj: None,
+            coordtransform: None,
+        },
         Case {
             name: "web_mercator",
             op: Op::WebMercator(WebMercator::new()),
             input: radians,
             proj: Some("+proj=webmerc +ellps=WGS84"),
+            coordtransform: None,
         },
     ]
 }
@@ -121,6 +148,22 @@ fn operations(c: &mut Criterion) {
             #[cfg(feature = "proj")]
             if let Some(definition) = case.proj {
                 proj_bench(&mut group, definition, direction, input, inverse);
+            }
+            if let Some((forward, backward)) = case.coordtransform {
+                let f = if inverse { backward } else { forward };
+                let degrees: Vec<(f64, f64)> =
+                    input.iter().map(|p| (p[0].to_degrees(), p[1].to_degrees())).collect();
+                group.bench_function(BenchmarkId::new("coordtransform", direction), |b| {
+                    b.iter_batched_ref(
+                        || degrees.clone(),
+                        |pts| {
+                            for p in black_box(pts).iter_mut() {
+                                *p = f(p.0, p.1);
+                            }
+                        },
+                        BatchSize::LargeInput,
+                    )
+                });
             }
         }
         group.finish();
