@@ -74,16 +74,19 @@ impl Operation for Geocentric {
         check_finite(p)?;
         let [x, y, z] = p;
         let lon = y.atan2(x);
-        let r = x.hypot(y);
-        if r.hypot(z) > self.max_rad {
+        if x.abs().max(y.abs()).max(z.abs()) > self.max_rad {
             // Far beyond the earth (> 1e23 m): geodetic = geocentric latitude and the height is
             // the distance. Halved to keep the hypotenuse finite.
             let (rh, zh) = ((0.5 * x).hypot(0.5 * y), 0.5 * z);
             return Ok([lon, zh.atan2(rh), 2.0 * rh.hypot(zh)]);
         }
+        // Below max_rad (≈ 1e23 m) the squares cannot overflow, and a plain square root is
+        // several times cheaper than `hypot`; it underflows to 0 only below 1e-154 m, where
+        // the equatorial-plane branch of `reduced_sin_cos` takes over.
+        let r = (x * x + y * y).sqrt();
         let (sphi, cphi) = self.reduced_sin_cos(r, z);
         let lat = sphi.atan2(cphi);
-        let norm = sphi.hypot(cphi);
+        let norm = (sphi * sphi + cphi * cphi).sqrt();
         let (sphi, cphi) = (sphi / norm, cphi / norm);
         // Height from the latitude; well conditioned at any latitude.
         let h = r * cphi + z * sphi - self.a * (1.0 - self.es * sphi * sphi).sqrt();
