@@ -5,13 +5,14 @@
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use geounify::ops::{
     Bd09, Bd09Mc, ChinaBounds, GaussKruger, GaussKrugerParams, Gcj02, Geocentric, Helmert,
-    HelmertConvention, HelmertParams, Molodensky, MolodenskyParams, Op, Operation, WebMercator,
-    Xyz,
+    HelmertConvention, Molodensky, MolodenskyParams, Op, Operation, WebMercator, Xyz,
 };
 use geounify::Ellipsoid;
 use std::hint::black_box;
 
 mod common;
+#[path = "../tests/common/mod.rs"]
+mod fixtures;
 use common::{points_deg, BATCH};
 
 /// A (forward, inverse) pair of another implementation, on degrees.
@@ -46,16 +47,7 @@ fn cases() -> Vec<Case> {
     let geocentric = Geocentric::new(&grs80);
     let mut cartesian = radians.clone();
     apply(&Op::Geocentric(geocentric.clone()), &mut cartesian, false);
-    let helmert = HelmertParams {
-        tx: -12.7,
-        ty: 131.2,
-        tz: 47.6,
-        rx: 0.41,
-        ry: -0.16,
-        rz: 1.05,
-        s: -2.7,
-        convention: HelmertConvention::CoordinateFrame,
-    };
+    let helmert = fixtures::city_helmert(HelmertConvention::CoordinateFrame);
     let gk = GaussKrugerParams { lon0: 114.0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 };
     let molodensky = MolodenskyParams { dx: 15.8, dy: -154.4, dz: -82.3, abridged: false };
     vec![

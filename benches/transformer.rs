@@ -2,26 +2,19 @@
 //! (`--features proj`) on the same points in the same run, and one thread against rayon.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use geounify::ops::{HelmertConvention, HelmertParams};
+use geounify::ops::HelmertConvention;
 use geounify::{catalogue, Crs, Datum, DatumShift, Transformer};
 use std::hint::black_box;
 
 mod common;
+#[path = "../tests/common/mod.rs"]
+mod fixtures;
 use common::{points_deg, BATCH};
 
 /// A city Beijing 1954 grid (GK CM 117E on Krassovsky) with a 7-parameter coordinate-frame
 /// Helmert to CGCS2000.
 fn city_grid() -> Crs {
-    let params = HelmertParams {
-        tx: -12.7,
-        ty: 131.2,
-        tz: 47.6,
-        rx: 0.41,
-        ry: -0.16,
-        rz: 1.05,
-        s: -2.7,
-        convention: HelmertConvention::CoordinateFrame,
-    };
+    let params = fixtures::city_helmert(HelmertConvention::CoordinateFrame);
     let base = catalogue::lookup("EPSG:2436").unwrap();
     let datum = Datum::beijing1954().with_shift("bj54-city", DatumShift::Helmert(params));
     Crs::new("city:grid", "city grid", datum, base.kind().clone(), None, None).unwrap()

@@ -4,6 +4,8 @@
 //! `tests/proj_differential.rs` checks every entry against PROJ itself.
 
 use geounify::ops::{GaussKrugerParams, HelmertConvention, HelmertParams, MolodenskyParams};
+
+mod common;
 use geounify::{
     catalogue, BuildError, Crs, CrsError, CrsKind, Datum, DatumShift, Ellipsoid, ExportError,
     Projection, Transformer,
@@ -248,16 +250,7 @@ fn user_zone(datum: Datum) -> Crs {
 }
 
 fn helmert(convention: HelmertConvention) -> DatumShift {
-    DatumShift::Helmert(HelmertParams {
-        tx: -12.7,
-        ty: 131.2,
-        tz: 47.6,
-        rx: 0.41,
-        ry: -0.16,
-        rz: 1.05,
-        s: -2.7,
-        convention,
-    })
+    DatumShift::Helmert(common::city_helmert(convention))
 }
 
 #[test]

@@ -16,7 +16,9 @@
 
 use std::collections::BTreeMap;
 
-use geounify::ops::{GaussKrugerParams, HelmertConvention, HelmertParams};
+use geounify::ops::{GaussKrugerParams, HelmertConvention};
+
+mod common;
 use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Projection, Transformer};
 
 const METRES: f64 = 1e-6;
@@ -57,16 +59,7 @@ fn user_crs(id: &str) -> Crs {
         "USER:BJ54-PV" => HelmertConvention::PositionVector,
         other => panic!("unknown user CRS {other}"),
     };
-    let shift = DatumShift::Helmert(HelmertParams {
-        tx: -12.7,
-        ty: 131.2,
-        tz: 47.6,
-        rx: 0.41,
-        ry: -0.16,
-        rz: 1.05,
-        s: -2.7,
-        convention,
-    });
+    let shift = DatumShift::Helmert(common::city_helmert(convention));
     let datum = Datum::beijing1954().with_shift("bj54-test", shift);
     let params = GaussKrugerParams { lon0: 117.0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 };
     let kind = CrsKind::Projected(Projection::GaussKruger(params));

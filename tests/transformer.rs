@@ -4,27 +4,20 @@
 //! vectors) or from round-trip properties; differential tests against PROJ live in
 //! `proj_vectors.rs` and `proj_differential.rs`.
 
-use geounify::ops::{HelmertConvention, HelmertParams, Operation};
+use geounify::ops::{HelmertConvention, Operation};
 use geounify::{
     catalogue, BuildError, Crs, CrsKind, Datum, DatumShift, PointError, Projection, Transformer,
 };
 use proptest::prelude::*;
+
+mod common;
 
 /// A city's Beijing 1954 realisation with a 7-parameter set to CGCS2000 (illustrative values of
 /// the size cities use).
 fn bj54_city() -> Datum {
     Datum::beijing1954().with_shift(
         "bj54-city",
-        DatumShift::Helmert(HelmertParams {
-            tx: -12.7,
-            ty: 131.2,
-            tz: 47.6,
-            rx: 0.41,
-            ry: -0.16,
-            rz: 1.05,
-            s: -2.7,
-            convention: HelmertConvention::CoordinateFrame,
-        }),
+        DatumShift::Helmert(common::city_helmert(HelmertConvention::CoordinateFrame)),
     )
 }
 

@@ -1,0 +1,21 @@
+//! Fixtures shared by the integration tests and the benchmarks (`mod common;` in a test,
+//! `#[path = "../tests/common/mod.rs"] mod fixtures;` in a bench). Each includer uses a part.
+#![allow(dead_code)]
+
+use geounify::ops::{HelmertConvention, HelmertParams};
+
+/// An illustrative city 7-parameter set, Beijing 1954 realisation → CGCS2000, of the size cities
+/// use: translations in metres, rotations in arc-seconds, scale in ppm. The same numbers as
+/// `HELMERT` in `examples/gen_proj_vectors.rs`, which generated the committed PROJ vectors.
+pub fn city_helmert(convention: HelmertConvention) -> HelmertParams {
+    HelmertParams {
+        tx: -12.7,
+        ty: 131.2,
+        tz: 47.6,
+        rx: 0.41,
+        ry: -0.16,
+        rz: 1.05,
+        s: -2.7,
+        convention,
+    }
+}
