@@ -41,19 +41,12 @@ fn cgcs2000_to_zone(c: &mut Criterion) {
         )
     });
     #[cfg(feature = "proj")]
-    {
-        let p = proj::Proj::new_known_crs("EPSG:4490", "EPSG:4547", None).unwrap();
-        let tuples: Vec<(f64, f64)> = pts.iter().map(|q| (q[0], q[1])).collect();
-        group.bench_function(BenchmarkId::new("proj", "convert_array"), |b| {
-            b.iter_batched_ref(
-                || tuples.clone(),
-                |q| {
-                    p.convert_array(black_box(q)).unwrap();
-                },
-                BatchSize::LargeInput,
-            )
-        });
-    }
+    bench_proj(
+        &mut group,
+        "convert_array",
+        proj::Proj::new_known_crs("EPSG:4490", "EPSG:4547", None),
+        &pts,
+    );
     group.finish();
 }
 
@@ -75,20 +68,29 @@ fn city_grid_to_zone(c: &mut Criterion) {
         )
     });
     #[cfg(feature = "proj")]
-    {
-        let p = proj::Proj::new(CITY_PIPELINE).unwrap();
-        let tuples: Vec<(f64, f64)> = pts.iter().map(|q| (q[0], q[1])).collect();
-        group.bench_function(BenchmarkId::new("proj", "pipeline"), |b| {
-            b.iter_batched_ref(
-                || tuples.clone(),
-                |q| {
-                    p.convert_array(black_box(q)).unwrap();
-                },
-                BatchSize::LargeInput,
-            )
-        });
-    }
+    bench_proj(&mut group, "pipeline", proj::Proj::new(CITY_PIPELINE), &pts);
     group.finish();
+}
+
+/// PROJ's conversion of the same points, through the `proj` crate's batch call.
+#[cfg(feature = "proj")]
+fn bench_proj(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    label: &str,
+    conversion: Result<proj::Proj, proj::ProjCreateError>,
+    pts: &[[f64; 2]],
+) {
+    let p = conversion.unwrap();
+    let tuples: Vec<(f64, f64)> = pts.iter().map(|q| (q[0], q[1])).collect();
+    group.bench_function(BenchmarkId::new("proj", label), |b| {
+        b.iter_batched_ref(
+            || tuples.clone(),
+            |q| {
+                p.convert_array(black_box(q)).unwrap();
+            },
+            BatchSize::LargeInput,
+        )
+    });
 }
 
 fn parallel(c: &mut Criterion) {
