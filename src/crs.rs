@@ -1,10 +1,11 @@
 //! Coordinate reference systems: a datum plus how coordinates are expressed on it.
 
 use crate::datum::Datum;
+use crate::ellipsoid::Ellipsoid;
 use crate::error::DefinitionError;
 use crate::ops::{
-    Bd09, Bd09Mc, ChinaBounds, DegreesToRadians, GaussKruger, GaussKrugerParams, Gcj02, Op, Step,
-    WebMercator,
+    Affine, AffineParams, Bd09, Bd09Mc, ChinaBounds, DegreesToRadians, GaussKruger,
+    GaussKrugerParams, Gcj02, Op, PlanarHelmert, PlanarHelmertParams, Step, WebMercator,
 };
 
 /// Where a CRS may be used, as a geographic bounding box in degrees (from the EPSG registry for
@@ -30,6 +31,66 @@ pub enum Projection {
     GaussKruger(GaussKrugerParams),
     /// Popular visualisation pseudo-Mercator (EPSG:3857): spherical formulas on WGS84's `a`.
     WebMercator,
+    /// Gauss-Krüger onto a projection surface raised above the ellipsoid (抵偿投影面), as city
+    /// construction grids use so that grid distances match ground distances at the city's
+    /// elevation. See [`ProjectionSurface`] for the methods and their formulas.
+    GaussKrugerSurface(GaussKrugerParams, ProjectionSurface),
+}
+
+/// A projection surface at an ellipsoidal height `height` (metres) above the datum's ellipsoid,
+/// and how the projection is carried onto it. The methods differ by decimetres over a city, so
+/// the method is always stated, never assumed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionSurface {
+    /// Ellipsoidal height of the surface, metres (the surface's orthometric height plus the
+    /// height anomaly there).
+    pub height: f64,
+    /// How the projection is carried onto the surface.
+    pub method: HeightMethod,
+}
+
+/// How a Gauss-Krüger projection is carried onto a raised projection surface.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeightMethod {
+    /// Scale the projection: `k0' = k0 · (1 + H / R)`, with R the stated radius in metres (a CRS
+    /// file gives it explicitly or as the Gaussian mean radius √(M·N) of the datum's ellipsoid at
+    /// a stated reference latitude). Same ellipsoid, same latitudes.
+    ScaleFactor {
+        /// The radius R, metres.
+        radius: f64,
+    },
+    /// Expand the ellipsoid: project onto the ellipsoid with `a' = a + H` and the same
+    /// flattening, keeping each point's geodetic longitude and latitude (the point is carried
+    /// along its ellipsoid normal). Its scale grows by H/N at the central meridian, N the prime
+    /// vertical radius, and distortion varies slightly differently from [`Self::ScaleFactor`].
+    EllipsoidExpansion,
+}
+
+/// A planar transformation from a projected CRS to a local grid (independent / construction
+/// coordinate systems, 独立坐标系).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanarTransform {
+    /// 4-parameter similarity (translation, rotation, scale).
+    Helmert4(PlanarHelmertParams),
+    /// 6-parameter affine.
+    Affine6(AffineParams),
+}
+
+impl PlanarTransform {
+    /// The method name as written in CRS files: `helmert4` or `affine6`.
+    pub fn method(&self) -> &'static str {
+        match self {
+            PlanarTransform::Helmert4(_) => "helmert4",
+            PlanarTransform::Affine6(_) => "affine6",
+        }
+    }
+
+    fn step(&self) -> Result<Step, DefinitionError> {
+        Ok(Step::forward(match self {
+            PlanarTransform::Helmert4(p) => Op::PlanarHelmert(PlanarHelmert::new(p.clone())?),
+            PlanarTransform::Affine6(p) => Op::Affine(Affine::new(p.clone())?),
+        }))
+    }
 }
 
 /// How coordinates are expressed on the CRS's datum.
@@ -55,6 +116,14 @@ pub enum CrsKind {
         /// Where the GCJ-02 offset applies.
         bounds: ChinaBounds,
     },
+    /// A local grid: a projected `base` CRS followed by a planar transformation, metres. Its
+    /// datum is the base's.
+    Local {
+        /// The projected CRS the grid is derived from (itself possibly a local grid).
+        base: Box<Crs>,
+        /// The map base → this grid.
+        planar: PlanarTransform,
+    },
 }
 
 /// A coordinate reference system.
@@ -79,6 +148,20 @@ impl Crs {
         area_of_use: Option<AreaOfUse>,
         epsg: Option<u32>,
     ) -> Result<Self, DefinitionError> {
+        if let CrsKind::Local { base, .. } = &kind {
+            if base.is_angular() {
+                return Err(DefinitionError::OutOfRange {
+                    what: "base of a local grid",
+                    reason: "must be a projected CRS (metres)",
+                });
+            }
+            if !base.datum().same_as(&datum) {
+                return Err(DefinitionError::OutOfRange {
+                    what: "datum of a local grid",
+                    reason: "must be its base CRS's datum",
+                });
+            }
+        }
         let crs =
             Self { id: id.to_string(), name: name.to_string(), datum, kind, area_of_use, epsg };
         crs.chain()?; // validates projection parameters against the ellipsoid
@@ -115,6 +198,27 @@ impl Crs {
         matches!(self.kind, CrsKind::Geographic | CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. })
     }
 
+    /// The Gauss-Krüger parameters that describe this CRS as a plain transverse Mercator on its
+    /// datum's ellipsoid: a zone's own, or those with the scale factor of a
+    /// [`HeightMethod::ScaleFactor`] surface folded into `k0`. `None` for any other kind
+    /// (including an [`HeightMethod::EllipsoidExpansion`] surface, which projects on another
+    /// ellipsoid).
+    pub fn transverse_mercator(&self) -> Option<GaussKrugerParams> {
+        match &self.kind {
+            CrsKind::Projected(Projection::GaussKruger(p)) => Some(p.clone()),
+            CrsKind::Projected(Projection::GaussKrugerSurface(p, surface)) => {
+                match surface.method {
+                    HeightMethod::ScaleFactor { radius } => Some(GaussKrugerParams {
+                        k0: p.k0 * (1.0 + surface.height / radius),
+                        ..p.clone()
+                    }),
+                    HeightMethod::EllipsoidExpansion => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// The operations that take geographic coordinates on this CRS's datum, in radians, to this
     /// CRS's coordinates, applied forward in order.
     pub(crate) fn chain(&self) -> Result<Vec<Step>, DefinitionError> {
@@ -135,6 +239,46 @@ impl Crs {
             CrsKind::Bd09Mc { bounds } => {
                 vec![gcj02(bounds), bd09(), Step::forward(Op::Bd09Mc(Bd09Mc::new()))]
             }
+            CrsKind::Projected(Projection::GaussKrugerSurface(p, surface)) => {
+                vec![Step::forward(Op::GaussKruger(surface_projection(ellipsoid, p, surface)?))]
+            }
+            CrsKind::Local { base, planar } => {
+                let mut steps = base.chain()?;
+                steps.push(planar.step()?);
+                steps
+            }
         })
+    }
+}
+
+/// The Gauss-Krüger projection of `params` carried onto `surface` (see [`HeightMethod`]).
+fn surface_projection(
+    ellipsoid: &Ellipsoid,
+    params: &GaussKrugerParams,
+    surface: &ProjectionSurface,
+) -> Result<GaussKruger, DefinitionError> {
+    let height = surface.height;
+    if !(height.is_finite() && height.abs() <= 10_000.0) {
+        return Err(DefinitionError::OutOfRange {
+            what: "projection-surface height",
+            reason: "must be a finite number of metres within ±10 000",
+        });
+    }
+    match &surface.method {
+        HeightMethod::ScaleFactor { radius } => {
+            if !(radius.is_finite() && (6.0e6..=6.5e6).contains(radius)) {
+                return Err(DefinitionError::OutOfRange {
+                    what: "projection-surface radius R",
+                    reason: "must be an earth radius in metres (6 000 000 to 6 500 000)",
+                });
+            }
+            let k0 = params.k0 * (1.0 + height / radius);
+            GaussKruger::new(ellipsoid, GaussKrugerParams { k0, ..params.clone() })
+        }
+        HeightMethod::EllipsoidExpansion => {
+            let expanded =
+                Ellipsoid::custom(ellipsoid.name(), ellipsoid.a() + height, ellipsoid.rf())?;
+            GaussKruger::new(&expanded, params.clone())
+        }
     }
 }

@@ -39,7 +39,9 @@ pub mod wkt;
 pub struct ReadmeDoctests;
 
 pub use batch::{BatchReport, ColumnLengthMismatch, Coordinate, PointFailure};
-pub use crs::{AreaOfUse, Crs, CrsKind, Projection};
+pub use crs::{
+    AreaOfUse, Crs, CrsKind, HeightMethod, PlanarTransform, Projection, ProjectionSurface,
+};
 pub use datum::{Datum, DatumShift};
 pub use ellipsoid::Ellipsoid;
 pub use error::{BuildError, CrsError, DefinitionError, ExportError, PointError};

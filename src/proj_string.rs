@@ -6,7 +6,10 @@
 
 use crate::crs::{Crs, CrsKind, Projection};
 use crate::error::ExportError;
-use crate::wkt::{check_finite, known_datum, num, towgs84, web_map_reason};
+use crate::wkt::{
+    check_finite, known_datum, num, towgs84, web_map_reason, EXPANDED_SURFACE_REASON,
+    LOCAL_GRID_REASON,
+};
 
 /// EPSG:3857 as PROJ writes it: spherical Mercator on a = 6 378 137 m, with `+nadgrids=@null`
 /// so that PROJ treats it as WGS84 with no datum shift.
@@ -59,7 +62,12 @@ impl Crs {
         }
         Ok(match self.kind() {
             CrsKind::Geographic => format!("+proj=longlat {datum} +no_defs"),
-            CrsKind::Projected(Projection::GaussKruger(p)) => {
+            CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
+                let p = self.transverse_mercator().ok_or_else(|| ExportError::NotExpressible {
+                    id: self.id().to_string(),
+                    format: FORMAT,
+                    reason: EXPANDED_SURFACE_REASON,
+                })?;
                 check_finite(self, FORMAT, &[p.lat0, p.lon0, p.k0, p.x0, p.y0])?;
                 format!(
                     "+proj=tmerc +lat_0={} +lon_0={} +k={} +x_0={} +y_0={} {datum} +units=m \
@@ -72,6 +80,13 @@ impl Crs {
                 )
             }
             CrsKind::Projected(Projection::WebMercator) => WEB_MERCATOR.to_string(),
+            CrsKind::Local { .. } => {
+                return Err(ExportError::NotExpressible {
+                    id: self.id().to_string(),
+                    format: FORMAT,
+                    reason: LOCAL_GRID_REASON,
+                });
+            }
             kind @ (CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } | CrsKind::Bd09Mc { .. }) => {
                 return Err(ExportError::NotExpressible {
                     id: self.id().to_string(),

@@ -128,6 +128,16 @@ pub(crate) fn check_finite(
     }
 }
 
+/// Why a Gauss-Krüger projection on an expanded ellipsoid cannot be exported.
+pub(crate) const EXPANDED_SURFACE_REASON: &str =
+    "its projection surface is an expanded ellipsoid, which a CRS definition cannot tie to the \
+     datum's own ellipsoid; use geounify to convert to the base zone first";
+
+/// Why a local grid cannot be exported.
+pub(crate) const LOCAL_GRID_REASON: &str =
+    "it is a local grid (a planar transformation of a projected CRS), which has no standard CRS \
+     form; use geounify to convert to its base CRS first";
+
 /// Why GCJ-02, BD-09 and BD-09MC cannot be exported.
 pub(crate) fn web_map_reason(kind: &CrsKind) -> &'static str {
     match kind {
@@ -218,7 +228,12 @@ impl Crs {
         let east_north = "AXIS[\"Easting\",EAST],AXIS[\"Northing\",NORTH]";
         Ok(match self.kind() {
             CrsKind::Geographic => geogcs(self.name(), self.datum(), self.epsg()),
-            CrsKind::Projected(Projection::GaussKruger(p)) => {
+            CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
+                let p = self.transverse_mercator().ok_or_else(|| ExportError::NotExpressible {
+                    id: self.id().to_string(),
+                    format: FORMAT,
+                    reason: EXPANDED_SURFACE_REASON,
+                })?;
                 check_finite(self, FORMAT, &[p.lat0, p.lon0, p.k0, p.x0, p.y0])?;
                 // GDAL drops the AXIS nodes of the EPSG northing/easting zones; a user-built
                 // CRS is easting/northing and says so.
@@ -247,6 +262,13 @@ impl Crs {
                 base(),
                 crate::proj_string::WEB_MERCATOR,
             ),
+            CrsKind::Local { .. } => {
+                return Err(ExportError::NotExpressible {
+                    id: self.id().to_string(),
+                    format: FORMAT,
+                    reason: LOCAL_GRID_REASON,
+                });
+            }
             kind @ (CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } | CrsKind::Bd09Mc { .. }) => {
                 return Err(ExportError::NotExpressible {
                     id: self.id().to_string(),

@@ -15,6 +15,7 @@
 
 use crate::error::PointError;
 
+pub mod affine;
 pub mod bd09;
 pub mod bd09mc;
 pub mod gauss_kruger;
@@ -22,9 +23,11 @@ pub mod gcj02;
 pub mod geocentric;
 pub mod helmert;
 pub mod molodensky;
+pub mod planar_helmert;
 pub mod units;
 pub mod web_mercator;
 
+pub use affine::{Affine, AffineParams};
 pub use bd09::Bd09;
 pub use bd09mc::Bd09Mc;
 pub use gauss_kruger::{GaussKruger, GaussKrugerParams};
@@ -32,6 +35,7 @@ pub use gcj02::{ChinaBounds, Gcj02};
 pub use geocentric::Geocentric;
 pub use helmert::{Helmert, HelmertConvention, HelmertParams};
 pub use molodensky::{Molodensky, MolodenskyParams};
+pub use planar_helmert::{PlanarHelmert, PlanarHelmertParams};
 pub use units::DegreesToRadians;
 pub use web_mercator::WebMercator;
 
@@ -69,6 +73,10 @@ pub enum Op {
     Bd09Mc(Bd09Mc),
     /// Web Mercator (EPSG:3857).
     WebMercator(WebMercator),
+    /// Planar 4-parameter Helmert of projected coordinates (local grids).
+    PlanarHelmert(PlanarHelmert),
+    /// Planar 6-parameter affine of projected coordinates (local grids).
+    Affine(Affine),
 }
 
 impl Op {
@@ -83,6 +91,8 @@ impl Op {
             Op::Bd09(o) => o,
             Op::Bd09Mc(o) => o,
             Op::WebMercator(o) => o,
+            Op::PlanarHelmert(o) => o,
+            Op::Affine(o) => o,
         }
     }
 }
@@ -104,6 +114,8 @@ impl Operation for Op {
             Op::Bd09(o) => o.forward(p),
             Op::Bd09Mc(o) => o.forward(p),
             Op::WebMercator(o) => o.forward(p),
+            Op::PlanarHelmert(o) => o.forward(p),
+            Op::Affine(o) => o.forward(p),
         }
     }
 
@@ -119,6 +131,8 @@ impl Operation for Op {
             Op::Bd09(o) => o.inverse(p),
             Op::Bd09Mc(o) => o.inverse(p),
             Op::WebMercator(o) => o.inverse(p),
+            Op::PlanarHelmert(o) => o.inverse(p),
+            Op::Affine(o) => o.inverse(p),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
 use geounify::ops::{ChinaBounds, GaussKrugerParams, HelmertConvention};
-use geounify::{catalogue, Crs, CrsKind, DatumShift, Projection};
+use geounify::{catalogue, Crs, CrsKind, DatumShift, HeightMethod, Projection};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -123,6 +123,10 @@ fn kind(kind: &CrsKind) -> &'static str {
     match kind {
         CrsKind::Geographic => "geographic",
         CrsKind::Projected(Projection::GaussKruger(_)) => "projected, Gauss-Krüger",
+        CrsKind::Projected(Projection::GaussKrugerSurface(..)) => {
+            "projected, Gauss-Krüger on a raised projection surface"
+        }
+        CrsKind::Local { .. } => "local grid (planar transformation of a projected CRS), metres",
         CrsKind::Projected(Projection::WebMercator) => "projected, Web Mercator (EPSG:3857)",
         CrsKind::Gcj02 { .. } => "GCJ-02 (WGS84 with the published obfuscation), degrees",
         CrsKind::Bd09 { .. } => "BD-09 (Baidu: GCJ-02 with Baidu's further offset), degrees",
@@ -140,6 +144,25 @@ fn parameters(kind: &CrsKind) -> Vec<String> {
                 "central meridian {lon0}°, latitude of origin {lat0}°, scale factor {k0}, \
                  false easting {x0} m, false northing {y0} m"
             )]
+        }
+        CrsKind::Projected(Projection::GaussKrugerSurface(p, surface)) => {
+            let GaussKrugerParams { lon0, lat0, k0, x0, y0 } = p;
+            let method = match surface.method {
+                HeightMethod::ScaleFactor { radius } => {
+                    format!("scale factor 1 + H/R with R = {radius} m")
+                }
+                HeightMethod::EllipsoidExpansion => "ellipsoid expansion (a + H)".to_string(),
+            };
+            vec![
+                format!(
+                    "central meridian {lon0}°, latitude of origin {lat0}°, scale factor {k0}, \
+                     false easting {x0} m, false northing {y0} m"
+                ),
+                format!("projection surface at H = {} m, {method}", surface.height),
+            ]
+        }
+        CrsKind::Local { base, planar } => {
+            vec![format!("base CRS {}, planar transformation {}", base.id(), planar.method())]
         }
         CrsKind::Gcj02 { bounds } | CrsKind::Bd09 { bounds } | CrsKind::Bd09Mc { bounds } => {
             let (west, east, south, north) = match bounds {
