@@ -23,6 +23,8 @@
 pub mod batch;
 pub mod catalogue;
 pub mod crs;
+#[cfg(feature = "crs-file")]
+pub mod crs_file;
 pub mod datum;
 pub mod ellipsoid;
 pub mod error;
@@ -30,6 +32,7 @@ pub mod error;
 pub mod geometry;
 pub mod ops;
 pub mod proj_string;
+pub mod registry;
 pub mod transformer;
 pub mod wkt;
 
@@ -42,7 +45,10 @@ pub use batch::{BatchReport, ColumnLengthMismatch, Coordinate, PointFailure};
 pub use crs::{
     AreaOfUse, Crs, CrsKind, HeightMethod, PlanarTransform, Projection, ProjectionSurface,
 };
+#[cfg(feature = "crs-file")]
+pub use crs_file::CrsFileError;
 pub use datum::{Datum, DatumShift};
 pub use ellipsoid::Ellipsoid;
 pub use error::{BuildError, CrsError, DefinitionError, ExportError, PointError};
+pub use registry::{Registry, RegistryError};
 pub use transformer::Transformer;

@@ -2,13 +2,14 @@
 
 use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
 use geounify::ops::{ChinaBounds, GaussKrugerParams, HelmertConvention};
-use geounify::{catalogue, Crs, CrsKind, DatumShift, HeightMethod, Projection};
+use geounify::{catalogue, Crs, CrsKind, DatumShift, HeightMethod, Projection, Registry};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Prints the catalogue, one line per CRS: id, name, and aliases in brackets.
-pub(crate) fn list() -> u8 {
-    let crss = catalogue::all();
+pub(crate) fn list(registry: &Registry) -> u8 {
+    let mut crss = catalogue::all();
+    crss.extend(registry.user_crss().iter().cloned());
     let width = crss.iter().map(|crs| crs.id().len()).max().unwrap_or(0);
     let mut text = String::new();
     for crs in &crss {
@@ -23,8 +24,8 @@ pub(crate) fn list() -> u8 {
 }
 
 /// Prints everything known about one CRS.
-pub(crate) fn info(id: &str) -> u8 {
-    let crs = match catalogue::lookup(id) {
+pub(crate) fn info(registry: &Registry, id: &str) -> u8 {
+    let crs = match registry.lookup(id) {
         Ok(crs) => crs,
         Err(error) => {
             report(error);

@@ -8,6 +8,7 @@
 //! were); 2 usage error, unknown CRS id, no transformation between the CRSs, or an I/O error.
 
 mod crs;
+mod estimate;
 mod transform;
 
 use clap::{Args, Parser, Subcommand};
@@ -36,6 +37,11 @@ Exit status:
 #[derive(Debug, Parser)]
 #[command(name = "geounify", version, after_help = EXIT_STATUS_HELP)]
 struct Cli {
+    /// A CRS file (TOML or JSON) declaring ellipsoids, datums and CRSs, e.g. a city's own grids;
+    /// its ids can then be used like built-in ones. Repeatable; later files may use earlier
+    /// files' ids.
+    #[arg(long = "crs-file", value_name = "FILE", global = true)]
+    crs_files: Vec<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +54,9 @@ enum Command {
     /// Describe the built-in coordinate reference systems.
     #[command(subcommand)]
     Crs(CrsCommand),
+    /// Estimate transformation parameters from control points.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Estimate(estimate::EstimateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,12 +86,31 @@ enum CrsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // prints help / usage errors itself; usage errors exit 2
+    let registry = match load_registry(&cli.crs_files) {
+        Ok(registry) => registry,
+        Err(status) => return ExitCode::from(status),
+    };
     let status = match cli.command {
-        Command::Transform(args) => transform::run(&args.from, &args.to),
-        Command::Crs(CrsCommand::List) => crs::list(),
-        Command::Crs(CrsCommand::Info { id }) => crs::info(&id),
+        Command::Transform(args) => transform::run(&registry, &args.from, &args.to),
+        Command::Crs(CrsCommand::List) => crs::list(&registry),
+        Command::Crs(CrsCommand::Info { id }) => crs::info(&registry, &id),
+        Command::Estimate(args) => estimate::run(&args, &registry),
     };
     ExitCode::from(status)
+}
+
+/// The built-in catalogue plus the CRS files given with `--crs-file`, in order; on a bad file,
+/// the error is reported (file, line, field; never a parameter value) and the exit status
+/// returned.
+fn load_registry(files: &[std::path::PathBuf]) -> Result<geounify::Registry, u8> {
+    let mut registry = geounify::Registry::new();
+    for file in files {
+        if let Err(error) = registry.load_file(file) {
+            report(error);
+            return Err(EXIT_USAGE);
+        }
+    }
+    Ok(registry)
 }
 
 /// Writes `geounify: {message}` to stderr (ignoring failure: there is nowhere left to report).

@@ -3,7 +3,7 @@
 //! The line format is documented once, in [`LONG_ABOUT`] (shown by `geounify transform --help`).
 
 use crate::{output_error, report, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
-use geounify::Transformer;
+use geounify::{Registry, Transformer};
 use std::fmt;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 
@@ -43,8 +43,8 @@ Output:
 A closed standard output (e.g. `| head`) ends the program quietly.";
 
 /// Exit status of `geounify transform --from from --to to`, after converting stdin to stdout.
-pub(crate) fn run(from: &str, to: &str) -> u8 {
-    let transformer = match Transformer::from_ids(from, to) {
+pub(crate) fn run(registry: &Registry, from: &str, to: &str) -> u8 {
+    let transformer = match registry.transformer(from, to) {
         Ok(t) => t,
         Err(error) => {
             report(error);

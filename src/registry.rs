@@ -1,0 +1,163 @@
+//! A registry of CRSs: the built-in catalogue plus the user's own (a city's grids and datums),
+//! addressed by id like the built-in ones.
+//!
+//! User CRSs come from CRS files ([`Registry::load_file`], feature `crs-file`) or are added in
+//! code ([`Registry::add_crs`]). Ids are case-insensitive and may not clash with the catalogue
+//! (ids and aliases) or with each other.
+
+use crate::catalogue;
+use crate::crs::Crs;
+use crate::datum::Datum;
+use crate::ellipsoid::Ellipsoid;
+use crate::error::{BuildError, CrsError};
+use crate::transformer::Transformer;
+
+/// The built-in catalogue plus user-defined ellipsoids, datums and CRSs.
+///
+/// ```
+/// use geounify::{Crs, CrsKind, Datum, Registry};
+/// let mut registry = Registry::new();
+/// let geog = Crs::new("city:geog", "City geographic", Datum::cgcs2000(), CrsKind::Geographic,
+///                     None, None).unwrap();
+/// registry.add_crs(geog).unwrap();
+/// let t = registry.transformer("city:geog", "EPSG:4548").unwrap();
+/// assert!(t.transform_xy(117.0, 40.0).is_ok());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    ellipsoids: Vec<(String, Ellipsoid)>,
+    datums: Vec<Datum>,
+    crss: Vec<Crs>,
+}
+
+/// Why a definition cannot be added to a [`Registry`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The id is already taken, by the built-in catalogue or by an earlier definition.
+    #[error("{kind} id '{id}' is already defined {by}")]
+    Clash {
+        /// `"CRS"`, `"datum"` or `"ellipsoid"`.
+        kind: &'static str,
+        /// The id as given.
+        id: String,
+        /// `"in the built-in catalogue"` or `"by an earlier definition"`.
+        by: &'static str,
+    },
+}
+
+/// The built-in datums by id (the ids a CRS file may name).
+const BUILTIN_DATUMS: [&str; 4] = ["CGCS2000", "WGS84", "BJ54", "XIAN80"];
+
+/// The built-in ellipsoids by id.
+const BUILTIN_ELLIPSOIDS: [&str; 5] = ["grs80", "cgcs2000", "wgs84", "krassovsky", "iag1975"];
+
+impl Registry {
+    /// A registry with the built-in catalogue only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Looks up a CRS by id: a user-defined one, else the built-in catalogue
+    /// ([`catalogue::lookup`]). Case-insensitive.
+    pub fn lookup(&self, id: &str) -> Result<Crs, CrsError> {
+        match self.user_crs(id) {
+            Some(crs) => Ok(crs.clone()),
+            None => catalogue::lookup(id),
+        }
+    }
+
+    /// Compiles the conversion between two CRSs of this registry, by id.
+    pub fn transformer(&self, source: &str, target: &str) -> Result<Transformer, BuildError> {
+        Transformer::new(&self.lookup(source)?, &self.lookup(target)?)
+    }
+
+    /// The user-defined CRS with this id (case-insensitive), if there is one.
+    pub fn user_crs(&self, id: &str) -> Option<&Crs> {
+        let id = id.trim();
+        self.crss.iter().find(|c| c.id().eq_ignore_ascii_case(id))
+    }
+
+    /// The user-defined CRSs, in the order they were added.
+    pub fn user_crss(&self) -> &[Crs] {
+        &self.crss
+    }
+
+    /// A datum by id: a user-defined one, else a built-in (`CGCS2000`, `WGS84`, `BJ54`,
+    /// `XIAN80`). Case-insensitive.
+    pub fn datum(&self, id: &str) -> Option<Datum> {
+        let id = id.trim();
+        if let Some(d) = self.datums.iter().find(|d| d.id().eq_ignore_ascii_case(id)) {
+            return Some(d.clone());
+        }
+        let builtin = [Datum::cgcs2000(), Datum::wgs84(), Datum::beijing1954(), Datum::xian1980()];
+        builtin.into_iter().find(|d| d.id().eq_ignore_ascii_case(id))
+    }
+
+    /// An ellipsoid by id: a user-defined one, else a built-in (`grs80` = `cgcs2000`, `wgs84`,
+    /// `krassovsky`, `iag1975`). Case-insensitive.
+    pub fn ellipsoid(&self, id: &str) -> Option<Ellipsoid> {
+        let id = id.trim();
+        if let Some((_, e)) = self.ellipsoids.iter().find(|(k, _)| k.eq_ignore_ascii_case(id)) {
+            return Some(e.clone());
+        }
+        match id.to_ascii_lowercase().as_str() {
+            "grs80" | "cgcs2000" => Some(Ellipsoid::grs80()),
+            "wgs84" => Some(Ellipsoid::wgs84()),
+            "krassovsky" => Some(Ellipsoid::krassovsky()),
+            "iag1975" => Some(Ellipsoid::iag1975()),
+            _ => None,
+        }
+    }
+
+    /// Adds a user-defined CRS. Fails if its id is a catalogue id or alias, or already added.
+    pub fn add_crs(&mut self, crs: Crs) -> Result<(), RegistryError> {
+        let clash = |by| RegistryError::Clash { kind: "CRS", id: crs.id().to_string(), by };
+        if catalogue::lookup(crs.id()).is_ok() {
+            return Err(clash("in the built-in catalogue"));
+        }
+        if self.user_crs(crs.id()).is_some() {
+            return Err(clash("by an earlier definition"));
+        }
+        self.crss.push(crs);
+        Ok(())
+    }
+
+    /// Adds a user-defined datum. Fails if its id is a built-in datum's or already added.
+    pub fn add_datum(&mut self, datum: Datum) -> Result<(), RegistryError> {
+        let clash = |by| RegistryError::Clash { kind: "datum", id: datum.id().to_string(), by };
+        if BUILTIN_DATUMS.iter().any(|b| b.eq_ignore_ascii_case(datum.id().trim())) {
+            return Err(clash("in the built-in catalogue"));
+        }
+        if self.datums.iter().any(|d| d.id().eq_ignore_ascii_case(datum.id().trim())) {
+            return Err(clash("by an earlier definition"));
+        }
+        self.datums.push(datum);
+        Ok(())
+    }
+
+    /// Adds a user-defined ellipsoid under `id`. Fails if the id is a built-in ellipsoid's or
+    /// already added.
+    pub fn add_ellipsoid(&mut self, id: &str, ellipsoid: Ellipsoid) -> Result<(), RegistryError> {
+        let clash = |by| RegistryError::Clash { kind: "ellipsoid", id: id.to_string(), by };
+        if BUILTIN_ELLIPSOIDS.iter().any(|b| b.eq_ignore_ascii_case(id.trim())) {
+            return Err(clash("in the built-in catalogue"));
+        }
+        if self.ellipsoids.iter().any(|(k, _)| k.eq_ignore_ascii_case(id.trim())) {
+            return Err(clash("by an earlier definition"));
+        }
+        self.ellipsoids.push((id.trim().to_string(), ellipsoid));
+        Ok(())
+    }
+}
+
+#[cfg(feature = "crs-file")]
+impl Registry {
+    /// Loads a CRS file (TOML, or JSON if the file name ends in `.json`) into the registry.
+    /// Nothing is added unless the whole file is valid.
+    pub fn load_file(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<(), crate::CrsFileError> {
+        crate::crs_file::load_file(self, path.as_ref())
+    }
+}
