@@ -99,6 +99,14 @@ impl Ellipsoid {
         f / (2.0 - f)
     }
 
+    /// The Gaussian mean radius of curvature √(M·N) at geodetic latitude `lat` (radians),
+    /// metres: `a·√(1 − e²) / (1 − e²·sin²φ)`.
+    pub fn gaussian_mean_radius(&self, lat: f64) -> f64 {
+        let es = self.es();
+        let w2 = 1.0 - es * lat.sin().powi(2);
+        self.a * (1.0 - es).sqrt() / w2
+    }
+
     /// Whether two ellipsoids have the same `a` and `1/f` (names are ignored).
     pub fn same_shape(&self, other: &Ellipsoid) -> bool {
         self.a == other.a && self.rf == other.rf

@@ -152,12 +152,24 @@ impl Registry {
 
 #[cfg(feature = "crs-file")]
 impl Registry {
-    /// Loads a CRS file (TOML, or JSON if the file name ends in `.json`) into the registry.
-    /// Nothing is added unless the whole file is valid.
+    /// Loads a CRS file into the registry: TOML, or JSON with the same structure (see
+    /// [`crs_file::Format::detect`](crate::crs_file::Format::detect)). The file is loaded whole
+    /// or not at all; errors name the file, line and field, never a value.
     pub fn load_file(
         &mut self,
         path: impl AsRef<std::path::Path>,
     ) -> Result<(), crate::CrsFileError> {
         crate::crs_file::load_file(self, path.as_ref())
+    }
+
+    /// Loads CRS-file text into the registry; `origin` names it in errors (e.g. a file name or
+    /// `"config"`). Whole or not at all.
+    pub fn load_str(
+        &mut self,
+        text: &str,
+        origin: &str,
+        format: crate::crs_file::Format,
+    ) -> Result<(), crate::CrsFileError> {
+        crate::crs_file::load_str(self, text, origin, format)
     }
 }

@@ -1,22 +1,57 @@
 //! CRS files: a city's ellipsoids, datums and CRSs declared in TOML (or JSON with the same
-//! structure), loaded into a [`Registry`](crate::Registry).
+//! structure), loaded into a [`Registry`](crate::Registry) with
+//! [`Registry::load_file`](crate::Registry::load_file) or
+//! [`Registry::load_str`](crate::Registry::load_str).
 //!
-//! (Being written.)
+//! The format is documented, with every field, in `data/crs/README.md` and the commented
+//! examples beside it. In short:
+//!
+//! ```toml
+//! [[ellipsoid]]                 # optional; built-ins: grs80 (= cgcs2000), wgs84, krassovsky, iag1975
+//! id = "my-ell"
+//! a = 6378140.0
+//! rf = 298.257
+//!
+//! [[datum]]
+//! id = "bj54-city"
+//! ellipsoid = "krassovsky"
+//! to_cgcs2000 = { method = "helmert7", convention = "coordinate_frame", tx = -12.7, ty = 131.2, tz = 47.6, rx = 0.41, ry = -0.16, rz = 1.05, s = -2.7 }
+//!
+//! [[crs]]
+//! id = "city:bj54-gk117"
+//! datum = "bj54-city"
+//! projection = { method = "gauss-kruger", lon0 = 117.0, k0 = 1.0, x0 = 500000.0, y0 = 0.0 }
+//!
+//! [[crs]]
+//! id = "city:old-grid"
+//! base = "city:bj54-gk117"
+//! planar = { method = "helmert4", dx = -421337.25, dy = -4201112.5, theta = 5400.0, s = 12.5 }
+//! ```
+//!
+//! A file is loaded whole or not at all. Every refusal ([`CrsFileError`]) names the file, the
+//! line and the field, and never quotes a value: parameter values are often confidential.
 
+mod json;
+mod schema;
+mod toml;
 mod tree;
 
+use crate::registry::Registry;
 use std::fmt;
+use std::path::Path;
 
 /// Why a CRS file was refused: the file, the line and the field, and what is wrong. The message
 /// never quotes a parameter value (cities often keep them confidential); it names ids and
 /// fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrsFileError {
-    /// The file as given (or the origin name passed to [`Registry::load_str`](crate::Registry::load_str)).
+    /// The file as given (or the origin passed to
+    /// [`Registry::load_str`](crate::Registry::load_str)).
     pub file: String,
     /// Line, from 1, where known.
     pub line: Option<u32>,
-    /// The field, as a path such as `crs[2].planar.theta`, where there is one.
+    /// The field, as a path such as `crs[city:old-grid].planar.theta` (`crs[#3]` for an entry
+    /// without a usable id), where there is one.
     pub field: Option<String>,
     /// What is wrong.
     pub message: String,
@@ -37,15 +72,64 @@ impl fmt::Display for CrsFileError {
 
 impl std::error::Error for CrsFileError {}
 
-/// Loads `path` into `registry` (stub).
-pub(crate) fn load_file(
-    _registry: &mut crate::Registry,
-    path: &std::path::Path,
-) -> Result<(), CrsFileError> {
-    Err(CrsFileError {
-        file: path.display().to_string(),
+/// The syntax of a CRS file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// TOML (the usual form).
+    Toml,
+    /// JSON with the same structure (top-level object with `ellipsoid`, `datum` and `crs`
+    /// arrays of objects).
+    Json,
+}
+
+impl Format {
+    /// The format of a file: JSON if its name ends in `.json` (any case), TOML if in `.toml`;
+    /// otherwise JSON if the text starts with `{`, else TOML.
+    pub fn detect(path: &Path, text: &str) -> Self {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("json") => Format::Json,
+            Some("toml") => Format::Toml,
+            _ if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') => Format::Json,
+            _ => Format::Toml,
+        }
+    }
+}
+
+/// Loads `path` into `registry`, whole or not at all.
+pub(crate) fn load_file(registry: &mut Registry, path: &Path) -> Result<(), CrsFileError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| CrsFileError {
+        file: file.clone(),
         line: None,
         field: None,
-        message: "CRS files are not read yet".to_string(),
-    })
+        message: if error.kind() == std::io::ErrorKind::InvalidData {
+            "is not UTF-8 text (save CRS files as UTF-8)".to_string()
+        } else {
+            format!("cannot read: {error}")
+        },
+    })?;
+    load_str(registry, &text, &file, Format::detect(path, &text))
+}
+
+/// Loads `text` (named `origin` in errors) into `registry`, whole or not at all.
+pub(crate) fn load_str(
+    registry: &mut Registry,
+    text: &str,
+    origin: &str,
+    format: Format,
+) -> Result<(), CrsFileError> {
+    let root = match format {
+        Format::Toml => toml::parse(text),
+        Format::Json => json::parse(text),
+    }
+    .map_err(|e| CrsFileError {
+        file: origin.to_string(),
+        line: Some(e.pos.line),
+        field: None,
+        message: format!("column {}: {}", e.pos.column, e.message),
+    })?;
+    let mut updated = registry.clone();
+    schema::load(&mut updated, origin, &root)?;
+    *registry = updated;
+    Ok(())
 }

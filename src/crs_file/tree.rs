@@ -1,5 +1,4 @@
 //! The document tree both CRS-file syntaxes (TOML and JSON) are read into: tables, arrays and
-#![allow(dead_code)] // TEMPORARY: used once the loader lands
 //! scalars, each with the line and column where it starts, so that every error can name the
 //! file, line and field.
 
