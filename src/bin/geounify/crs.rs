@@ -24,7 +24,7 @@ pub(crate) fn list(registry: &Registry) -> u8 {
 }
 
 /// Prints everything known about one CRS.
-pub(crate) fn info(registry: &Registry, id: &str) -> u8 {
+pub(crate) fn info(registry: &Registry, id: &str, show_parameters: bool) -> u8 {
     let crs = match registry.lookup(id) {
         Ok(crs) => crs,
         Err(error) => {
@@ -32,8 +32,14 @@ pub(crate) fn info(registry: &Registry, id: &str) -> u8 {
             return EXIT_USAGE;
         }
     };
-    print(&describe(&crs))
+    // A file CRS's values (projection, datum shift, planar parameters, and the WKT / PROJ
+    // string that would spell them out) are shown only when asked for.
+    let hidden = registry.user_crs(crs.id()).is_some() && !show_parameters;
+    print(&describe(&crs, hidden))
 }
+
+/// What is printed instead of a file CRS's parameter values.
+const HIDDEN: &str = "(from a CRS file; values not shown: --show-parameters)";
 
 /// Writes `text` to stdout; the exit status.
 fn print(text: &str) -> u8 {
@@ -54,7 +60,7 @@ fn aliases_of(id: &str) -> Vec<&'static str> {
 }
 
 /// The `crs info` text.
-fn describe(crs: &Crs) -> String {
+fn describe(crs: &Crs, hidden: bool) -> String {
     let mut t = String::new();
     let datum = crs.datum();
     let ellipsoid = datum.ellipsoid();
@@ -68,7 +74,16 @@ fn describe(crs: &Crs) -> String {
         let _ = writeln!(t, "EPSG code:   {code}");
     }
     let _ = writeln!(t, "kind:        {}", kind(crs.kind()));
-    for line in parameters(crs.kind()) {
+    let lines = match crs.kind() {
+        CrsKind::Local { base, planar } if hidden => vec![format!(
+            "base CRS {}, planar transformation {} {HIDDEN}",
+            base.id(),
+            planar.method()
+        )],
+        _ if hidden => vec![HIDDEN.to_string()],
+        kind => parameters(kind),
+    };
+    for line in lines {
         let _ = writeln!(t, "             {line}");
     }
     let (x, y) = if crs.is_angular() {
@@ -78,14 +93,24 @@ fn describe(crs: &Crs) -> String {
     };
     let _ = writeln!(t, "axes:        x = {x}, y = {y}, z = ellipsoidal height (metres)");
     let _ = writeln!(t, "datum:       {} ({})", datum.name(), datum.id());
-    let _ = writeln!(t, "             to CGCS2000: {}", shift(datum.to_cgcs2000()));
-    let _ = writeln!(
-        t,
-        "ellipsoid:   {}, a = {} m, 1/f = {}",
-        ellipsoid.name(),
-        ellipsoid.a(),
-        ellipsoid.rf()
-    );
+    let shift = match datum.to_cgcs2000() {
+        DatumShift::Helmert(_) | DatumShift::Molodensky(_) if hidden => {
+            format!("{} {HIDDEN}", shift_method(datum.to_cgcs2000()))
+        }
+        other => shift(other),
+    };
+    let _ = writeln!(t, "             to CGCS2000: {shift}");
+    if hidden && ellipsoid.id() == "custom" {
+        let _ = writeln!(t, "ellipsoid:   {} {HIDDEN}", ellipsoid.name());
+    } else {
+        let _ = writeln!(
+            t,
+            "ellipsoid:   {}, a = {} m, 1/f = {}",
+            ellipsoid.name(),
+            ellipsoid.a(),
+            ellipsoid.rf()
+        );
+    }
     match crs.area_of_use() {
         Some(area) => {
             let _ = writeln!(
@@ -99,6 +124,10 @@ fn describe(crs: &Crs) -> String {
             );
         }
         None => t.push_str("area of use: not recorded\n"),
+    }
+    if hidden {
+        let _ = writeln!(t, "PROJ string: {HIDDEN}\nWKT:         {HIDDEN}");
+        return t;
     }
     match crs.to_proj_string() {
         Ok(proj) => {
@@ -180,6 +209,22 @@ fn parameters(kind: &CrsKind) -> Vec<String> {
                  {south}°–{north}° N (edges included), none outside"
             )]
         }
+    }
+}
+
+/// A datum's shift method, without its values.
+fn shift_method(shift: &DatumShift) -> &'static str {
+    match shift {
+        DatumShift::Helmert(p) if p.rx == 0.0 && p.ry == 0.0 && p.rz == 0.0 && p.s == 0.0 => {
+            "Helmert (translation)"
+        }
+        DatumShift::Helmert(p) => match p.convention {
+            HelmertConvention::PositionVector => "Helmert (position vector)",
+            HelmertConvention::CoordinateFrame => "Helmert (coordinate frame)",
+        },
+        DatumShift::Molodensky(_) => "Molodensky",
+        DatumShift::SameFrame => "same frame",
+        DatumShift::Unknown => "unknown",
     }
 }
 

@@ -81,6 +81,10 @@ enum CrsCommand {
         /// CRS id or alias (case-insensitive), e.g. EPSG:4547.
         #[arg(value_name = "ID")]
         id: String,
+        /// Also print the parameter values of a CRS from a CRS file (hidden by default: cities
+        /// often keep them confidential), and its WKT and PROJ string.
+        #[arg(long)]
+        show_parameters: bool,
     },
 }
 
@@ -93,7 +97,9 @@ fn main() -> ExitCode {
     let status = match cli.command {
         Command::Transform(args) => transform::run(&registry, &args.from, &args.to),
         Command::Crs(CrsCommand::List) => crs::list(&registry),
-        Command::Crs(CrsCommand::Info { id }) => crs::info(&registry, &id),
+        Command::Crs(CrsCommand::Info { id, show_parameters }) => {
+            crs::info(&registry, &id, show_parameters)
+        }
         Command::Estimate(args) => estimate::run(&args, &registry),
     };
     ExitCode::from(status)
