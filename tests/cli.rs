@@ -354,3 +354,81 @@ fn crs_info_describes_one_crs() {
     assert!(r.stdout.is_empty());
     assert_eq!(r.stderr, "geounify: unknown CRS id 'EPSG:0' (try `geounify crs list`)\n");
 }
+
+const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
+
+#[test]
+fn crs_files_add_ids_to_every_command() {
+    let out = run(
+        &["--crs-file", CITY, "transform", "--from", "WGS84", "--to", "city:old-grid"],
+        b"116.4 39.9 P1\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The library's own result, to the last digit (the CLI is a thin layer).
+    let mut registry = geounify::Registry::new();
+    registry.load_file(CITY).unwrap();
+    let (e, n) =
+        registry.transformer("WGS84", "city:old-grid").unwrap().transform_xy(116.4, 39.9).unwrap();
+    assert_eq!(out.stdout_text(), format!("{e} {n} P1\n"));
+    // The flag may come after the subcommand, and is repeatable.
+    let out = run(&["crs", "list", "--crs-file", CITY, "--crs-file", CITY], b"");
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("city.toml:17: datum[bj54-city].id: datum id 'bj54-city' is already defined"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["crs", "list", "--crs-file", CITY], b"");
+    assert_eq!(out.code, 0);
+    assert!(out.stdout_text().contains("\ncity:old-grid  "), "{}", out.stdout_text());
+}
+
+#[test]
+fn a_bad_crs_file_stops_before_any_input_is_read_and_quotes_no_value() {
+    let dir = std::env::temp_dir().join(format!("geounify-cli-crs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[crs]]\nid = \"g\"\nbase = \"EPSG:4548\"\nplanar = { method = \"helmert4\", dx = 1.2468, dy = 2.2468, theta = 3.2468e9, s = 4.2468 }\n",
+    )
+    .unwrap();
+    let out = run(
+        &["--crs-file", bad.to_str().unwrap(), "transform", "--from", "WGS84", "--to", "g"],
+        b"116.4 39.9\n",
+    );
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        out.stderr,
+        format!(
+            "geounify: {}:4: crs[g].planar.theta: out of range: arc-seconds within one turn \
+             (±1 296 000)\n",
+            bad.display()
+        )
+    );
+    assert!(!out.stderr.contains("2468"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn crs_info_hides_a_file_crs_values_unless_asked() {
+    let out = run(&["--crs-file", CITY, "crs", "info", "city:bj54-gk117"], b"");
+    assert_eq!(out.code, 0);
+    let text = out.stdout_text();
+    assert!(
+        text.contains("Helmert (coordinate frame) (from a CRS file; values not shown"),
+        "{text}"
+    );
+    for value in ["131.2", "47.6", "500000", "+towgs84", "TOWGS84"] {
+        assert!(!text.contains(value), "{value} shown:\n{text}");
+    }
+    let out =
+        run(&["--crs-file", CITY, "crs", "info", "city:bj54-gk117", "--show-parameters"], b"");
+    let text = out.stdout_text();
+    assert!(text.contains("ty = 131.2 m") && text.contains("+towgs84="), "{text}");
+    // Built-in CRSs are public: always shown.
+    let text = run(&["crs", "info", "EPSG:4548"], b"").stdout_text();
+    assert!(text.contains("false easting 500000 m"), "{text}");
+}
