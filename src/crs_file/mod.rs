@@ -3,6 +3,8 @@
 //!
 //! (Being written.)
 
+#[allow(dead_code)] // TEMPORARY: used once the loader lands
+mod json;
 mod tree;
 
 use std::fmt;
