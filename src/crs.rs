@@ -5,7 +5,8 @@ use crate::ellipsoid::Ellipsoid;
 use crate::error::DefinitionError;
 use crate::ops::{
     Affine, AffineParams, Bd09, Bd09Mc, ChinaBounds, DegreesToRadians, GaussKruger,
-    GaussKrugerParams, Gcj02, Op, PlanarHelmert, PlanarHelmertParams, Step, WebMercator,
+    GaussKrugerParams, Gcj02, Geocentric, Op, PlanarHelmert, PlanarHelmertParams, Step,
+    WebMercator,
 };
 
 /// Where a CRS may be used, as a geographic bounding box in degrees (from the EPSG registry for
@@ -59,11 +60,21 @@ pub enum HeightMethod {
         /// The radius R, metres.
         radius: f64,
     },
-    /// Expand the ellipsoid: project onto the ellipsoid with `a' = a + H` and the same
-    /// flattening, keeping each point's geodetic longitude and latitude (the point is carried
-    /// along its ellipsoid normal). Its scale grows by H/N at the central meridian, N the prime
-    /// vertical radius, and distortion varies slightly differently from [`Self::ScaleFactor`].
-    EllipsoidExpansion,
+    /// Expand the ellipsoid (椭球膨胀法): keep its centre and flattening and lengthen the
+    /// semi-major axis by `da = H / W(φ_ref)`, `W = √(1 − e²·sin²φ_ref)`, so that at the
+    /// reference latitude φ_ref the expanded ellipsoid lies H above the original along the
+    /// normal (to first order in H/a). Points are carried to it through geocentric coordinates
+    /// (geographic on the datum's ellipsoid → X, Y, Z → geographic on the expanded one, whose
+    /// latitudes differ slightly), then projected on it. The PROJ equivalent is
+    /// `+proj=cart +ellps=… | +inv +proj=cart +a=a' +rf=… | +proj=tmerc +a=a' +rf=…`.
+    ///
+    /// Keeping each point's latitude on the expanded ellipsoid instead would be exactly
+    /// [`Self::ScaleFactor`] with R = a (every Gauss-Krüger length scales with `a`): write that
+    /// if it is what the city's definition means.
+    EllipsoidExpansion {
+        /// The reference latitude φ_ref, degrees.
+        lat_ref: f64,
+    },
 }
 
 /// A planar transformation from a projected CRS to a local grid (independent / construction
@@ -212,7 +223,7 @@ impl Crs {
                         k0: p.k0 * (1.0 + surface.height / radius),
                         ..p.clone()
                     }),
-                    HeightMethod::EllipsoidExpansion => None,
+                    HeightMethod::EllipsoidExpansion { .. } => None,
                 }
             }
             _ => None,
@@ -240,7 +251,7 @@ impl Crs {
                 vec![gcj02(bounds), bd09(), Step::forward(Op::Bd09Mc(Bd09Mc::new()))]
             }
             CrsKind::Projected(Projection::GaussKrugerSurface(p, surface)) => {
-                vec![Step::forward(Op::GaussKruger(surface_projection(ellipsoid, p, surface)?))]
+                surface_projection(ellipsoid, p, surface)?
             }
             CrsKind::Local { base, planar } => {
                 let mut steps = base.chain()?;
@@ -251,12 +262,13 @@ impl Crs {
     }
 }
 
-/// The Gauss-Krüger projection of `params` carried onto `surface` (see [`HeightMethod`]).
+/// The steps of the Gauss-Krüger projection of `params` carried onto `surface` (see
+/// [`HeightMethod`]), from geographic radians on `ellipsoid`.
 fn surface_projection(
     ellipsoid: &Ellipsoid,
     params: &GaussKrugerParams,
     surface: &ProjectionSurface,
-) -> Result<GaussKruger, DefinitionError> {
+) -> Result<Vec<Step>, DefinitionError> {
     let height = surface.height;
     if !(height.is_finite() && height.abs() <= 10_000.0) {
         return Err(DefinitionError::OutOfRange {
@@ -273,12 +285,23 @@ fn surface_projection(
                 });
             }
             let k0 = params.k0 * (1.0 + height / radius);
-            GaussKruger::new(ellipsoid, GaussKrugerParams { k0, ..params.clone() })
+            let projection =
+                GaussKruger::new(ellipsoid, GaussKrugerParams { k0, ..params.clone() })?;
+            Ok(vec![Step::forward(Op::GaussKruger(projection))])
         }
-        HeightMethod::EllipsoidExpansion => {
-            let expanded =
-                Ellipsoid::custom(ellipsoid.name(), ellipsoid.a() + height, ellipsoid.rf())?;
-            GaussKruger::new(&expanded, params.clone())
+        HeightMethod::EllipsoidExpansion { lat_ref } => {
+            if !(lat_ref.is_finite() && lat_ref.abs() <= 90.0) {
+                return Err(DefinitionError::OutOfRange {
+                    what: "projection-surface reference latitude lat_ref",
+                    reason: "must be a finite number of degrees within ±90",
+                });
+            }
+            let expanded = ellipsoid.expanded(height, lat_ref.to_radians())?;
+            Ok(vec![
+                Step::forward(Op::Geocentric(Geocentric::new(ellipsoid))),
+                Step::inverse(Op::Geocentric(Geocentric::new(&expanded))),
+                Step::forward(Op::GaussKruger(GaussKruger::new(&expanded, params.clone())?)),
+            ])
         }
     }
 }

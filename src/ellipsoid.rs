@@ -107,6 +107,15 @@ impl Ellipsoid {
         self.a * (1.0 - es).sqrt() / w2
     }
 
+    /// The ellipsoid expanded for a projection surface `height` metres above this one at
+    /// geodetic latitude `lat_ref` (radians): same centre and flattening, semi-major axis
+    /// `a + height / √(1 − e²·sin²φ_ref)` (see [`HeightMethod::EllipsoidExpansion`](crate::HeightMethod::EllipsoidExpansion)).
+    pub fn expanded(&self, height: f64, lat_ref: f64) -> Result<Self, DefinitionError> {
+        let w = (1.0 - self.es() * lat_ref.sin().powi(2)).sqrt();
+        let name = format!("{} expanded by {height} m", self.name);
+        Self::custom(&name, self.a + height / w, self.rf)
+    }
+
     /// Whether two ellipsoids have the same `a` and `1/f` (names are ignored).
     pub fn same_shape(&self, other: &Ellipsoid) -> bool {
         self.a == other.a && self.rf == other.rf

@@ -523,16 +523,22 @@ fn read_projection(f: &Fields<'_>, datum: &Datum) -> Result<Option<Projection>, 
             };
         HeightMethod::ScaleFactor { radius }
     } else {
-        for key in ["radius", "lat_ref"] {
-            if let Some(node) = p.get(key) {
-                return Err(p.cx.error(
-                    node.pos,
-                    &p.field(key),
-                    "not used by ellipsoid_expansion (a' = a + height, same flattening)",
-                ));
-            }
+        if let Some(node) = p.get("radius") {
+            return Err(p.cx.error(
+                node.pos,
+                &p.field("radius"),
+                "not used by ellipsoid_expansion (a' = a + height / W(lat_ref), same flattening)",
+            ));
         }
-        HeightMethod::EllipsoidExpansion
+        let lat_ref = lat_ref.ok_or_else(|| {
+            p.cx.error(
+                p.pos,
+                &p.field("lat_ref"),
+                "missing required field: ellipsoid_expansion needs the reference latitude where \
+                 the expanded ellipsoid lies `height` above the datum's",
+            )
+        })?;
+        HeightMethod::EllipsoidExpansion { lat_ref }
     };
     Ok(Some(Projection::GaussKrugerSurface(params, ProjectionSurface { height, method })))
 }

@@ -181,7 +181,9 @@ fn parameters(kind: &CrsKind) -> Vec<String> {
                 HeightMethod::ScaleFactor { radius } => {
                     format!("scale factor 1 + H/R with R = {radius} m")
                 }
-                HeightMethod::EllipsoidExpansion => "ellipsoid expansion (a + H)".to_string(),
+                HeightMethod::EllipsoidExpansion { lat_ref } => {
+                    format!("ellipsoid expansion (a + H/W at reference latitude {lat_ref}°)")
+                }
             };
             vec![
                 format!(
