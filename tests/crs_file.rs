@@ -345,3 +345,22 @@ fn files_that_cannot_be_read_are_named() {
     assert!(e.message.contains("not UTF-8"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn json_files_with_the_same_structure_load_the_same_crss() {
+    let mut json = Registry::new();
+    json.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.json")).unwrap();
+    let toml = city();
+    assert_eq!(json.user_crss(), toml.user_crss());
+    // JSON errors name file, line and field too, and quote no value.
+    let mut r = Registry::new();
+    let text = "{\n  \"crs\": [\n    { \"id\": \"a\", \"datum\": \"CGCS2000\",\n      \"projection\": { \"method\": \"gauss-kruger\", \"lon0\": 917.7531 } }\n  ]\n}\n";
+    let e = r.load_str(text, "t.json", Format::Json).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.json:4: crs[a].projection.lon0: out of range: degrees within ±180"
+    );
+    let e = r.load_str("{\"crs\": [ {\"id\": \"a\",, } ]}", "t.json", Format::Json).unwrap_err();
+    assert_eq!(e.line, Some(1), "{e}");
+    assert!(e.message.starts_with("column 22: expected a key"), "{e}");
+}
