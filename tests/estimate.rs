@@ -45,7 +45,7 @@ fn city_geographic(n: usize, rng: &mut Lcg) -> Vec<[f64; 3]> {
         .map(|_| {
             [
                 116.4 + (rng.uniform() - 0.5) * 0.47, // 0.47° of longitude ≈ 40 km at 39.9N
-                39.9 + (rng.uniform() - 0.5) * 0.36, // 0.36° of latitude ≈ 40 km
+                39.9 + (rng.uniform() - 0.5) * 0.36,  // 0.36° of latitude ≈ 40 km
                 20.0 + 100.0 * rng.uniform(),
             ]
         })
@@ -247,7 +247,8 @@ fn planted_blunders_are_flagged_and_dropped() {
     let want = planar_example();
     let op = PlanarHelmert::new(want.clone()).unwrap();
     let mut rng = Lcg(99);
-    let mut pts = control(&grid_points(15, &mut rng), |s| op.forward(s).unwrap(), sigma, 2, &mut rng);
+    let mut pts =
+        control(&grid_points(15, &mut rng), |s| op.forward(s).unwrap(), sigma, 2, &mut rng);
     pts[3].target[0] += 0.5; // P4: 0.5 m in E
     pts[10].target[1] -= 0.5; // P11: 0.5 m in N
     let e = estimate(Model::Helmert4, &pts, &Options::default()).unwrap();
@@ -406,7 +407,11 @@ fn bad_input_gives_clear_errors() {
     );
     // All points identical.
     let same: Vec<ControlPoint> = (0..4)
-        .map(|i| ControlPoint { id: format!("Q{i}"), source: [1.0, 2.0, 0.0], target: [3.0, 4.0, 0.0] })
+        .map(|i| ControlPoint {
+            id: format!("Q{i}"),
+            source: [1.0, 2.0, 0.0],
+            target: [3.0, 4.0, 0.0],
+        })
         .collect();
     assert!(matches!(
         estimate(Model::Affine6, &same, &opts).unwrap_err(),

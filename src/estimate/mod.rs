@@ -49,8 +49,7 @@ mod models;
 use crate::crs::Crs;
 use crate::error::PointError;
 use crate::ops::{
-    AffineParams, Geocentric, HelmertConvention, HelmertParams, Operation, PlanarHelmertParams,
-    Xyz,
+    AffineParams, Geocentric, HelmertConvention, HelmertParams, Operation, PlanarHelmertParams, Xyz,
 };
 use std::collections::HashMap;
 use thiserror::Error;
@@ -169,7 +168,12 @@ impl Parameters {
     pub fn values(&self) -> Vec<(&'static str, f64, &'static str)> {
         match self {
             Parameters::Helmert4(p) => {
-                vec![("dx", p.dx, "m"), ("dy", p.dy, "m"), ("theta", p.theta, "arcsec"), ("s", p.s, "ppm")]
+                vec![
+                    ("dx", p.dx, "m"),
+                    ("dy", p.dy, "m"),
+                    ("theta", p.theta, "arcsec"),
+                    ("s", p.s, "ppm"),
+                ]
             }
             Parameters::Affine6(p) => vec![
                 ("a0", p.a0, "m"),
@@ -179,7 +183,9 @@ impl Parameters {
                 ("b1", p.b1, ""),
                 ("b2", p.b2, ""),
             ],
-            Parameters::Helmert3(p) => vec![("tx", p.tx, "m"), ("ty", p.ty, "m"), ("tz", p.tz, "m")],
+            Parameters::Helmert3(p) => {
+                vec![("tx", p.tx, "m"), ("ty", p.ty, "m"), ("tz", p.tz, "m")]
+            }
             Parameters::Helmert7(p) => vec![
                 ("tx", p.tx, "m"),
                 ("ty", p.ty, "m"),
@@ -449,8 +455,8 @@ fn validate(model: Model, points: &[ControlPoint]) -> Result<(), EstimateError> 
         }
         // + 0.0 makes −0 and +0 the same key.
         let mut key = [0_u64; 3];
-        for k in 0..dim {
-            key[k] = (p.source[k] + 0.0).to_bits();
+        for (k, v) in key.iter_mut().zip(&p.source[..dim]) {
+            *k = (v + 0.0).to_bits();
         }
         if let Some(&first) = sources.get(&key) {
             return Err(EstimateError::DuplicateSource {
@@ -471,8 +477,8 @@ fn fit(model: Model, points: &[ControlPoint], used: &[bool]) -> Result<Fit, Esti
     let n_used = used.iter().filter(|&&b| b).count();
     let mut c = [0.0; 3];
     for p in points.iter().zip(used).filter(|(_, &b)| b).map(|(p, _)| p) {
-        for k in 0..dim {
-            c[k] += p.source[k];
+        for (ck, v) in c.iter_mut().zip(&p.source[..dim]) {
+            *ck += v;
         }
     }
     c.iter_mut().for_each(|v| *v /= n_used as f64);
@@ -489,8 +495,8 @@ fn fit(model: Model, points: &[ControlPoint], used: &[bool]) -> Result<Fit, Esti
     let solution =
         lsq::solve(&a, &b, u).map_err(|lsq::Singular| EstimateError::Degenerate { model: name })?;
     let parameters = models::parameters(model, c, &solution.x);
-    let forward = models::Forward::new(&parameters)
-        .ok_or(EstimateError::InvalidResult { model: name })?;
+    let forward =
+        models::Forward::new(&parameters).ok_or(EstimateError::InvalidResult { model: name })?;
     let mut residuals = Vec::with_capacity(points.len());
     for p in points {
         let mut src = p.source;
