@@ -243,6 +243,37 @@ fn helmert7_from_geocentric_and_from_crs_coordinates() {
 }
 
 #[test]
+fn helmert3_from_two_dimensional_crs_coordinates() {
+    // id,x1,y1,x2,y2 with CRS ids: heights 0 on both sides. The same longitudes/latitudes read
+    // as Beijing 1954 (Krassovsky) and as CGCS2000 (GRS80): the least-squares translation is the
+    // mean of the two points' geocentric differences, computed here with the library's own
+    // geographic → geocentric operation; agreement to rounding of 6.4e6 m values (1e-6 m).
+    use geounify::ops::{Geocentric, Operation};
+    use geounify::Ellipsoid;
+    let out = json(
+        &["--model", "helmert3", "--source-crs", "BJ54", "--target-crs", "CGCS2000", "-"],
+        "A 116.4 39.9 116.4 39.9\nB 116.5 40.0 116.5 40.0\n",
+    );
+    assert_eq!((out["points_used"].clone(), out["redundancy"].clone()), (2.into(), 3.into()));
+    let (kras, grs) =
+        (Geocentric::new(&Ellipsoid::krassovsky()), Geocentric::new(&Ellipsoid::grs80()));
+    let diff = |lon: f64, lat: f64| {
+        let p = [lon.to_radians(), lat.to_radians(), 0.0];
+        let (a, b) = (kras.forward(p).unwrap(), grs.forward(p).unwrap());
+        [b[0] - a[0], b[1] - a[1], b[2] - a[2]]
+    };
+    let (da, db) = (diff(116.4, 39.9), diff(116.5, 40.0));
+    for (k, key) in ["tx", "ty", "tz"].iter().enumerate() {
+        let want = 0.5 * (da[k] + db[k]);
+        let got = f(&out["parameters"][key]);
+        assert!((got - want).abs() < 1e-6, "{key}: {got} vs {want}");
+        // Residual of A = its difference minus the mean.
+        let v = f(&out["residuals"][0][["dx", "dy", "dz"][k]]);
+        assert!((v - (da[k] - want)).abs() < 1e-6, "{key}: {v}");
+    }
+}
+
+#[test]
 fn errors_name_the_line_and_exit_2() {
     let planar = ["--model", "helmert4", "-"];
     let cases: [(&[&str], &str, &str); 8] = [

@@ -107,7 +107,7 @@ pub(crate) fn solve(a: &[f64], b: &[f64], p: usize) -> Result<Solution, Singular
     // L = D·R⁻¹ (so that (AᵀA)⁻¹ = D (R'ᵀR')⁻¹ D = L·Lᵀ).
     let l: Vec<f64> = (0..p * p).map(|k| rinv[k] * d[k / p]).collect();
     // hᵢ = ‖a'ᵢ·R'⁻¹‖² with a'ᵢ the equilibrated row.
-    let leverage = (0..n)
+    let leverage: Vec<f64> = (0..n)
         .map(|i| {
             (0..p)
                 .map(|j| (0..=j).map(|k| scaled[i * p + k] * rinv[k * p + j]).sum::<f64>())
@@ -115,7 +115,7 @@ pub(crate) fn solve(a: &[f64], b: &[f64], p: usize) -> Result<Solution, Singular
                 .sum()
         })
         .collect();
-    if !x.iter().chain(&l).all(|v| v.is_finite()) {
+    if !x.iter().chain(&l).chain(&leverage).all(|v| v.is_finite()) {
         return Err(Singular);
     }
     Ok(Solution { x, l, leverage, condition })
