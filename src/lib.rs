@@ -28,6 +28,7 @@ pub mod crs_file;
 pub mod datum;
 pub mod ellipsoid;
 pub mod error;
+pub mod estimate;
 #[cfg(feature = "geo")]
 pub mod geometry;
 pub mod ops;

@@ -1,14 +1,588 @@
-//! `geounify estimate`: transformation parameters from control points (stub, being written).
+//! `geounify estimate`: transformation parameters from control points (a thin layer over
+//! [`geounify::estimate`]). The file format and the outputs are documented once, in
+//! [`LONG_ABOUT`] (shown by `geounify estimate --help`).
 
-use crate::EXIT_USAGE;
-use clap::Args;
-use geounify::Registry;
+use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
+use clap::{Args, ValueEnum};
+use geounify::estimate::{
+    convention_name, estimate, geocentric_on_datum, ControlPoint, Estimate, EstimateError, Model,
+    Options, Outliers, Parameters,
+};
+use geounify::ops::HelmertConvention;
+use geounify::{PointError, Registry};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+/// The long help of `geounify estimate`: the file format, the method and the outputs.
+pub(crate) const LONG_ABOUT: &str = "\
+Estimate transformation parameters from control points (the same points in a source and a
+target system) by least squares, with residuals and outlier detection, and print a report and a
+snippet to paste into a CRS file.
+
+Models (--model):
+  helmert4  planar similarity: dx, dy metres, theta arc-seconds (counter-clockwise in (E, N)),
+            s ppm. Columns id,x1,y1,x2,y2 (metres). At least 2 points.
+  affine6   planar affine: a0, a1, a2, b0, b1, b2 (E' = a0 + a1 E + a2 N,
+            N' = b0 + b1 E + b2 N). Columns id,x1,y1,x2,y2. At least 3 non-collinear points.
+  helmert3  geocentric translation tx, ty, tz metres. At least 1 point.
+  helmert7  geocentric 7-parameter Helmert (needs --convention position_vector or
+            coordinate_frame): tx, ty, tz metres, rx, ry, rz arc-seconds, s ppm, as
+            X' = (1 + s 1e-6) R X + T with the small-angle rotation matrix (EPSG 9606 / 9607).
+            At least 3 non-collinear points.
+  helmert3 / helmert7 read geocentric columns id,x1,y1,z1,x2,y2,z2 (metres); with --source-crs
+  and --target-crs they read each side in that CRS's coordinates instead (lon/lat degrees or
+  easting/northing metres, then ellipsoidal height; id,x1,y1,x2,y2 means heights 0), converted
+  to geocentric on each CRS's own datum ellipsoid (no datum shift: that is what is estimated).
+Columns 1 are the source system, 2 the target.
+
+File: comma-, tab- or whitespace-separated (a line containing a comma is split at commas, others
+at whitespace); blank lines and lines starting with # are skipped; the first other line is a
+header if its numeric columns do not parse. Ids are any UTF-8 text (e.g. Chinese point names)
+and must be unique. `-` reads standard input. --axis-order north_east says the x, y columns are
+northing, easting (survey X = north, Y = east); parameters and residuals are then reported in
+that order, and the snippet says axis_order = \"north_east\".
+
+Method: least squares in centred coordinates (Householder QR of the equilibrated design matrix;
+a condition estimate above 1e10 is refused as degenerate). Residual v = target - model(source),
+metres (geocentric X, Y, Z metres for helmert3 / helmert7). RMSE = sqrt(sum |v_i|^2 / n) over
+the n used points (|v_i| the 2D or 3D length). sigma0 = sqrt(v'v / (m - u)) per coordinate, m
+observations, u parameters. Outliers: iterative data snooping with studentised residuals
+w = |v| / (sigma * sqrt(r)), r the redundancy number, sigma = max(sigma0, 0.1 mm): while the
+largest w exceeds --threshold (default 3) that point is flagged and the estimate repeated
+without it; the search stops (and names the point as a suspect) rather than leave no
+redundancy. --outliers remove (default) drops flagged points, flag keeps them in the estimate,
+off skips the test.
+
+Text output: the report (model, points, parameters with units and standard errors, RMSE,
+sigma0, maximum residual, residual table, outliers) and the CRS-file snippet.
+
+--json output, one object:
+  model            \"helmert4\" | \"affine6\" | \"helmert3\" | \"helmert7\"
+  convention       \"position_vector\" | \"coordinate_frame\" | null
+  axis_order       \"east_north\" | \"north_east\" (order of x, y in parameters and residuals)
+  parameters       the CRS-file keys: method, [convention], [axis_order], then dx dy theta s |
+                   a0 a1 a2 b0 b1 b2 | tx ty tz | tx ty tz rx ry rz s (m, arcsec, ppm)
+  standard_errors  the same numeric keys, or null without redundancy
+  rmse             metres;  sigma0: metres or null
+  max_residual     {\"id\", \"norm\"} over the used points, metres
+  points_given, points_used, redundancy
+  residuals        [{\"id\", \"dx\", \"dy\", [\"dz\" for geocentric], \"norm\", \"w\" (studentised,
+                   or null), \"used\", \"outlier\"}] in file order, metres, in the file's x, y
+                   order (geocentric X, Y, Z for helmert3 / helmert7)
+  outliers         [ids] flagged by the test; suspect: id or null
+
+Errors name the file line and point id, never coordinate values; exit status 2.";
 
 /// Arguments of `geounify estimate`.
 #[derive(Debug, Args)]
-pub(crate) struct EstimateArgs {}
+pub(crate) struct EstimateArgs {
+    /// The model to estimate.
+    #[arg(long, value_enum)]
+    model: ModelArg,
+    /// Rotation convention of helmert7.
+    #[arg(long, value_enum)]
+    convention: Option<ConventionArg>,
+    /// Order of the x, y columns (and of the reported parameters and residuals) for planar
+    /// models and projected CRSs.
+    #[arg(long = "axis-order", value_enum, default_value = "east_north")]
+    axis_order: AxisOrder,
+    /// helmert3 / helmert7: the source columns are coordinates of this CRS (id or alias).
+    #[arg(long = "source-crs", value_name = "ID", requires = "target_crs")]
+    source_crs: Option<String>,
+    /// helmert3 / helmert7: the target columns are coordinates of this CRS (id or alias).
+    #[arg(long = "target-crs", value_name = "ID", requires = "source_crs")]
+    target_crs: Option<String>,
+    /// What to do with points the outlier test flags.
+    #[arg(long, value_enum, default_value = "remove")]
+    outliers: OutliersArg,
+    /// Studentised-residual threshold of the outlier test.
+    #[arg(long, default_value_t = 3.0, value_name = "W")]
+    threshold: f64,
+    /// Print the result as one JSON object instead of the text report.
+    #[arg(long)]
+    json: bool,
+    /// The control-point file (`-` for standard input).
+    #[arg(value_name = "POINTS")]
+    points: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelArg {
+    Helmert4,
+    Affine6,
+    Helmert3,
+    Helmert7,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ConventionArg {
+    #[value(name = "position_vector", alias = "position-vector")]
+    PositionVector,
+    #[value(name = "coordinate_frame", alias = "coordinate-frame")]
+    CoordinateFrame,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AxisOrder {
+    #[value(name = "east_north", alias = "east-north")]
+    EastNorth,
+    #[value(name = "north_east", alias = "north-east")]
+    NorthEast,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutliersArg {
+    /// Drop flagged points and estimate again (default).
+    Remove,
+    /// Flag them, keep them in the estimate.
+    Flag,
+    /// No outlier test.
+    Off,
+}
 
 /// Exit status of `geounify estimate`.
-pub(crate) fn run(_args: &EstimateArgs, _registry: &Registry) -> u8 {
-    EXIT_USAGE
+pub(crate) fn run(args: &EstimateArgs, registry: &Registry) -> u8 {
+    match run_inner(args, registry) {
+        Ok(text) => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Ok(()) => EXIT_OK,
+            Err(error) => output_error(&error, EXIT_OK),
+        },
+        Err(message) => {
+            report(message);
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The whole command; `Err` is the message for stderr.
+fn run_inner(args: &EstimateArgs, registry: &Registry) -> Result<String, String> {
+    let model = match (args.model, args.convention) {
+        (ModelArg::Helmert7, Some(ConventionArg::PositionVector)) => {
+            Model::Helmert7(HelmertConvention::PositionVector)
+        }
+        (ModelArg::Helmert7, Some(ConventionArg::CoordinateFrame)) => {
+            Model::Helmert7(HelmertConvention::CoordinateFrame)
+        }
+        (ModelArg::Helmert7, None) => {
+            return Err("helmert7 needs --convention position_vector or coordinate_frame".into())
+        }
+        (_, Some(_)) => return Err("--convention applies to helmert7 only".into()),
+        (ModelArg::Helmert4, None) => Model::Helmert4,
+        (ModelArg::Affine6, None) => Model::Affine6,
+        (ModelArg::Helmert3, None) => Model::Helmert3,
+    };
+    if !(args.threshold.is_finite() && args.threshold > 0.0) {
+        return Err("--threshold must be a finite positive number".into());
+    }
+    let crss = match (&args.source_crs, &args.target_crs) {
+        (Some(s), Some(t)) => {
+            if model.is_planar() {
+                return Err(
+                    "--source-crs / --target-crs apply to helmert3 and helmert7 only".into()
+                );
+            }
+            let source = registry.lookup(s).map_err(|e| e.to_string())?;
+            let target = registry.lookup(t).map_err(|e| e.to_string())?;
+            Some((source, target))
+        }
+        _ => None,
+    };
+    let north_east = args.axis_order == AxisOrder::NorthEast;
+    if north_east && !model.is_planar() && crss.is_none() {
+        return Err("--axis-order north_east applies to planar models and projected CRSs".into());
+    }
+    let file = args.points.display().to_string();
+    let text = read_text(&args.points).map_err(|e| format!("{file}: {e}"))?;
+    let columns: &[usize] = match (model.is_planar(), crss.is_some()) {
+        (true, _) => &[5],
+        (false, false) => &[7],
+        (false, true) => &[7, 5],
+    };
+    let rows = parse_points(&text, columns).map_err(|(line, e)| format!("{file}:{line}: {e}"))?;
+    let lines: HashMap<String, usize> = rows.iter().map(|r| (r.id.clone(), r.line)).collect();
+    let mut points = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (mut s, mut t) = (row.source, row.target);
+        if north_east {
+            s.swap(0, 1);
+            t.swap(0, 1);
+        }
+        if let Some((source_crs, target_crs)) = &crss {
+            let convert = |crs: &geounify::Crs, p, side| {
+                geocentric_on_datum(crs, p).map_err(|e| {
+                    format!(
+                        "{file}:{}: point '{}': the {side} coordinates cannot be converted from \
+                         {}: {}",
+                        row.line,
+                        row.id,
+                        crs.id(),
+                        point_reason(&e)
+                    )
+                })
+            };
+            s = convert(source_crs, s, "source")?;
+            t = convert(target_crs, t, "target")?;
+        }
+        points.push(ControlPoint { id: row.id, source: s, target: t });
+    }
+    let outliers = match args.outliers {
+        OutliersArg::Remove => Outliers::Remove,
+        OutliersArg::Flag => Outliers::FlagOnly,
+        OutliersArg::Off => Outliers::Off,
+    };
+    let options = Options { outliers, threshold: args.threshold, ..Options::default() };
+    let result = estimate(model, &points, &options)
+        .map_err(|e| format!("{file}: {}", estimate_message(&e, &lines)))?;
+    let out = Output::new(&result, north_east, crss.is_some() || !model.is_planar());
+    if args.json {
+        Ok(out.json(&result, points.len()))
+    } else {
+        Ok(out.text(&result, points.len(), &file))
+    }
+}
+
+/// The file (or stdin for `-`) as UTF-8 text.
+fn read_text(path: &PathBuf) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    } else {
+        bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let line =
+            e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        format!("line {}: not UTF-8 text", line + 1)
+    })
+}
+
+/// One data line of the control-point file.
+struct Row {
+    line: usize,
+    id: String,
+    source: [f64; 3],
+    target: [f64; 3],
+}
+
+/// Parses the data lines; `columns` lists the accepted numbers of columns (id included): 5
+/// (planar, or 2D with CRSs) or 7 (3D). Errors carry the line number.
+fn parse_points(text: &str, columns: &[usize]) -> Result<Vec<Row>, (usize, String)> {
+    let mut rows = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut first = true;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let trimmed = raw.trim_start_matches('\u{feff}').trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = if trimmed.contains(',') {
+            trimmed.split(',').map(str::trim).collect()
+        } else {
+            trimmed.split_whitespace().collect()
+        };
+        let is_first = std::mem::replace(&mut first, false);
+        let numbers: Vec<Option<f64>> = fields[1..].iter().map(|f| f.parse::<f64>().ok()).collect();
+        if is_first && numbers.iter().any(Option::is_none) {
+            continue; // header
+        }
+        if !columns.contains(&fields.len()) {
+            let want = match columns {
+                [5] => "5 columns (id,x1,y1,x2,y2)",
+                [7] => "7 columns (id,x1,y1,z1,x2,y2,z2)",
+                _ => "7 columns (id,x1,y1,z1,x2,y2,z2) or 5 (id,x1,y1,x2,y2)",
+            };
+            return Err((line, format!("expected {want}, found {}", fields.len())));
+        }
+        let id = fields[0].to_string();
+        if id.is_empty() {
+            return Err((line, "the point id (column 1) is empty".into()));
+        }
+        let mut values = Vec::with_capacity(6);
+        for (k, n) in numbers.iter().enumerate() {
+            match n {
+                Some(v) if v.is_finite() => values.push(*v),
+                Some(_) => {
+                    return Err((line, format!("column {} of point '{id}' is not finite", k + 2)))
+                }
+                None => {
+                    return Err((line, format!("column {} of point '{id}' is not a number", k + 2)))
+                }
+            }
+        }
+        if let Some(previous) = seen.insert(id.clone(), line) {
+            return Err((line, format!("point id '{id}' is already used on line {previous}")));
+        }
+        let (source, target) = if values.len() == 6 {
+            ([values[0], values[1], values[2]], [values[3], values[4], values[5]])
+        } else {
+            ([values[0], values[1], 0.0], [values[2], values[3], 0.0])
+        };
+        rows.push(Row { line, id, source, target });
+    }
+    Ok(rows)
+}
+
+/// A point error in words, without coordinate values.
+fn point_reason(error: &PointError) -> String {
+    match error {
+        PointError::NonFinite => "a coordinate is not finite".into(),
+        PointError::LatitudeOutOfRange { .. } => "the latitude is beyond ±90°".into(),
+        PointError::OutsideDomain { operation } => format!("outside the domain of {operation}"),
+        PointError::NoConvergence { operation, .. } => format!("{operation} did not converge"),
+    }
+}
+
+/// The library's error with the file line of each named point.
+fn estimate_message(error: &EstimateError, lines: &HashMap<String, usize>) -> String {
+    let at = |id: &str| lines.get(id).map_or(String::new(), |l| format!(" (line {l})"));
+    match error {
+        EstimateError::DuplicateSource { id, first } => format!(
+            "point '{id}'{} has the same source coordinates as point '{first}'{}",
+            at(id),
+            at(first)
+        ),
+        EstimateError::DuplicateId { id } | EstimateError::NonFinite { id } => {
+            format!("{error}{}", at(id))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The result arranged for output: parameters and residuals in the file's axis order.
+struct Output {
+    /// `(key, value, unit, standard error)`.
+    params: Vec<(&'static str, f64, &'static str, Option<f64>)>,
+    /// Residual components in the file's order.
+    residuals: Vec<[f64; 3]>,
+    north_east: bool,
+    geocentric: bool,
+}
+
+impl Output {
+    fn new(e: &Estimate, north_east: bool, geocentric: bool) -> Self {
+        let values = e.parameters.values();
+        let se = |k: usize| e.standard_errors.get(k).copied();
+        let planar_ne = north_east && !geocentric;
+        let params = match (&e.parameters, planar_ne) {
+            (Parameters::Helmert4(p), true) => {
+                let (dx, dy, theta, s) = p.to_north_east();
+                vec![
+                    ("dx", dx, "m", se(1)),
+                    ("dy", dy, "m", se(0)),
+                    ("theta", theta, "arcsec", se(2)),
+                    ("s", s, "ppm", se(3)),
+                ]
+            }
+            (Parameters::Affine6(p), true) => {
+                let (a0, a1, a2, b0, b1, b2) = p.to_north_east();
+                vec![
+                    ("a0", a0, "m", se(3)),
+                    ("a1", a1, "", se(5)),
+                    ("a2", a2, "", se(4)),
+                    ("b0", b0, "m", se(0)),
+                    ("b1", b1, "", se(2)),
+                    ("b2", b2, "", se(1)),
+                ]
+            }
+            _ => values.iter().enumerate().map(|(k, &(n, v, u))| (n, v, u, se(k))).collect(),
+        };
+        let residuals = e
+            .residuals
+            .iter()
+            .map(|r| if planar_ne { [r.dy, r.dx, 0.0] } else { [r.dx, r.dy, r.dz] })
+            .collect();
+        Self { params, residuals, north_east: planar_ne, geocentric }
+    }
+
+    fn axis_order(&self) -> &'static str {
+        if self.north_east {
+            "north_east"
+        } else {
+            "east_north"
+        }
+    }
+
+    /// The CRS-file snippet (TOML inline table).
+    fn toml(&self, e: &Estimate) -> String {
+        let mut s = String::new();
+        let table = if self.geocentric { "to_cgcs2000" } else { "planar" };
+        let _ = write!(s, "{table} = {{ method = \"{}\"", e.model.name());
+        if let Model::Helmert7(c) = e.model {
+            let _ = write!(s, ", convention = \"{}\"", convention_name(c));
+        }
+        if self.north_east {
+            s.push_str(", axis_order = \"north_east\"");
+        }
+        for (key, value, _, _) in &self.params {
+            let _ = write!(s, ", {key} = {value:?}");
+        }
+        s.push_str(" }\n");
+        s
+    }
+
+    fn text(&self, e: &Estimate, given: usize, file: &str) -> String {
+        let mut s = String::new();
+        let convention = match e.model {
+            Model::Helmert7(c) => format!(" ({})", convention_name(c)),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "model: {}{convention}", e.model.name());
+        let _ = writeln!(s, "control points: {file}");
+        let dropped = given - e.points_used;
+        let _ = writeln!(
+            s,
+            "points: {given} given, {} used, {dropped} dropped as outliers; redundancy {}",
+            e.points_used, e.redundancy
+        );
+        if !self.geocentric {
+            let _ = writeln!(s, "axis order: {}", self.axis_order());
+        }
+        let _ = writeln!(s, "parameters (± standard error):");
+        for (key, value, unit, se) in &self.params {
+            let decimals = match *unit {
+                "m" => 4,
+                "arcsec" | "ppm" => 6,
+                _ => 12,
+            };
+            let _ = write!(s, "  {key:<5} = {value:>20.decimals$}");
+            if let Some(se) = se {
+                let _ = write!(s, " ± {se:.decimals$}");
+            }
+            let _ = writeln!(s, " {unit}");
+        }
+        let frame = if self.geocentric { " (geocentric)" } else { "" };
+        let _ = writeln!(s, "rmse: {:.4} m per point{frame}", e.rmse);
+        match e.sigma0 {
+            Some(s0) => {
+                let _ = writeln!(s, "sigma0: {s0:.4} m per coordinate");
+            }
+            None => {
+                let _ = writeln!(s, "sigma0: undefined (no redundancy)");
+            }
+        }
+        let _ = writeln!(s, "max residual: {:.4} m at {}", e.max_residual, e.max_residual_id);
+        let axes = if self.geocentric {
+            ["dX", "dY", "dZ"]
+        } else if self.north_east {
+            ["dN", "dE", ""]
+        } else {
+            ["dE", "dN", ""]
+        };
+        let _ = writeln!(s, "residuals (target - model(source), metres):");
+        let id_width = e.residuals.iter().map(|r| display_width(&r.id)).max().unwrap_or(2).max(2);
+        let mut header = format!("  {:<id_width$} {:>9} {:>9}", "id", axes[0], axes[1]);
+        if self.geocentric {
+            let _ = write!(header, " {:>9}", axes[2]);
+        }
+        let _ = writeln!(s, "{header} {:>9} {:>7}  status", "norm", "w");
+        for (r, v) in e.residuals.iter().zip(&self.residuals) {
+            let pad = id_width - display_width(&r.id);
+            let _ = write!(s, "  {}{} {:>9.4} {:>9.4}", r.id, " ".repeat(pad), v[0], v[1]);
+            if self.geocentric {
+                let _ = write!(s, " {:>9.4}", v[2]);
+            }
+            let w = r.standardised.map_or("-".to_string(), |w| format!("{w:.2}"));
+            let status = match (r.used, r.outlier) {
+                (false, _) => "dropped (outlier)",
+                (true, true) => "outlier (kept)",
+                (true, false) => "used",
+            };
+            let _ = writeln!(s, " {:>9.4} {w:>7}  {status}", r.norm);
+        }
+        if e.outliers.is_empty() {
+            let _ = writeln!(s, "outliers: none");
+        } else {
+            let verb = if dropped > 0 { "dropped" } else { "flagged, kept" };
+            let _ = writeln!(s, "outliers {verb}: {}", e.outliers.join(", "));
+        }
+        if let Some(id) = &e.suspect {
+            let _ = writeln!(
+                s,
+                "warning: point {id} exceeds the threshold but was kept: dropping it would leave \
+                 the model without redundancy"
+            );
+        }
+        let _ = writeln!(s);
+        if self.geocentric {
+            let _ = writeln!(
+                s,
+                "# CRS file: the source datum's shift to the target datum (to_cgcs2000 when the \
+                 target is CGCS2000)"
+            );
+        } else {
+            let _ = writeln!(s, "# CRS file: the planar table of the local grid");
+        }
+        s.push_str(&self.toml(e));
+        s
+    }
+
+    fn json(&self, e: &Estimate, given: usize) -> String {
+        let mut params = Map::new();
+        params.insert("method".into(), json!(e.model.name()));
+        let convention = match e.model {
+            Model::Helmert7(c) => Some(convention_name(c)),
+            _ => None,
+        };
+        if let Some(c) = convention {
+            params.insert("convention".into(), json!(c));
+        }
+        if self.north_east {
+            params.insert("axis_order".into(), json!("north_east"));
+        }
+        let mut errors = Map::new();
+        for (key, value, _, se) in &self.params {
+            params.insert((*key).into(), json!(value));
+            if let Some(se) = se {
+                errors.insert((*key).into(), json!(se));
+            }
+        }
+        let residuals: Vec<Value> = e
+            .residuals
+            .iter()
+            .zip(&self.residuals)
+            .map(|(r, v)| {
+                let mut m = Map::new();
+                m.insert("id".into(), json!(r.id));
+                m.insert("dx".into(), json!(v[0]));
+                m.insert("dy".into(), json!(v[1]));
+                if self.geocentric {
+                    m.insert("dz".into(), json!(v[2]));
+                }
+                m.insert("norm".into(), json!(r.norm));
+                m.insert("w".into(), json!(r.standardised));
+                m.insert("used".into(), json!(r.used));
+                m.insert("outlier".into(), json!(r.outlier));
+                Value::Object(m)
+            })
+            .collect();
+        let value = json!({
+            "model": e.model.name(),
+            "convention": convention,
+            "axis_order": self.axis_order(),
+            "parameters": params,
+            "standard_errors": if errors.is_empty() { Value::Null } else { Value::Object(errors) },
+            "rmse": e.rmse,
+            "sigma0": e.sigma0,
+            "max_residual": { "id": e.max_residual_id, "norm": e.max_residual },
+            "points_given": given,
+            "points_used": e.points_used,
+            "redundancy": e.redundancy,
+            "residuals": residuals,
+            "outliers": e.outliers,
+            "suspect": e.suspect,
+        });
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// Terminal columns of `s`, counting East Asian wide characters (Hangul Jamo onwards: CJK,
+/// kana, Hangul, full-width forms) as two: enough to align a table of Chinese point names.
+fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
 }

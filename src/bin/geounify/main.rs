@@ -55,7 +55,7 @@ enum Command {
     #[command(subcommand)]
     Crs(CrsCommand),
     /// Estimate transformation parameters from control points.
-    #[command(after_help = EXIT_STATUS_HELP)]
+    #[command(long_about = estimate::LONG_ABOUT, after_help = EXIT_STATUS_HELP)]
     Estimate(estimate::EstimateArgs),
 }
 
