@@ -337,3 +337,99 @@ fn help_documents_the_json_fields() {
         assert!(r.stdout.contains(field), "{field}");
     }
 }
+
+/// The snippet after the report's `# For a CRS file` comment, as printed.
+fn snippet(report: &str) -> String {
+    let start = report.find("# For a CRS file").expect("the report ends with a CRS-file snippet");
+    report[start..].to_string()
+}
+
+#[test]
+fn the_pasted_helmert7_snippet_reproduces_check_points() {
+    // Truth: the example city's Beijing 1954 datum (data/crs/city.toml, 7 parameters, coordinate
+    // frame). Control and check points: BJ54 lon/lat/h → CGCS2000 3° zone CM 117E E/N/h.
+    let mut truth = geounify::Registry::new();
+    truth.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
+    let t = truth.transformer("city:bj54-geog", "EPSG:4548").unwrap();
+    let grid = |i: usize| {
+        let (u, v) = ((i * 7 % 11) as f64 / 10.0, (i * 3 % 11) as f64 / 10.0);
+        [116.0 + 0.9 * u, 39.6 + 0.7 * v, 20.0 + 300.0 * u * v]
+    };
+    let mut csv = String::from("id,lon,lat,h,e,n,h2\n");
+    for i in 0..10 {
+        let p = grid(i);
+        let q = t.transform(p).unwrap();
+        csv += &format!("P{i},{},{},{},{},{},{}\n", p[0], p[1], p[2], q[0], q[1], q[2]);
+    }
+    let args = [
+        "--model",
+        "helmert7",
+        "--convention",
+        "coordinate_frame",
+        "--source-crs",
+        "EPSG:4214",
+        "--target-crs",
+        "EPSG:4548",
+        "-",
+    ];
+    let r = run(&args, &csv);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Paste the snippet into a CRS file, with a CRS on the new datum.
+    let file =
+        format!("{}\n[[crs]]\nid = \"t:bj54\"\ndatum = \"city:datum\"\n", snippet(&r.stdout));
+    let mut pasted = geounify::Registry::new();
+    pasted.load_str(&file, "pasted.toml", geounify::crs_file::Format::Toml).unwrap();
+    let estimated = pasted.transformer("t:bj54", "EPSG:4548").unwrap();
+    for i in 10..16 {
+        let p = grid(i + 3);
+        let (want, got) = (t.transform(p).unwrap(), estimated.transform(p).unwrap());
+        // Noise-free points: the estimate is the truth to ~1e-7 m (rounding of 6.4e6 m
+        // geocentric coordinates over a 70 km area); 1e-5 m leaves room for the snippet's
+        // shortest round-trip decimals, which read back exactly.
+        for k in 0..3 {
+            assert!((got[k] - want[k]).abs() < 1e-5, "check point {i}: axis {k}: {got:?} {want:?}");
+        }
+    }
+}
+
+#[test]
+fn the_pasted_helmert4_snippet_reproduces_check_points_in_both_axis_orders() {
+    let mut truth = geounify::Registry::new();
+    truth.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
+    let t = truth.transformer("EPSG:4548", "city:survey-grid").unwrap();
+    let point = |i: usize| {
+        let (u, v) = ((i * 7 % 13) as f64 / 12.0, (i * 5 % 13) as f64 / 12.0);
+        [430_000.0 + 40_000.0 * u, 4_400_000.0 + 40_000.0 * v, 0.0]
+    };
+    for north_east in [false, true] {
+        let mut csv = String::new();
+        for i in 0..8 {
+            let (p, q) = (point(i), t.transform(point(i)).unwrap());
+            // ±5 mm of deterministic "noise", so the fit has residuals to report.
+            let noise = if i % 2 == 0 { 0.005 } else { -0.005 };
+            let (p, q) = if north_east {
+                ([p[1], p[0]], [q[1] + noise, q[0]])
+            } else {
+                ([p[0], p[1]], [q[0], q[1] + noise])
+            };
+            csv += &format!("K{i},{},{},{},{}\n", p[0], p[1], q[0], q[1]);
+        }
+        let order = if north_east { "north_east" } else { "east_north" };
+        let r = run(&["--model", "helmert4", "--axis-order", order, "-"], &csv);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let file = snippet(&r.stdout).replace("EPSG:...", "EPSG:4548");
+        assert_eq!(file.contains("axis_order = \"north_east\""), north_east, "{file}");
+        let mut pasted = geounify::Registry::new();
+        pasted.load_str(&file, "pasted.toml", geounify::crs_file::Format::Toml).unwrap();
+        let estimated = pasted.transformer("EPSG:4548", "city:grid").unwrap();
+        for i in 8..14 {
+            let (want, got) =
+                (t.transform(point(i)).unwrap(), estimated.transform(point(i)).unwrap());
+            // ±5 mm noise on 8 points: the fitted grid is within a few millimetres.
+            assert!(
+                (got[0] - want[0]).abs() < 0.006 && (got[1] - want[1]).abs() < 0.006,
+                "{order} {i}: {got:?} {want:?}"
+            );
+        }
+    }
+}

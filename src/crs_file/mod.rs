@@ -1,5 +1,5 @@
 //! CRS files: a city's ellipsoids, datums and CRSs declared in TOML (or JSON with the same
-//! structure), loaded into a [`Registry`](crate::Registry) with
+//! structure), loaded into a [`Registry`] with
 //! [`Registry::load_file`](crate::Registry::load_file) or
 //! [`Registry::load_str`](crate::Registry::load_str).
 //!

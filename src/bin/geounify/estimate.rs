@@ -236,7 +236,8 @@ fn run_inner(args: &EstimateArgs, registry: &Registry) -> Result<String, String>
     let options = Options { outliers, threshold: args.threshold, ..Options::default() };
     let result = estimate(model, &points, &options)
         .map_err(|e| format!("{file}: {}", estimate_message(&e, &lines)))?;
-    let out = Output::new(&result, north_east, crss.is_some() || !model.is_planar());
+    let mut out = Output::new(&result, north_east, crss.is_some() || !model.is_planar());
+    out.source_ellipsoid = crss.as_ref().map(|(s, _)| s.datum().ellipsoid().id().to_string());
     if args.json {
         Ok(out.json(&result, points.len()))
     } else {
@@ -360,6 +361,8 @@ struct Output {
     residuals: Vec<[f64; 3]>,
     north_east: bool,
     geocentric: bool,
+    /// The ellipsoid id of the source CRS's datum, when the points came with CRS ids.
+    source_ellipsoid: Option<String>,
 }
 
 impl Output {
@@ -395,7 +398,7 @@ impl Output {
             .iter()
             .map(|r| if planar_ne { [r.dy, r.dx, 0.0] } else { [r.dx, r.dy, r.dz] })
             .collect();
-        Self { params, residuals, north_east: planar_ne, geocentric }
+        Self { params, residuals, north_east: planar_ne, geocentric, source_ellipsoid: None }
     }
 
     fn axis_order(&self) -> &'static str {
@@ -508,13 +511,23 @@ impl Output {
         }
         let _ = writeln!(s);
         if self.geocentric {
+            let ellipsoid = match self.source_ellipsoid.as_deref() {
+                Some(id) if id != "custom" => format!("\"{id}\""),
+                _ => "\"...\"                # the source datum's ellipsoid".to_string(),
+            };
             let _ = writeln!(
                 s,
-                "# CRS file: the source datum's shift to the target datum (to_cgcs2000 when the \
-                 target is CGCS2000)"
+                "# For a CRS file (data/crs/README.md): the source datum, with these parameters \
+                 as its shift\n# to CGCS2000 (valid when the target coordinates are CGCS2000 or \
+                 WGS84). Choose the id.\n[[datum]]\nid = \"city:datum\"\nellipsoid = {ellipsoid}"
             );
         } else {
-            let _ = writeln!(s, "# CRS file: the planar table of the local grid");
+            let _ = writeln!(
+                s,
+                "# For a CRS file (data/crs/README.md): the local grid of the x2, y2 columns. \
+                 Choose the id,\n# and set `base` to the projected CRS of the x1, y1 columns.\n\
+                 [[crs]]\nid = \"city:grid\"\nbase = \"EPSG:...\""
+            );
         }
         s.push_str(&self.toml(e));
         s
