@@ -22,6 +22,8 @@
 
 pub mod batch;
 pub mod catalogue;
+#[cfg(feature = "formats")]
+pub mod convert;
 pub mod crs;
 #[cfg(feature = "crs-file")]
 pub mod crs_file;

@@ -1,0 +1,335 @@
+//! File conversion (feature `formats`): whole datasets from one CRS to another, every feature,
+//! attribute and digit kept, with a report of what was done.
+//!
+//! One file per format, each streaming where the format allows:
+//! - [`csv`]: CSV / TSV with coordinate columns (UTF-8, with or without BOM, or GBK / GB18030);
+//! - [`geojson`]: GeoJSON (RFC 7946 and GDAL's `crs` member) and newline-delimited GeoJSON;
+//! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
+//! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
+//! - [`gpkg`]: GeoPackage (SQLite) feature tables.
+//!
+//! [`convert_file`] picks the format from the file name, refuses an output that is the input,
+//! checks that the data can belong to the declared source CRS ([`sanity`]), converts into
+//! temporary files beside the outputs and renames them only on success ([`atomic`]), so a
+//! failure never leaves a half-written output or touches an existing one.
+//!
+//! A point that cannot be converted fails the whole file (nothing is written) and every failure
+//! is reported with its location; with [`ConvertOptions::skip_invalid`] the features holding such
+//! points are left out of the output and listed in the report instead. Nothing is ever dropped
+//! or altered silently.
+
+pub mod atomic;
+pub mod csv;
+pub mod geojson;
+pub mod gpkg;
+pub mod sanity;
+pub mod shapefile;
+pub mod text;
+pub mod wkt;
+
+use crate::crs::Crs;
+use crate::error::BuildError;
+use crate::transformer::Transformer;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A file format geounify converts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Comma-separated values (`.csv`).
+    Csv,
+    /// Tab-separated values (`.tsv`, `.tab`).
+    Tsv,
+    /// GeoJSON (`.geojson`, `.json`).
+    GeoJson,
+    /// Newline-delimited GeoJSON (`.geojsonl`, `.geojsons`, `.ndjson`, `.jsonl`).
+    GeoJsonSeq,
+    /// One WKT geometry per line (`.wkt`), optionally after an id column.
+    Wkt,
+    /// ESRI Shapefile (`.shp` with `.shx`, `.dbf`, optional `.prj`, `.cpg`).
+    Shapefile,
+    /// OGC GeoPackage (`.gpkg`).
+    GeoPackage,
+}
+
+impl FileFormat {
+    /// The format of `path`, by its extension (case-insensitive).
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" => FileFormat::Csv,
+            "tsv" | "tab" => FileFormat::Tsv,
+            "geojson" | "json" => FileFormat::GeoJson,
+            "geojsonl" | "geojsons" | "ndjson" | "jsonl" => FileFormat::GeoJsonSeq,
+            "wkt" => FileFormat::Wkt,
+            "shp" => FileFormat::Shapefile,
+            "gpkg" => FileFormat::GeoPackage,
+            _ => return None,
+        })
+    }
+
+    /// A short name for messages and lineage records, e.g. `"csv"`, `"geojson"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Tsv => "tsv",
+            FileFormat::GeoJson => "geojson",
+            FileFormat::GeoJsonSeq => "geojsonseq",
+            FileFormat::Wkt => "wkt",
+            FileFormat::Shapefile => "shapefile",
+            FileFormat::GeoPackage => "gpkg",
+        }
+    }
+}
+
+/// A text encoding of CSV, TSV, WKT files and Shapefile attribute tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// UTF-8 (a leading byte-order mark is accepted and kept).
+    Utf8,
+    /// GBK (code page 936), as many government files are written.
+    Gbk,
+    /// GB 18030 (a superset of GBK).
+    Gb18030,
+}
+
+impl TextEncoding {
+    /// Parses `utf-8`, `utf8`, `gbk`, `cp936`, `gb18030`, `gb2312` (read as GBK, its superset),
+    /// case-insensitively.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Some(TextEncoding::Utf8),
+            "gbk" | "cp936" | "gb2312" | "936" => Some(TextEncoding::Gbk),
+            "gb18030" | "gb-18030" => Some(TextEncoding::Gb18030),
+            _ => None,
+        }
+    }
+}
+
+/// Options of a conversion. `Default` is: columns detected, encoding UTF-8 (or the
+/// Shapefile's `.cpg`), failures stop the conversion, sanity checks on, parallel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvertOptions {
+    /// CSV/TSV: the x column (easting or longitude), by header name; `None` detects it from
+    /// common names (lon, lng, longitude, x, easting, 经度, ...).
+    pub x_col: Option<String>,
+    /// CSV/TSV: the y column (northing or latitude); `None` detects it.
+    pub y_col: Option<String>,
+    /// CSV/TSV: the z column (ellipsoidal height), if any; `None` detects `z`, `h`, `height`,
+    /// `elevation`, `高程` only if present.
+    pub z_col: Option<String>,
+    /// Text encoding of the input (the output is written in the same encoding); `None` = UTF-8,
+    /// or a Shapefile's `.cpg`.
+    pub encoding: Option<TextEncoding>,
+    /// Leave features with points that cannot be converted out of the output (each is listed in
+    /// the report) instead of failing the whole file.
+    pub skip_invalid: bool,
+    /// Convert even if the sanity check says the data cannot belong to the source CRS.
+    pub force: bool,
+    /// Transform in parallel chunks (order kept).
+    pub parallel: bool,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        Self {
+            x_col: None,
+            y_col: None,
+            z_col: None,
+            encoding: None,
+            skip_invalid: false,
+            force: false,
+            parallel: true,
+        }
+    }
+}
+
+/// Progress of a conversion, in bytes of input read; the CLI draws a bar with it.
+pub trait Progress: Sync {
+    /// The conversion starts; `total` bytes of input, if known.
+    fn start(&self, total: Option<u64>);
+    /// `bytes` more bytes of input have been read.
+    fn advance(&self, bytes: u64);
+    /// The conversion is over (successfully or not).
+    fn finish(&self);
+}
+
+/// No progress reporting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _total: Option<u64>) {}
+    fn advance(&self, _bytes: u64) {}
+    fn finish(&self) {}
+}
+
+/// A feature (row, record, line) that could not be converted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Where it is, in the input's own terms: `line 12`, `feature 5 (id "A-17")`,
+    /// `record 3`, `table parcels, fid 42`.
+    pub location: String,
+    /// Why, e.g. `latitude 95° is beyond ±90°`.
+    pub reason: String,
+}
+
+/// What a conversion did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConvertReport {
+    /// Features (rows, records, lines with a geometry) read.
+    pub features: u64,
+    /// Features written (features − skipped).
+    pub written: u64,
+    /// Coordinate tuples converted.
+    pub vertices: u64,
+    /// Features with no geometry (null / empty), passed through unchanged.
+    pub empty: u64,
+    /// Features left out because a point could not be converted (only with `skip_invalid`).
+    pub skipped: Vec<Failure>,
+    /// Every file written, final paths.
+    pub outputs: Vec<PathBuf>,
+    /// Things the user should know that did not stop the conversion (e.g. RFC 7946 expects
+    /// WGS84 in GeoJSON).
+    pub warnings: Vec<String>,
+}
+
+/// Why a file could not be converted. Nothing was written.
+#[derive(Debug, Error)]
+pub enum ConvertError {
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The input is not valid in its format.
+    #[error("{path}: {location}: {message}")]
+    Malformed {
+        /// The input.
+        path: PathBuf,
+        /// Where, e.g. `line 3`, `byte 1024`, `record 7`.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The file's extension names no supported format.
+    #[error("{path}: unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, .shp, .gpkg)")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The options do not fit the file (e.g. a coordinate column that is not in the header).
+    #[error("{path}: {message}")]
+    Options {
+        /// The input.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The output path is the input path (or another file of the same Shapefile set).
+    #[error("{path}: the output would overwrite the input")]
+    SameFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The data cannot belong to the declared source CRS (see [`sanity`]); `force` converts
+    /// anyway.
+    #[error("{path}: {finding} (use --force to convert anyway)")]
+    Implausible {
+        /// The input.
+        path: PathBuf,
+        /// What is wrong and what the data looks like instead.
+        finding: sanity::Finding,
+    },
+    /// Points could not be converted; nothing was written. `skip_invalid` leaves their features
+    /// out instead.
+    #[error("{path}: {} feature(s) could not be converted, nothing written; first: {}: {}", failures.len(), failures.first().map_or("", |f| f.location.as_str()), failures.first().map_or("", |f| f.reason.as_str()))]
+    PointsFailed {
+        /// The input.
+        path: PathBuf,
+        /// Every failure (at most [`MAX_FAILURES`] are kept; `total` counts them all).
+        failures: Vec<Failure>,
+        /// How many features failed in all.
+        total: u64,
+    },
+    /// No transformer between the two CRSs.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// At most this many failures are kept in reports (the count is always exact).
+pub const MAX_FAILURES: usize = 1000;
+
+/// Everything a format's converter needs.
+pub struct Job<'a> {
+    /// The input file.
+    pub input: &'a Path,
+    /// The final output file (the converter writes to temporary files beside it).
+    pub output: &'a Path,
+    /// The source CRS.
+    pub source: &'a Crs,
+    /// The target CRS.
+    pub target: &'a Crs,
+    /// `source` → `target`.
+    pub transformer: &'a Transformer,
+    /// Options.
+    pub options: &'a ConvertOptions,
+    /// Progress sink.
+    pub progress: &'a dyn Progress,
+}
+
+/// Converts `input` (in `source`) to `output` (in `target`); the formats are taken from the
+/// file names and must be the same format family (GeoJSON ↔ GeoJSON sequence is allowed).
+pub fn convert_file(
+    input: &Path,
+    output: &Path,
+    source: &Crs,
+    target: &Crs,
+    options: &ConvertOptions,
+    progress: &dyn Progress,
+) -> Result<ConvertReport, ConvertError> {
+    let format = FileFormat::from_path(input)
+        .ok_or_else(|| ConvertError::UnknownFormat { path: input.to_path_buf() })?;
+    let out_format = FileFormat::from_path(output)
+        .ok_or_else(|| ConvertError::UnknownFormat { path: output.to_path_buf() })?;
+    if format != out_format {
+        return Err(ConvertError::Options {
+            path: output.to_path_buf(),
+            message: format!(
+                "the output must be in the input's format ({}); converting between formats is \
+                 not supported",
+                format.name()
+            ),
+        });
+    }
+    atomic::refuse_same_file(input, output, format)?;
+    let transformer = Transformer::new(source, target)?;
+    let job = Job { input, output, source, target, transformer: &transformer, options, progress };
+    if !options.force {
+        let samples = sample(&job, format, sanity::SAMPLE_SIZE)?;
+        if let Some(finding) = sanity::check(source, &samples) {
+            return Err(ConvertError::Implausible { path: input.to_path_buf(), finding });
+        }
+    }
+    match format {
+        FileFormat::Csv | FileFormat::Tsv => csv::convert_file(&job),
+        FileFormat::GeoJson | FileFormat::GeoJsonSeq => geojson::convert_file(&job),
+        FileFormat::Wkt => wkt::convert_file(&job),
+        FileFormat::Shapefile => shapefile::convert_file(&job),
+        FileFormat::GeoPackage => gpkg::convert_file(&job),
+    }
+}
+
+/// Up to `max` coordinates `[x, y, z]` from the start of the input, for the sanity check.
+fn sample(job: &Job<'_>, format: FileFormat, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
+    match format {
+        FileFormat::Csv | FileFormat::Tsv => csv::sample(job, max),
+        FileFormat::GeoJson | FileFormat::GeoJsonSeq => geojson::sample(job, max),
+        FileFormat::Wkt => wkt::sample(job, max),
+        FileFormat::Shapefile => shapefile::sample(job, max),
+        FileFormat::GeoPackage => gpkg::sample(job, max),
+    }
+}
