@@ -123,7 +123,7 @@ pub fn check(source: &Crs, samples: &[[f64; 3]]) -> Option<Finding> {
 /// The zone number carried by a prefixed easting (13–23 for 6° zones, 25–45 for 3° zones).
 fn prefix_of(easting: f64) -> Option<u32> {
     let zone = (easting / 1e6).floor();
-    ((13.0..=23.0).contains(&zone) || (25.0..=45.0).contains(&zone)).then(|| zone as u32)
+    ((13.0..=23.0).contains(&zone) || (25.0..=45.0).contains(&zone)).then_some(zone as u32)
 }
 
 fn gauss_kruger(source: &Crs, x0: f64, samples: &[[f64; 3]], tx: f64, ty: f64) -> Option<Finding> {

@@ -49,18 +49,16 @@ pub fn decode(bytes: &[u8], encoding: TextEncoding) -> Result<Cow<'_, str>, usiz
     match codec(encoding).decode_without_bom_handling_and_without_replacement(bytes) {
         Some(text) => Ok(text),
         None => {
-            // Find the first malformed sequence: decode with replacement in growing prefixes
-            // is quadratic; instead decode and look for U+FFFD that the input did not contain.
+            // Find the first malformed sequence by feeding the decoder byte by byte.
             let mut decoder = codec(encoding).new_decoder_without_bom_handling();
             let mut out = String::with_capacity(bytes.len() * 2);
-            let mut offset = 0;
-            for chunk in bytes.chunks(1) {
-                let before = out.len();
+            for (offset, chunk) in bytes.chunks(1).enumerate() {
                 let (_, _, replaced) = decoder.decode_to_string(chunk, &mut out, false);
-                if replaced && out[before..].contains('\u{FFFD}') {
+                if replaced {
+                    // The malformed sequence ends at this byte; it starts at most 3 bytes
+                    // earlier (GB 18030's longest sequence is 4 bytes).
                     return Err(offset);
                 }
-                offset += 1;
             }
             Err(bytes.len())
         }
