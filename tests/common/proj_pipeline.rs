@@ -9,7 +9,8 @@
 //! - Gauss-Krüger: `+proj=tmerc +lat_0 +lon_0 +k_0 +x_0 +y_0` on the datum's ellipsoid by its
 //!   PROJ name (`GRS80`, `WGS84`, `krass`, `IAU76` = IAG 1975);
 //! - projection surface, `scale_factor`: the same with `+k_0 = k0·(1 + H/R)`;
-//!   `ellipsoid_expansion`: the same on `+a = a + H +rf = 1/f`;
+//!   `ellipsoid_expansion`: `+proj=cart` on the datum's ellipsoid, `+inv +proj=cart` on the
+//!   expanded one (`+a = a + H/√(1 − e²·sin²φ_ref) +rf = 1/f`), then the same `tmerc` on it;
 //! - local grid: the base's steps, then `+proj=affine` (helmert4: `s11 = m·cosθ`,
 //!   `s12 = −m·sinθ`, `s21 = m·sinθ`, `s22 = m·cosθ`, `xoff = dx`, `yoff = dy`; affine6 as
 //!   given). `city:survey-grid` states its parameters in X = north, Y = east order: PROJ gets
@@ -93,8 +94,14 @@ pub fn definition(crs: &Crs) -> Vec<Step> {
                 HeightMethod::ScaleFactor { radius } => {
                     vec![tmerc(p, p.k0 * (1.0 + h / radius), ellps(e))]
                 }
-                HeightMethod::EllipsoidExpansion => {
-                    vec![tmerc(p, p.k0, format!("+a={} +rf={}", e.a() + h, e.rf()))]
+                HeightMethod::EllipsoidExpansion { lat_ref } => {
+                    let w = (1.0 - e.es() * lat_ref.to_radians().sin().powi(2)).sqrt();
+                    let expanded = format!("+a={} +rf={}", e.a() + h / w, e.rf());
+                    vec![
+                        fwd(format!("+proj=cart {}", ellps(e))),
+                        Step { inv: true, body: format!("+proj=cart {expanded}") },
+                        tmerc(p, p.k0, expanded),
+                    ]
                 }
             }
         }
