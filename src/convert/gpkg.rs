@@ -206,6 +206,11 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The message of a malformed geometry blob; `offset` from the start of the blob.
+fn geometry_message(offset: usize, message: &str) -> String {
+    format!("invalid geometry at byte {offset}: {message}")
+}
+
 /// An SQL identifier in double quotes.
 fn quote(id: &str) -> String {
     format!("\"{}\"", id.replace('"', "\"\""))
@@ -415,7 +420,7 @@ fn convert_table(
                             location: format!("table {table}, fid {rowid}"),
                             message: format!(
                                 "the geometry is {}, not a GeoPackage geometry blob",
-                                other.data_type()
+                                other.data_type().to_string().to_uppercase()
                             ),
                         });
                     }
@@ -459,7 +464,7 @@ fn convert_table(
                     return Err(ConvertError::Malformed {
                         path: path.to_path_buf(),
                         location,
-                        message: format!("invalid geometry at byte {offset}: {message}"),
+                        message: geometry_message(offset, &message),
                     });
                 }
                 Some(Err(WkbError::Point(e))) => {
@@ -595,9 +600,15 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
                     location: format!("table {table}, fid {rowid}"),
                     message,
                 };
-                let h = blob_header(b).map_err(malformed)?;
-                wkb::coordinates(&b[h.wkb_at..], max - out.len(), &mut out)
-                    .map_err(|e| malformed(e.to_string()))?;
+                let h = blob_header(b).map_err(|m| malformed(geometry_message(0, &m)))?;
+                wkb::coordinates(&b[h.wkb_at..], max - out.len(), &mut out).map_err(|e| {
+                    malformed(match e {
+                        WkbError::Malformed { offset, message } => {
+                            geometry_message(h.wkb_at + offset, &message)
+                        }
+                        e => e.to_string(),
+                    })
+                })?;
             }
         }
     }
