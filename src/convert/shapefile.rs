@@ -421,7 +421,7 @@ fn open(
     let mut shx = BufReader::new(File::open(shx_path).map_err(io_error(shx_path))?);
     let shx_size = shx.get_ref().metadata().map_err(io_error(shx_path))?.len();
     let mut shx_header = [0u8; HEADER_LEN];
-    if shx_size < HEADER_LEN as u64 || (shx_size - HEADER_LEN as u64) % 8 != 0 {
+    if shx_size < HEADER_LEN as u64 || !(shx_size - HEADER_LEN as u64).is_multiple_of(8) {
         return Err(malformed(shx_path, "header", format!("{shx_size} bytes is no .shx size")));
     }
     shx.read_exact(&mut shx_header).map_err(io_error(shx_path))?;

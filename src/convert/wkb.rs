@@ -219,7 +219,7 @@ impl Parser<'_> {
     }
 
     /// One geometry; its (2D type code, z, m).
-    fn geometry(&mut self, depth: u32) -> Result<(u32, bool, bool), WkbError> {
+    fn geometry(&mut self, depth: u32) -> Result<Kind, WkbError> {
         if depth > MAX_DEPTH {
             return Err(malformed(self.pos, format!("nested deeper than {MAX_DEPTH} levels")));
         }
@@ -281,8 +281,11 @@ impl Parser<'_> {
     }
 }
 
-/// Parses `wkb`: its top-level (type, z, m) and its coordinate runs.
-fn parse(wkb: &[u8]) -> Result<((u32, bool, bool), Vec<Run>), WkbError> {
+/// A geometry's 2D type code, whether it has z, whether it has m.
+type Kind = (u32, bool, bool);
+
+/// Parses `wkb`: its top-level kind and its coordinate runs.
+fn parse(wkb: &[u8]) -> Result<(Kind, Vec<Run>), WkbError> {
     let mut parser = Parser { buf: wkb, pos: 0, runs: Vec::new() };
     let top = parser.geometry(0)?;
     if parser.pos != wkb.len() {
@@ -330,7 +333,7 @@ fn for_each(wkb: &[u8], runs: &[Run], mut visit: impl FnMut(f64, f64, Option<f64
     }
 }
 
-fn summarise(wkb: &[u8], top: (u32, bool, bool), runs: &[Run]) -> Summary {
+fn summarise(wkb: &[u8], top: Kind, runs: &[Run]) -> Summary {
     let mut summary =
         Summary { geometry_type: top.0, has_z: top.1, has_m: top.2, ..Summary::default() };
     for_each(wkb, runs, |x, y, z, m| {
