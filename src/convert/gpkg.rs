@@ -1,14 +1,662 @@
-//! (gpkg: being written.)
+//! GeoPackage (OGC 12-128r18): every feature table's geometries converted, everything else kept.
+//!
+//! The input is copied beside the output under a temporary name (SQLite's `VACUUM INTO` when
+//! the input has a write-ahead log with unmerged pages, so none of its data is lost), the copy is
+//! changed in one transaction, and renamed over the output only if everything succeeded. The
+//! input is only ever opened read-only.
+//!
+//! In that transaction:
+//! - every table of `gpkg_geometry_columns`: each row's geometry blob (GeoPackage binary header,
+//!   then standard WKB in either byte order, see [`wkb`](super::wkb)) is converted in place —
+//!   x/y (and z where the geometry has z; m unchanged), the header's `srs_id` set to the target's
+//!   and its envelope recomputed in the same kind (xy, xyz, xym, xyzm; an empty geometry gets
+//!   NaN). NULL geometries and empty geometries stay as they are (apart from `srs_id`). Rows are
+//!   read in chunks of [`CHUNK`] by rowid and converted in parallel when
+//!   [`parallel`](super::ConvertOptions::parallel) is set;
+//! - `gpkg_spatial_ref_sys` gets the target, if not there yet: `srs_id` = its EPSG code
+//!   (organization `EPSG`), or for a CRS without one the first free id ≥ 100000 with
+//!   organization `geounify` and the target's id as `srs_name`; `definition` is the target's
+//!   WKT 1 ([`Crs::to_wkt`](crate::crs::Crs::to_wkt)) or `undefined` with a warning (GCJ-02,
+//!   BD-09, ...). `gpkg_geometry_columns.srs_id`, `gpkg_contents.srs_id` and the contents'
+//!   bounding box (`min_x` … `max_y`, NULL for a table without coordinates) are updated, and
+//!   `gpkg_contents.last_change` set to now, as the specification asks of a changed table;
+//! - R-tree spatial indexes stay right through their own triggers: the functions those triggers
+//!   call (`ST_IsEmpty`, `ST_MinX`, `ST_MaxX`, `ST_MinY`, `ST_MaxY`, and `ST_GeometryType`,
+//!   `ST_SRID` of the geometry-type triggers) are registered on the connection, implemented on
+//!   the GeoPackage blob.
+//!
+//! Attribute tables, tiles, extensions' tables and every non-geometry column are untouched.
+//!
+//! A row with a point that cannot be converted fails the conversion (nothing written); with
+//! [`skip_invalid`](super::ConvertOptions::skip_invalid) the row is **deleted from the output**
+//! (never left unconverted) and listed as `table T, fid N` — the table's triggers (R-tree,
+//! GDAL's feature count) see an ordinary delete. A blob that is not a GeoPackage geometry is
+//! [`ConvertError::Malformed`] at `table T, fid N`.
 
-use super::{ConvertError, ConvertReport, Job};
+use super::atomic::AtomicFile;
+use super::wkb::{self, Envelope, Summary, WkbError};
+use super::{ConvertError, ConvertReport, Failure, Job, MAX_FAILURES};
+use crate::crs::Crs;
+use crate::transformer::Transformer;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::Path;
 
-/// Converts `job.input` to `job.output`.
-pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    Err(ConvertError::Options { path: job.input.to_path_buf(), message: "gpkg: not yet".into() })
+/// Rows converted per chunk.
+pub const CHUNK: usize = 16_384;
+
+/// The first `srs_id` given to a target CRS without an EPSG code.
+pub const FIRST_PRIVATE_SRS_ID: i64 = 100_000;
+
+/// The fixed part of a GeoPackage geometry blob's header.
+#[derive(Debug, Clone, Copy)]
+struct BlobHeader {
+    little: bool,
+    empty: bool,
+    envelope_kind: u8,
+    srs_id: i32,
+    wkb_at: usize,
 }
 
-/// Up to `max` coordinates from the start of the input, for the sanity check.
+/// Parses a GeoPackage binary header (`GP`, version, flags, srs_id, envelope).
+fn blob_header(b: &[u8]) -> Result<BlobHeader, String> {
+    if b.len() < 8 || &b[0..2] != b"GP" {
+        return Err("not a GeoPackage geometry (no \"GP\" header)".into());
+    }
+    if b[2] != 0 {
+        return Err(format!("GeoPackage binary version {} (only version 1, coded 0)", b[2]));
+    }
+    let flags = b[3];
+    if flags & 0x20 != 0 {
+        return Err("an extended GeoPackage geometry (not standard WKB) cannot be converted".into());
+    }
+    let envelope_kind = (flags >> 1) & 0x07;
+    let envelope_len = match envelope_kind {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        k => return Err(format!("envelope indicator {k} (0 to 4 are defined)")),
+    };
+    let little = flags & 1 == 1;
+    let raw = [b[4], b[5], b[6], b[7]];
+    let srs_id = if little { i32::from_le_bytes(raw) } else { i32::from_be_bytes(raw) };
+    let wkb_at = 8 + envelope_len;
+    if b.len() < wkb_at {
+        return Err("the geometry ends inside its header".into());
+    }
+    Ok(BlobHeader { little, empty: flags & 0x10 != 0, envelope_kind, srs_id, wkb_at })
+}
+
+fn read_f64(b: &[u8], at: usize, little: bool) -> f64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        a.copy_from_slice(s);
+    }
+    if little {
+        f64::from_le_bytes(a)
+    } else {
+        f64::from_be_bytes(a)
+    }
+}
+
+fn write_f64(b: &mut [u8], at: usize, little: bool, v: f64) {
+    if let Some(s) = b.get_mut(at..at + 8) {
+        s.copy_from_slice(&if little { v.to_le_bytes() } else { v.to_be_bytes() });
+    }
+}
+
+/// Converts a GeoPackage geometry blob in place: coordinates, `srs_id`, envelope.
+fn convert_blob(
+    blob: &mut [u8],
+    transformer: &Transformer,
+    srs_id: i32,
+) -> Result<Summary, WkbError> {
+    let h = blob_header(blob).map_err(|message| WkbError::Malformed { offset: 0, message })?;
+    let summary =
+        wkb::transform_in_place(&mut blob[h.wkb_at..], transformer).map_err(|e| match e {
+            WkbError::Malformed { offset, message } => {
+                WkbError::Malformed { offset: offset + h.wkb_at, message }
+            }
+            e => e,
+        })?;
+    let id = if h.little { srs_id.to_le_bytes() } else { srs_id.to_be_bytes() };
+    blob[4..8].copy_from_slice(&id);
+    let env = &summary.envelope;
+    let nan = (f64::NAN, f64::NAN);
+    let mut put = |at: usize, range: (f64, f64)| {
+        write_f64(blob, 8 + at, h.little, range.0);
+        write_f64(blob, 8 + at + 8, h.little, range.1);
+    };
+    if h.envelope_kind >= 1 {
+        put(0, env.x.unwrap_or(nan));
+        put(16, env.y.unwrap_or(nan));
+    }
+    // Z and M ranges only where the geometry has them (else the input's bytes stay);
+    // an empty geometry has NaN throughout.
+    let empty = summary.is_empty();
+    match h.envelope_kind {
+        2 => {
+            if let Some(z) = env.z.or(empty.then_some(nan)) {
+                put(32, z);
+            }
+        }
+        3 => {
+            if let Some(m) = env.m.or(empty.then_some(nan)) {
+                put(32, m);
+            }
+        }
+        4 => {
+            if let Some(z) = env.z.or(empty.then_some(nan)) {
+                put(32, z);
+            }
+            if let Some(m) = env.m.or(empty.then_some(nan)) {
+                put(48, m);
+            }
+        }
+        _ => {}
+    }
+    Ok(summary)
+}
+
+/// The 2D envelope of a blob for the `ST_Min*` / `ST_Max*` functions: the header's if it has
+/// one, else computed from the WKB; `None` when empty.
+fn blob_xy_envelope(b: &[u8]) -> Result<Option<[f64; 4]>, String> {
+    let h = blob_header(b)?;
+    if h.envelope_kind >= 1 {
+        let v = [0, 8, 16, 24].map(|k| read_f64(b, 8 + k, h.little));
+        return Ok(if v.iter().any(|v| v.is_nan()) { None } else { Some(v) });
+    }
+    let s = wkb::summary(&b[h.wkb_at..]).map_err(|e| e.to_string())?;
+    Ok(s.envelope.x.zip(s.envelope.y).map(|(x, y)| [x.0, x.1, y.0, y.1]))
+}
+
+/// Registers the SQL functions the GeoPackage R-tree and geometry-type triggers call.
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let user = |m: String| rusqlite::Error::UserFunctionError(m.into());
+    for (name, k) in [("ST_MinX", 0usize), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| match ctx.get_raw(0) {
+            ValueRef::Blob(b) => Ok(blob_xy_envelope(b).map_err(user)?.map(|e| e[k])),
+            _ => Ok(None),
+        })?;
+    }
+    conn.create_scalar_function("ST_IsEmpty", 1, flags, move |ctx| match ctx.get_raw(0) {
+        ValueRef::Blob(b) => {
+            let h = blob_header(b).map_err(user)?;
+            let empty = h.empty
+                || wkb::summary(&b[h.wkb_at..]).map_err(|e| user(e.to_string()))?.is_empty();
+            Ok(Some(empty))
+        }
+        _ => Ok(None),
+    })?;
+    conn.create_scalar_function("ST_SRID", 1, flags, move |ctx| match ctx.get_raw(0) {
+        ValueRef::Blob(b) => Ok(Some(blob_header(b).map_err(user)?.srs_id)),
+        _ => Ok(None),
+    })?;
+    conn.create_scalar_function("ST_GeometryType", 1, flags, move |ctx| match ctx.get_raw(0) {
+        ValueRef::Blob(b) => {
+            let h = blob_header(b).map_err(user)?;
+            let s = wkb::summary(&b[h.wkb_at..]).map_err(|e| user(e.to_string()))?;
+            Ok(Some(wkb::type_name(s.geometry_type)))
+        }
+        _ => Ok(None),
+    })?;
+    Ok(())
+}
+
+/// The message of a malformed geometry blob; `offset` from the start of the blob.
+fn geometry_message(offset: usize, message: &str) -> String {
+    format!("invalid geometry at byte {offset}: {message}")
+}
+
+/// An SQL identifier in double quotes.
+fn quote(id: &str) -> String {
+    format!("\"{}\"", id.replace('"', "\"\""))
+}
+
+/// A SQLite error as a [`ConvertError`] about `path`: a file that is not (or no longer) a
+/// database is malformed, anything else an I/O error.
+fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match e.sqlite_error_code() {
+        Some(NotADatabase | DatabaseCorrupt) => ConvertError::Malformed {
+            path: path.to_path_buf(),
+            location: "database".into(),
+            message: e.to_string(),
+        },
+        _ => ConvertError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) },
+    }
+}
+
+/// A feature table: (table, geometry column, srs_id) from `gpkg_geometry_columns`.
+type FeatureTable = (String, String, i64);
+
+fn feature_tables(conn: &Connection, path: &Path) -> Result<Vec<FeatureTable>, ConvertError> {
+    let exists: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
+             AND name = 'gpkg_geometry_columns'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| sql_error(path, e))?;
+    if exists.is_none() {
+        return Err(ConvertError::Malformed {
+            path: path.to_path_buf(),
+            location: "database".into(),
+            message: "no gpkg_geometry_columns table: not a GeoPackage".into(),
+        });
+    }
+    let mut stmt = conn
+        .prepare("SELECT table_name, column_name, srs_id FROM gpkg_geometry_columns")
+        .map_err(|e| sql_error(path, e))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .and_then(|rows| rows.collect::<Result<Vec<FeatureTable>, _>>())
+        .map_err(|e| sql_error(path, e))?;
+    Ok(rows)
+}
+
+/// Copies the database `input` to `temp` (an empty file).
+fn copy_database(input: &Path, temp: &Path) -> Result<(), ConvertError> {
+    let mut wal = input.as_os_str().to_owned();
+    wal.push("-wal");
+    let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+    if has_wal {
+        let conn = Connection::open_with_flags(input, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| sql_error(input, e))?;
+        let target = temp.to_string_lossy();
+        conn.execute("VACUUM INTO ?1", [target.as_ref()]).map_err(|e| sql_error(input, e))?;
+        Ok(())
+    } else {
+        std::fs::copy(input, temp)
+            .map(|_| ())
+            .map_err(|source| ConvertError::Io { path: input.to_path_buf(), source })
+    }
+}
+
+/// The target's `srs_id` in `gpkg_spatial_ref_sys`, inserting the row if needed.
+fn target_srs(
+    conn: &Connection,
+    target: &Crs,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<i64, ConvertError> {
+    let err = |e| sql_error(path, e);
+    let definition = match target.to_wkt() {
+        Ok(wkt) => wkt,
+        Err(e) => {
+            warnings.push(format!("gpkg_spatial_ref_sys: definition 'undefined': {e}"));
+            "undefined".to_string()
+        }
+    };
+    let mut columns = Vec::new();
+    {
+        let mut stmt = conn.prepare("PRAGMA table_info(gpkg_spatial_ref_sys)").map_err(err)?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1)).map_err(err)?;
+        for n in names {
+            columns.push(n.map_err(err)?.to_ascii_lowercase());
+        }
+    }
+    if columns.is_empty() {
+        return Err(ConvertError::Malformed {
+            path: path.to_path_buf(),
+            location: "database".into(),
+            message: "no gpkg_spatial_ref_sys table: not a GeoPackage".into(),
+        });
+    }
+    let insert = |srs_id: i64, name: &str, org: &str, org_id: i64| -> Result<(), ConvertError> {
+        let extra = if columns.iter().any(|c| c == "definition_12_063") {
+            ", definition_12_063) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'undefined')"
+        } else {
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        };
+        let sql = format!(
+            "INSERT INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, \
+             organization_coordsys_id, definition, description{extra}"
+        );
+        conn.execute(&sql, params![name, srs_id, org, org_id, definition, target.name()])
+            .map(|_| ())
+            .map_err(err)
+    };
+    if let Some(code) = target.epsg() {
+        let code = i64::from(code);
+        let row: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
+                 WHERE srs_id = ?1",
+                [code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        match row {
+            None => {
+                insert(code, target.name(), "EPSG", code)?;
+                return Ok(code);
+            }
+            Some((org, id)) if org.eq_ignore_ascii_case("EPSG") && id == code => return Ok(code),
+            Some(_) => warnings.push(format!(
+                "gpkg_spatial_ref_sys: srs_id {code} is taken by another CRS; {} gets a \
+                 private id",
+                target.id()
+            )),
+        }
+    }
+    let existing: Option<i64> = conn
+        .query_row(
+            "SELECT srs_id FROM gpkg_spatial_ref_sys WHERE organization = 'geounify' \
+             AND srs_name = ?1",
+            [target.id()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(err)?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let max: Option<i64> = conn
+        .query_row("SELECT max(srs_id) FROM gpkg_spatial_ref_sys", [], |r| r.get(0))
+        .map_err(err)?;
+    let id = max.map_or(FIRST_PRIVATE_SRS_ID, |m| m.saturating_add(1).max(FIRST_PRIVATE_SRS_ID));
+    insert(id, target.id(), "geounify", id)?;
+    Ok(id)
+}
+
+/// One row as read.
+struct Row {
+    rowid: i64,
+    blob: Option<Vec<u8>>,
+    outcome: Option<Result<Summary, WkbError>>,
+}
+
+/// Failures collected across tables.
+#[derive(Default)]
+struct Failures {
+    kept: Vec<Failure>,
+    total: u64,
+}
+
+/// Converts one feature table's geometry column; its converted envelope.
+fn convert_table(
+    conn: &Connection,
+    job: &Job<'_>,
+    (table, column): (&str, &str),
+    srs_id: i32,
+    report: &mut ConvertReport,
+    failures: &mut Failures,
+) -> Result<Envelope, ConvertError> {
+    let path = job.input;
+    let err = |e| sql_error(path, e);
+    let (t, c) = (quote(table), quote(column));
+    let mut envelope = Envelope::default();
+    let mut last: Option<i64> = None;
+    let select_first = format!("SELECT rowid, {c} FROM {t} ORDER BY rowid LIMIT {CHUNK}");
+    let select_next =
+        format!("SELECT rowid, {c} FROM {t} WHERE rowid > ?1 ORDER BY rowid LIMIT {CHUNK}");
+    let update = format!("UPDATE {t} SET {c} = ?1 WHERE rowid = ?2");
+    let delete = format!("DELETE FROM {t} WHERE rowid = ?1");
+    loop {
+        let mut rows: Vec<Row> = Vec::new();
+        let mut bytes = 0u64;
+        {
+            let (sql, args) = match last {
+                None => (&select_first, vec![]),
+                Some(id) => (&select_next, vec![id]),
+            };
+            let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+            let mut cursor = stmt.query(rusqlite::params_from_iter(args)).map_err(err)?;
+            while let Some(r) = cursor.next().map_err(err)? {
+                let rowid: i64 = r.get(0).map_err(err)?;
+                let blob = match r.get_ref(1).map_err(err)? {
+                    ValueRef::Null => None,
+                    ValueRef::Blob(b) => Some(b.to_vec()),
+                    other => {
+                        return Err(ConvertError::Malformed {
+                            path: path.to_path_buf(),
+                            location: format!("table {table}, fid {rowid}"),
+                            message: format!(
+                                "the geometry is {}, not a GeoPackage geometry blob",
+                                other.data_type().to_string().to_uppercase()
+                            ),
+                        });
+                    }
+                };
+                bytes += blob.as_ref().map_or(8, |b| b.len() as u64);
+                rows.push(Row { rowid, blob, outcome: None });
+            }
+        }
+        job.progress.advance(bytes);
+        let Some(end) = rows.last().map(|r| r.rowid) else { break };
+        last = Some(end);
+        let transformer = job.transformer;
+        let work = |r: &mut Row| {
+            if let Some(b) = r.blob.as_mut() {
+                r.outcome = Some(convert_blob(b, transformer, srs_id));
+            }
+        };
+        if job.options.parallel && rows.len() > 1 {
+            use rayon::prelude::*;
+            rows.par_iter_mut().for_each(work);
+        } else {
+            rows.iter_mut().for_each(work);
+        }
+        for row in rows {
+            report.features += 1;
+            let location = format!("table {table}, fid {}", row.rowid);
+            match row.outcome {
+                None => report.empty += 1, // NULL geometry
+                Some(Ok(summary)) => {
+                    report.vertices += summary.vertices;
+                    if summary.is_empty() {
+                        report.empty += 1;
+                    }
+                    envelope.extend(&summary.envelope);
+                    if failures.total == 0 {
+                        let mut stmt = conn.prepare_cached(&update).map_err(err)?;
+                        stmt.execute(params![row.blob, row.rowid]).map_err(err)?;
+                    }
+                }
+                Some(Err(WkbError::Malformed { offset, message })) => {
+                    return Err(ConvertError::Malformed {
+                        path: path.to_path_buf(),
+                        location,
+                        message: geometry_message(offset, &message),
+                    });
+                }
+                Some(Err(WkbError::Point(e))) => {
+                    if job.options.skip_invalid {
+                        let mut stmt = conn.prepare_cached(&delete).map_err(err)?;
+                        stmt.execute([row.rowid]).map_err(err)?;
+                        report.skipped.push(Failure {
+                            location,
+                            reason: format!("{e}; row left out of the output"),
+                        });
+                    } else {
+                        failures.total += 1;
+                        if failures.kept.len() < MAX_FAILURES {
+                            failures.kept.push(Failure { location, reason: e.to_string() });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(envelope)
+}
+
+/// Converts the GeoPackage `job.input` to `job.output` (see the module docs).
+pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    let size = std::fs::metadata(job.input).map(|m| m.len()).ok();
+    job.progress.start(size);
+    let result = convert(job);
+    job.progress.finish();
+    result
+}
+
+fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
+    let file = AtomicFile::create(job.output).map_err(out_err)?;
+    copy_database(job.input, file.temp_path())?;
+    let mut report = ConvertReport::default();
+    let mut conn = Connection::open_with_flags(
+        file.temp_path(),
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sql_error(job.input, e))?;
+    register_functions(&conn).map_err(|e| sql_error(job.input, e))?;
+    let path = job.input;
+    let err = |e| sql_error(path, e);
+    let tx = conn.transaction().map_err(err)?;
+    let tables = feature_tables(&tx, path)?;
+    let srs_id = target_srs(&tx, job.target, path, &mut report.warnings)?;
+    let blob_srs_id = i32::try_from(srs_id).map_err(|_| ConvertError::Malformed {
+        path: path.to_path_buf(),
+        location: "gpkg_spatial_ref_sys".into(),
+        message: format!("srs_id {srs_id} does not fit a geometry header"),
+    })?;
+    let mut failures = Failures::default();
+    for (table, column, old_srs) in &tables {
+        let declared: Option<(String, i64)> = tx
+            .query_row(
+                "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
+                 WHERE srs_id = ?1",
+                [old_srs],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        if let (Some((org, code)), Some(source)) = (declared, job.source.epsg()) {
+            if org.eq_ignore_ascii_case("EPSG") && code != i64::from(source) {
+                report.warnings.push(format!(
+                    "table {table} declares EPSG:{code}; converted as {} as requested",
+                    job.source.id()
+                ));
+            }
+        }
+        let envelope =
+            convert_table(&tx, job, (table, column), blob_srs_id, &mut report, &mut failures)?;
+        if failures.total > 0 {
+            continue;
+        }
+        tx.execute(
+            "UPDATE gpkg_geometry_columns SET srs_id = ?1 WHERE table_name = ?2 \
+             AND column_name = ?3",
+            params![srs_id, table, column],
+        )
+        .map_err(err)?;
+        let (x, y) = (envelope.x, envelope.y);
+        tx.execute(
+            "UPDATE gpkg_contents SET srs_id = ?1, min_x = ?2, min_y = ?3, max_x = ?4, \
+             max_y = ?5, last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+             WHERE table_name = ?6",
+            params![srs_id, x.map(|x| x.0), y.map(|y| y.0), x.map(|x| x.1), y.map(|y| y.1), table],
+        )
+        .map_err(err)?;
+    }
+    if failures.total > 0 {
+        return Err(ConvertError::PointsFailed {
+            path: path.to_path_buf(),
+            failures: failures.kept,
+            total: failures.total,
+        });
+    }
+    tx.commit().map_err(err)?;
+    conn.close().map_err(|(_, e)| sql_error(job.output, e))?;
+    report.written = report.features - report.skipped.len() as u64;
+    report.outputs.push(file.commit().map_err(out_err)?);
+    Ok(report)
+}
+
+/// Up to `max` coordinates `[x, y, z]` (z = 0 without z) from the first rows of the feature
+/// tables. The input is opened read-only.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    let _ = max;
-    Err(ConvertError::Options { path: job.input.to_path_buf(), message: "gpkg: not yet".into() })
+    let path = job.input;
+    let err = |e| sql_error(path, e);
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(err)?;
+    let mut out = Vec::new();
+    for (table, column, _) in feature_tables(&conn, path)? {
+        if out.len() >= max {
+            break;
+        }
+        let sql = format!("SELECT rowid, {} FROM {} ORDER BY rowid", quote(&column), quote(&table));
+        let mut stmt = conn.prepare(&sql).map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            if out.len() >= max {
+                break;
+            }
+            if let ValueRef::Blob(b) = r.get_ref(1).map_err(err)? {
+                let rowid: i64 = r.get(0).map_err(err)?;
+                let malformed = |message: String| ConvertError::Malformed {
+                    path: path.to_path_buf(),
+                    location: format!("table {table}, fid {rowid}"),
+                    message,
+                };
+                let h = blob_header(b).map_err(|m| malformed(geometry_message(0, &m)))?;
+                wkb::coordinates(&b[h.wkb_at..], max - out.len(), &mut out).map_err(|e| {
+                    malformed(match e {
+                        WkbError::Malformed { offset, message } => {
+                            geometry_message(h.wkb_at + offset, &message)
+                        }
+                        e => e.to_string(),
+                    })
+                })?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_header_and_envelope() {
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        // GP, version 0, flags: envelope xy (1 << 1) | little endian.
+        let mut blob = vec![b'G', b'P', 0, 0b0000_0011];
+        blob.extend(4326i32.to_le_bytes());
+        for v in [116.404f64, 116.404, 39.915, 39.915] {
+            blob.extend(v.to_le_bytes());
+        }
+        blob.extend([1, 1, 0, 0, 0]);
+        blob.extend(116.404f64.to_le_bytes());
+        blob.extend(39.915f64.to_le_bytes());
+        let s = convert_blob(&mut blob, &t, 4548).unwrap();
+        assert_eq!(s.vertices, 1);
+        assert_eq!(blob_header(&blob).unwrap().srs_id, 4548);
+        let e = blob_xy_envelope(&blob).unwrap().unwrap();
+        // PROJ 9 (cs2cs EPSG:4326 EPSG:4548), as in the crate docs.
+        assert!((e[0] - 449_042.047_441).abs() < 1e-6 && e[0] == e[1]);
+        assert!((e[2] - 4_420_261.219_997).abs() < 1e-6 && e[2] == e[3]);
+    }
+
+    #[test]
+    fn bad_headers() {
+        assert!(blob_header(b"XP\0\0\0\0\0\0").is_err());
+        assert!(blob_header(b"GP\x01\0\0\0\0\0").is_err());
+        assert!(blob_header(b"GP\0\x0a\0\0\0\0").is_err()); // envelope 5
+        assert!(blob_header(b"GP\0\x02\0\0\0\0").is_err()); // envelope missing
+        assert!(blob_header(b"GP\0\x20\0\0\0\0").is_err()); // extended
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_blobs_never_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..120), flags in 0u8..=255) {
+            let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+            let mut blob = vec![b'G', b'P', 0, flags];
+            blob.extend(tail);
+            let _ = blob_xy_envelope(&blob);
+            let _ = convert_blob(&mut blob, &t, 1);
+        }
+    }
 }

@@ -25,6 +25,7 @@ pub mod gpkg;
 pub mod sanity;
 pub mod shapefile;
 pub mod text;
+pub mod wkb;
 pub mod wkt;
 
 use crate::crs::Crs;
