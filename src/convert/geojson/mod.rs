@@ -43,7 +43,8 @@ use self::object::{
 };
 use super::atomic::AtomicFile;
 use super::{
-    ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, Progress, MAX_FAILURES,
+    ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, Progress, TextEncoding,
+    MAX_FAILURES,
 };
 use crate::catalogue;
 use crate::ops::Xyz;
@@ -79,6 +80,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 }
 
 fn convert_file_inner(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    check_encoding(job)?;
     let input = open(job.input)?;
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let mut file = AtomicFile::create(job.output).map_err(io_out)?;
@@ -163,6 +165,7 @@ pub fn convert_str(
 /// Up to `max` coordinates `[x, y, z]` from the start of the input (z = 0 when absent), for the
 /// sanity check; reads only as far as needed.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
+    check_encoding(job)?;
     let input = open(job.input)?;
     let target = Target::new(job.target.id(), job.target.epsg());
     let seq = FileFormat::from_path(job.input) == Some(FileFormat::GeoJsonSeq);
@@ -184,6 +187,18 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
         }
     }
     Ok(run.samples.map(|(s, _)| s).unwrap_or_default())
+}
+
+/// JSON is UTF-8 (RFC 8259 §8.1): a GBK or GB 18030 option is refused rather than ignored.
+fn check_encoding(job: &Job<'_>) -> Result<(), ConvertError> {
+    match job.options.encoding {
+        None | Some(TextEncoding::Utf8) => Ok(()),
+        Some(_) => Err(ConvertError::Options {
+            path: job.input.to_path_buf(),
+            message: "GeoJSON is always UTF-8 (RFC 8259); a GBK / GB 18030 encoding does not apply"
+                .into(),
+        }),
+    }
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, ConvertError> {
@@ -787,8 +802,12 @@ impl<'a, S: Sink> Run<'a, S> {
         for line in outcomes {
             match line {
                 Line::Blank(bytes) => self.write(&bytes)?,
-                Line::Record { n, rs, ending, result } => {
-                    let prefix: &[u8] = if rs { b"\x1e" } else { b"" };
+                Line::Record { n, bom, rs, ending, result } => {
+                    let prefix: &[u8] = match (bom, rs) {
+                        (true, _) => BOM,
+                        (false, true) => b"\x1e",
+                        (false, false) => b"",
+                    };
                     self.record(format!("line {n}"), result, prefix, ending.as_bytes())?;
                 }
                 Line::Bad { n, column, message } => {
@@ -809,7 +828,13 @@ enum Line {
     /// Nothing but whitespace (or a lone record separator): kept as it is.
     Blank(Vec<u8>),
     /// A record.
-    Record { n: u64, rs: bool, ending: &'static str, result: Result<Converted, ObjectError> },
+    Record {
+        n: u64,
+        bom: bool,
+        rs: bool,
+        ending: &'static str,
+        result: Result<Converted, ObjectError>,
+    },
     /// Not JSON.
     Bad { n: u64, column: Option<u64>, message: String },
 }
@@ -828,11 +853,14 @@ fn split_line(n: u64, bytes: &[u8], convert: impl FnOnce(&str) -> LineResult) ->
         Some(c) => (c, true),
         None => (content, false),
     };
-    let content = if n == 1 { content.strip_prefix(BOM).unwrap_or(content) } else { content };
+    let (content, bom) = match content.strip_prefix(BOM) {
+        Some(c) if n == 1 && !rs => (c, true),
+        _ => (content, false),
+    };
     if content.iter().all(u8::is_ascii_whitespace) {
         return Line::Blank(bytes.to_vec());
     }
-    let offset = u64::from(rs);
+    let offset = u64::from(rs) + 3 * u64::from(bom);
     let text = match std::str::from_utf8(content) {
         Ok(t) => t,
         Err(e) => {
@@ -844,7 +872,7 @@ fn split_line(n: u64, bytes: &[u8], convert: impl FnOnce(&str) -> LineResult) ->
         }
     };
     match convert(text) {
-        Ok(result) => Line::Record { n, rs, ending, result },
+        Ok(result) => Line::Record { n, bom, rs, ending, result },
         Err(e) => {
             Line::Bad { n, column: Some(e.column() as u64 + offset), message: serde_message(&e) }
         }

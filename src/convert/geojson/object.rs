@@ -434,6 +434,9 @@ impl Walk<'_, '_> {
         if depth == 0 {
             return self.position(&items, text, root);
         }
+        if items.iter().any(|item| !item.get().starts_with('[')) {
+            return Err(self.expected(depth, text)); // e.g. a Polygon ring that is one position
+        }
         self.out.push('[');
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
