@@ -498,7 +498,7 @@ fn newline_delimited_geojson() {
         s.lines()
             .map(|l| l.trim_start_matches('\x1e'))
             .filter(|l| !l.trim().is_empty())
-            .flat_map(|l| positions(l))
+            .flat_map(positions)
             .collect()
     };
     let (h, v) = max_error_geographic(&pos(input), &pos(&output));
@@ -677,6 +677,15 @@ fn empty_files_and_same_file() {
     convert(&input, &dir.path("out-e.geojson"), &t.0, &t.1, &options()).unwrap();
     let out = read(&dir.path("out-e.geojson"));
     assert_eq!(parse(&out)["features"], Value::Array(vec![]));
+    // A reserved top-level bbox with no positions to fill it stays blank (and valid JSON).
+    let t4548 = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+    let doc = r#"{"bbox":[1,2,3,4],"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#;
+    let (out, report) = convert_str(doc, &t4548, &options()).unwrap();
+    assert_eq!(report.empty, 1);
+    assert!(!out.contains("bbox"));
+    assert_eq!(parse(&out)["features"][0]["geometry"], Value::Null);
+    let twice = r#"{"type":"FeatureCollection","features":[],"features":[]}"#;
+    assert!(matches!(convert_str(twice, &t4548, &options()), Err(ConvertError::Malformed { .. })));
     match convert(&input, &input, &t.0, &t.1, &options()) {
         Err(ConvertError::SameFile { .. }) => {}
         other => panic!("{other:?}"),

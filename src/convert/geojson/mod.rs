@@ -740,6 +740,9 @@ impl<'a, S: Sink> Run<'a, S> {
     /// A member after `features`.
     fn after_features(&mut self, key: &RawValue, value: &RawValue) -> Result<(), ConvertError> {
         match key_name(key).as_ref() {
+            "features" => {
+                Err(self.malformed("top level".into(), "a second \"features\" member".into()))
+            }
             "crs" => self.write_crs(key.get()),
             "bbox" => match self.bounds.to_json(bbox_is_3d(value)) {
                 Some(b) => self.member(key.get(), &b),
@@ -1015,5 +1018,98 @@ impl<'de, S: Sink> Visitor<'de> for FeaturesSeed<'_, '_, S> {
             return Err(stop(run, e));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[derive(Default)]
+    struct Counter {
+        total: AtomicU64,
+        read: AtomicU64,
+        finished: AtomicU64,
+    }
+
+    impl Progress for Counter {
+        fn start(&self, total: Option<u64>) {
+            self.total.store(total.unwrap_or(0), Ordering::Relaxed);
+        }
+        fn advance(&self, bytes: u64) {
+            self.read.fetch_add(bytes, Ordering::Relaxed);
+        }
+        fn finish(&self) {
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn records(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"Feature","properties":{{"i":{i}}},"geometry":{{"type":"LineString","coordinates":[[116.{i},39.5],[116.5,39.{i},7]]}}}}"#
+                )
+            })
+            .collect()
+    }
+
+    fn collection(n: usize) -> String {
+        format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", records(n).join(",\n"))
+    }
+
+    #[test]
+    fn sample_reads_the_first_positions_and_progress_counts_every_byte() {
+        let dir =
+            std::env::temp_dir().join(format!("geounify-geojson-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (source, target) =
+            (catalogue::lookup("EPSG:4326").unwrap(), catalogue::lookup("EPSG:4548").unwrap());
+        let transformer = Transformer::new(&source, &target).unwrap();
+        let options = ConvertOptions::default();
+        let counter = Counter::default();
+        for (name, text) in [("a.geojson", collection(9)), ("b.geojsonl", records(9).join("\n"))] {
+            let input = dir.join(name);
+            std::fs::write(&input, &text).unwrap();
+            let output = dir.join(format!("out-{name}"));
+            let job = Job {
+                input: &input,
+                output: &output,
+                source: &source,
+                target: &target,
+                transformer: &transformer,
+                options: &options,
+                progress: &counter,
+            };
+            let samples = sample(&job, 3).unwrap();
+            assert_eq!(samples, vec![[116.0, 39.5, 0.0], [116.5, 39.0, 7.0], [116.1, 39.5, 0.0]]);
+            assert_eq!(sample(&job, 100).unwrap().len(), 18);
+            counter.read.store(0, Ordering::Relaxed);
+            let report = convert_file(&job).unwrap();
+            assert_eq!((report.features, report.vertices), (9, 18), "{name}");
+            let size = text.len() as u64;
+            assert_eq!(counter.total.load(Ordering::Relaxed), size);
+            assert_eq!(counter.read.load(Ordering::Relaxed), size, "{name}");
+        }
+        assert_eq!(counter.finished.load(Ordering::Relaxed), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn parallel_and_sequential_give_the_same_bytes() {
+        let text = collection(CHUNK + 7);
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        let parallel = ConvertOptions::default();
+        let sequential = ConvertOptions { parallel: false, ..ConvertOptions::default() };
+        let (a, ra) = convert_str(&text, &t, &parallel).unwrap();
+        let (b, rb) = convert_str(&text, &t, &sequential).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(ra, rb);
+        let lines = records(CHUNK + 7).join("\r\n");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        convert_seq_reader(lines.as_bytes(), &mut a, &t, &parallel).unwrap();
+        convert_seq_reader(lines.as_bytes(), &mut b, &t, &sequential).unwrap();
+        assert_eq!(a, b);
     }
 }

@@ -80,10 +80,10 @@ impl Default for Bounds {
 
 impl Bounds {
     fn add(&mut self, p: Xyz, has_z: bool) {
-        for i in 0..2 {
-            self.min[i] = self.min[i].min(p[i]);
-            self.max[i] = self.max[i].max(p[i]);
-        }
+        self.min[0] = self.min[0].min(p[0]);
+        self.min[1] = self.min[1].min(p[1]);
+        self.max[0] = self.max[0].max(p[0]);
+        self.max[1] = self.max[1].max(p[1]);
         self.xy = true;
         if has_z {
             self.min[2] = self.min[2].min(p[2]);
