@@ -113,6 +113,9 @@ fn convert_file_inner(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 /// them instead (with a warning). On an error the output may hold a partial document (the
 /// file-based [`convert_file`](super::convert_file) never leaves one): write to a buffer or a
 /// temporary file if that matters.
+///
+/// The `crs` member names the transformer's target by its EPSG code when the built-in catalogue
+/// gives it one, else by its id (a CRS-file CRS such as `city:old-grid`).
 pub fn convert_reader<R: BufRead, W: Write>(
     input: R,
     output: W,
