@@ -1,0 +1,1118 @@
+//! GeoJSON (RFC 7946, with GDAL's `crs` member for other CRSs) and newline-delimited GeoJSON
+//! (one Feature or geometry per line; RFC 8142 record separators accepted and kept).
+//!
+//! **Streamed**: a FeatureCollection's `features` array is read one feature at a time and
+//! converted in chunks of [`CHUNK`] features (in parallel, order kept, with
+//! [`ConvertOptions::parallel`]), so memory is bounded by the chunk, never the file. A top-level
+//! Feature or bare Geometry is read whole (it is one feature).
+//!
+//! **What is kept**: every member other than `coordinates`, `bbox` and the top-level `crs` is
+//! copied as its exact input text (numbers, escapes, Chinese text, nested objects), in input
+//! order, at every level (collection, feature, geometry, foreign members). Positions with more
+//! than 3 elements keep the extra elements unchanged; a third element is converted as the
+//! ellipsoidal height (3D), otherwise the conversion is 2D. Converted numbers are written in the
+//! shortest form that reads back exactly ([`Number`]), so an unchanged coordinate keeps its
+//! value (`116.40` is written `116.4`). Whitespace between members is normalised: each object is
+//! written compactly, a collection with one feature per line.
+//!
+//! **Recomputed**: every `bbox` member (collection, feature, geometry) from the converted
+//! positions, 6 numbers if the input's had 6 and the data has heights, else 4; a `bbox` of an
+//! object with no positions is dropped. The top-level `bbox` of a collection usually precedes the
+//! features: [`convert_file`] and [`convert_str`] reserve a fixed-width space for it and write it
+//! there at the end; [`convert_reader`], whose output cannot seek, moves it after `features` and
+//! adds a warning.
+//!
+//! **`crs`**: for an EPSG:4326 target any `crs` member is dropped (RFC 7946). Otherwise the
+//! top-level object gets GDAL's `{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4548"}}`
+//! (replacing an existing one in place, or before `features`/`geometry`), or the target's
+//! geounify id when it has no EPSG code; a warning says RFC 7946 expects WGS84. NDJSON records
+//! only have an existing `crs` member replaced (or dropped).
+//!
+//! **Empty files** (nothing but whitespace, or a byte-order mark) convert to an empty file: the
+//! same shape as the input, although an empty `.geojson` is not a valid GeoJSON document.
+//!
+//! A point that cannot be converted fails its feature (see [`super`]); with a top-level Feature
+//! or bare Geometry there is no collection to leave it out of, so it fails the file even with
+//! [`ConvertOptions::skip_invalid`].
+
+mod object;
+
+use self::object::{
+    bbox_is_3d, key_name, kind_of, parse_members, string_value, type_of, Bounds, Converted,
+    CrsMember, Kind, ObjectError,
+};
+use super::atomic::AtomicFile;
+use super::{
+    ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, Progress, TextEncoding,
+    MAX_FAILURES,
+};
+use crate::catalogue;
+use crate::ops::Xyz;
+use crate::transformer::Transformer;
+use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+#[cfg(doc)]
+use super::text::Number;
+
+/// Features converted together (in parallel with [`ConvertOptions::parallel`]).
+pub const CHUNK: usize = 4096;
+
+/// Bytes reserved for a top-level `bbox` member written at the end: `,"bbox":` and 6 numbers of
+/// at most 26 characters each with their commas and brackets need 171.
+const BBOX_RESERVED: usize = 192;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Converts `job.input` (GeoJSON, or newline-delimited GeoJSON by its extension) to
+/// `job.output`, through a temporary file renamed only on success.
+pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    let size = std::fs::metadata(job.input).ok().map(|m| m.len());
+    job.progress.start(size);
+    let result = convert_file_inner(job);
+    job.progress.finish();
+    result
+}
+
+fn convert_file_inner(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    check_encoding(job)?;
+    let input = open(job.input)?;
+    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
+    let mut file = AtomicFile::create(job.output).map_err(io_out)?;
+    let target = Target::new(job.target.id(), job.target.epsg());
+    let seq = FileFormat::from_path(job.input) == Some(FileFormat::GeoJsonSeq);
+    let mut run = Run::new(
+        job.input,
+        job.output,
+        Seekable(file.writer()),
+        job.transformer,
+        job.options,
+        &target,
+        seq,
+    );
+    let input = ProgressRead { inner: input, progress: job.progress, pending: 0 };
+    if seq {
+        run.sequence(input)?;
+    } else {
+        run.document(input)?;
+    }
+    let mut report = run.finish()?;
+    report.outputs.push(file.commit().map_err(io_out)?);
+    Ok(report)
+}
+
+/// Converts a GeoJSON document read from `input` (a FeatureCollection is streamed feature by
+/// feature) and writes it to `output`. Errors name the path `<stream>`.
+///
+/// The output cannot seek back, so a top-level `bbox` that precedes `features` is written after
+/// them instead (with a warning). On an error the output may hold a partial document (the
+/// file-based [`convert_file`](super::convert_file) never leaves one): write to a buffer or a
+/// temporary file if that matters.
+///
+/// The `crs` member names the transformer's target by its EPSG code when the built-in catalogue
+/// gives it one, else by its id (a CRS-file CRS such as `city:old-grid`).
+pub fn convert_reader<R: BufRead, W: Write>(
+    input: R,
+    output: W,
+    transformer: &Transformer,
+    options: &ConvertOptions,
+) -> Result<ConvertReport, ConvertError> {
+    let target = Target::from_transformer(transformer);
+    let path = Path::new("<stream>");
+    let mut run = Run::new(path, path, Streamed(output), transformer, options, &target, false);
+    run.document(input)?;
+    run.finish()
+}
+
+/// Converts newline-delimited GeoJSON (one Feature or geometry per line) read from `input` and
+/// writes it to `output`; like [`convert_reader`] otherwise.
+pub fn convert_seq_reader<R: BufRead, W: Write>(
+    input: R,
+    output: W,
+    transformer: &Transformer,
+    options: &ConvertOptions,
+) -> Result<ConvertReport, ConvertError> {
+    let target = Target::from_transformer(transformer);
+    let path = Path::new("<stream>");
+    let mut run = Run::new(path, path, Streamed(output), transformer, options, &target, true);
+    run.sequence(input)?;
+    run.finish()
+}
+
+/// Converts one GeoJSON document held in memory (FeatureCollection, Feature or Geometry); the
+/// converted document and the report. Errors name the path `<stream>`.
+pub fn convert_str(
+    text: &str,
+    transformer: &Transformer,
+    options: &ConvertOptions,
+) -> Result<(String, ConvertReport), ConvertError> {
+    let target = Target::from_transformer(transformer);
+    let path = Path::new("<stream>");
+    let mut buffer = io::Cursor::new(Vec::with_capacity(text.len() + text.len() / 4));
+    let mut run = Run::new(path, path, Seekable(&mut buffer), transformer, options, &target, false);
+    run.document(text.as_bytes())?;
+    let report = run.finish()?;
+    let text = String::from_utf8(buffer.into_inner()).map_err(|_| ConvertError::Malformed {
+        path: path.to_path_buf(),
+        location: "output".into(),
+        message: "not UTF-8".into(),
+    })?;
+    Ok((text, report))
+}
+
+/// Up to `max` coordinates `[x, y, z]` from the start of the input (z = 0 when absent), for the
+/// sanity check; reads only as far as needed.
+pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
+    check_encoding(job)?;
+    let input = open(job.input)?;
+    let target = Target::new(job.target.id(), job.target.epsg());
+    let seq = FileFormat::from_path(job.input) == Some(FileFormat::GeoJsonSeq);
+    let mut run = Run::new(
+        job.input,
+        job.output,
+        Streamed(io::sink()),
+        job.transformer,
+        job.options,
+        &target,
+        seq,
+    );
+    run.samples = Some((Vec::new(), max));
+    if max > 0 {
+        if seq {
+            run.sequence(input)?;
+        } else {
+            run.document(input)?;
+        }
+    }
+    Ok(run.samples.map(|(s, _)| s).unwrap_or_default())
+}
+
+/// JSON is UTF-8 (RFC 8259 §8.1): a GBK or GB 18030 option is refused rather than ignored.
+fn check_encoding(job: &Job<'_>) -> Result<(), ConvertError> {
+    match job.options.encoding {
+        None | Some(TextEncoding::Utf8) => Ok(()),
+        Some(_) => Err(ConvertError::Options {
+            path: job.input.to_path_buf(),
+            message: "GeoJSON is always UTF-8 (RFC 8259); a GBK / GB 18030 encoding does not apply"
+                .into(),
+        }),
+    }
+}
+
+fn open(path: &Path) -> Result<BufReader<File>, ConvertError> {
+    File::open(path)
+        .map(|f| BufReader::with_capacity(1 << 20, f))
+        .map_err(|source| ConvertError::Io { path: path.to_path_buf(), source })
+}
+
+/// What the target CRS means for the `crs` member, and the warnings it brings.
+struct Target {
+    document: CrsMember,
+    record: CrsMember,
+    warnings: Vec<String>,
+}
+
+impl Target {
+    fn new(id: &str, epsg: Option<u32>) -> Self {
+        if epsg == Some(4326) {
+            return Self { document: CrsMember::Drop, record: CrsMember::Drop, warnings: vec![] };
+        }
+        let mut warnings = vec![format!(
+            "RFC 7946 GeoJSON expects WGS84 longitude/latitude (EPSG:4326); the output is in {id} \
+             and says so in a \"crs\" member (as GDAL writes it), which some software ignores"
+        )];
+        let name = match epsg {
+            Some(code) => format!("urn:ogc:def:crs:EPSG::{code}"),
+            None => {
+                warnings.push(format!(
+                    "{id} has no EPSG code: the \"crs\" member names it by its geounify id, which \
+                     other software will not recognise"
+                ));
+                id.to_string()
+            }
+        };
+        let value = format!(
+            "{{\"type\":\"name\",\"properties\":{{\"name\":{}}}}}",
+            serde_json::Value::String(name)
+        );
+        Self {
+            document: CrsMember::Write(value.clone()),
+            record: CrsMember::Replace(value),
+            warnings,
+        }
+    }
+
+    fn from_transformer(transformer: &Transformer) -> Self {
+        let id = transformer.target_id();
+        let epsg = catalogue::lookup(id).ok().and_then(|crs| crs.epsg());
+        Self::new(id, epsg)
+    }
+}
+
+/// Where the output goes: a stream, or a seekable file or buffer (the top-level `bbox` can then
+/// be written in place at the end).
+trait Sink: Write {
+    fn can_patch(&self) -> bool;
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()>;
+}
+
+struct Streamed<W>(W);
+
+impl<W: Write> Write for Streamed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write> Sink for Streamed<W> {
+    fn can_patch(&self) -> bool {
+        false
+    }
+    fn patch(&mut self, _at: u64, _bytes: &[u8]) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "the output cannot seek"))
+    }
+}
+
+struct Seekable<W>(W);
+
+impl<W: Write> Write for Seekable<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write + Seek> Sink for Seekable<W> {
+    fn can_patch(&self) -> bool {
+        true
+    }
+    fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
+        let end = self.0.stream_position()?;
+        self.0.seek(SeekFrom::Start(at))?;
+        self.0.write_all(bytes)?;
+        self.0.seek(SeekFrom::Start(end))?;
+        Ok(())
+    }
+}
+
+/// Reports bytes read to a [`Progress`] (in steps of 1 MiB).
+struct ProgressRead<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+    pending: u64,
+}
+
+impl<R> ProgressRead<'_, R> {
+    fn count(&mut self, n: usize) {
+        self.pending += n as u64;
+        if self.pending >= 1 << 20 {
+            self.progress.advance(self.pending);
+            self.pending = 0;
+        }
+    }
+}
+
+impl<R> Drop for ProgressRead<'_, R> {
+    fn drop(&mut self) {
+        if self.pending > 0 {
+            self.progress.advance(self.pending);
+        }
+    }
+}
+
+impl<R: Read> Read for ProgressRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for ProgressRead<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+        self.count(amt);
+    }
+}
+
+/// The state of one conversion (or sampling).
+struct Run<'a, S: Sink> {
+    input: PathBuf,
+    output: PathBuf,
+    sink: S,
+    /// Bytes written so far.
+    pos: u64,
+    transformer: &'a Transformer,
+    options: &'a ConvertOptions,
+    target: &'a Target,
+    seq: bool,
+    report: ConvertReport,
+    failures: Vec<Failure>,
+    failed: u64,
+    /// Sampling instead of converting: the samples and how many are wanted.
+    samples: Option<(Vec<Xyz>, usize)>,
+    /// An error raised inside a serde visitor, which can only return serde errors.
+    error: Option<ConvertError>,
+    /// Sampling has all it needs (the visitor stopped).
+    done: bool,
+    // The top-level collection being written.
+    first_member: bool,
+    crs_written: bool,
+    features_written: u64,
+    bounds: Bounds,
+    /// A reserved space for the top-level bbox: offset, 6 numbers, whether it is the first
+    /// member.
+    bbox_slot: Option<(u64, bool, bool)>,
+    /// A top-level bbox to write after `features` (the output cannot seek): 6 numbers.
+    bbox_deferred: Option<bool>,
+}
+
+/// Stops a visitor with `error` kept in the run.
+fn stop<S: Sink, E: de::Error>(run: &mut Run<'_, S>, error: ConvertError) -> E {
+    run.error = Some(error);
+    E::custom("geounify: stopped")
+}
+
+impl<'a, S: Sink> Run<'a, S> {
+    fn new(
+        input: &Path,
+        output: &Path,
+        sink: S,
+        transformer: &'a Transformer,
+        options: &'a ConvertOptions,
+        target: &'a Target,
+        seq: bool,
+    ) -> Self {
+        Self {
+            input: input.to_path_buf(),
+            output: output.to_path_buf(),
+            sink,
+            pos: 0,
+            transformer,
+            options,
+            target,
+            seq,
+            report: ConvertReport::default(),
+            failures: Vec::new(),
+            failed: 0,
+            samples: None,
+            error: None,
+            done: false,
+            first_member: true,
+            crs_written: false,
+            features_written: 0,
+            bounds: Bounds::default(),
+            bbox_slot: None,
+            bbox_deferred: None,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ConvertError> {
+        if self.failed > 0 {
+            return Ok(()); // nothing will be kept: spare the writes
+        }
+        self.sink
+            .write_all(bytes)
+            .map_err(|source| ConvertError::Io { path: self.output.clone(), source })?;
+        self.pos += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn malformed(&self, location: String, message: String) -> ConvertError {
+        ConvertError::Malformed { path: self.input.clone(), location, message }
+    }
+
+    fn io_in(&self, source: io::Error) -> ConvertError {
+        ConvertError::Io { path: self.input.clone(), source }
+    }
+
+    /// The report, or `PointsFailed` if points failed without `skip_invalid`.
+    fn finish(mut self) -> Result<ConvertReport, ConvertError> {
+        if self.failed > 0 {
+            return Err(ConvertError::PointsFailed {
+                path: self.input,
+                failures: self.failures,
+                total: self.failed,
+            });
+        }
+        if let Some((at, six, first)) = self.bbox_slot {
+            let text = match self.bounds.to_json(six) {
+                Some(b) if first => format!("\"bbox\":{b},"),
+                Some(b) => format!(",\"bbox\":{b}"),
+                None => String::new(),
+            };
+            let mut region = text.into_bytes();
+            if region.len() > BBOX_RESERVED {
+                region.clear(); // cannot happen (see BBOX_RESERVED); never overwrite data
+            }
+            region.resize(BBOX_RESERVED, b' ');
+            self.sink
+                .patch(at, &region)
+                .map_err(|source| ConvertError::Io { path: self.output.clone(), source })?;
+        }
+        self.sink
+            .flush()
+            .map_err(|source| ConvertError::Io { path: self.output.clone(), source })?;
+        self.report.warnings.extend(self.target.warnings.iter().cloned());
+        Ok(self.report)
+    }
+
+    /// Converts (or samples) a whole object; `Err` only for what stops the conversion.
+    fn convert_text(
+        &mut self,
+        text: &str,
+        top: bool,
+    ) -> (Option<String>, Result<Converted, ObjectError>) {
+        let crs = if top {
+            Some(if self.seq { &self.target.record } else { &self.target.document })
+        } else {
+            None
+        };
+        let members = match parse_members(text) {
+            Ok(m) => m,
+            Err(e) => return (None, Err(ObjectError::Malformed(serde_message(&e)))),
+        };
+        let id = object::id_of(&members.0);
+        let result = match &mut self.samples {
+            Some((samples, max)) => {
+                let max = *max;
+                let mut take = |p: Xyz, _z: bool| {
+                    if samples.len() < max {
+                        samples.push(p);
+                    }
+                    Ok(p)
+                };
+                object::convert_object(&members.0, crs, &mut take)
+            }
+            None => {
+                let t = self.transformer;
+                object::convert_object(&members.0, crs, &mut |p, z| convert_point(t, p, z))
+            }
+        };
+        (id, result)
+    }
+
+    /// Records the outcome of one feature at `location`; writes `prefix`, its text and `suffix`
+    /// if it was converted.
+    fn record(
+        &mut self,
+        location: String,
+        result: Result<Converted, ObjectError>,
+        prefix: &[u8],
+        suffix: &[u8],
+    ) -> Result<(), ConvertError> {
+        self.report.features += 1;
+        match result {
+            Ok(c) => {
+                self.write(prefix)?;
+                self.write(c.text.as_bytes())?;
+                self.write(suffix)?;
+                self.report.written += 1;
+                self.report.vertices += c.vertices;
+                if c.vertices == 0 {
+                    self.report.empty += 1;
+                }
+                self.bounds.merge(&c.bounds);
+                Ok(())
+            }
+            Err(ObjectError::Point(e)) => {
+                let failure = Failure { location, reason: e.to_string() };
+                if self.options.skip_invalid {
+                    self.report.skipped.push(failure);
+                } else {
+                    self.failed += 1;
+                    if self.failures.len() < MAX_FAILURES {
+                        self.failures.push(failure);
+                    }
+                }
+                Ok(())
+            }
+            Err(ObjectError::Malformed(message)) => Err(self.malformed(location, message)),
+        }
+    }
+
+    fn sampled_enough(&self) -> bool {
+        self.samples.as_ref().is_some_and(|(s, max)| s.len() >= *max)
+    }
+
+    // ----- GeoJSON documents -----------------------------------------------------------------
+
+    fn document<R: BufRead>(&mut self, mut input: R) -> Result<(), ConvertError> {
+        // A byte-order mark is kept; leading whitespace is skipped (and counted for locations).
+        let (mut lines, mut column) = (0u64, 0u64);
+        let mut bom = false;
+        loop {
+            let buf = input.fill_buf().map_err(|e| self.io_in(e))?;
+            if buf.is_empty() {
+                if bom {
+                    self.write(BOM)?;
+                }
+                return Ok(()); // an empty file converts to an empty file
+            }
+            if !bom && lines == 0 && column == 0 && buf.starts_with(BOM) {
+                bom = true;
+                input.consume(BOM.len());
+                continue;
+            }
+            let ws = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            for &b in &buf[..ws] {
+                if b == b'\n' {
+                    lines += 1;
+                    column = 0;
+                } else {
+                    column += 1;
+                }
+            }
+            let more = ws < buf.len();
+            input.consume(ws);
+            if more {
+                break;
+            }
+        }
+        if bom {
+            self.write(BOM)?;
+        }
+        let at = |e: &serde_json::Error| {
+            let line = e.line() as u64 + lines;
+            let col = e.column() as u64 + if e.line() == 1 { column } else { 0 };
+            format!("line {line}, column {col}")
+        };
+        let mut de = serde_json::Deserializer::from_reader(input);
+        let top = match de::Deserializer::deserialize_map(&mut de, TopVisitor { run: self }) {
+            Ok(top) => top,
+            Err(_) if self.done => return Ok(()),
+            Err(e) => {
+                return Err(match self.error.take() {
+                    Some(error) => error,
+                    None => match e.classify() {
+                        serde_json::error::Category::Io => self.io_in(e.into()),
+                        _ => self.malformed(at(&e), serde_message(&e)),
+                    },
+                })
+            }
+        };
+        if let Err(e) = de.end() {
+            return Err(self.malformed(at(&e), serde_message(&e)));
+        }
+        let Some(members) = top else { return Ok(()) };
+        // A Feature or a Geometry: one object, converted in memory.
+        let members: Vec<(&RawValue, &RawValue)> =
+            members.iter().map(|(k, v)| (&**k, &**v)).collect();
+        if let Some(Kind::FeatureCollection) = type_of(&members).as_deref().and_then(kind_of) {
+            return Err(
+                self.malformed("line 1".into(), "a FeatureCollection without \"features\"".into())
+            );
+        }
+        let text = object_text(&members);
+        let (id, result) = self.convert_text(&text, true);
+        let location = feature_location(1, id.as_deref());
+        if let Err(ObjectError::Point(e)) = result {
+            // No collection to leave the feature out of: the file fails even with skip_invalid.
+            self.report.features += 1;
+            self.failed += 1;
+            self.failures.push(Failure { location, reason: e.to_string() });
+            return Ok(());
+        }
+        self.record(location, result, b"", b"\n")
+    }
+
+    /// The members of a collection up to `features`: writes `{`, them, and `"features":[`.
+    fn begin_collection(
+        &mut self,
+        pending: &[(Box<RawValue>, Box<RawValue>)],
+        features_key: &RawValue,
+    ) -> Result<(), ConvertError> {
+        self.write(b"{")?;
+        for (key, value) in pending {
+            match key_name(key).as_ref() {
+                "crs" => self.write_crs(key.get())?,
+                "bbox" => {
+                    let six = bbox_is_3d(value);
+                    if self.sink.can_patch() {
+                        let first = self.first_member;
+                        self.bbox_slot = Some((self.pos, six, first));
+                        self.write(&[b' '; BBOX_RESERVED])?;
+                        // As the first member the slot holds `"bbox":[...],`: the next member
+                        // then needs no comma.
+                        self.first_member = first;
+                    } else {
+                        self.bbox_deferred = Some(six);
+                        self.report.warnings.push(
+                            "the top-level \"bbox\" was moved after \"features\" (the output \
+                             cannot seek back to write it before them)"
+                                .into(),
+                        );
+                    }
+                }
+                _ => self.member(key.get(), value.get())?,
+            }
+        }
+        self.write_crs("\"crs\"")?;
+        self.member(features_key.get(), "[")
+    }
+
+    /// Writes the target's `crs` member (under `key`) unless written or dropped.
+    fn write_crs(&mut self, key: &str) -> Result<(), ConvertError> {
+        if let CrsMember::Write(value) = &self.target.document {
+            if !self.crs_written {
+                self.crs_written = true;
+                let value = value.clone();
+                self.member(key, &value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn member(&mut self, key: &str, value: &str) -> Result<(), ConvertError> {
+        if !self.first_member {
+            self.write(b",")?;
+        }
+        self.first_member = false;
+        self.write(key.as_bytes())?;
+        self.write(b":")?;
+        self.write(value.as_bytes())
+    }
+
+    /// Converts and writes a chunk of features (empties it).
+    fn features(&mut self, chunk: &mut Vec<Box<RawValue>>) -> Result<(), ConvertError> {
+        let base = self.report.features;
+        let results: Vec<(Option<String>, Result<Converted, ObjectError>)> =
+            if self.samples.is_none() && self.options.parallel && chunk.len() > 1 {
+                let t = self.transformer;
+                chunk
+                    .par_iter()
+                    .map(|raw| {
+                        let members = match parse_members(raw.get()) {
+                            Ok(m) => m,
+                            Err(e) => {
+                                return (None, Err(ObjectError::Malformed(serde_message(&e))))
+                            }
+                        };
+                        let id = object::id_of(&members.0);
+                        let r = object::convert_object(&members.0, None, &mut |p, z| {
+                            convert_point(t, p, z)
+                        });
+                        (id, r)
+                    })
+                    .collect()
+            } else {
+                let mut out = Vec::with_capacity(chunk.len());
+                for raw in chunk.iter() {
+                    out.push(self.convert_text(raw.get(), false));
+                    if self.sampled_enough() {
+                        break;
+                    }
+                }
+                out
+            };
+        chunk.clear();
+        for (i, (id, result)) in results.into_iter().enumerate() {
+            let location = feature_location(base + i as u64 + 1, id.as_deref());
+            let prefix: &[u8] = if self.features_written == 0 { b"\n" } else { b",\n" };
+            let written = self.report.written;
+            self.record(location, result, prefix, b"")?;
+            self.features_written += self.report.written - written;
+        }
+        Ok(())
+    }
+
+    /// `]` after the features, and a deferred bbox.
+    fn end_features(&mut self) -> Result<(), ConvertError> {
+        self.write(if self.features_written > 0 { b"\n]" } else { b"]" })?;
+        if let Some(six) = self.bbox_deferred.take() {
+            if let Some(b) = self.bounds.to_json(six) {
+                self.member("\"bbox\"", &b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A member after `features`.
+    fn after_features(&mut self, key: &RawValue, value: &RawValue) -> Result<(), ConvertError> {
+        match key_name(key).as_ref() {
+            "features" => {
+                Err(self.malformed("top level".into(), "a second \"features\" member".into()))
+            }
+            "crs" => self.write_crs(key.get()),
+            "bbox" => match self.bounds.to_json(bbox_is_3d(value)) {
+                Some(b) => self.member(key.get(), &b),
+                None => Ok(()),
+            },
+            _ => self.member(key.get(), value.get()),
+        }
+    }
+
+    // ----- Newline-delimited GeoJSON ---------------------------------------------------------
+
+    fn sequence<R: BufRead>(&mut self, mut input: R) -> Result<(), ConvertError> {
+        let mut line_no = 0u64;
+        let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        loop {
+            let mut line = Vec::new();
+            let n = input.read_until(b'\n', &mut line).map_err(|e| self.io_in(e))?;
+            if n > 0 {
+                line_no += 1;
+                chunk.push((line_no, line));
+            }
+            if n == 0 || chunk.len() == CHUNK {
+                self.lines(&mut chunk)?;
+                if n == 0 || self.sampled_enough() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn lines(&mut self, chunk: &mut Vec<(u64, Vec<u8>)>) -> Result<(), ConvertError> {
+        let outcomes: Vec<Line> = if self.samples.is_none() && self.options.parallel {
+            let (t, record) = (self.transformer, &self.target.record);
+            chunk
+                .par_iter()
+                .map(|(n, bytes)| {
+                    split_line(*n, bytes, |text| {
+                        let members = parse_members(text)?;
+                        Ok(object::convert_object(&members.0, Some(record), &mut |p, z| {
+                            convert_point(t, p, z)
+                        }))
+                    })
+                })
+                .collect()
+        } else {
+            let mut out = Vec::with_capacity(chunk.len());
+            for (n, bytes) in chunk.iter() {
+                out.push(split_line(*n, bytes, |text| {
+                    // Parse errors are reported with their column; structure errors by line.
+                    parse_members(text)?;
+                    Ok(self.convert_text(text, true).1)
+                }));
+                if self.sampled_enough() {
+                    break;
+                }
+            }
+            out
+        };
+        chunk.clear();
+        for line in outcomes {
+            match line {
+                Line::Blank(bytes) => self.write(&bytes)?,
+                Line::Record { n, bom, rs, ending, result } => {
+                    let prefix: &[u8] = match (bom, rs) {
+                        (true, _) => BOM,
+                        (false, true) => b"\x1e",
+                        (false, false) => b"",
+                    };
+                    self.record(format!("line {n}"), result, prefix, ending.as_bytes())?;
+                }
+                Line::Bad { n, column, message } => {
+                    let location = match column {
+                        Some(c) => format!("line {n}, column {c}"),
+                        None => format!("line {n}"),
+                    };
+                    return Err(self.malformed(location, message));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One line of newline-delimited GeoJSON.
+enum Line {
+    /// Nothing but whitespace (or a lone record separator): kept as it is.
+    Blank(Vec<u8>),
+    /// A record.
+    Record {
+        n: u64,
+        bom: bool,
+        rs: bool,
+        ending: &'static str,
+        result: Result<Converted, ObjectError>,
+    },
+    /// Not JSON.
+    Bad { n: u64, column: Option<u64>, message: String },
+}
+
+type LineResult = Result<Result<Converted, ObjectError>, serde_json::Error>;
+
+fn split_line(n: u64, bytes: &[u8], convert: impl FnOnce(&str) -> LineResult) -> Line {
+    let (content, ending) = if let Some(c) = bytes.strip_suffix(b"\r\n") {
+        (c, "\r\n")
+    } else if let Some(c) = bytes.strip_suffix(b"\n") {
+        (c, "\n")
+    } else {
+        (bytes, "")
+    };
+    let (content, rs) = match content.strip_prefix(b"\x1e") {
+        Some(c) => (c, true),
+        None => (content, false),
+    };
+    let (content, bom) = match content.strip_prefix(BOM) {
+        Some(c) if n == 1 && !rs => (c, true),
+        _ => (content, false),
+    };
+    if content.iter().all(u8::is_ascii_whitespace) {
+        return Line::Blank(bytes.to_vec());
+    }
+    let offset = u64::from(rs) + 3 * u64::from(bom);
+    let text = match std::str::from_utf8(content) {
+        Ok(t) => t,
+        Err(e) => {
+            return Line::Bad {
+                n,
+                column: Some(e.valid_up_to() as u64 + 1 + offset),
+                message: "not UTF-8 (RFC 8259 requires JSON text in UTF-8)".into(),
+            }
+        }
+    };
+    match convert(text) {
+        Ok(result) => Line::Record { n, bom, rs, ending, result },
+        Err(e) => {
+            Line::Bad { n, column: Some(e.column() as u64 + offset), message: serde_message(&e) }
+        }
+    }
+}
+
+/// Converts one position: 3D with a height, else 2D.
+fn convert_point(t: &Transformer, p: Xyz, has_z: bool) -> Result<Xyz, crate::error::PointError> {
+    if has_z {
+        t.transform(p)
+    } else {
+        t.transform_xy(p[0], p[1]).map(|(x, y)| [x, y, 0.0])
+    }
+}
+
+/// `feature 5` or `feature 5 (id "A-17")`.
+fn feature_location(n: u64, id: Option<&str>) -> String {
+    match id {
+        Some(id) => format!("feature {n} (id {id})"),
+        None => format!("feature {n}"),
+    }
+}
+
+/// serde_json's message without its ` at line L column C`.
+fn serde_message(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&suffix).map_or(text.clone(), str::to_string)
+}
+
+/// An object's text from its members.
+fn object_text(members: &[(&RawValue, &RawValue)]) -> String {
+    let mut text = String::from("{");
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(k.get());
+        text.push(':');
+        text.push_str(v.get());
+    }
+    text.push('}');
+    text
+}
+
+/// The top-level object's visitor: streams a FeatureCollection; returns the members of any
+/// other object (a Feature or a Geometry) to convert in memory.
+struct TopVisitor<'r, 'a, S: Sink> {
+    run: &'r mut Run<'a, S>,
+}
+
+type Pending = Vec<(Box<RawValue>, Box<RawValue>)>;
+
+impl<'de, S: Sink> Visitor<'de> for TopVisitor<'_, '_, S> {
+    type Value = Option<Pending>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GeoJSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let run = self.run;
+        let mut pending: Pending = Vec::new();
+        let mut type_name: Option<String> = None;
+        let mut collection = false;
+        while let Some(key) = map.next_key::<Box<RawValue>>()? {
+            let name = key_name(&key);
+            if collection {
+                let value: Box<RawValue> = map.next_value()?;
+                if let Err(e) = run.after_features(&key, &value) {
+                    return Err(stop(run, e));
+                }
+            } else if name == "features"
+                && type_name.as_deref().is_none_or(|t| t == "FeatureCollection")
+            {
+                collection = true;
+                if let Err(e) = run.begin_collection(&pending, &key) {
+                    return Err(stop(run, e));
+                }
+                pending = Vec::new();
+                map.next_value_seed(FeaturesSeed { run: &mut *run })?;
+                if let Err(e) = run.end_features() {
+                    return Err(stop(run, e));
+                }
+            } else {
+                let is_type = name == "type";
+                let value: Box<RawValue> = map.next_value()?;
+                if is_type {
+                    type_name = string_value(&value);
+                }
+                pending.push((key, value));
+            }
+        }
+        if !collection {
+            return Ok(Some(pending));
+        }
+        if let Err(e) = run.write(b"}\n") {
+            return Err(stop(run, e));
+        }
+        Ok(None)
+    }
+}
+
+/// The `features` array, read one feature at a time and converted in chunks.
+struct FeaturesSeed<'r, 'a, S: Sink> {
+    run: &'r mut Run<'a, S>,
+}
+
+impl<'de, S: Sink> DeserializeSeed<'de> for FeaturesSeed<'_, '_, S> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, S: Sink> Visitor<'de> for FeaturesSeed<'_, '_, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let run = self.run;
+        let mut chunk = Vec::with_capacity(if run.samples.is_some() { 1 } else { CHUNK });
+        let size = chunk.capacity();
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            chunk.push(raw);
+            if chunk.len() >= size {
+                if let Err(e) = run.features(&mut chunk) {
+                    return Err(stop(run, e));
+                }
+                if run.sampled_enough() {
+                    run.done = true;
+                    return Err(de::Error::custom("geounify: enough samples"));
+                }
+            }
+        }
+        if let Err(e) = run.features(&mut chunk) {
+            return Err(stop(run, e));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[derive(Default)]
+    struct Counter {
+        total: AtomicU64,
+        read: AtomicU64,
+        finished: AtomicU64,
+    }
+
+    impl Progress for Counter {
+        fn start(&self, total: Option<u64>) {
+            self.total.store(total.unwrap_or(0), Ordering::Relaxed);
+        }
+        fn advance(&self, bytes: u64) {
+            self.read.fetch_add(bytes, Ordering::Relaxed);
+        }
+        fn finish(&self) {
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn records(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"Feature","properties":{{"i":{i}}},"geometry":{{"type":"LineString","coordinates":[[116.{i},39.5],[116.5,39.{i},7]]}}}}"#
+                )
+            })
+            .collect()
+    }
+
+    fn collection(n: usize) -> String {
+        format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", records(n).join(",\n"))
+    }
+
+    #[test]
+    fn sample_reads_the_first_positions_and_progress_counts_every_byte() {
+        let dir =
+            std::env::temp_dir().join(format!("geounify-geojson-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (source, target) =
+            (catalogue::lookup("EPSG:4326").unwrap(), catalogue::lookup("EPSG:4548").unwrap());
+        let transformer = Transformer::new(&source, &target).unwrap();
+        let options = ConvertOptions::default();
+        let counter = Counter::default();
+        for (name, text) in [("a.geojson", collection(9)), ("b.geojsonl", records(9).join("\n"))] {
+            let input = dir.join(name);
+            std::fs::write(&input, &text).unwrap();
+            let output = dir.join(format!("out-{name}"));
+            let job = Job {
+                input: &input,
+                output: &output,
+                source: &source,
+                target: &target,
+                transformer: &transformer,
+                options: &options,
+                progress: &counter,
+            };
+            let samples = sample(&job, 3).unwrap();
+            assert_eq!(samples, vec![[116.0, 39.5, 0.0], [116.5, 39.0, 7.0], [116.1, 39.5, 0.0]]);
+            assert_eq!(sample(&job, 100).unwrap().len(), 18);
+            counter.read.store(0, Ordering::Relaxed);
+            let report = convert_file(&job).unwrap();
+            assert_eq!((report.features, report.vertices), (9, 18), "{name}");
+            let size = text.len() as u64;
+            assert_eq!(counter.total.load(Ordering::Relaxed), size);
+            assert_eq!(counter.read.load(Ordering::Relaxed), size, "{name}");
+        }
+        assert_eq!(counter.finished.load(Ordering::Relaxed), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn parallel_and_sequential_give_the_same_bytes() {
+        let text = collection(CHUNK + 7);
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        let parallel = ConvertOptions::default();
+        let sequential = ConvertOptions { parallel: false, ..ConvertOptions::default() };
+        let (a, ra) = convert_str(&text, &t, &parallel).unwrap();
+        let (b, rb) = convert_str(&text, &t, &sequential).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(ra, rb);
+        let lines = records(CHUNK + 7).join("\r\n");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        convert_seq_reader(lines.as_bytes(), &mut a, &t, &parallel).unwrap();
+        convert_seq_reader(lines.as_bytes(), &mut b, &t, &sequential).unwrap();
+        assert_eq!(a, b);
+    }
+}
