@@ -388,9 +388,8 @@ fn convert_line(
         };
         match result {
             Ok((q, n)) => {
-                for k in 0..n {
-                    let r = &t.ranges[k];
-                    replacements.push((r.start + offset..r.end + offset, Number(q[k]).to_string()));
+                for (r, v) in t.ranges.iter().zip(q).take(n) {
+                    replacements.push((r.start + offset..r.end + offset, Number(v).to_string()));
                 }
             }
             Err(e) => {
