@@ -27,8 +27,8 @@
 //! counted in [`ConvertReport::empty`]. A blank line is copied and not counted as a feature. A row
 //! with one of x/y empty, a value that is not a finite number, or too few fields for the
 //! coordinate columns fails (`line 7: x 'abc' is not a number`). With a z column, a row with a
-//! z value converts in 3D and gets its new height; a row with an empty z cell converts in 2D
-//! (height 0 on the source datum) and its z cell stays empty.
+//! z value converts in 3D and gets its new height; a row with an empty z cell (or that ends
+//! before it) converts in 2D (height 0 on the source datum) and its z cell stays as it was.
 //!
 //! **Encodings.** UTF-8, GBK and GB 18030 are split on raw bytes: the delimiter (`,` 0x2C or tab
 //! 0x09), the quote (0x22), CR and LF are below 0x30, while every byte of a multi-byte character
@@ -424,6 +424,8 @@ impl Columns {
         let x = number(&xr, "x")?;
         let y = number(&yr, "y")?;
         let (z, zr) = match self.z {
+            // A row that ends before its z field (a ragged row) has no height.
+            Some(i) if i >= fields.len() => (None, 0..0),
             Some(i) => {
                 let zr = cell(i, 2)?;
                 if zr.is_empty() {
@@ -818,5 +820,22 @@ mod tests {
         assert!(err.contains("--x-col 'lon' is not a column"), "{err}");
         let c = find_columns(&names(&["北", "东"]), Some("东"), Some("北"), None).unwrap();
         assert_eq!((c.x, c.y), (1, 0));
+    }
+
+    #[test]
+    fn rows_parse_with_ragged_heights_and_clear_reasons() {
+        let names = ["lon", "lat", "h"].map(String::from);
+        let c = find_columns(&names, None, None, None).unwrap();
+        let mut f = Vec::new();
+        let utf8 = TextEncoding::Utf8;
+        let p = c.parse(b"116.4,39.9", b',', utf8, &mut f).unwrap().unwrap();
+        assert_eq!((p.x, p.y, p.z), (116.4, 39.9, None));
+        let p = c.parse(b"\"116.4\", 39.9 ,12", b',', utf8, &mut f).unwrap().unwrap();
+        assert_eq!((p.x, p.y, p.z), (116.4, 39.9, Some(12.0)));
+        assert!(c.parse(b" , ,5", b',', utf8, &mut f).unwrap().is_none());
+        let err = c.parse(b"116.4", b',', utf8, &mut f).err().unwrap();
+        assert_eq!(err, "the row has 1 field(s) but the y column 'lat' is field 2");
+        let err = c.parse(b"116.4,39.9,inf", b',', utf8, &mut f).err().unwrap();
+        assert_eq!(err, "z 'inf' is not a number");
     }
 }

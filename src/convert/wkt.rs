@@ -446,26 +446,42 @@ fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
     if lead == body.len() || body[lead] == b'#' {
         return Ok(None);
     }
-    let (id, geometry_start) = if starts_geometry(body, lead) {
-        (None, lead)
+    // The first separator followed by a geometry keyword, if any.
+    let sep = body
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'\t' | b';' | b','))
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let after = i + 1 + body[i + 1..].iter().take_while(|b| is_space(**b)).count();
+            starts_geometry(body, after)
+        });
+    if starts_geometry(body, lead) {
+        // No id, unless the line only looks like it starts with a keyword (an id such as
+        // `Point A;POINT (1 2)`): then the id form is tried, and the first error reported.
+        match parse_geometry(body, None, lead) {
+            Ok(line) => Ok(Some(line)),
+            Err(first) => match sep.filter(|_| !starts_with_srid(&body[lead..])) {
+                Some(sep) => {
+                    parse_geometry(body, Some(0..sep), sep + 1).map(Some).map_err(|_| first)
+                }
+                None => Err(first),
+            },
+        }
     } else {
-        let sep = body
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| matches!(b, b'\t' | b';' | b','))
-            .map(|(i, _)| i)
-            .find(|&i| {
-                let after = i + 1 + body[i + 1..].iter().take_while(|b| is_space(**b)).count();
-                starts_geometry(body, after)
-            })
-            .ok_or_else(|| {
-                "no WKT geometry: expected `WKT` or `id<tab, ; or ,>WKT` with a keyword such as \
-                 POINT or POLYGON"
-                    .to_string()
-            })?;
-        (Some(0..sep), sep + 1)
-    };
-    let mut p = Parser { s: body, i: geometry_start, tuples: Vec::new() };
+        let sep = sep.ok_or_else(|| {
+            "no WKT geometry: expected `WKT` or `id<tab, ; or ,>WKT` with a keyword such as \
+             POINT or POLYGON"
+                .to_string()
+        })?;
+        parse_geometry(body, Some(0..sep), sep + 1).map(Some)
+    }
+}
+
+/// Parses the geometry (with an optional `SRID=n;` prefix) that starts at byte `start` and must
+/// fill the rest of the line.
+fn parse_geometry(body: &[u8], id: Option<Range<usize>>, start: usize) -> Result<Line, String> {
+    let mut p = Parser { s: body, i: start, tuples: Vec::new() };
     p.spaces();
     let srid = p.srid()?;
     p.spaces();
@@ -475,17 +491,22 @@ fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
     if p.i < body.len() {
         return Err(format!("unexpected text after the geometry at column {}", p.i + 1));
     }
-    Ok(Some(Line { id, srid, tuples: p.tuples }))
+    Ok(Line { id, srid, tuples: p.tuples })
 }
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r')
 }
 
+/// Whether `bytes` start with `SRID=` (any case).
+fn starts_with_srid(bytes: &[u8]) -> bool {
+    bytes.len() >= 5 && bytes[..5].eq_ignore_ascii_case(b"SRID=")
+}
+
 /// Whether a geometry (keyword or `SRID=`) starts at `at`.
 fn starts_geometry(s: &[u8], at: usize) -> bool {
     let rest = &s[at.min(s.len())..];
-    if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"SRID=") {
+    if starts_with_srid(rest) {
         return true;
     }
     let word: Vec<u8> =
@@ -846,6 +867,9 @@ mod tests {
         let line = "路,口; 1;  MULTIPOINT (1 2)";
         let p = parse_line(line.as_bytes()).unwrap().unwrap();
         assert_eq!(&line[p.id.unwrap()], "路,口; 1");
+        let line = "Point A;POINT (1 2)";
+        let p = parse_line(line.as_bytes()).unwrap().unwrap();
+        assert_eq!(&line[p.id.unwrap()], "Point A");
         let line = "7,SRID=4490;POINT (1 2)";
         let p = parse_line(line.as_bytes()).unwrap().unwrap();
         assert_eq!(&line[p.id.unwrap()], "7");
