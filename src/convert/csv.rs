@@ -1,14 +1,841 @@
-//! (csv: being written.)
+//! CSV and TSV files with coordinate columns.
+//!
+//! Only the contents of the coordinate fields change; every other byte is copied: the header,
+//! the other fields with their quoting (embedded delimiters, doubled quotes, newlines), the
+//! delimiter, the line endings (LF or CRLF, a missing final newline) and a UTF-8 (or GB 18030)
+//! byte-order mark. Records are split into raw byte ranges by an RFC 4180 scanner (a `"` opens
+//! a quoted field only as the field's first byte; `""` inside it is a quote; a record ends at an
+//! LF outside quotes, a CR before it belongs to the line ending), never re-written by a CSV
+//! writer. A coordinate field keeps its surrounding spaces and its quotes, if it had them.
+//!
+//! **Columns.** [`ConvertOptions::x_col`], `y_col`, `z_col` name them by header (exact match
+//! first, then trimmed and case-insensitive); otherwise they are detected from common names,
+//! trimmed and case-insensitive:
+//! - x (easting or longitude): `lon`, `lng`, `long`, `longitude`, `x`, `easting`, `east`, `e`,
+//!   `经度`, `东坐标`, `X坐标`;
+//! - y (northing or latitude): `lat`, `latitude`, `y`, `northing`, `north`, `n`, `纬度`,
+//!   `北坐标`, `Y坐标`;
+//! - z (ellipsoidal height, only if present): `z`, `h`, `height`, `elevation`, `alt`,
+//!   `altitude`, `高程`, `高度`.
+//!
+//! `x`/`X` is always the easting here. Chinese survey tables often call the *northing* X: such a
+//! table must name its columns with `--x-col`/`--y-col`; detection never guesses the swap. Two
+//! candidate columns for one role, or none, is a [`ConvertError::Options`] that shows the header.
+//! A header (the first record) is required.
+//!
+//! **Rows.** A row whose x and y cells are both empty has no geometry: it is copied unchanged and
+//! counted in [`ConvertReport::empty`]. A blank line is copied and not counted as a feature. A row
+//! with one of x/y empty, a value that is not a finite number, or too few fields for the
+//! coordinate columns fails (`line 7: x 'abc' is not a number`). With a z column, a row with a
+//! z value converts in 3D and gets its new height; a row with an empty z cell (or that ends
+//! before it) converts in 2D (height 0 on the source datum) and its z cell stays as it was.
+//!
+//! **Encodings.** UTF-8, GBK and GB 18030 are split on raw bytes: the delimiter (`,` 0x2C or tab
+//! 0x09), the quote (0x22), CR and LF are below 0x30, while every byte of a multi-byte character
+//! is ≥ 0x80 in UTF-8 and ≥ 0x81 (lead) / ≥ 0x40 (GBK trail) / 0x30–0x39 (GB 18030 four-byte
+//! second and fourth) in the GB encodings, so none of them can be taken for a delimiter, quote or
+//! line ending. The header is decoded to match column names (invalid bytes there are an error);
+//! other fields are copied as bytes, so the output has the input's encoding.
+//!
+//! **Memory.** Records are read in chunks of at most 65 536 records or 16 MiB, transformed (in
+//! parallel with [`ConvertOptions::parallel`]) and written in order; a record may be at most
+//! 64 MiB long.
 
-use super::{ConvertError, ConvertReport, Job};
+use super::atomic::AtomicFile;
+use super::text::{self, Number};
+use super::{
+    ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, NoProgress, Progress,
+    TextEncoding, MAX_FAILURES,
+};
+use crate::transformer::Transformer;
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::ops::Range;
+use std::path::Path;
 
-/// Converts `job.input` to `job.output`.
+/// Records per chunk.
+const CHUNK_RECORDS: usize = 65_536;
+/// Bytes per chunk (a chunk ends after the record that crosses this).
+const CHUNK_BYTES: usize = 16 << 20;
+/// The longest record accepted.
+const MAX_RECORD: u64 = 64 << 20;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const GB18030_BOM: &[u8] = b"\x84\x31\x95\x33";
+
+/// Candidate header names (lowercase) of the x column.
+const X_NAMES: [&str; 11] =
+    ["lon", "lng", "long", "longitude", "x", "easting", "east", "e", "经度", "东坐标", "x坐标"];
+/// Candidate header names (lowercase) of the y column.
+const Y_NAMES: [&str; 9] =
+    ["lat", "latitude", "y", "northing", "north", "n", "纬度", "北坐标", "y坐标"];
+/// Candidate header names (lowercase) of the z column.
+const Z_NAMES: [&str; 8] = ["z", "h", "height", "elevation", "alt", "altitude", "高程", "高度"];
+
+/// Converts `job.input` (`.csv`: comma-separated; `.tsv`/`.tab`: tab-separated) to
+/// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    Err(ConvertError::Options { path: job.input.to_path_buf(), message: "csv: not yet".into() })
+    let delimiter = delimiter_of(job.input);
+    let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
+    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
+    let file = File::open(job.input).map_err(io_in)?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    job.progress.start(size);
+    let result = (|| {
+        let mut out = AtomicFile::create(job.output).map_err(io_out)?;
+        let reader = BufReader::with_capacity(1 << 20, file);
+        let paths = Paths { input: job.input, output: job.output };
+        let mut report = run(
+            reader,
+            out.writer(),
+            delimiter,
+            job.transformer,
+            job.options,
+            paths,
+            job.progress,
+        )?;
+        report.outputs.push(out.commit().map_err(io_out)?);
+        Ok(report)
+    })();
+    job.progress.finish();
+    result
 }
 
-/// Up to `max` coordinates from the start of the input, for the sanity check.
+/// Converts CSV text read from `input` into `output` (in-memory use, e.g. a request body):
+/// `delimiter` is `b','` for CSV or `b'\t'` for TSV; columns, encoding and failure handling as
+/// for files (see the module documentation). Errors name the path `<stream>`.
+///
+/// On an error `output` may hold part of the result and must be discarded (files converted with
+/// [`convert_file`](super::convert_file) are never left half-written). `report.outputs` is empty.
+pub fn convert_reader<R: BufRead, W: Write>(
+    input: R,
+    mut output: W,
+    delimiter: u8,
+    transformer: &Transformer,
+    options: &ConvertOptions,
+) -> Result<ConvertReport, ConvertError> {
+    let stream = Path::new("<stream>");
+    let paths = Paths { input: stream, output: stream };
+    let report = run(input, &mut output, delimiter, transformer, options, paths, &NoProgress)?;
+    output.flush().map_err(|source| ConvertError::Io { path: stream.to_path_buf(), source })?;
+    Ok(report)
+}
+
+/// Up to `max` coordinates `[x, y, z]` (z = 0 without a z value) from the first rows, for the
+/// sanity check; rows without geometry or with bad values are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    let _ = max;
-    Err(ConvertError::Options { path: job.input.to_path_buf(), message: "csv: not yet".into() })
+    let file = File::open(job.input)
+        .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
+    let mut reader = Reader::new(BufReader::new(file), delimiter_of(job.input), job.input);
+    let encoding = job.options.encoding.unwrap_or(TextEncoding::Utf8);
+    reader.skip_bom(encoding)?;
+    let mut buf = Vec::new();
+    let Some(header) = reader.next_record(&mut buf)? else { return Ok(Vec::new()) };
+    let columns =
+        Columns::resolve(&buf[header.body()], reader.delimiter, job.input, job.options, encoding)?;
+    let mut samples = Vec::new();
+    let mut fields = Vec::new();
+    while samples.len() < max {
+        buf.clear();
+        let Some(rec) = reader.next_record(&mut buf)? else { break };
+        if let Ok(Some(p)) =
+            columns.parse(&buf[rec.body()], reader.delimiter, encoding, &mut fields)
+        {
+            samples.push([p.x, p.y, p.z.unwrap_or(0.0)]);
+        }
+    }
+    Ok(samples)
+}
+
+/// `.tsv` / `.tab` → tab, anything else → comma.
+fn delimiter_of(path: &Path) -> u8 {
+    match FileFormat::from_path(path) {
+        Some(FileFormat::Tsv) => b'\t',
+        _ => b',',
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Paths<'a> {
+    input: &'a Path,
+    output: &'a Path,
+}
+
+/// The conversion proper.
+fn run<R: BufRead, W: Write + ?Sized>(
+    input: R,
+    output: &mut W,
+    delimiter: u8,
+    transformer: &Transformer,
+    options: &ConvertOptions,
+    paths: Paths<'_>,
+    progress: &dyn Progress,
+) -> Result<ConvertReport, ConvertError> {
+    let io_out = |source| ConvertError::Io { path: paths.output.to_path_buf(), source };
+    let encoding = options.encoding.unwrap_or(TextEncoding::Utf8);
+    let mut reader = Reader::new(input, delimiter, paths.input);
+    let mut report = ConvertReport::default();
+    let bom = reader.skip_bom(encoding)?;
+    output.write_all(bom).map_err(io_out)?;
+    progress.advance(bom.len() as u64);
+
+    let mut buf = Vec::new();
+    let Some(header) = reader.next_record(&mut buf)? else {
+        report.warnings.push("the input is empty (no header): nothing to convert".into());
+        return Ok(report);
+    };
+    let columns = Columns::resolve(&buf[header.body()], delimiter, paths.input, options, encoding)?;
+    output.write_all(&buf).map_err(io_out)?;
+    progress.advance(buf.len() as u64);
+
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut failed: u64 = 0;
+    let mut skipped: u64 = 0;
+    let mut chunk = Chunk::default();
+    loop {
+        chunk.clear();
+        let more = chunk.fill(&mut reader)?;
+        if chunk.records.is_empty() {
+            break;
+        }
+        let convert = |rec: &Rec| -> Outcome {
+            convert_record(&chunk.bytes[rec.body()], &columns, delimiter, encoding, transformer)
+        };
+        let outcomes: Vec<Outcome> = if options.parallel {
+            chunk.records.par_iter().map(convert).collect()
+        } else {
+            chunk.records.iter().map(convert).collect()
+        };
+        for (rec, outcome) in chunk.records.iter().zip(outcomes) {
+            let raw = &chunk.bytes[rec.start..rec.end];
+            let write = failed == 0;
+            match outcome {
+                Outcome::Blank => {
+                    if write {
+                        output.write_all(raw).map_err(io_out)?;
+                    }
+                }
+                Outcome::Empty => {
+                    report.features += 1;
+                    report.empty += 1;
+                    if write {
+                        output.write_all(raw).map_err(io_out)?;
+                    }
+                }
+                Outcome::Converted(replacements) => {
+                    report.features += 1;
+                    report.vertices += 1;
+                    if write {
+                        write_replaced(output, raw, &replacements).map_err(io_out)?;
+                    }
+                }
+                Outcome::Failed(reason) => {
+                    report.features += 1;
+                    let failure = Failure { location: format!("line {}", rec.line), reason };
+                    if options.skip_invalid {
+                        skipped += 1;
+                        if report.skipped.len() < MAX_FAILURES {
+                            report.skipped.push(failure);
+                        }
+                    } else {
+                        failed += 1;
+                        if failures.len() < MAX_FAILURES {
+                            failures.push(failure);
+                        }
+                    }
+                }
+            }
+        }
+        progress.advance(chunk.bytes.len() as u64);
+        if !more {
+            break;
+        }
+    }
+    if failed > 0 {
+        return Err(ConvertError::PointsFailed {
+            path: paths.input.to_path_buf(),
+            failures,
+            total: failed,
+        });
+    }
+    report.written = report.features - skipped;
+    if skipped > report.skipped.len() as u64 {
+        report
+            .warnings
+            .push(format!("{skipped} rows were skipped; only the first {MAX_FAILURES} are listed"));
+    }
+    Ok(report)
+}
+
+/// Writes the record `raw` with the `replacements` (record-relative ranges, in order)
+/// substituted.
+fn write_replaced<W: Write + ?Sized>(
+    output: &mut W,
+    raw: &[u8],
+    replacements: &[(Range<usize>, String)],
+) -> std::io::Result<()> {
+    let mut at = 0;
+    for (range, text) in replacements {
+        output.write_all(&raw[at..range.start])?;
+        output.write_all(text.as_bytes())?;
+        at = range.end;
+    }
+    output.write_all(&raw[at..])
+}
+
+/// What becomes of one record.
+enum Outcome {
+    /// A blank line: copied, not a feature.
+    Blank,
+    /// No geometry (x and y empty): copied.
+    Empty,
+    /// Converted: the coordinate fields' new contents (record-relative ranges, in order).
+    Converted(Vec<(Range<usize>, String)>),
+    /// Cannot be converted: why.
+    Failed(String),
+}
+
+/// Parses and transforms one record body (ranges in the outcome are relative to its start,
+/// which is also the record's start).
+fn convert_record(
+    body: &[u8],
+    columns: &Columns,
+    delimiter: u8,
+    encoding: TextEncoding,
+    transformer: &Transformer,
+) -> Outcome {
+    if body.is_empty() {
+        return Outcome::Blank;
+    }
+    let mut fields = Vec::new();
+    let point = match columns.parse(body, delimiter, encoding, &mut fields) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Outcome::Empty,
+        Err(reason) => return Outcome::Failed(reason),
+    };
+    let (values, count) = match point.z {
+        Some(z) => match transformer.transform([point.x, point.y, z]) {
+            Ok(q) => (q, 3),
+            Err(e) => return Outcome::Failed(e.to_string()),
+        },
+        None => match transformer.transform_xy(point.x, point.y) {
+            Ok((x, y)) => ([x, y, 0.0], 2),
+            Err(e) => return Outcome::Failed(e.to_string()),
+        },
+    };
+    let mut replacements: Vec<(Range<usize>, String)> = point.ranges[..count]
+        .iter()
+        .zip(values)
+        .map(|(r, v)| (r.clone(), Number(v).to_string()))
+        .collect();
+    replacements.sort_by_key(|(r, _)| r.start);
+    Outcome::Converted(replacements)
+}
+
+/// A parsed point of a record, with the body-relative byte ranges of its x, y, z values.
+struct Point {
+    x: f64,
+    y: f64,
+    z: Option<f64>,
+    ranges: [Range<usize>; 3],
+}
+
+/// The coordinate columns (0-based field indices) and their header names.
+#[derive(Debug, Clone, PartialEq)]
+struct Columns {
+    x: usize,
+    y: usize,
+    z: Option<usize>,
+    names: [String; 3],
+}
+
+impl Columns {
+    /// Decodes the header and finds the coordinate columns.
+    fn resolve(
+        header: &[u8],
+        delimiter: u8,
+        input: &Path,
+        options: &ConvertOptions,
+        encoding: TextEncoding,
+    ) -> Result<Self, ConvertError> {
+        let mut fields = Vec::new();
+        split_fields(header, delimiter, usize::MAX, &mut fields);
+        let mut names = Vec::with_capacity(fields.len());
+        for (i, range) in fields.iter().enumerate() {
+            let raw = unquote(&header[range.clone()]);
+            let name = text::decode(&raw, encoding).map_err(|at| ConvertError::Malformed {
+                path: input.to_path_buf(),
+                location: "line 1".into(),
+                message: format!(
+                    "header field {} is not valid {} (byte {} of the field); give the file's \
+                     encoding with --encoding",
+                    i + 1,
+                    encoding_name(encoding),
+                    at + 1
+                ),
+            })?;
+            names.push(name.trim_start_matches('\u{FEFF}').to_string());
+        }
+        let o = options;
+        find_columns(&names, o.x_col.as_deref(), o.y_col.as_deref(), o.z_col.as_deref())
+            .map_err(|message| ConvertError::Options { path: input.to_path_buf(), message })
+    }
+
+    /// The point of a record body: `Ok(None)` if x and y are both empty, `Err(reason)` if it
+    /// cannot be read.
+    fn parse(
+        &self,
+        body: &[u8],
+        delimiter: u8,
+        encoding: TextEncoding,
+        fields: &mut Vec<Range<usize>>,
+    ) -> Result<Option<Point>, String> {
+        let last = self.x.max(self.y).max(self.z.unwrap_or(0));
+        fields.clear();
+        split_fields(body, delimiter, last + 1, fields);
+        let cell = |i: usize, role: usize| -> Result<Range<usize>, String> {
+            fields.get(i).map(|r| value_range(body, r.clone())).ok_or_else(|| {
+                format!(
+                    "the row has {} field(s) but the {} column '{}' is field {}",
+                    fields.len(),
+                    ["x", "y", "z"][role],
+                    self.names[role],
+                    i + 1
+                )
+            })
+        };
+        let xr = cell(self.x, 0)?;
+        let yr = cell(self.y, 1)?;
+        match (xr.is_empty(), yr.is_empty()) {
+            (true, true) => return Ok(None),
+            (true, false) => return Err("x is empty but y is not".into()),
+            (false, true) => return Err("y is empty but x is not".into()),
+            (false, false) => {}
+        }
+        let number = |r: &Range<usize>, role: &str| -> Result<f64, String> {
+            let bytes = &body[r.clone()];
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(text::parse_coordinate)
+                .ok_or_else(|| format!("{role} '{}' is not a number", shown(bytes, encoding)))
+        };
+        let x = number(&xr, "x")?;
+        let y = number(&yr, "y")?;
+        let (z, zr) = match self.z {
+            // A row that ends before its z field (a ragged row) has no height.
+            Some(i) if i >= fields.len() => (None, 0..0),
+            Some(i) => {
+                let zr = cell(i, 2)?;
+                if zr.is_empty() {
+                    (None, zr)
+                } else {
+                    (Some(number(&zr, "z")?), zr)
+                }
+            }
+            None => (None, 0..0),
+        };
+        Ok(Some(Point { x, y, z, ranges: [xr, yr, zr] }))
+    }
+}
+
+/// Finds the x, y and (optional) z columns among the header `names`; the message on failure
+/// shows the header.
+fn find_columns(
+    names: &[String],
+    x: Option<&str>,
+    y: Option<&str>,
+    z: Option<&str>,
+) -> Result<Columns, String> {
+    let header = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+    let by_name = |wanted: &str, flag: &str| -> Result<usize, String> {
+        let exact: Vec<usize> = (0..names.len()).filter(|&i| names[i] == wanted).collect();
+        let found = if exact.is_empty() {
+            let w = wanted.trim().to_lowercase();
+            (0..names.len()).filter(|&i| names[i].trim().to_lowercase() == w).collect()
+        } else {
+            exact
+        };
+        match found.as_slice() {
+            [i] => Ok(*i),
+            [] => Err(format!("{flag} '{wanted}' is not a column of the header: {header}")),
+            _ => {
+                Err(format!("{flag} '{wanted}' names more than one column of the header: {header}"))
+            }
+        }
+    };
+    let detect = |candidates: &[&str], taken: &[usize]| -> Vec<usize> {
+        (0..names.len())
+            .filter(|i| !taken.contains(i))
+            .filter(|&i| candidates.contains(&names[i].trim().to_lowercase().as_str()))
+            .collect()
+    };
+    let hint = "name the columns with --x-col and --y-col (x = easting or longitude, \
+                y = northing or latitude)";
+    let pick = |role: &str, found: Vec<usize>| -> Result<usize, String> {
+        match found.as_slice() {
+            [i] => Ok(*i),
+            [] => Err(format!("no {role} column found in the header: {header}; {hint}")),
+            many => Err(format!(
+                "more than one possible {role} column ({}) in the header: {header}; {hint}",
+                many.iter().map(|&i| format!("'{}'", names[i])).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    };
+    let xi = match x {
+        Some(name) => by_name(name, "--x-col")?,
+        None => pick("x", detect(&X_NAMES, &[]))?,
+    };
+    let yi = match y {
+        Some(name) => by_name(name, "--y-col")?,
+        None => pick("y", detect(&Y_NAMES, &[xi]))?,
+    };
+    let zi = match z {
+        Some(name) => Some(by_name(name, "--z-col")?),
+        None => match detect(&Z_NAMES, &[xi, yi]).as_slice() {
+            [] => None,
+            [i] => Some(*i),
+            many => {
+                return Err(format!(
+                    "more than one possible z column ({}) in the header: {header}; name it with \
+                     --z-col",
+                    many.iter().map(|&i| format!("'{}'", names[i])).collect::<Vec<_>>().join(", ")
+                ))
+            }
+        },
+    };
+    if xi == yi || Some(xi) == zi || Some(yi) == zi {
+        return Err(format!(
+            "the x, y and z columns must be different columns of the header: {header}"
+        ));
+    }
+    let name = |i: usize| names[i].clone();
+    Ok(Columns {
+        x: xi,
+        y: yi,
+        z: zi,
+        names: [name(xi), name(yi), zi.map(name).unwrap_or_default()],
+    })
+}
+
+fn encoding_name(encoding: TextEncoding) -> &'static str {
+    match encoding {
+        TextEncoding::Utf8 => "UTF-8",
+        TextEncoding::Gbk => "GBK",
+        TextEncoding::Gb18030 => "GB 18030",
+    }
+}
+
+/// `bytes` for a message: decoded (lossily), at most 40 characters.
+fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
+    let text = match text::decode(bytes, encoding) {
+        Ok(t) => t.into_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    let mut out: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// A field's contents without its quotes (doubled quotes undone), for header names.
+fn unquote(raw: &[u8]) -> Cow<'_, [u8]> {
+    match raw {
+        [b'"', inner @ .., b'"'] => {
+            if inner.contains(&b'"') {
+                let mut out = Vec::with_capacity(inner.len());
+                let mut i = 0;
+                while i < inner.len() {
+                    out.push(inner[i]);
+                    i += if inner[i] == b'"' && inner.get(i + 1) == Some(&b'"') { 2 } else { 1 };
+                }
+                Cow::Owned(out)
+            } else {
+                Cow::Borrowed(inner)
+            }
+        }
+        _ => Cow::Borrowed(raw),
+    }
+}
+
+/// The value part of field `range` of `body`: without surrounding ASCII whitespace and, inside
+/// that, without the quotes of a quoted value and the whitespace inside them. Empty if blank.
+fn value_range(body: &[u8], range: Range<usize>) -> Range<usize> {
+    let trim = |mut r: Range<usize>| {
+        while r.start < r.end && body[r.start].is_ascii_whitespace() {
+            r.start += 1;
+        }
+        while r.end > r.start && body[r.end - 1].is_ascii_whitespace() {
+            r.end -= 1;
+        }
+        r
+    };
+    let r = trim(range);
+    if r.len() >= 2 && body[r.start] == b'"' && body[r.end - 1] == b'"' {
+        trim(r.start + 1..r.end - 1)
+    } else {
+        r
+    }
+}
+
+/// The RFC 4180 scanner's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// At the first byte of a field.
+    FieldStart,
+    /// In an unquoted field (or after the closing quote of a quoted one).
+    Unquoted,
+    /// Inside quotes.
+    Quoted,
+    /// A quote inside quotes: closing, or the first of a doubled quote.
+    QuoteInQuoted,
+}
+
+impl Scan {
+    #[inline]
+    fn step(self, b: u8, delimiter: u8) -> Scan {
+        match self {
+            Scan::Quoted => {
+                if b == b'"' {
+                    Scan::QuoteInQuoted
+                } else {
+                    Scan::Quoted
+                }
+            }
+            Scan::FieldStart if b == b'"' => Scan::Quoted,
+            Scan::QuoteInQuoted if b == b'"' => Scan::Quoted,
+            _ if b == delimiter => Scan::FieldStart,
+            _ => Scan::Unquoted,
+        }
+    }
+}
+
+/// Splits a record body (no line ending) into the raw byte ranges of its first `max` fields.
+fn split_fields(body: &[u8], delimiter: u8, max: usize, out: &mut Vec<Range<usize>>) {
+    let mut state = Scan::FieldStart;
+    let mut start = 0;
+    for (i, &b) in body.iter().enumerate() {
+        let next = state.step(b, delimiter);
+        if next == Scan::FieldStart {
+            out.push(start..i);
+            if out.len() >= max {
+                return;
+            }
+            start = i + 1;
+        }
+        state = next;
+    }
+    out.push(start..body.len());
+}
+
+/// A record in a buffer: `start..end` is the whole record with its line ending, `start..body_end`
+/// without it; `line` is the physical line where it starts (1-based).
+#[derive(Debug, Clone)]
+struct Rec {
+    start: usize,
+    body_end: usize,
+    end: usize,
+    line: u64,
+}
+
+impl Rec {
+    fn body(&self) -> Range<usize> {
+        self.start..self.body_end
+    }
+}
+
+/// Reads records, tracking physical line numbers.
+struct Reader<'p, R> {
+    input: R,
+    delimiter: u8,
+    line: u64,
+    path: &'p Path,
+}
+
+impl<'p, R: BufRead> Reader<'p, R> {
+    fn new(input: R, delimiter: u8, path: &'p Path) -> Self {
+        Self { input, delimiter, line: 1, path }
+    }
+
+    /// Consumes a byte-order mark of `encoding` (UTF-8 or GB 18030) at the start; the bytes.
+    fn skip_bom(&mut self, encoding: TextEncoding) -> Result<&'static [u8], ConvertError> {
+        let bom = match encoding {
+            TextEncoding::Utf8 => UTF8_BOM,
+            TextEncoding::Gb18030 => GB18030_BOM,
+            TextEncoding::Gbk => return Ok(&[]),
+        };
+        let path = self.path;
+        let buf = self
+            .input
+            .fill_buf()
+            .map_err(|source| ConvertError::Io { path: path.to_path_buf(), source })?;
+        if buf.starts_with(bom) {
+            self.input.consume(bom.len());
+            Ok(bom)
+        } else {
+            Ok(&[])
+        }
+    }
+
+    fn io(&self, source: std::io::Error) -> ConvertError {
+        ConvertError::Io { path: self.path.to_path_buf(), source }
+    }
+
+    /// Appends the next record to `buf`; `None` at the end of the input.
+    fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
+        let start = buf.len();
+        let line = self.line;
+        let mut state = Scan::FieldStart;
+        loop {
+            let from = buf.len();
+            let limit = MAX_RECORD.saturating_sub((from - start) as u64);
+            let n = (&mut self.input).take(limit).read_until(b'\n', buf).map_err(|e| self.io(e))?;
+            let chunk_end = buf.len();
+            let ends_line = n > 0 && buf[chunk_end - 1] == b'\n';
+            let scan_to = if ends_line { chunk_end - 1 } else { chunk_end };
+            for &b in &buf[from..scan_to] {
+                state = state.step(b, self.delimiter);
+            }
+            if ends_line {
+                self.line += 1;
+                if state == Scan::Quoted {
+                    continue; // a newline inside quotes
+                }
+                let body_end = if chunk_end - 1 > start && buf[chunk_end - 2] == b'\r' {
+                    chunk_end - 2
+                } else {
+                    chunk_end - 1
+                };
+                return Ok(Some(Rec { start, body_end, end: chunk_end, line }));
+            }
+            if n > 0 && (chunk_end - start) as u64 >= MAX_RECORD {
+                return Err(
+                    self.malformed(line, format!("a record longer than {} MiB", MAX_RECORD >> 20))
+                );
+            }
+            // End of input.
+            if chunk_end == start {
+                return Ok(None);
+            }
+            if state == Scan::Quoted {
+                return Err(self.malformed(line, "a quoted field is never closed".into()));
+            }
+            return Ok(Some(Rec { start, body_end: chunk_end, end: chunk_end, line }));
+        }
+    }
+
+    fn malformed(&self, line: u64, message: String) -> ConvertError {
+        ConvertError::Malformed {
+            path: self.path.to_path_buf(),
+            location: format!("line {line}"),
+            message,
+        }
+    }
+}
+
+/// A batch of records read together.
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    records: Vec<Rec>,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.records.clear();
+    }
+
+    /// Reads records until the chunk is full; whether the input may hold more.
+    fn fill<R: BufRead>(&mut self, reader: &mut Reader<'_, R>) -> Result<bool, ConvertError> {
+        while self.records.len() < CHUNK_RECORDS && self.bytes.len() < CHUNK_BYTES {
+            match reader.next_record(&mut self.bytes)? {
+                Some(rec) => self.records.push(rec),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(body: &str, delimiter: u8) -> Vec<&str> {
+        let mut out = Vec::new();
+        split_fields(body.as_bytes(), delimiter, usize::MAX, &mut out);
+        out.into_iter().map(|r| &body[r]).collect()
+    }
+
+    #[test]
+    fn rfc4180_fields() {
+        assert_eq!(fields("a,\"b,c\",\"d\"\"e\",", b','), ["a", "\"b,c\"", "\"d\"\"e\"", ""]);
+        assert_eq!(fields("a\tb,c\t\"x\ty\"", b'\t'), ["a", "b,c", "\"x\ty\""]);
+        assert_eq!(fields("x\"y,z", b','), ["x\"y", "z"]); // a quote inside a field is data
+        assert_eq!(fields("", b','), [""]);
+        assert_eq!(unquote(b"\"d\"\"e\"").as_ref(), b"d\"e");
+        let body = b" \" 12.5 \" ,x";
+        assert_eq!(&body[value_range(body, 0..9)], b"12.5");
+    }
+
+    #[test]
+    fn records_span_quoted_newlines_and_keep_line_endings() {
+        let input: &[u8] = b"a,b\r\n\"x\ny\",2\n\n3,\"4\"";
+        let mut reader = Reader::new(input, b',', Path::new("t"));
+        let mut buf = Vec::new();
+        let mut recs = Vec::new();
+        while let Some(r) = reader.next_record(&mut buf).unwrap() {
+            recs.push((r.line, buf[r.body()].to_vec(), buf[r.start..r.end].to_vec()));
+        }
+        assert_eq!(recs.len(), 4);
+        assert_eq!(recs[0], (1, b"a,b".to_vec(), b"a,b\r\n".to_vec()));
+        assert_eq!(recs[1], (2, b"\"x\ny\",2".to_vec(), b"\"x\ny\",2\n".to_vec()));
+        assert_eq!(recs[2], (4, Vec::new(), b"\n".to_vec()));
+        assert_eq!(recs[3], (5, b"3,\"4\"".to_vec(), b"3,\"4\"".to_vec()));
+        let mut open = Reader::new(&b"a,b\n\"x,1\n"[..], b',', Path::new("t"));
+        buf.clear();
+        open.next_record(&mut buf).unwrap();
+        let err = open.next_record(&mut buf).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("never closed"), "{err}");
+    }
+
+    #[test]
+    fn column_detection() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let c = find_columns(&names(&["id", " Lon ", "LAT", "高程"]), None, None, None).unwrap();
+        assert_eq!((c.x, c.y, c.z), (1, 2, Some(3)));
+        let c = find_columns(&names(&["名称", "经度", "纬度"]), None, None, None).unwrap();
+        assert_eq!((c.x, c.y, c.z), (1, 2, None));
+        let err = find_columns(&names(&["lon", "x", "lat"]), None, None, None).unwrap_err();
+        assert!(err.contains("more than one possible x") && err.contains("--x-col"), "{err}");
+        let err = find_columns(&names(&["a", "b"]), None, None, None).unwrap_err();
+        assert!(err.contains("no x column") && err.contains("'a', 'b'"), "{err}");
+        // Exact match first, then case-insensitive.
+        let c = find_columns(&names(&["X", "Y", "x"]), Some("X"), Some("y"), None).unwrap();
+        assert_eq!((c.x, c.y, c.z), (0, 1, None));
+        let err = find_columns(&names(&["X", "x", "Y"]), Some("lon"), None, None).unwrap_err();
+        assert!(err.contains("--x-col 'lon' is not a column"), "{err}");
+        let c = find_columns(&names(&["北", "东"]), Some("东"), Some("北"), None).unwrap();
+        assert_eq!((c.x, c.y), (1, 0));
+    }
+
+    #[test]
+    fn rows_parse_with_ragged_heights_and_clear_reasons() {
+        let names = ["lon", "lat", "h"].map(String::from);
+        let c = find_columns(&names, None, None, None).unwrap();
+        let mut f = Vec::new();
+        let utf8 = TextEncoding::Utf8;
+        let p = c.parse(b"116.4,39.9", b',', utf8, &mut f).unwrap().unwrap();
+        assert_eq!((p.x, p.y, p.z), (116.4, 39.9, None));
+        let p = c.parse(b"\"116.4\", 39.9 ,12", b',', utf8, &mut f).unwrap().unwrap();
+        assert_eq!((p.x, p.y, p.z), (116.4, 39.9, Some(12.0)));
+        assert!(c.parse(b" , ,5", b',', utf8, &mut f).unwrap().is_none());
+        let err = c.parse(b"116.4", b',', utf8, &mut f).err().unwrap();
+        assert_eq!(err, "the row has 1 field(s) but the y column 'lat' is field 2");
+        let err = c.parse(b"116.4,39.9,inf", b',', utf8, &mut f).err().unwrap();
+        assert_eq!(err, "z 'inf' is not a number");
+    }
 }

@@ -1,14 +1,896 @@
-//! (wkt: being written.)
+//! WKT lines: one geometry per line, `WKT` or `id<sep>WKT`.
+//!
+//! **Lines.** A line that starts (after spaces) with a geometry keyword has no id; otherwise the
+//! id is everything before the first tab, `;` or `,` that is followed (after optional spaces) by
+//! a keyword or by an EWKT `SRID=n;` prefix. Keywords, case-insensitive: `POINT`, `LINESTRING`,
+//! `POLYGON`, `MULTIPOINT`, `MULTILINESTRING`, `MULTIPOLYGON`, `GEOMETRYCOLLECTION`, each with an
+//! optional `Z`, `M` or `ZM` tag (separate or attached: `POINT Z`, `POINTZ`) and `EMPTY` for the
+//! whole geometry or any part of it. `MULTIPOINT` takes points with or without their own
+//! parentheses. Blank lines and lines starting with `#` are copied unchanged and are not
+//! features.
+//!
+//! **Coordinates.** Every byte except the coordinate numbers is copied (the id, spaces,
+//! keyword spelling, line endings, a UTF-8 byte-order mark). A tuple has 2 numbers (XY), 3 with
+//! `Z` (XYZ, converted in 3D) or with `M` (XYM: M is a measure, copied unchanged, and the point
+//! is converted in 2D), 4 with `ZM`; without a tag every tuple of a geometry must have the same
+//! count as its first (3 = XYZ, 4 = XYZM). Converted numbers are written in the shortest form
+//! that reads back exactly ([`Number`]).
+//!
+//! **EWKT.** An `SRID=n;` prefix gets the target CRS's EPSG code; if the target has none, the
+//! prefix is removed and the report says so. An SRID that is not the source's EPSG code is
+//! reported as a warning (the data may not be in the declared source CRS).
+//!
+//! **Errors.** A line whose syntax is wrong (unbalanced parentheses, unknown keyword, a tuple
+//! with the wrong number of numbers, text after the geometry) is a [`ConvertError::Malformed`]
+//! at `line N`, even with [`ConvertOptions::skip_invalid`]: `skip_invalid` is about points that
+//! cannot be converted (they fail their line; with `skip_invalid` the line is left out and listed
+//! as `line N` or `line N (id "A-17")`).
+//!
+//! **Encodings.** UTF-8 (ids may be Chinese) or, with [`ConvertOptions::encoding`], GBK or
+//! GB 18030: the separators (tab, `;`, `,`) and line endings are below 0x40 and so never part of
+//! a multi-byte character in these encodings; ids are copied as bytes. The geometry itself is
+//! ASCII.
+//!
+//! **Memory.** Lines are read in chunks of at most 65 536 lines or 16 MiB, converted (in parallel
+//! with [`ConvertOptions::parallel`]) and written in order; a line may be at most 64 MiB long.
 
-use super::{ConvertError, ConvertReport, Job};
+use super::atomic::AtomicFile;
+use super::text::{self, Number};
+use super::{
+    ConvertError, ConvertOptions, ConvertReport, Failure, Job, NoProgress, Progress, TextEncoding,
+    MAX_FAILURES,
+};
+use crate::crs::Crs;
+use crate::transformer::Transformer;
+use rayon::prelude::*;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::ops::Range;
+use std::path::Path;
 
-/// Converts `job.input` to `job.output`.
+/// Lines per chunk.
+const CHUNK_LINES: usize = 65_536;
+/// Bytes per chunk (a chunk ends after the line that crosses this).
+const CHUNK_BYTES: usize = 16 << 20;
+/// The longest line accepted.
+const MAX_LINE: u64 = 64 << 20;
+/// The deepest nesting of geometry collections accepted.
+const MAX_DEPTH: usize = 32;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Geometry keywords (uppercase).
+const KEYWORDS: [&str; 7] = [
+    "POINT",
+    "LINESTRING",
+    "POLYGON",
+    "MULTIPOINT",
+    "MULTILINESTRING",
+    "MULTIPOLYGON",
+    "GEOMETRYCOLLECTION",
+];
+
+/// Converts `job.input` to `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    Err(ConvertError::Options { path: job.input.to_path_buf(), message: "wkt: not yet".into() })
+    let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
+    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
+    let file = File::open(job.input).map_err(io_in)?;
+    let size = file.metadata().map(|m| m.len()).ok();
+    job.progress.start(size);
+    let result = (|| {
+        let mut out = AtomicFile::create(job.output).map_err(io_out)?;
+        let reader = BufReader::with_capacity(1 << 20, file);
+        let ctx = Context {
+            transformer: job.transformer,
+            options: job.options,
+            srid: Srid::of(job.source, job.target),
+            input: job.input,
+            output: job.output,
+        };
+        let mut report = run(reader, out.writer(), &ctx, job.progress)?;
+        report.outputs.push(out.commit().map_err(io_out)?);
+        Ok(report)
+    })();
+    job.progress.finish();
+    result
 }
 
-/// Up to `max` coordinates from the start of the input, for the sanity check.
+/// Converts WKT lines read from `input` (in `source`) into `output` (in `target`) with
+/// `transformer` (`source` → `target`), for in-memory use; as for files (see the module
+/// documentation). `source` and `target` give the EWKT `SRID=` codes. Errors name the path
+/// `<stream>`.
+///
+/// On an error `output` may hold part of the result and must be discarded (files converted with
+/// [`convert_file`](super::convert_file) are never left half-written). `report.outputs` is empty.
+pub fn convert_reader<R: BufRead, W: Write>(
+    input: R,
+    mut output: W,
+    source: &Crs,
+    target: &Crs,
+    transformer: &Transformer,
+    options: &ConvertOptions,
+) -> Result<ConvertReport, ConvertError> {
+    let stream = Path::new("<stream>");
+    let ctx = Context {
+        transformer,
+        options,
+        srid: Srid::of(source, target),
+        input: stream,
+        output: stream,
+    };
+    let report = run(input, &mut output, &ctx, &NoProgress)?;
+    output.flush().map_err(|source| ConvertError::Io { path: stream.to_path_buf(), source })?;
+    Ok(report)
+}
+
+/// Up to `max` coordinates `[x, y, z]` (z = 0 without Z) from the first lines, for the sanity
+/// check; malformed lines are passed over (the conversion reports them).
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    let _ = max;
-    Err(ConvertError::Options { path: job.input.to_path_buf(), message: "wkt: not yet".into() })
+    let file = File::open(job.input)
+        .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
+    let mut reader = BufReader::new(file);
+    let mut samples = Vec::new();
+    let mut buf = Vec::new();
+    let mut first = true;
+    while samples.len() < max {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
+        if n == 0 {
+            break;
+        }
+        let mut body = strip_line_ending(&buf);
+        if first {
+            body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+            first = false;
+        }
+        if let Ok(Some(parsed)) = parse_line(body) {
+            for t in &parsed.tuples {
+                if samples.len() < max {
+                    samples.push([
+                        t.values[0],
+                        t.values[1],
+                        if t.has_z { t.values[2] } else { 0.0 },
+                    ]);
+                }
+            }
+        }
+    }
+    Ok(samples)
+}
+
+/// The EPSG codes for `SRID=` prefixes.
+#[derive(Debug, Clone, Copy)]
+struct Srid {
+    source: Option<u32>,
+    target: Option<u32>,
+}
+
+impl Srid {
+    fn of(source: &Crs, target: &Crs) -> Self {
+        Self { source: source.epsg(), target: target.epsg() }
+    }
+}
+
+/// Everything a conversion run needs.
+struct Context<'a> {
+    transformer: &'a Transformer,
+    options: &'a ConvertOptions,
+    srid: Srid,
+    input: &'a Path,
+    output: &'a Path,
+}
+
+fn strip_line_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// A line in a chunk: `start..end` with its line ending, `start..body_end` without.
+struct LineRec {
+    start: usize,
+    body_end: usize,
+    end: usize,
+    number: u64,
+}
+
+/// What becomes of one line.
+enum Outcome {
+    /// Blank or comment: copied, not a feature.
+    Pass,
+    /// A geometry: its replacements (line-relative ranges, in order), vertex count, and the
+    /// SRID found, if any.
+    Converted { replacements: Vec<(Range<usize>, String)>, vertices: u64, srid: Option<u32> },
+    /// A point cannot be converted: where (with the id) and why.
+    Failed { id: Option<String>, reason: String },
+    /// Bad syntax.
+    Malformed(String),
+}
+
+/// The conversion proper.
+fn run<R: BufRead, W: Write + ?Sized>(
+    mut input: R,
+    output: &mut W,
+    ctx: &Context<'_>,
+    progress: &dyn Progress,
+) -> Result<ConvertReport, ConvertError> {
+    let io_in = |source| ConvertError::Io { path: ctx.input.to_path_buf(), source };
+    let io_out = |source| ConvertError::Io { path: ctx.output.to_path_buf(), source };
+    let encoding = ctx.options.encoding.unwrap_or(TextEncoding::Utf8);
+    let mut report = ConvertReport::default();
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut failed: u64 = 0;
+    let mut skipped: u64 = 0;
+    let mut dropped_srids: u64 = 0;
+    let mut srid_mismatch_warned = false;
+    let mut number: u64 = 0;
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut lines: Vec<LineRec> = Vec::new();
+    let mut at_eof = false;
+    while !at_eof {
+        bytes.clear();
+        lines.clear();
+        while lines.len() < CHUNK_LINES && bytes.len() < CHUNK_BYTES {
+            let start = bytes.len();
+            let n = (&mut input).take(MAX_LINE).read_until(b'\n', &mut bytes).map_err(io_in)?;
+            if n == 0 {
+                at_eof = true;
+                break;
+            }
+            number += 1;
+            if n as u64 >= MAX_LINE && bytes.last() != Some(&b'\n') {
+                return Err(ConvertError::Malformed {
+                    path: ctx.input.to_path_buf(),
+                    location: format!("line {number}"),
+                    message: format!("a line longer than {} MiB", MAX_LINE >> 20),
+                });
+            }
+            let body_len = strip_line_ending(&bytes[start..]).len();
+            lines.push(LineRec { start, body_end: start + body_len, end: bytes.len(), number });
+        }
+        let convert = |l: &LineRec| {
+            let mut body = &bytes[l.start..l.body_end];
+            let mut bom = 0;
+            if l.number == 1 && body.starts_with(UTF8_BOM) {
+                body = &body[UTF8_BOM.len()..];
+                bom = UTF8_BOM.len();
+            }
+            convert_line(body, bom, ctx.transformer, ctx.srid.target, encoding)
+        };
+        let outcomes: Vec<Outcome> = if ctx.options.parallel {
+            lines.par_iter().map(convert).collect()
+        } else {
+            lines.iter().map(convert).collect()
+        };
+        for (l, outcome) in lines.iter().zip(outcomes) {
+            let raw = &bytes[l.start..l.end];
+            let write = failed == 0;
+            match outcome {
+                Outcome::Pass => {
+                    if write {
+                        output.write_all(raw).map_err(io_out)?;
+                    }
+                }
+                Outcome::Converted { replacements, vertices, srid } => {
+                    report.features += 1;
+                    report.vertices += vertices;
+                    if vertices == 0 {
+                        report.empty += 1;
+                    }
+                    if let Some(n) = srid {
+                        if ctx.srid.target.is_none() {
+                            dropped_srids += 1;
+                        }
+                        if ctx.srid.source.is_some_and(|s| s != n) && !srid_mismatch_warned {
+                            srid_mismatch_warned = true;
+                            report.warnings.push(format!(
+                                "line {}: SRID={n} but the source CRS is EPSG:{}; check that the \
+                                 data is in the declared source CRS",
+                                l.number,
+                                ctx.srid.source.unwrap_or_default()
+                            ));
+                        }
+                    }
+                    if write {
+                        let mut at = 0;
+                        for (range, text) in &replacements {
+                            output.write_all(&raw[at..range.start]).map_err(io_out)?;
+                            output.write_all(text.as_bytes()).map_err(io_out)?;
+                            at = range.end;
+                        }
+                        output.write_all(&raw[at..]).map_err(io_out)?;
+                    }
+                }
+                Outcome::Failed { id, reason } => {
+                    report.features += 1;
+                    let location = match id {
+                        Some(id) => format!("line {} (id \"{id}\")", l.number),
+                        None => format!("line {}", l.number),
+                    };
+                    let failure = Failure { location, reason };
+                    if ctx.options.skip_invalid {
+                        skipped += 1;
+                        if report.skipped.len() < MAX_FAILURES {
+                            report.skipped.push(failure);
+                        }
+                    } else {
+                        failed += 1;
+                        if failures.len() < MAX_FAILURES {
+                            failures.push(failure);
+                        }
+                    }
+                }
+                Outcome::Malformed(message) => {
+                    return Err(ConvertError::Malformed {
+                        path: ctx.input.to_path_buf(),
+                        location: format!("line {}", l.number),
+                        message,
+                    });
+                }
+            }
+        }
+        progress.advance(bytes.len() as u64);
+    }
+    if failed > 0 {
+        return Err(ConvertError::PointsFailed {
+            path: ctx.input.to_path_buf(),
+            failures,
+            total: failed,
+        });
+    }
+    report.written = report.features - skipped;
+    if skipped > report.skipped.len() as u64 {
+        report.warnings.push(format!(
+            "{skipped} lines were skipped; only the first {MAX_FAILURES} are listed"
+        ));
+    }
+    if dropped_srids > 0 {
+        report.warnings.push(format!(
+            "{dropped_srids} EWKT SRID= prefix(es) removed: the target CRS has no EPSG code"
+        ));
+    }
+    Ok(report)
+}
+
+/// Converts one line body (`body` starts `offset` bytes into the line, after a byte-order mark).
+fn convert_line(
+    body: &[u8],
+    offset: usize,
+    transformer: &Transformer,
+    target_srid: Option<u32>,
+    encoding: TextEncoding,
+) -> Outcome {
+    let parsed = match parse_line(body) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Outcome::Pass,
+        Err(message) => return Outcome::Malformed(message),
+    };
+    let mut replacements = Vec::with_capacity(parsed.tuples.len() * 2 + 1);
+    let mut srid = None;
+    if let Some(s) = &parsed.srid {
+        srid = Some(s.value);
+        match target_srid {
+            Some(t) => {
+                replacements.push((s.digits.start + offset..s.digits.end + offset, t.to_string()))
+            }
+            None => {
+                replacements.push((s.whole.start + offset..s.whole.end + offset, String::new()))
+            }
+        }
+    }
+    for t in &parsed.tuples {
+        let result = if t.has_z {
+            transformer.transform([t.values[0], t.values[1], t.values[2]]).map(|q| (q, 3))
+        } else {
+            transformer.transform_xy(t.values[0], t.values[1]).map(|(x, y)| ([x, y, 0.0], 2))
+        };
+        match result {
+            Ok((q, n)) => {
+                for (r, v) in t.ranges.iter().zip(q).take(n) {
+                    replacements.push((r.start + offset..r.end + offset, Number(v).to_string()));
+                }
+            }
+            Err(e) => {
+                let id = parsed.id.clone().map(|r| shown(&body[r], encoding));
+                return Outcome::Failed { id, reason: e.to_string() };
+            }
+        }
+    }
+    Outcome::Converted { replacements, vertices: parsed.tuples.len() as u64, srid }
+}
+
+/// An id for a message: decoded (lossily), trimmed, at most 40 characters.
+fn shown(bytes: &[u8], encoding: TextEncoding) -> String {
+    let text = match text::decode(bytes, encoding) {
+        Ok(t) => t.into_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    let text = text.trim();
+    let mut out: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// One coordinate tuple: its values and their byte ranges in the line body.
+#[derive(Debug, Clone, PartialEq)]
+struct Tuple {
+    values: [f64; 4],
+    ranges: [Range<usize>; 4],
+    /// Whether the third number is a height (XYZ, XYZM) rather than a measure (XYM).
+    has_z: bool,
+}
+
+/// An EWKT `SRID=n;` prefix: the whole prefix, its digits and their value.
+#[derive(Debug, Clone, PartialEq)]
+struct SridPrefix {
+    whole: Range<usize>,
+    digits: Range<usize>,
+    value: u32,
+}
+
+/// A parsed line.
+#[derive(Debug, Clone, PartialEq)]
+struct Line {
+    id: Option<Range<usize>>,
+    srid: Option<SridPrefix>,
+    tuples: Vec<Tuple>,
+}
+
+/// Parses a line body: `Ok(None)` for a blank or comment line, `Err(message)` if malformed.
+fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
+    let lead = body.iter().take_while(|b| is_space(**b)).count();
+    if lead == body.len() || body[lead] == b'#' {
+        return Ok(None);
+    }
+    // The first separator followed by a geometry keyword, if any.
+    let sep = body
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'\t' | b';' | b','))
+        .map(|(i, _)| i)
+        .find(|&i| {
+            let after = i + 1 + body[i + 1..].iter().take_while(|b| is_space(**b)).count();
+            starts_geometry(body, after)
+        });
+    if starts_geometry(body, lead) {
+        // No id, unless the line only looks like it starts with a keyword (an id such as
+        // `Point A;POINT (1 2)`): then the id form is tried, and the first error reported.
+        match parse_geometry(body, None, lead) {
+            Ok(line) => Ok(Some(line)),
+            Err(first) => match sep.filter(|_| !starts_with_srid(&body[lead..])) {
+                Some(sep) => {
+                    parse_geometry(body, Some(0..sep), sep + 1).map(Some).map_err(|_| first)
+                }
+                None => Err(first),
+            },
+        }
+    } else {
+        let sep = sep.ok_or_else(|| {
+            "no WKT geometry: expected `WKT` or `id<tab, ; or ,>WKT` with a keyword such as \
+             POINT or POLYGON"
+                .to_string()
+        })?;
+        parse_geometry(body, Some(0..sep), sep + 1).map(Some)
+    }
+}
+
+/// Parses the geometry (with an optional `SRID=n;` prefix) that starts at byte `start` and must
+/// fill the rest of the line.
+fn parse_geometry(body: &[u8], id: Option<Range<usize>>, start: usize) -> Result<Line, String> {
+    let mut p = Parser { s: body, i: start, tuples: Vec::new() };
+    p.spaces();
+    let srid = p.srid()?;
+    p.spaces();
+    let mut slot = None;
+    p.geometry(None, &mut slot, 0)?;
+    p.spaces();
+    if p.i < body.len() {
+        return Err(format!("unexpected text after the geometry at column {}", p.i + 1));
+    }
+    Ok(Line { id, srid, tuples: p.tuples })
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r')
+}
+
+/// Whether `bytes` start with `SRID=` (any case).
+fn starts_with_srid(bytes: &[u8]) -> bool {
+    bytes.len() >= 5 && bytes[..5].eq_ignore_ascii_case(b"SRID=")
+}
+
+/// Whether a geometry (keyword or `SRID=`) starts at `at`.
+fn starts_geometry(s: &[u8], at: usize) -> bool {
+    let rest = &s[at.min(s.len())..];
+    if starts_with_srid(rest) {
+        return true;
+    }
+    let word: Vec<u8> =
+        rest.iter().take_while(|b| b.is_ascii_alphabetic()).map(u8::to_ascii_uppercase).collect();
+    let after = rest.get(word.len()).copied();
+    if after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return false;
+    }
+    std::str::from_utf8(&word).ok().and_then(split_keyword).is_some()
+}
+
+/// A dimension tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Z,
+    M,
+    Zm,
+}
+
+impl Tag {
+    fn parse(word: &str) -> Option<Tag> {
+        match word {
+            "Z" => Some(Tag::Z),
+            "M" => Some(Tag::M),
+            "ZM" => Some(Tag::Zm),
+            _ => None,
+        }
+    }
+}
+
+/// `word` (uppercase) as a keyword with an optional attached tag (`POINTZ`).
+fn split_keyword(word: &str) -> Option<(usize, Option<Tag>)> {
+    let k = KEYWORDS.iter().position(|k| *k == word);
+    if let Some(k) = k {
+        return Some((k, None));
+    }
+    for suffix in ["ZM", "Z", "M"] {
+        if let Some(stem) = word.strip_suffix(suffix) {
+            if let Some(k) = KEYWORDS.iter().position(|k| *k == stem) {
+                return Some((k, Tag::parse(suffix)));
+            }
+        }
+    }
+    None
+}
+
+/// A recursive-descent WKT parser over a line's bytes.
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+    tuples: Vec<Tuple>,
+}
+
+impl Parser<'_> {
+    fn spaces(&mut self) {
+        while self.i < self.s.len() && is_space(self.s[self.i]) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn column(&self) -> usize {
+        self.i + 1
+    }
+
+    /// An optional `SRID=n;` prefix.
+    fn srid(&mut self) -> Result<Option<SridPrefix>, String> {
+        let rest = &self.s[self.i..];
+        if !(rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"SRID=")) {
+            return Ok(None);
+        }
+        let start = self.i;
+        self.i += 5;
+        let digits_start = self.i;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.i += 1;
+        }
+        let digits = digits_start..self.i;
+        let value = std::str::from_utf8(&self.s[digits.clone()])
+            .ok()
+            .and_then(|d| d.parse::<u32>().ok())
+            .ok_or_else(|| format!("SRID= needs a number at column {}", digits_start + 1))?;
+        if self.peek() != Some(b';') {
+            return Err(format!("expected ';' after SRID={value} at column {}", self.column()));
+        }
+        self.i += 1;
+        Ok(Some(SridPrefix { whole: start..self.i, digits, value }))
+    }
+
+    /// An ASCII word, uppercase (empty if none).
+    fn word(&mut self) -> String {
+        let start = self.i;
+        while self.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
+            self.i += 1;
+        }
+        self.s[start..self.i].iter().map(|b| b.to_ascii_uppercase() as char).collect()
+    }
+
+    /// Consumes `EMPTY` if it comes next.
+    fn empty(&mut self) -> bool {
+        let save = self.i;
+        self.spaces();
+        if self.word() == "EMPTY" {
+            true
+        } else {
+            self.i = save;
+            false
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), String> {
+        self.spaces();
+        if self.peek() == Some(b) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(format!("expected '{}' at column {}{}", b as char, self.column(), self.found()))
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.peek() {
+            None => " (the line ends)".into(),
+            Some(b) if b.is_ascii_graphic() => format!(" (found '{}')", b as char),
+            Some(b) => format!(" (found byte 0x{b:02X})"),
+        }
+    }
+
+    /// `(` item {`,` item} `)`.
+    fn list(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.expect(b'(')?;
+        loop {
+            item(self)?;
+            self.spaces();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b')') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => {
+                    return Err(format!(
+                        "expected ',' or ')' at column {}{}",
+                        self.column(),
+                        self.found()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A tagged or untagged geometry; `inherited` is an enclosing collection's tag, `slot` the
+    /// tuple size shared by untagged geometries.
+    fn geometry(
+        &mut self,
+        inherited: Option<Tag>,
+        slot: &mut Option<usize>,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("geometry collections nested deeper than {MAX_DEPTH}"));
+        }
+        self.spaces();
+        let at = self.column();
+        let word = self.word();
+        let (kind, attached) = split_keyword(&word).ok_or_else(|| {
+            if word.is_empty() {
+                format!("expected a geometry keyword at column {at}{}", self.found())
+            } else {
+                format!("unknown geometry keyword '{word}' at column {at}")
+            }
+        })?;
+        let mut tag = attached;
+        if tag.is_none() {
+            let save = self.i;
+            self.spaces();
+            let w = self.word();
+            match Tag::parse(&w) {
+                Some(t) => tag = Some(t),
+                None => self.i = save,
+            }
+        }
+        let tag = tag.or(inherited);
+        let mut own = None;
+        let slot = match tag {
+            Some(_) => &mut own,
+            None => slot,
+        };
+        if self.empty() {
+            return Ok(());
+        }
+        let mut dims = Dims { tag, slot };
+        match KEYWORDS[kind] {
+            "POINT" => {
+                self.expect(b'(')?;
+                self.tuple(&mut dims)?;
+                self.expect(b')')
+            }
+            "LINESTRING" => self.coords(&mut dims),
+            "POLYGON" => self.parts(&mut dims, |p, d| p.coords(d)),
+            "MULTIPOINT" => self.list(|p| {
+                if p.empty() {
+                    return Ok(());
+                }
+                p.spaces();
+                if p.peek() == Some(b'(') {
+                    p.i += 1;
+                    p.tuple(&mut dims)?;
+                    p.expect(b')')
+                } else {
+                    p.tuple(&mut dims)
+                }
+            }),
+            "MULTILINESTRING" => self.parts(&mut dims, |p, d| p.coords(d)),
+            "MULTIPOLYGON" => self.parts(&mut dims, |p, d| p.parts(d, |p, d| p.coords(d))),
+            _ => {
+                let (tag, slot) = (dims.tag, dims.slot);
+                self.list(|p| p.geometry(tag, slot, depth + 1))
+            }
+        }
+    }
+
+    /// `(` part {`,` part} `)` where each part is `EMPTY` or `part`.
+    fn parts(
+        &mut self,
+        dims: &mut Dims<'_>,
+        mut part: impl FnMut(&mut Self, &mut Dims<'_>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.list(|p| if p.empty() { Ok(()) } else { part(p, dims) })
+    }
+
+    /// `(` tuple {`,` tuple} `)`.
+    fn coords(&mut self, dims: &mut Dims<'_>) -> Result<(), String> {
+        self.list(|p| p.tuple(dims))
+    }
+
+    /// 2 to 4 numbers separated by spaces.
+    fn tuple(&mut self, dims: &mut Dims<'_>) -> Result<(), String> {
+        let at = {
+            self.spaces();
+            self.column()
+        };
+        let mut values = [0.0; 4];
+        let mut ranges: [Range<usize>; 4] = [0..0, 0..0, 0..0, 0..0];
+        let mut n = 0;
+        loop {
+            self.spaces();
+            let start = self.i;
+            while self.peek().is_some_and(|b| {
+                b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E')
+            }) {
+                self.i += 1;
+            }
+            if start == self.i {
+                break;
+            }
+            let token = &self.s[start..self.i];
+            let value = std::str::from_utf8(token)
+                .ok()
+                .and_then(text::parse_coordinate)
+                .ok_or_else(|| {
+                    format!(
+                        "'{}' at column {} is not a finite number",
+                        String::from_utf8_lossy(token),
+                        start + 1
+                    )
+                })?;
+            if n == 4 {
+                return Err(format!("more than 4 numbers in the coordinate at column {at}"));
+            }
+            values[n] = value;
+            ranges[n] = start..self.i;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(format!("expected a coordinate at column {at}{}", self.found()));
+        }
+        let expected = match dims.tag {
+            Some(Tag::Z) | Some(Tag::M) => 3,
+            Some(Tag::Zm) => 4,
+            None => *dims.slot.get_or_insert(n),
+        };
+        if n != expected || !(2..=4).contains(&n) {
+            let what = match dims.tag {
+                Some(Tag::Z) => "Z: 3 numbers (x y z)".to_string(),
+                Some(Tag::M) => "M: 3 numbers (x y m)".to_string(),
+                Some(Tag::Zm) => "ZM: 4 numbers (x y z m)".to_string(),
+                None if (2..=4).contains(&expected) => {
+                    format!("{expected} numbers, as the geometry's first coordinate")
+                }
+                None => "2 to 4 numbers".to_string(),
+            };
+            return Err(format!(
+                "the coordinate at column {at} has {n} number(s); expected {what}"
+            ));
+        }
+        let has_z = n == 4 || (n == 3 && dims.tag != Some(Tag::M));
+        self.tuples.push(Tuple { values, ranges, has_z });
+        Ok(())
+    }
+}
+
+/// The dimension of the tuples being parsed: a tag, or the size shared by untagged tuples.
+struct Dims<'s> {
+    tag: Option<Tag>,
+    slot: &'s mut Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(line: &str) -> Vec<(usize, bool)> {
+        let parsed = parse_line(line.as_bytes()).unwrap().unwrap();
+        parsed
+            .tuples
+            .iter()
+            .map(|t| (t.ranges.iter().filter(|r| !r.is_empty()).count(), t.has_z))
+            .collect()
+    }
+
+    #[test]
+    fn every_geometry_type_parses() {
+        assert_eq!(counts("POINT (1 2)"), [(2, false)]);
+        assert_eq!(counts("point z(1 2 3)"), [(3, true)]);
+        assert_eq!(counts("POINTM (1 2 3)"), [(3, false)]);
+        assert_eq!(counts("POINT ZM (1 2 3 4)"), [(4, true)]);
+        assert_eq!(counts("POINT (1 2 3)"), [(3, true)]);
+        assert_eq!(counts("LINESTRING (1 2, 3 4)").len(), 2);
+        assert_eq!(counts("POLYGON ((0 0, 1 0, 1 1, 0 0), (0.1 0.1, 0.2 0.1, 0.1 0.1))").len(), 7);
+        assert_eq!(counts("MULTIPOINT (1 2, 3 4)").len(), 2);
+        assert_eq!(counts("MULTIPOINT ((1 2), EMPTY, (3 4))").len(), 2);
+        assert_eq!(counts("MULTILINESTRING ((1 2, 3 4), EMPTY)").len(), 2);
+        assert_eq!(counts("MULTIPOLYGON (((0 0, 1 0, 0 0)), EMPTY, ((5 5, 6 5, 5 5)))").len(), 6);
+        assert_eq!(
+            counts("GEOMETRYCOLLECTION (POINT (1 2), GEOMETRYCOLLECTION (LINESTRING (1 2, 3 4)), POINT EMPTY)").len(),
+            3
+        );
+        assert_eq!(
+            counts("GEOMETRYCOLLECTION Z (POINT (1 2 3), POINT M (1 2 9))"),
+            [(3, true), (3, false)]
+        );
+        assert!(counts("POLYGON EMPTY").is_empty());
+        assert_eq!(counts("SRID=4326;POINT(1 2)").len(), 1);
+    }
+
+    #[test]
+    fn ids_and_separators() {
+        let line = "A-17\tPOINT (1 2)";
+        let p = parse_line(line.as_bytes()).unwrap().unwrap();
+        assert_eq!(&line[p.id.unwrap()], "A-17");
+        let line = "路,口; 1;  MULTIPOINT (1 2)";
+        let p = parse_line(line.as_bytes()).unwrap().unwrap();
+        assert_eq!(&line[p.id.unwrap()], "路,口; 1");
+        let line = "Point A;POINT (1 2)";
+        let p = parse_line(line.as_bytes()).unwrap().unwrap();
+        assert_eq!(&line[p.id.unwrap()], "Point A");
+        let line = "7,SRID=4490;POINT (1 2)";
+        let p = parse_line(line.as_bytes()).unwrap().unwrap();
+        assert_eq!(&line[p.id.unwrap()], "7");
+        assert_eq!(p.srid.unwrap().value, 4490);
+        assert_eq!(parse_line(b"   ").unwrap(), None);
+        assert_eq!(parse_line(b"# comment").unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_lines_say_why() {
+        let err = |s: &str| parse_line(s.as_bytes()).unwrap_err();
+        assert!(err("POINT (1 2").contains("expected ')'"), "{}", err("POINT (1 2"));
+        assert!(err("POINT Z (1 2)").contains("expected Z: 3"));
+        assert!(err("LINESTRING (1 2, 3 4 5)").contains("as the geometry's first"));
+        assert!(err("POINTS (1 2)").contains("no WKT geometry"));
+        assert!(err("POINT (1 2) x").contains("unexpected text"));
+        assert!(err("POINT (1 2 3 4 5)").contains("more than 4"));
+        assert!(err("POINT (1 nan)").contains("expected 2 to 4"), "{}", err("POINT (1 nan)"));
+        assert!(err("POINT (1 1e999)").contains("not a finite number"));
+        assert!(err("SRID=x;POINT (1 2)").contains("SRID="));
+        let deep = format!("{}POINT (1 2){}", "GEOMETRYCOLLECTION (".repeat(40), ")".repeat(40));
+        assert!(err(&deep).contains("nested deeper"));
+    }
 }
