@@ -33,8 +33,8 @@
 
 mod json;
 mod schema;
-mod toml;
-mod tree;
+pub(crate) mod toml;
+pub(crate) mod tree;
 
 use crate::registry::Registry;
 use std::fmt;
