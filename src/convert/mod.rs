@@ -20,8 +20,10 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod exchange;
 pub mod geojson;
 pub mod gpkg;
+pub mod lineage;
 pub mod sanity;
 pub mod shapefile;
 pub mod text;

@@ -3,12 +3,16 @@
 //! - `geounify transform --from ID --to ID` converts `x y [z]` lines from stdin to stdout
 //!   (see [`transform`] for the exact line format).
 //! - `geounify crs list` and `geounify crs info ID` describe the built-in catalogue.
+//! - `geounify estimate` estimates transformation parameters from control points.
+//! - `geounify convert` converts whole files, `geounify unify` whole exchanges.
+//! - `--crs-file FILE` (any command) adds a city's own systems.
 //!
-//! Exit status: 0 all went well; 1 some input lines could not be converted (all other lines
-//! were); 2 usage error, unknown CRS id, no transformation between the CRSs, or an I/O error.
+//! Exit status: see [`EXIT_STATUS_HELP`].
 
+mod convert;
 mod crs;
 mod estimate;
+mod progress;
 mod transform;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,10 +28,13 @@ const EXIT_USAGE: u8 = 2;
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status:
-  0  success (every input line was converted)
-  1  some input lines could not be converted (each is reported on stderr; all other lines
-     were converted)
-  2  usage error, unknown CRS id, no transformation between the two CRSs, or an I/O error";
+  0  success (every input line, feature and file was converted)
+  1  some data could not be converted, each case reported on stderr with its location:
+     input lines (transform: all other lines were converted), features (convert, unify:
+     nothing written unless --skip-invalid, which leaves them out), malformed files, or data
+     that fails the sanity check for its declared CRS
+  2  usage error, unknown CRS id, invalid CRS file or manifest, no transformation between the
+     two CRSs, or an I/O error";
 
 /// Convert coordinates between the systems Chinese cities use: CGCS2000 and its Gauss-Krüger
 /// zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator.
@@ -54,6 +61,12 @@ enum Command {
     /// Describe the built-in coordinate reference systems.
     #[command(subcommand)]
     Crs(CrsCommand),
+    /// Convert a whole file (CSV/TSV, GeoJSON, WKT, Shapefile, GeoPackage) to another CRS.
+    #[command(long_about = convert::LONG_ABOUT, after_help = EXIT_STATUS_HELP)]
+    Convert(convert::ConvertArgs),
+    /// Convert every dataset of an exchange manifest into one agreed CRS, with a lineage record.
+    #[command(long_about = convert::UNIFY_ABOUT, after_help = EXIT_STATUS_HELP)]
+    Unify(convert::UnifyArgs),
     /// Estimate transformation parameters from control points.
     #[command(long_about = estimate::LONG_ABOUT, after_help = EXIT_STATUS_HELP)]
     Estimate(estimate::EstimateArgs),
@@ -101,6 +114,8 @@ fn main() -> ExitCode {
             crs::info(&registry, &id, show_parameters)
         }
         Command::Estimate(args) => estimate::run(&args, &registry),
+        Command::Convert(args) => convert::run(&registry, &args),
+        Command::Unify(args) => convert::unify(&registry, &args),
     };
     ExitCode::from(status)
 }

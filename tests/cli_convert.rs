@@ -1,0 +1,198 @@
+//! `geounify convert` and `geounify unify`, run as a user runs them: exit status, stderr
+//! reports, files written or not.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_geounify");
+const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
+
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir()
+            .join(format!("geounify-cli-convert-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn file(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the binary (stdin closed, stderr piped: no progress bar); (status, stderr).
+fn run(args: &[&str], cwd: &Path) -> (i32, String) {
+    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn convert_writes_the_output_and_summarises_on_stderr() {
+    let d = TempDir::new("ok");
+    d.file("in.csv", "id,lon,lat\n1,116.404,39.915\n2,,\n");
+    let (code, err) =
+        run(&["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "out.csv"], &d.0);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(err, "geounify: in.csv: 2 features (1 vertices, 1 without geometry) → out.csv\n");
+    assert_eq!(
+        std::fs::read_to_string(d.0.join("out.csv")).unwrap(),
+        "id,lon,lat\n1,449042.0474410218,4420261.219996823\n2,,\n"
+    );
+    assert_eq!(
+        d.names(),
+        ["in.csv", "out.csv"],
+        "no temporary file left, no progress bar when piped"
+    );
+}
+
+#[test]
+fn implausible_data_stops_unless_forced() {
+    let d = TempDir::new("sanity");
+    d.file("in.csv", "x,y\n39448688.9,4418598.0\n39449000.0,4418700.0\n");
+    let (code, err) =
+        run(&["convert", "--from", "EPSG:4548", "--to", "WGS84", "in.csv", "-o", "out.csv"], &d.0);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        "geounify: in.csv: eastings carry a zone prefix (39) but EPSG:4548 has none (typical x \
+         39449000); values look like CGCS2000 / 3-degree Gauss-Kruger zone 39 (EPSG:4527) (use \
+         --force to convert anyway)\n"
+    );
+    assert_eq!(d.names(), ["in.csv"]);
+    let (code, err) =
+        run(&["convert", "--from", "EPSG:4527", "--to", "WGS84", "in.csv", "-o", "out.csv"], &d.0);
+    assert_eq!(code, 0, "{err}");
+    let (code, _) = run(
+        &[
+            "convert",
+            "--from",
+            "EPSG:4548",
+            "--to",
+            "WGS84",
+            "--force",
+            "in.csv",
+            "-o",
+            "forced.csv",
+        ],
+        &d.0,
+    );
+    // Forced: converted as declared (far east of the zone, but a valid projection input).
+    assert!(code == 0 || code == 1);
+}
+
+#[test]
+fn failed_points_are_listed_and_nothing_is_written_unless_skipped() {
+    let d = TempDir::new("fail");
+    d.file("in.csv", "x,y\n116.4,39.9\n116.5,95\n116.6,39.8\n116.7,abc\n");
+    let (code, err) =
+        run(&["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "out.csv"], &d.0);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("geounify: in.csv: 2 feature(s) could not be converted, nothing written; first: line 3: "), "{err}");
+    assert!(err.contains("\ngeounify:   line 3: latitude 95° is beyond ±90°\n"), "{err}");
+    assert!(err.contains("\ngeounify:   line 5: "), "{err}");
+    assert_eq!(d.names(), ["in.csv"]);
+    let (code, err) = run(
+        &[
+            "convert",
+            "--from",
+            "WGS84",
+            "--to",
+            "EPSG:4548",
+            "--skip-invalid",
+            "in.csv",
+            "-o",
+            "out.csv",
+        ],
+        &d.0,
+    );
+    assert_eq!(code, 1, "features left out are still a non-zero exit");
+    assert!(err.contains("2 features left out (--skip-invalid):\ngeounify:   line 3: "), "{err}");
+    assert_eq!(std::fs::read_to_string(d.0.join("out.csv")).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let d = TempDir::new("usage");
+    d.file("in.csv", "x,y\n116.4,39.9\n");
+    d.file("in.txt", "116.4 39.9\n");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "in.csv"],
+            "the output would overwrite the input",
+        ),
+        (
+            &["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.txt", "-o", "out.txt"],
+            "unknown format",
+        ),
+        (
+            &["convert", "--from", "WGS84", "--to", "nope", "in.csv", "-o", "out.csv"],
+            "unknown CRS id 'nope'",
+        ),
+        (
+            &[
+                "convert",
+                "--from",
+                "WGS84",
+                "--to",
+                "EPSG:4548",
+                "--encoding",
+                "latin1",
+                "in.csv",
+                "-o",
+                "out.csv",
+            ],
+            "unknown encoding 'latin1'",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, err) = run(args, &d.0);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert_eq!(d.names(), ["in.csv", "in.txt"]);
+}
+
+#[test]
+fn unify_converts_an_exchange_with_a_city_grid() {
+    let d = TempDir::new("unify");
+    d.file("grid.csv", "名称,E,N\n甲,-88388.937,227900.556\n");
+    d.file("poi.geojson", r#"{"type":"Feature","properties":{"n":1},"geometry":{"type":"Point","coordinates":[116.41,39.91]}}"#);
+    d.file(
+        "exchange.toml",
+        &format!(
+            "target = \"EPSG:4548\"\noutput = \"out\"\ncrs_files = [\"{CITY}\"]\n\
+             [[dataset]]\npath = \"grid.csv\"\ncrs = \"city:old-grid\"\nx_col = \"E\"\ny_col = \"N\"\n\
+             [[dataset]]\npath = \"poi.geojson\"\ncrs = \"GCJ02\"\n"
+        ),
+    );
+    let (code, err) = run(&["unify", "exchange.toml"], &d.0);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.ends_with("geounify: lineage: out/lineage.json\n"), "{err}");
+    let out = std::fs::read_to_string(d.0.join("out/grid.csv")).unwrap();
+    let mut fields = out.lines().nth(1).unwrap().split(',');
+    assert_eq!(fields.next(), Some("甲"));
+    let e: f64 = fields.next().unwrap().parse().unwrap();
+    let n: f64 = fields.next().unwrap().parse().unwrap();
+    // The README's example point: city:old-grid (-88388.937, 227900.556) → EPSG:4548.
+    assert!((e - 448_688.857).abs() < 0.01 && (n - 4_418_598.003).abs() < 0.01, "{e} {n}");
+    // The --crs-file option and the manifest's crs_files may not define the same ids twice.
+    let (code, err) = run(&["--crs-file", CITY, "unify", "exchange.toml"], &d.0);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("already defined"), "{err}");
+}
