@@ -1,15 +1,38 @@
 //! Atomic outputs: every output is written to a temporary file in the output's own folder and
 //! renamed over the final path only when the whole conversion has succeeded, so a failure (or an
 //! interrupted run) never leaves a half-written output or touches an existing one. Temporary
-//! files are named `.<name>.geounify-<pid>-<n>.tmp` and removed on failure.
+//! files are named `.<name>.geounify-<pid>-<n>.tmp` and removed on failure, and on Ctrl-C by the
+//! CLI's handler ([`remove_temporaries`]).
 
 use super::{ConvertError, FileFormat};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The temporary files not yet committed or removed, for [`remove_temporaries`].
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes every temporary file this process has not committed yet (with SQLite's `-journal`,
+/// `-wal` and `-shm` companions): for an interrupt handler (the CLI calls it on Ctrl-C before
+/// exiting), so that an interrupted run leaves neither a half-written output nor litter.
+pub fn remove_temporaries() {
+    for path in live().drain(..) {
+        let _ = std::fs::remove_file(&path);
+        for suffix in ["-journal", "-wal", "-shm"] {
+            let mut companion = path.clone().into_os_string();
+            companion.push(suffix);
+            let _ = std::fs::remove_file(companion);
+        }
+    }
+}
 
 /// A file being written under a temporary name, renamed to its final path by
 /// [`commit`](Self::commit) and removed if dropped uncommitted.
@@ -25,7 +48,14 @@ impl AtomicFile {
     /// Creates the temporary file beside `final_path`.
     pub fn create(final_path: &Path) -> io::Result<Self> {
         let temp_path = temp_path_for(final_path);
-        let file = File::options().write(true).create_new(true).open(&temp_path)?;
+        live().push(temp_path.clone());
+        let file = match File::options().write(true).create_new(true).open(&temp_path) {
+            Ok(file) => file,
+            Err(e) => {
+                live().retain(|p| p != &temp_path);
+                return Err(e);
+            }
+        };
         Ok(Self {
             final_path: final_path.to_path_buf(),
             temp_path,
@@ -56,6 +86,7 @@ impl AtomicFile {
         self.writer.get_ref().sync_all()?;
         std::fs::rename(&self.temp_path, &self.final_path)?;
         self.committed = true;
+        live().retain(|p| p != &self.temp_path);
         Ok(self.final_path.clone())
     }
 }
@@ -64,6 +95,7 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_file(&self.temp_path);
+            live().retain(|p| p != &self.temp_path);
         }
     }
 }

@@ -103,6 +103,14 @@ enum CrsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // prints help / usage errors itself; usage errors exit 2
+                            // Ctrl-C: remove the temporary outputs of an unfinished conversion, then exit as SIGINT
+                            // would (128 + 2). Outputs are only ever renamed into place complete, so nothing else needs
+                            // undoing. If the handler cannot be installed, Ctrl-C still never leaves a half-written
+                            // output, only a hidden temporary file.
+    let _ = ctrlc::set_handler(|| {
+        geounify::convert::atomic::remove_temporaries();
+        std::process::exit(130);
+    });
     let registry = match load_registry(&cli.crs_files) {
         Ok(registry) => registry,
         Err(status) => return ExitCode::from(status),
