@@ -1,40 +1,13 @@
 //! `geounify convert` and `geounify unify`, run as a user runs them: exit status, stderr
 //! reports, files written or not.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::scratch::Scratch;
+use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir()
-            .join(format!("geounify-cli-convert-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-    fn file(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-    fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Runs the binary (stdin closed, stderr piped: no progress bar); (status, stderr).
 fn run(args: &[&str], cwd: &Path) -> (i32, String) {
@@ -44,8 +17,8 @@ fn run(args: &[&str], cwd: &Path) -> (i32, String) {
 
 #[test]
 fn convert_writes_the_output_and_summarises_on_stderr() {
-    let d = TempDir::new("ok");
-    d.file("in.csv", "id,lon,lat\n1,116.404,39.915\n2,,\n");
+    let d = Scratch::new("ok");
+    d.write("in.csv", "id,lon,lat\n1,116.404,39.915\n2,,\n");
     let (code, err) =
         run(&["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "out.csv"], &d.0);
     assert_eq!(code, 0, "{err}");
@@ -55,7 +28,7 @@ fn convert_writes_the_output_and_summarises_on_stderr() {
         "id,lon,lat\n1,449042.0474410218,4420261.219996823\n2,,\n"
     );
     assert_eq!(
-        d.names(),
+        d.listing(),
         ["in.csv", "out.csv"],
         "no temporary file left, no progress bar when piped"
     );
@@ -63,8 +36,8 @@ fn convert_writes_the_output_and_summarises_on_stderr() {
 
 #[test]
 fn implausible_data_stops_unless_forced() {
-    let d = TempDir::new("sanity");
-    d.file("in.csv", "x,y\n39448688.9,4418598.0\n39449000.0,4418700.0\n");
+    let d = Scratch::new("sanity");
+    d.write("in.csv", "x,y\n39448688.9,4418598.0\n39449000.0,4418700.0\n");
     let (code, err) =
         run(&["convert", "--from", "EPSG:4548", "--to", "WGS84", "in.csv", "-o", "out.csv"], &d.0);
     assert_eq!(code, 1);
@@ -74,7 +47,7 @@ fn implausible_data_stops_unless_forced() {
          39449000); values look like CGCS2000 / 3-degree Gauss-Kruger zone 39 (EPSG:4527) (use \
          --force to convert anyway)\n"
     );
-    assert_eq!(d.names(), ["in.csv"]);
+    assert_eq!(d.listing(), ["in.csv"]);
     let (code, err) =
         run(&["convert", "--from", "EPSG:4527", "--to", "WGS84", "in.csv", "-o", "out.csv"], &d.0);
     assert_eq!(code, 0, "{err}");
@@ -98,15 +71,15 @@ fn implausible_data_stops_unless_forced() {
 
 #[test]
 fn failed_points_are_listed_and_nothing_is_written_unless_skipped() {
-    let d = TempDir::new("fail");
-    d.file("in.csv", "x,y\n116.4,39.9\n116.5,95\n116.6,39.8\n116.7,abc\n");
+    let d = Scratch::new("fail");
+    d.write("in.csv", "x,y\n116.4,39.9\n116.5,95\n116.6,39.8\n116.7,abc\n");
     let (code, err) =
         run(&["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "out.csv"], &d.0);
     assert_eq!(code, 1);
     assert!(err.starts_with("geounify: in.csv: 2 feature(s) could not be converted, nothing written; first: line 3: "), "{err}");
     assert!(err.contains("\ngeounify:   line 3: latitude 95° is beyond ±90°\n"), "{err}");
     assert!(err.contains("\ngeounify:   line 5: "), "{err}");
-    assert_eq!(d.names(), ["in.csv"]);
+    assert_eq!(d.listing(), ["in.csv"]);
     let (code, err) = run(
         &[
             "convert",
@@ -128,9 +101,9 @@ fn failed_points_are_listed_and_nothing_is_written_unless_skipped() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let d = TempDir::new("usage");
-    d.file("in.csv", "x,y\n116.4,39.9\n");
-    d.file("in.txt", "116.4 39.9\n");
+    let d = Scratch::new("usage");
+    d.write("in.csv", "x,y\n116.4,39.9\n");
+    d.write("in.txt", "116.4 39.9\n");
     let cases: [(&[&str], &str); 4] = [
         (
             &["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "in.csv"],
@@ -165,17 +138,17 @@ fn usage_errors_exit_2() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
-    assert_eq!(d.names(), ["in.csv", "in.txt"]);
+    assert_eq!(d.listing(), ["in.csv", "in.txt"]);
 }
 
 #[test]
 fn unify_converts_an_exchange_with_a_city_grid() {
-    let d = TempDir::new("unify");
-    d.file("grid.csv", "名称,E,N\n甲,-88388.937,227900.556\n");
-    d.file("poi.geojson", r#"{"type":"Feature","properties":{"n":1},"geometry":{"type":"Point","coordinates":[116.41,39.91]}}"#);
-    d.file(
+    let d = Scratch::new("unify");
+    d.write("grid.csv", "名称,E,N\n甲,-88388.937,227900.556\n");
+    d.write("poi.geojson", r#"{"type":"Feature","properties":{"n":1},"geometry":{"type":"Point","coordinates":[116.41,39.91]}}"#);
+    d.write(
         "exchange.toml",
-        &format!(
+        format!(
             "target = \"EPSG:4548\"\noutput = \"out\"\ncrs_files = [\"{CITY}\"]\n\
              [[dataset]]\npath = \"grid.csv\"\ncrs = \"city:old-grid\"\nx_col = \"E\"\ny_col = \"N\"\n\
              [[dataset]]\npath = \"poi.geojson\"\ncrs = \"GCJ02\"\n"
@@ -201,7 +174,7 @@ fn unify_converts_an_exchange_with_a_city_grid() {
 #[test]
 fn ctrl_c_leaves_neither_output_nor_temporary_file() {
     use std::io::Write;
-    let d = TempDir::new("sigint");
+    let d = Scratch::new("sigint");
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(d.0.join("big.csv")).unwrap());
         writeln!(f, "id,lon,lat").unwrap();
@@ -218,7 +191,7 @@ fn ctrl_c_leaves_neither_output_nor_temporary_file() {
         .spawn()
         .unwrap();
     // Wait until the conversion is writing its temporary file, then interrupt it.
-    let writing = || d.names().iter().any(|n| n.starts_with(".out.csv.geounify-"));
+    let writing = || d.listing().iter().any(|n| n.starts_with(".out.csv.geounify-"));
     let start = std::time::Instant::now();
     while !writing() {
         assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
@@ -229,6 +202,6 @@ fn ctrl_c_leaves_neither_output_nor_temporary_file() {
     assert!(kill.success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    assert_eq!(d.names(), ["big.csv", "out.csv"], "temporary file removed");
+    assert_eq!(d.listing(), ["big.csv", "out.csv"], "temporary file removed");
     assert_eq!(std::fs::read_to_string(d.0.join("out.csv")).unwrap(), "an existing output\n");
 }

@@ -2,43 +2,14 @@
 //! properties kept byte for byte, 3D, bbox and crs members, streaming, errors, round trips.
 #![cfg(feature = "formats")]
 
+mod common;
+use common::scratch::Scratch;
 use geounify::convert::geojson::{convert_reader, convert_seq_reader, convert_str};
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
 use geounify::{catalogue, Crs, Registry, Transformer};
 use proptest::prelude::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-/// A fresh folder under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("geounify-geojson-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    /// The file names in the folder, sorted.
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 fn crs(id: &str) -> Crs {
     catalogue::lookup(id).unwrap()
@@ -259,7 +230,7 @@ fn max_error_geographic(a: &[Vec<f64>], b: &[Vec<f64>]) -> (f64, f64) {
 
 #[test]
 fn round_trip_4326_4548_4326_keeps_everything_within_a_millimetre() {
-    let dir = TempDir::new("rt4548");
+    let dir = Scratch::new("rt4548");
     let (a, b, c) = (dir.path("a.geojson"), dir.path("b.geojson"), dir.path("c.geojson"));
     let input = all_types(116.391_234_567_89, 39.907_654_321, 0.013_7);
     std::fs::write(&a, &input).unwrap();
@@ -315,7 +286,7 @@ fn converted_coordinates_match_proj_vectors() {
 
 #[test]
 fn round_trips_gcj02_and_a_city_grid() {
-    let dir = TempDir::new("rtcity");
+    let dir = Scratch::new("rtcity");
     // GCJ02 → EPSG:4490 → GCJ02: the GCJ-02 inverse is iterative (converges to ~1e-9°).
     let (a, b, c) = (dir.path("a.geojson"), dir.path("b.geojson"), dir.path("c.geojson"));
     let input = all_types(121.473_701, 31.230_416, 0.021);
@@ -474,7 +445,7 @@ fn crs_member_replaced_dropped_or_added() {
 
 #[test]
 fn newline_delimited_geojson() {
-    let dir = TempDir::new("seq");
+    let dir = Scratch::new("seq");
     let (a, b, c) = (dir.path("a.geojsonl"), dir.path("b.geojsonl"), dir.path("c.geojsonl"));
     let input = concat!(
         "\x1e{\"type\":\"Feature\",\"id\":\"一\",\"properties\":{\"v\":1.10},\"geometry\":{\"type\":\"Point\",\"coordinates\":[116.4,39.9]}}\n",
@@ -540,7 +511,7 @@ fn newline_delimited_geojson() {
 
 #[test]
 fn failing_points_fail_the_file_or_are_skipped() {
-    let dir = TempDir::new("fail");
+    let dir = Scratch::new("fail");
     let input = dir.path("in.geojson");
     let output = dir.path("out.geojson");
     std::fs::write(&output, "old").unwrap();
@@ -562,7 +533,7 @@ fn failing_points_fail_the_file_or_are_skipped() {
         other => panic!("{other:?}"),
     }
     assert_eq!(read(&output), "old", "nothing written");
-    assert_eq!(dir.names(), ["in.geojson", "out.geojson"], "no temporary file left");
+    assert_eq!(dir.listing(), ["in.geojson", "out.geojson"], "no temporary file left");
     let skip = ConvertOptions { skip_invalid: true, ..force };
     let r = convert(&input, &output, &crs("EPSG:4326"), &crs("EPSG:4548"), &skip).unwrap();
     assert_eq!((r.features, r.written, r.skipped.len()), (4, 1, 3));
@@ -582,7 +553,7 @@ fn failing_points_fail_the_file_or_are_skipped() {
 
 #[test]
 fn malformed_documents_are_errors_and_write_nothing() {
-    let dir = TempDir::new("malformed");
+    let dir = Scratch::new("malformed");
     let input = dir.path("in.geojson");
     let output = dir.path("out.geojson");
     let cases: &[(&str, &str, &str)] = &[
@@ -646,7 +617,7 @@ fn malformed_documents_are_errors_and_write_nothing() {
             }
             other => panic!("{doc}: {other:?}"),
         }
-        assert_eq!(dir.names(), ["in.geojson"], "{doc}: no output, no temporary file");
+        assert_eq!(dir.listing(), ["in.geojson"], "{doc}: no output, no temporary file");
     }
     // Not UTF-8 (GBK bytes): JSON text must be UTF-8.
     let gbk =
@@ -655,12 +626,12 @@ fn malformed_documents_are_errors_and_write_nothing() {
     let force = ConvertOptions { force: true, ..options() };
     let e = convert(&input, &output, &crs("EPSG:4326"), &crs("EPSG:4548"), &force).unwrap_err();
     assert!(matches!(e, ConvertError::Malformed { .. }), "{e}");
-    assert_eq!(dir.names(), ["in.geojson"]);
+    assert_eq!(dir.listing(), ["in.geojson"]);
 }
 
 #[test]
 fn empty_files_and_same_file() {
-    let dir = TempDir::new("empty");
+    let dir = Scratch::new("empty");
     let t = (crs("EPSG:4326"), crs("EPSG:4548"));
     for (name, text) in
         [("a.geojson", ""), ("b.geojson", " \n"), ("c.geojsonl", ""), ("d.geojson", "\u{feff}")]
@@ -694,7 +665,7 @@ fn empty_files_and_same_file() {
 
 #[test]
 fn a_large_collection_is_streamed() {
-    let dir = TempDir::new("large");
+    let dir = Scratch::new("large");
     let input = dir.path("big.geojson");
     let output = dir.path("big-4548.geojson");
     let n = 200_000u32;
@@ -738,14 +709,14 @@ fn a_large_collection_is_streamed() {
 #[test]
 fn gbk_encoding_option_is_refused() {
     // RFC 8259: JSON exchanged between systems is UTF-8; a GBK option is a mistake to report.
-    let dir = TempDir::new("gbk");
+    let dir = Scratch::new("gbk");
     let input = dir.path("in.geojson");
     std::fs::write(&input, r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
     let gbk = ConvertOptions { encoding: Some(geounify::convert::TextEncoding::Gbk), ..options() };
     let e = convert(&input, &dir.path("out.geojson"), &crs("EPSG:4326"), &crs("EPSG:4548"), &gbk)
         .unwrap_err();
     assert!(matches!(e, ConvertError::Options { .. }), "{e}");
-    assert_eq!(dir.names(), ["in.geojson"]);
+    assert_eq!(dir.listing(), ["in.geojson"]);
 }
 
 proptest! {

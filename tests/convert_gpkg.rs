@@ -4,39 +4,13 @@
 //! geounify, read back and checked with an independent WKB reader written below.
 #![cfg(feature = "formats")]
 
+mod common;
+use common::scratch::Scratch;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
 use geounify::{Crs, Registry, Transformer};
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("geounify-gpkg-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    fn listing(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 fn convert(
     input: &Path,
@@ -595,7 +569,7 @@ fn max_difference(a: &Path, b: &Path, geographic: bool) -> (f64, f64, f64) {
 
 #[test]
 fn every_geometry_type_round_trips_epsg() {
-    let dir = TempDir::new("epsg");
+    let dir = Scratch::new("epsg");
     let (wgs84, gk) = (
         Registry::new().lookup("EPSG:4326").unwrap(),
         Registry::new().lookup("EPSG:4548").unwrap(),
@@ -644,7 +618,7 @@ fn every_geometry_type_round_trips_epsg() {
 
 #[test]
 fn gcj02_and_city_grid_round_trips() {
-    let dir = TempDir::new("cities");
+    let dir = Scratch::new("cities");
     let mut registry = Registry::new();
     registry.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
     for (k, (a, b, geographic)) in
@@ -709,7 +683,7 @@ fn gcj02_and_city_grid_round_trips() {
 
 #[test]
 fn failing_points_with_and_without_skip_invalid() {
-    let dir = TempDir::new("fail");
+    let dir = Scratch::new("fail");
     let (wgs84, gk) = (
         Registry::new().lookup("EPSG:4326").unwrap(),
         Registry::new().lookup("EPSG:4548").unwrap(),
@@ -778,7 +752,7 @@ fn drop_triggers(conn: &Connection, table: &str) {
 
 #[test]
 fn malformed_inputs_are_refused_and_leave_nothing() {
-    let dir = TempDir::new("malformed");
+    let dir = Scratch::new("malformed");
     let (wgs84, gk) = (
         Registry::new().lookup("EPSG:4326").unwrap(),
         Registry::new().lookup("EPSG:4548").unwrap(),
@@ -822,7 +796,7 @@ fn malformed_inputs_are_refused_and_leave_nothing() {
 
 #[test]
 fn empty_tables_and_same_file() {
-    let dir = TempDir::new("empty");
+    let dir = Scratch::new("empty");
     let (wgs84, gk) = (
         Registry::new().lookup("EPSG:4326").unwrap(),
         Registry::new().lookup("EPSG:4548").unwrap(),
@@ -854,7 +828,7 @@ fn empty_tables_and_same_file() {
 
 #[test]
 fn write_ahead_log_pages_are_not_lost() {
-    let dir = TempDir::new("wal");
+    let dir = Scratch::new("wal");
     let (wgs84, gk) = (
         Registry::new().lookup("EPSG:4326").unwrap(),
         Registry::new().lookup("EPSG:4548").unwrap(),

@@ -3,6 +3,8 @@
 //! malformed files), converted by geounify, read back with the `shapefile` crate.
 #![cfg(feature = "formats")]
 
+mod common;
+use common::scratch::Scratch;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
 use geounify::{Crs, Registry, Transformer};
 use shapefile::{
@@ -11,36 +13,6 @@ use shapefile::{
     ShapeWriter,
 };
 use std::path::{Path, PathBuf};
-
-/// A fresh temporary folder for one test.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("geounify-shp-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    /// Sorted file names in the folder.
-    fn listing(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn crs(id: &str) -> Crs {
     geounify::catalogue::lookup(id).unwrap()
@@ -92,7 +64,7 @@ fn gbk_dbf(rows: &[(&str, i32)]) -> Vec<u8> {
 }
 
 /// Writes `<stem>.dbf` with one GBK row per record, and `<stem>.cpg`.
-fn write_attributes(dir: &TempDir, stem: &str, records: usize) -> Vec<u8> {
+fn write_attributes(dir: &Scratch, stem: &str, records: usize) -> Vec<u8> {
     let names = ["北京市东城区", "朝阳公园", "海淀区中关村", "丰台", "石景山", "通州区"];
     let rows: Vec<(&str, i32)> = (0..records).map(|i| (names[i % names.len()], i as i32)).collect();
     let dbf = gbk_dbf(&rows);
@@ -321,7 +293,7 @@ fn max_difference(a: &Path, b: &Path, geographic: bool) -> (f64, f64) {
 
 #[test]
 fn every_shape_type_round_trips_with_gbk_attributes_kept() {
-    let dir = TempDir::new("types");
+    let dir = Scratch::new("types");
     let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let forward = Transformer::new(&wgs84, &gk).unwrap();
     let mut worst = (0.0f64, 0.0f64);
@@ -369,7 +341,7 @@ fn every_shape_type_round_trips_with_gbk_attributes_kept() {
 
 #[test]
 fn gcj02_and_city_grid_round_trips() {
-    let dir = TempDir::new("cities");
+    let dir = Scratch::new("cities");
     let mut registry = Registry::new();
     registry.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
     let cases = [("GCJ02", "EPSG:4490", true), ("city:old-grid", "EPSG:4548", false)];
@@ -409,7 +381,7 @@ fn gcj02_and_city_grid_round_trips() {
 }
 
 /// A `.shp` + `.shx` written by hand: `records` are record contents (shape type first).
-fn write_raw(dir: &TempDir, stem: &str, shape_type: i32, records: &[Vec<u8>]) -> PathBuf {
+fn write_raw(dir: &Scratch, stem: &str, shape_type: i32, records: &[Vec<u8>]) -> PathBuf {
     let mut shp = Vec::new();
     let mut shx = Vec::new();
     let header = |len: usize| {
@@ -452,7 +424,7 @@ fn polyline(points: &[(f64, f64)]) -> Vec<u8> {
 
 #[test]
 fn failing_points_and_null_shapes() {
-    let dir = TempDir::new("fail");
+    let dir = Scratch::new("fail");
     let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let records = [
         polyline(&[(116.39, 39.90), (116.40, 39.91)]),
@@ -499,7 +471,7 @@ fn failing_points_and_null_shapes() {
 
 #[test]
 fn empty_shapefile_converts_to_an_empty_one() {
-    let dir = TempDir::new("empty");
+    let dir = Scratch::new("empty");
     let input = write_raw(&dir, "nothing", 5, &[]);
     let output = dir.path("out.shp");
     let report = convert(&input, &output, &crs("EPSG:4326"), &crs("EPSG:4548"), false).unwrap();
@@ -513,7 +485,7 @@ fn empty_shapefile_converts_to_an_empty_one() {
 
 #[test]
 fn malformed_inputs_are_refused_and_leave_nothing() {
-    let dir = TempDir::new("malformed");
+    let dir = Scratch::new("malformed");
     let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let good = polyline(&[(116.39, 39.90), (116.40, 39.91)]);
     let check = |stem: &str, expected: &str| {
@@ -574,7 +546,7 @@ fn malformed_inputs_are_refused_and_leave_nothing() {
 
 #[test]
 fn output_over_the_input_is_refused() {
-    let dir = TempDir::new("same");
+    let dir = Scratch::new("same");
     let input = write_raw(&dir, "roads", 3, &[polyline(&[(116.39, 39.90), (116.40, 39.91)])]);
     let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let before = std::fs::read(&input).unwrap();
@@ -596,7 +568,7 @@ proptest::proptest! {
             proptest::collection::vec(proptest::num::u8::ANY, 0..80), 0..4),
         shape_type in proptest::sample::select(vec![1i32, 3, 5, 8, 11, 13, 15, 18, 21, 23, 25, 28, 31]),
     ) {
-        let dir = TempDir::new(&format!("fuzz{shape_type}"));
+        let dir = Scratch::new(&format!("fuzz{shape_type}"));
         let records: Vec<Vec<u8>> = contents
             .into_iter()
             .map(|mut c| {

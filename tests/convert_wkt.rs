@@ -3,41 +3,14 @@
 //! points, atomic outputs.
 #![cfg(feature = "formats")]
 
+mod common;
+use common::scratch::Scratch;
 use geounify::convert::{
     self, wkt, ConvertError, ConvertOptions, ConvertReport, NoProgress, TextEncoding,
 };
 use geounify::{Crs, Registry, Transformer};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
-
-/// A scratch folder under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("geounify-wkt-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-    fn listing(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use std::path::Path;
 
 /// A document with number slots (`@`): text pieces around each number.
 struct Template {

@@ -2,6 +2,8 @@
 //! counts verify against the files.
 #![cfg(feature = "formats")]
 
+mod common;
+use common::scratch::Scratch;
 use geounify::convert::exchange::{read_manifest, run, Dataset};
 use geounify::convert::lineage::sha256_file;
 use geounify::convert::{NoProgress, Progress};
@@ -10,22 +12,6 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p =
-            std::env::temp_dir().join(format!("geounify-exchange-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn no_progress(_: &Dataset) -> Box<dyn Progress> {
     Box::new(NoProgress)
@@ -66,7 +52,7 @@ fn write_exchange(dir: &Path, with_failure: bool) -> PathBuf {
 
 #[test]
 fn an_exchange_writes_every_output_and_a_lineage_that_verifies() {
-    let dir = TempDir::new("ok");
+    let dir = Scratch::new("ok");
     let manifest = read_manifest(&write_exchange(&dir.0, false)).unwrap();
     assert_eq!(manifest.datasets.len(), 3);
     let report = run(&manifest, &Registry::new(), &no_progress).unwrap();
@@ -131,7 +117,7 @@ fn an_exchange_writes_every_output_and_a_lineage_that_verifies() {
 
 #[test]
 fn a_failing_dataset_is_recorded_and_the_others_still_convert() {
-    let dir = TempDir::new("fail");
+    let dir = Scratch::new("fail");
     let manifest = read_manifest(&write_exchange(&dir.0, true)).unwrap();
     let report = run(&manifest, &Registry::new(), &no_progress).unwrap();
     assert!(!report.is_complete());
@@ -148,7 +134,7 @@ fn a_failing_dataset_is_recorded_and_the_others_still_convert() {
 
 #[test]
 fn manifest_errors_name_the_line() {
-    let dir = TempDir::new("manifest");
+    let dir = Scratch::new("manifest");
     let check = |text: &str, want: &str| {
         let p = dir.0.join("m.toml");
         std::fs::write(&p, text).unwrap();

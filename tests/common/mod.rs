@@ -2,6 +2,8 @@
 //! `#[path = "../tests/common/mod.rs"] mod fixtures;` in a bench). Each includer uses a part.
 #![allow(dead_code)]
 
+pub mod scratch;
+
 use geounify::ops::{HelmertConvention, HelmertParams};
 
 /// An illustrative city 7-parameter set, Beijing 1954 realisation → CGCS2000, of the size cities
