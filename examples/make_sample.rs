@@ -6,7 +6,8 @@
 //! is a whole number of millimetres, and it is written to `truth_epsg4548.geojson`. Each dataset
 //! is then the truth converted by geounify *into* the system its (fictional) producer uses:
 //!
-//! - `parcels_old_grid.csv`: parcel centroids in the city's old grid `city:old-grid`, GBK, millimetres;
+//! - `parcels_old_grid.csv`: parcel centroids in the city's old grid `city:old-grid`, GBK, to
+//!   1 mm;
 //! - `roads_bj54.shp/.shx/.dbf/.cpg`: road centre lines in `city:bj54-gk117`, a GBK `.dbf`;
 //! - `poi_gcj02.geojson`: points of interest in GCJ-02, degrees to 8 decimals (about 1 mm).
 //!
@@ -121,10 +122,10 @@ fn pois() -> Vec<Site> {
 ///
 /// The plain inverse transformer is not quite that: a 2D conversion across datums takes the
 /// height as 0 on its *source* datum, so EPSG:4548 → Beijing 1954 → EPSG:4548 in 2D is off by
-/// about 2 mm here (the point lies some 100 m off the Krassovsky ellipsoid on the way back). So
-/// the inverse's answer is corrected until the forward conversion reproduces the truth:
-/// q ← q + inv(p) − inv(fwd(q)), at most 20 times, to 1e-8 m (the
-/// float noise of the chain of steps is about 3e-9 m).
+/// about 2 mm here: a point on the CGCS2000 ellipsoid is 217 m below the Krassovsky one, and on
+/// the way back it is taken on the Krassovsky one. So the inverse's answer is corrected until
+/// the forward conversion reproduces the truth: q ← q + inv(p) − inv(fwd(q)), at most 20 times,
+/// to 1e-8 m (the float noise of the chain of steps is about 3e-9 m).
 struct Inverse(Transformer);
 
 impl Inverse {

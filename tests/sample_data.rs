@@ -4,7 +4,9 @@
 //! (`truth_epsg4548.geojson`).
 //!
 //! Tolerances. The brief's acceptance is 5 cm; what the files allow is far tighter. The datasets
-//! were made from the truth by geounify in the inverse direction and rounded: the CSV to 1 mm in
+//! were made from the truth by geounify in the inverse direction (corrected so that the 2D
+//! forward conversion reproduces the truth to 1e-8 m: see `Inverse` in `examples/make_sample.rs`;
+//! the plain inverse is 2.1 mm off across the datum shift) and rounded: the CSV to 1 mm in
 //! the old grid (≤ 0.71 mm per point, the grid's scale is 1 + 12.5 ppm), the GeoJSON to 1e-8°
 //! (≤ 0.5e-8° per axis: ≤ 0.43 mm east, ≤ 0.56 mm north at 39.9°N), the Shapefile not at all
 //! (binary doubles). So every test asserts **1 mm** (the rounding bound plus the float noise of
