@@ -41,7 +41,6 @@
 //! parallel with [`ConvertOptions::parallel`]) and written in order; a record may be at most
 //! 64 MiB long.
 
-use super::atomic::AtomicFile;
 use super::text::{self, Number};
 use super::{
     ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, NoProgress, Progress,
@@ -78,29 +77,11 @@ const Z_NAMES: [&str; 8] = ["z", "h", "height", "elevation", "alt", "altitude", 
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let delimiter = delimiter_of(job.input);
-    let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
-    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
-    let file = File::open(job.input).map_err(io_in)?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    job.progress.start(size);
-    let result = (|| {
-        let mut out = AtomicFile::create(job.output).map_err(io_out)?;
+    let paths = Paths { input: job.input, output: job.output };
+    super::through_temporary(job, |file, out| {
         let reader = BufReader::with_capacity(1 << 20, file);
-        let paths = Paths { input: job.input, output: job.output };
-        let mut report = run(
-            reader,
-            out.writer(),
-            delimiter,
-            job.transformer,
-            job.options,
-            paths,
-            job.progress,
-        )?;
-        report.outputs.push(out.commit().map_err(io_out)?);
-        Ok(report)
-    })();
-    job.progress.finish();
-    result
+        run(reader, out, delimiter, job.transformer, job.options, paths, job.progress)
+    })
 }
 
 /// Converts CSV text read from `input` into `output` (in-memory use, e.g. a request body):

@@ -326,6 +326,29 @@ pub fn convert_file(
     }
 }
 
+/// Opens `job.input`, reports progress over its size, runs `convert` from it into a temporary
+/// file beside `job.output`, and renames that over the output only if `convert` succeeded (the
+/// shared frame of the streaming text formats).
+pub(crate) fn through_temporary(
+    job: &Job<'_>,
+    convert: impl FnOnce(
+        std::fs::File,
+        &mut std::io::BufWriter<std::fs::File>,
+    ) -> Result<ConvertReport, ConvertError>,
+) -> Result<ConvertReport, ConvertError> {
+    let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
+    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
+    let file = std::fs::File::open(job.input).map_err(io_in)?;
+    job.progress.start(file.metadata().map(|m| m.len()).ok());
+    let result = atomic::AtomicFile::create(job.output).map_err(io_out).and_then(|mut out| {
+        let mut report = convert(file, out.writer())?;
+        report.outputs.push(out.commit().map_err(io_out)?);
+        Ok(report)
+    });
+    job.progress.finish();
+    result
+}
+
 /// Up to `max` coordinates `[x, y, z]` from the start of the input, for the sanity check.
 fn sample(job: &Job<'_>, format: FileFormat, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
     match format {

@@ -34,7 +34,6 @@
 //! **Memory.** Lines are read in chunks of at most 65 536 lines or 16 MiB, converted (in parallel
 //! with [`ConvertOptions::parallel`]) and written in order; a line may be at most 64 MiB long.
 
-use super::atomic::AtomicFile;
 use super::text::{self, Number};
 use super::{
     ConvertError, ConvertOptions, ConvertReport, Failure, Job, NoProgress, Progress, TextEncoding,
@@ -72,27 +71,16 @@ const KEYWORDS: [&str; 7] = [
 
 /// Converts `job.input` to `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
-    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
-    let file = File::open(job.input).map_err(io_in)?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    job.progress.start(size);
-    let result = (|| {
-        let mut out = AtomicFile::create(job.output).map_err(io_out)?;
-        let reader = BufReader::with_capacity(1 << 20, file);
-        let ctx = Context {
-            transformer: job.transformer,
-            options: job.options,
-            srid: Srid::of(job.source, job.target),
-            input: job.input,
-            output: job.output,
-        };
-        let mut report = run(reader, out.writer(), &ctx, job.progress)?;
-        report.outputs.push(out.commit().map_err(io_out)?);
-        Ok(report)
-    })();
-    job.progress.finish();
-    result
+    let ctx = Context {
+        transformer: job.transformer,
+        options: job.options,
+        srid: Srid::of(job.source, job.target),
+        input: job.input,
+        output: job.output,
+    };
+    super::through_temporary(job, |file, out| {
+        run(BufReader::with_capacity(1 << 20, file), out, &ctx, job.progress)
+    })
 }
 
 /// Converts WKT lines read from `input` (in `source`) into `output` (in `target`) with

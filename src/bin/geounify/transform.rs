@@ -3,8 +3,8 @@
 //! The line format is documented once, in [`LONG_ABOUT`] (shown by `geounify transform --help`).
 
 use crate::{output_error, report, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
+use geounify::convert::text::Number;
 use geounify::{Registry, Transformer};
-use std::fmt;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 
 /// The long help of `geounify transform`: the exact input and output format.
@@ -265,21 +265,6 @@ fn write_point(
     }
     output.write_all(rest)?;
     output.write_all(ending)
-}
-
-/// A finite `f64` in the shortest form that reads back exactly: plain decimal when
-/// `1e-7 <= |v| < 1e21` or `v` is ±0, scientific notation otherwise (as in [`LONG_ABOUT`]).
-pub(crate) struct Number(pub f64);
-
-impl fmt::Display for Number {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
-        if v == 0.0 || (1e-7..1e21).contains(&v.abs()) {
-            write!(f, "{v}") // Rust's `{}`: shortest round-trip digits, never an exponent
-        } else {
-            write!(f, "{v:e}") // shortest round-trip digits with an exponent: 1.5e-8, 1e300
-        }
-    }
 }
 
 #[cfg(test)]
