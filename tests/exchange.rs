@@ -159,3 +159,41 @@ fn manifest_errors_name_the_line() {
     };
     assert!(e.contains("m.toml:6: two datasets would write"), "{e}");
 }
+
+#[test]
+fn the_sample_exchange_converts_with_verified_hashes_and_counts() {
+    // The README's main job, into a scratch folder instead of data/sample/out.
+    let dir = Scratch::new("sample");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/exchange.toml");
+    let mut manifest = read_manifest(&sample).unwrap();
+    manifest.output = dir.0.clone();
+    for d in &mut manifest.datasets {
+        d.output = dir.path(d.output.file_name().unwrap().to_str().unwrap());
+    }
+    let report = run(&manifest, &Registry::new(), &no_progress).unwrap();
+    assert!(report.is_complete());
+    let lineage: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report.lineage).unwrap()).unwrap();
+    let counts: Vec<(u64, u64)> = lineage["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (d["counts"]["written"].as_u64().unwrap(), d["counts"]["vertices"].as_u64().unwrap())
+        })
+        .collect();
+    // data/sample/README.md: 32 parcels, 6 roads of 48 vertices, 15 points of interest.
+    assert_eq!(counts, [(32, 32), (6, 48), (15, 15)]);
+    let base = sample.parent().unwrap();
+    for d in lineage["datasets"].as_array().unwrap() {
+        for f in d["input"]["files"].as_array().unwrap() {
+            let path = base.join(f["path"].as_str().unwrap());
+            assert_eq!(f["sha256"], sha256_file(&path).unwrap(), "{}", path.display());
+        }
+        for f in d["outputs"].as_array().unwrap() {
+            // Outputs outside the manifest's folder are recorded with their full path.
+            let path = PathBuf::from(f["path"].as_str().unwrap());
+            assert_eq!(f["sha256"], sha256_file(&path).unwrap(), "{}", path.display());
+        }
+    }
+}
