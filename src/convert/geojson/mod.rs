@@ -95,7 +95,12 @@ fn convert_file_inner(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         &target,
         seq,
     );
-    let input = ProgressRead { inner: input, progress: job.progress, pending: 0 };
+    // The progress counter sits below the buffer, so serde_json's byte-at-a-time reads hit the
+    // buffer's fast path and the counter only sees refills.
+    let input = BufReader::with_capacity(
+        1 << 20,
+        ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
+    );
     if seq {
         run.sequence(input)?;
     } else {
