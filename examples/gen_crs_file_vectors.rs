@@ -6,7 +6,7 @@
 //! Run from the crate root: `cargo run --example gen_crs_file_vectors --features proj`
 //!
 //! For every pair of `tests/common/proj_pipeline.rs` (every file CRS ↔ the three catalogue
-//! CRSs, and four file ↔ file pairs across datums), in both directions: a 5 × 5 grid of
+//! CRSs, and five file ↔ file pairs across datums), in both directions: a 5 × 5 grid of
 //! longitude, latitude over the city area (115.9–117.2°E, 39.5–40.4°N) on the source datum,
 //! placed in the source CRS by PROJ, then converted by the pipeline (2D: height 0 on the
 //! source datum). The pipeline inverts a target datum's Helmert exactly (a 3D `+proj=affine`
@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(
         out,
         "# Outputs: PROJ pipelines written from the file's parameters (tmerc, cart, helmert, \
-         affine, axisswap, unitconvert); 2D, height 0 on the source datum; a target datum's \
+         affine, horner, axisswap, unitconvert); 2D, height 0 on the source datum; a target datum's \
          Helmert inverted exactly (+inv of the same map as a 3D affine)."
     )?;
     writeln!(out, "# Axis order x = longitude/easting, y = latitude/northing; degrees, metres.")?;

@@ -5,8 +5,8 @@ use crate::ellipsoid::Ellipsoid;
 use crate::error::DefinitionError;
 use crate::ops::{
     Affine, AffineParams, Bd09, Bd09Mc, ChinaBounds, DegreesToRadians, GaussKruger,
-    GaussKrugerParams, Gcj02, Geocentric, Op, PlanarHelmert, PlanarHelmertParams, Step,
-    WebMercator,
+    GaussKrugerParams, Gcj02, Geocentric, Op, PlanarHelmert, PlanarHelmertParams, Polynomial2,
+    Polynomial2Params, Step, WebMercator,
 };
 
 /// Where a CRS may be used, as a geographic bounding box in degrees (from the EPSG registry for
@@ -85,14 +85,18 @@ pub enum PlanarTransform {
     Helmert4(PlanarHelmertParams),
     /// 6-parameter affine.
     Affine6(AffineParams),
+    /// Second-order polynomial about an origin (12 coefficients), see
+    /// [`Polynomial2`](crate::ops::Polynomial2).
+    Polynomial2(Polynomial2Params),
 }
 
 impl PlanarTransform {
-    /// The method name as written in CRS files: `helmert4` or `affine6`.
+    /// The method name as written in CRS files: `helmert4`, `affine6` or `poly2`.
     pub fn method(&self) -> &'static str {
         match self {
             PlanarTransform::Helmert4(_) => "helmert4",
             PlanarTransform::Affine6(_) => "affine6",
+            PlanarTransform::Polynomial2(_) => "poly2",
         }
     }
 
@@ -100,6 +104,7 @@ impl PlanarTransform {
         Ok(Step::forward(match self {
             PlanarTransform::Helmert4(p) => Op::PlanarHelmert(PlanarHelmert::new(p.clone())?),
             PlanarTransform::Affine6(p) => Op::Affine(Affine::new(p.clone())?),
+            PlanarTransform::Polynomial2(p) => Op::Polynomial2(Polynomial2::new(p.clone())?),
         }))
     }
 }

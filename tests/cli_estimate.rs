@@ -433,3 +433,68 @@ fn the_pasted_helmert4_snippet_reproduces_check_points_in_both_axis_orders() {
         }
     }
 }
+
+#[test]
+fn the_pasted_poly2_snippet_reproduces_check_points_in_both_axis_orders() {
+    // Truth: the example file's poly2 grid (data/crs/city.toml, city:poly-grid).
+    let mut truth = geounify::Registry::new();
+    truth.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
+    let t = truth.transformer("EPSG:4548", "city:poly-grid").unwrap();
+    let point = |i: usize| {
+        let (u, v) = ((i * 7 % 17) as f64 / 16.0, (i * 5 % 17) as f64 / 16.0);
+        [430_000.0 + 60_000.0 * u, 4_390_000.0 + 60_000.0 * v, 0.0]
+    };
+    for north_east in [false, true] {
+        let mut csv = String::from("id,x1,y1,x2,y2\n");
+        for i in 0..16 {
+            let (p, q) = (point(i), t.transform(point(i)).unwrap());
+            let (p, q) = if north_east {
+                ([p[1], p[0]], [q[1], q[0]])
+            } else {
+                ([p[0], p[1]], [q[0], q[1]])
+            };
+            csv += &format!("K{i},{},{},{},{}\n", p[0], p[1], q[0], q[1]);
+        }
+        let order = if north_east { "north_east" } else { "east_north" };
+        let r = run(&["--model", "poly2", "--axis-order", order, "-"], &csv);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let file = snippet(&r.stdout).replace("EPSG:...", "EPSG:4548");
+        assert!(file.contains("method = \"poly2\", "), "{file}");
+        assert!(file.contains(", a = [") && file.contains("], b = ["), "{file}");
+        assert_eq!(file.contains("axis_order = \"north_east\""), north_east, "{file}");
+        let mut pasted = geounify::Registry::new();
+        pasted.load_str(&file, "pasted.toml", geounify::crs_file::Format::Toml).unwrap();
+        let estimated = pasted.transformer("EPSG:4548", "city:grid").unwrap();
+        let back = pasted.transformer("city:grid", "EPSG:4548").unwrap();
+        for i in 16..24 {
+            let p = point(i);
+            let (want, got) = (t.transform(p).unwrap(), estimated.transform(p).unwrap());
+            // Noise-free points: the fit is the truth up to the rounding of the 4.4e6 m
+            // observations (~1e-9 m); the snippet's shortest round-trip decimals read back
+            // exactly. 1e-6 m.
+            assert!(
+                (got[0] - want[0]).abs() < 1e-6 && (got[1] - want[1]).abs() < 1e-6,
+                "{order} {i}: {got:?} {want:?}"
+            );
+            // And the pasted grid's (Newton) inverse returns the base coordinates.
+            let q = back.transform(got).unwrap();
+            assert!((q[0] - p[0]).abs() < 1e-6 && (q[1] - p[1]).abs() < 1e-6, "{q:?} {p:?}");
+        }
+        // The JSON contract: e0, n0 and two arrays of 6, standard errors of a and b.
+        let out = json(&["--model", "poly2", "--axis-order", order, "-"], &csv);
+        assert_eq!(out["model"], "poly2");
+        let params = &out["parameters"];
+        assert_eq!(params["method"], "poly2");
+        assert!(params["e0"].is_f64() && params["n0"].is_f64(), "{params}");
+        // The origin is the centroid of the source points, easting and northing by name.
+        let mean = |k: usize| (0..16).map(|i| point(i)[k]).sum::<f64>() / 16.0;
+        assert!(
+            (f(&params["e0"]) - mean(0)).abs() < 1e-6 && (f(&params["n0"]) - mean(1)).abs() < 1e-6
+        );
+        for key in ["a", "b"] {
+            assert_eq!(params[key].as_array().map(Vec::len), Some(6), "{params}");
+            assert_eq!(out["standard_errors"][key].as_array().map(Vec::len), Some(6));
+        }
+        assert_eq!(out["redundancy"], 2 * 16 - 12);
+    }
+}

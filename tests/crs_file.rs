@@ -56,6 +56,7 @@ fn the_example_city_file_loads_every_kind() {
             "city:old-grid",
             "city:survey-grid",
             "city:affine-grid",
+            "city:poly-grid",
             "city:cgcs-116.5-h60",
             "city:cgcs-116.5-h60e",
         ]
@@ -136,6 +137,111 @@ planar = { method = "helmert4", dx = -443019.5, dy = -4398212.875, theta = 312.7
     let y2 = -443_019.5 + m * (n * th.sin() + e * th.cos());
     // The same formula, evaluated in another order: a few ulps of 4.4e6 m.
     assert!((n2 - x2).abs() < 5e-9 && (e2 - y2).abs() < 5e-9, "{} {}", n2 - x2, e2 - y2);
+}
+
+#[test]
+fn the_poly2_grid_is_its_formula_and_north_east_arrays_permute() {
+    let mut r = city();
+    // The example grid, evaluated term by term from the file's numbers (EPSG:4548 → grid).
+    let base = r.transformer("EPSG:4326", "EPSG:4548").unwrap();
+    let grid = r.transformer("EPSG:4326", "city:poly-grid").unwrap();
+    let (a, b) = (
+        [50012.375, 0.99998731, 0.00152307, 2.1e-10, -1.3e-10, 8.0e-11],
+        [30007.625, -0.00152311, 0.99999037, -6.0e-11, 1.7e-10, 2.4e-10],
+    );
+    for p in [[116.2, 39.7, 0.0], [116.9, 40.2, 0.0], [116.5, 39.95, 0.0]] {
+        let [e, n, _] = base.transform(p).unwrap();
+        let (u, v) = (e - 460_000.0, n - 4_420_000.0);
+        let m = [1.0, u, v, u * u, u * v, v * v];
+        let want_e: f64 = a.iter().zip(&m).map(|(c, x)| c * x).sum();
+        let want_n: f64 = b.iter().zip(&m).map(|(c, x)| c * x).sum();
+        let [e2, n2, _] = grid.transform(p).unwrap();
+        // The same formula in another order: a few ulps of the 5e4 m outputs and of u, v.
+        assert!((e2 - want_e).abs() < 1e-9 && (n2 - want_n).abs() < 1e-9, "{e2} {n2}");
+    }
+    // The same grid stated for X = north, Y = east: a holds the X' (north) coefficients of
+    // x = N − n0, y = E − e0 (the E, N form's b with u and v swapped: [b0, b2, b1, b5, b4, b3]),
+    // b the Y' (east) ones; e0, n0 keep their names.
+    r.load_str(
+        r#"[[crs]]
+id = "t:poly-ne"
+base = "EPSG:4548"
+planar = { method = "poly2", axis_order = "north_east", e0 = 460000.0, n0 = 4420000.0, a = [30007.625, 0.99999037, -0.00152311, 2.4e-10, 1.7e-10, -6.0e-11], b = [50012.375, 0.00152307, 0.99998731, 8.0e-11, -1.3e-10, 2.1e-10] }
+"#,
+        "ne.toml",
+        Format::Toml,
+    )
+    .unwrap();
+    assert_eq!(r.lookup("t:poly-ne").unwrap().kind(), r.lookup("city:poly-grid").unwrap().kind());
+    let ne = r.transformer("EPSG:4326", "t:poly-ne").unwrap();
+    for p in [[116.2, 39.7, 0.0], [116.9, 40.2, 0.0]] {
+        assert_eq!(ne.transform(p).unwrap(), grid.transform(p).unwrap());
+    }
+    // Grid → base runs the Newton inverse: the base coordinates back to rounding.
+    let back = r.transformer("city:poly-grid", "EPSG:4548").unwrap();
+    for p in [[116.2, 39.7, 0.0], [116.9, 40.2, 0.0]] {
+        let (want, q) = (base.transform(p).unwrap(), back.transform(grid.transform(p).unwrap()));
+        let q = q.unwrap();
+        assert!((q[0] - want[0]).abs() < 1e-9 && (q[1] - want[1]).abs() < 1e-9, "{q:?}");
+    }
+}
+
+#[test]
+fn poly2_arrays_are_checked_element_by_element() {
+    let poly = |a: &str, b: &str| {
+        format!("[[crs]]\nid = \"a\"\nbase = \"EPSG:4548\"\nplanar = {{ method = \"poly2\", e0 = 457531.0, n0 = 4427531.0,\n  a = {a},\n  b = {b} }}\n")
+    };
+    let good_a = "[1.7531, 1.07531, 0.07531, 1.7531e-10, 0.0, 0.0]";
+    let good_b = "[2.7531, -0.07531, 1.07531, 0.0, 0.0, 2.7531e-10]";
+    let mut r = Registry::new();
+    r.load_str(&poly(good_a, good_b), "t.toml", Format::Toml).unwrap();
+    assert_refused(
+        &poly("[1.7531, 1.07531, 0.07531, 1.7531e-10, 0.0]", good_b),
+        5,
+        Some("crs[a].planar.a"),
+        "must be an array of 6 numbers",
+    );
+    assert_refused(
+        &poly(good_a, "17531.0"),
+        6,
+        Some("crs[a].planar.b"),
+        "must be an array of 6 numbers, found a number",
+    );
+    assert_refused(
+        &poly("[1.7531, 1.07531, 0.07531, 1.7531e-3, 0.0, 0.0]", good_b),
+        5,
+        Some("crs[a].planar.a[3]"),
+        "out of range: a quadratic coefficient within ±0.001 per metre",
+    );
+    assert_refused(
+        &poly(good_a, "[2.7531, -0.07531, 17.531, 0.0, 0.0, 2.7531e-10]"),
+        6,
+        Some("crs[a].planar.b[2]"),
+        "out of range: a coefficient within ±10",
+    );
+    assert_refused(
+        &poly(good_a, "[2.7531, \"x\", 1.07531, 0.0, 0.0, 2.7531e-10]"),
+        6,
+        Some("crs[a].planar.b[1]"),
+        "must be a number, found a string",
+    );
+    assert_refused(
+        &poly("[1.7531e9, 1.07531, 0.07531, 0.0, 0.0, 0.0]", good_b),
+        5,
+        Some("crs[a].planar.a[0]"),
+        "out of range: metres",
+    );
+    // A singular linear part is refused like affine6's.
+    let singular = poly(
+        "[1.7531, 1.0, 2.0, 1.7531e-10, 0.0, 0.0]",
+        "[2.7531, 2.0, 4.0, 0.0, 0.0, 2.7531e-10]",
+    );
+    assert_refused(&singular, 1, Some("crs[a]"), "invertible");
+    // Missing arrays and keys of other methods are named.
+    let missing = "[[crs]]\nid = \"a\"\nbase = \"EPSG:4548\"\nplanar = { method = \"poly2\", e0 = 457531.0, n0 = 4427531.0, a = [1.7531, 1.07531, 0.07531, 0.0, 0.0, 0.0] }\n";
+    assert_refused(missing, 4, Some("crs[a].planar.b"), "missing required field");
+    let stray = "[[crs]]\nid = \"a\"\nbase = \"EPSG:4548\"\nplanar = { method = \"affine6\", a = [1.7531], a0 = 1.7531, a1 = 1.0, a2 = 0.0, b0 = 1.7531, b1 = 0.0, b2 = 1.0 }\n";
+    assert_refused(stray, 4, Some("crs[a].planar.a"), "not a parameter of affine6");
 }
 
 #[test]

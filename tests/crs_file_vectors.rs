@@ -4,14 +4,16 @@
 //! comparison on a denser grid is in `tests/proj_differential.rs`). No PROJ needed here.
 //!
 //! The vectors come from PROJ pipelines written by hand from the file's parameters (`tmerc`,
-//! `cart`, `helmert`, `affine`, `axisswap`, `unitconvert`; see `tests/common/proj_pipeline.rs`):
-//! every file CRS ↔ EPSG:4326, EPSG:4548, EPSG:4490, and four file ↔ file pairs across datums,
+//! `cart`, `helmert`, `affine`, `horner`, `axisswap`, `unitconvert`; see
+//! `tests/common/proj_pipeline.rs`): every file CRS ↔ EPSG:4326, EPSG:4548, EPSG:4490, and five
+//! file ↔ file pairs across datums,
 //! both directions, 2D with height 0 on the source datum.
 //!
 //! Tolerances, as in `tests/proj_vectors.rs`: 1 µm (1e-6 m) for projected coordinates and
 //! 1e-11° (about 1.1 µm on the ground) for geographic ones. Both implementations are exact to
 //! nanometres here (Krüger series, closed-form geocentric forward, linearised Helmert, planar
-//! affine maps); a wrong parameter, convention or axis order shows up as millimetres or more.
+//! affine maps, the poly2 grid inverted by iteration to 1e-10 m here and 1e-9 m in PROJ); a
+//! wrong parameter, convention or axis order shows up as millimetres or more.
 #![cfg(feature = "crs-file")]
 
 use std::collections::BTreeMap;
@@ -72,7 +74,7 @@ fn tolerance(crs: &Crs) -> f64 {
 fn crs_file_conversions_match_proj_vectors_both_directions() {
     let registry = city_registry();
     let groups = vectors();
-    assert_eq!(groups.len(), 56, "8 file CRSs × 3 catalogue CRSs + 4 file pairs, both ways");
+    assert_eq!(groups.len(), 64, "9 file CRSs × 3 catalogue CRSs + 5 file pairs, both ways");
     let (mut worst_m, mut worst_deg, mut worst_back, mut worst_h) =
         (0.0f64, 0.0f64, 0.0f64, 0.0f64);
     for ((s, t), rows) in &groups {

@@ -15,7 +15,7 @@ use geounify::estimate::{
 };
 use geounify::ops::{
     Affine, AffineParams, Geocentric, Helmert, HelmertConvention, HelmertParams, Operation,
-    PlanarHelmert, PlanarHelmertParams,
+    PlanarHelmert, PlanarHelmertParams, Polynomial2, Polynomial2Params,
 };
 use geounify::{Ellipsoid, Registry, Transformer};
 use proptest::prelude::*;
@@ -379,6 +379,7 @@ fn bad_input_gives_clear_errors() {
     for (model, needed) in [
         (Model::Helmert4, 2),
         (Model::Affine6, 3),
+        (Model::Poly2, 6),
         (Model::Helmert3, 1),
         (Model::Helmert7(HelmertConvention::PositionVector), 3),
     ] {
@@ -522,4 +523,119 @@ proptest! {
         prop_assert!((got.dx - dx).abs() < 1e-5 && (got.dy - dy).abs() < 1e-5, "{:?}", got);
         prop_assert!((got.theta - theta).abs() < 1e-6 && (got.s - s).abs() < 1e-6, "{:?}", got);
     }
+}
+
+/// A poly2 grid with realistic magnitudes (about 5' of rotation, ~10 ppm of scale, quadratic
+/// terms of 1e-10 … 3e-10 per metre: up to 0.5 m over the 40 km square), origin at the middle
+/// of [`grid_points`]'s square.
+fn poly2_example() -> Polynomial2Params {
+    Polynomial2Params {
+        e0: 450_000.0,
+        n0: 4_420_000.0,
+        a: [50_012.375, 0.999_987_31, 0.001_523_07, 2.1e-10, -1.3e-10, 0.8e-10],
+        b: [30_007.625, -0.001_523_11, 0.999_990_37, -0.6e-10, 1.7e-10, 2.4e-10],
+    }
+}
+
+#[test]
+fn poly2_recovers_exact_parameters_about_the_centroid() {
+    let want = poly2_example();
+    let op = Polynomial2::new(want.clone()).unwrap();
+    let mut rng = Lcg(31);
+    let pts = control(&grid_points(20, &mut rng), |s| op.forward(s).unwrap(), 0.0, 2, &mut rng);
+    let e = estimate(Model::Poly2, &pts, &off()).unwrap();
+    let Parameters::Poly2(got) = &e.parameters else { panic!("{:?}", e.parameters) };
+    // The origin is the centroid of the source points, not the generating origin: the same
+    // polynomial re-expanded about it. Compare maps, not coefficients: the estimated map must
+    // reproduce the generating one at every point of the square, up to the rounding of the
+    // observations target − source (half an ulp of 4.4e6 m ≈ 4.7e-10 m per coordinate) carried
+    // through the fit: 1e-8 m ≈ 10 ulps of 4.4e6 m. Measured 5.8e-9 m (condition 2.1).
+    let c = pts.iter().fold([0.0, 0.0], |c, p| [c[0] + p.source[0], c[1] + p.source[1]]);
+    assert_eq!((got.e0, got.n0), (c[0] / 20.0, c[1] / 20.0));
+    let fitted = Polynomial2::new(got.clone()).unwrap();
+    let mut worst: f64 = 0.0;
+    for p in grid_points(200, &mut Lcg(32)) {
+        let (a, b) = (op.forward(p).unwrap(), fitted.forward(p).unwrap());
+        worst = worst.max((a[0] - b[0]).abs()).max((a[1] - b[1]).abs());
+    }
+    assert!(worst < 1e-8, "{worst:e}");
+    // The quadratic coefficients do not depend on the origin: exactly the generating ones up to
+    // the rounding of the observations target − source (ulp of 4.4e6 m ≈ 9.3e-10 m) spread over
+    // (20 km)² = 4e8 m², ~2e-18 per metre, times the design's condition (tens): below 1e-16.
+    // Measured at most 6.8e-18.
+    for i in 3..6 {
+        assert!((got.a[i] - want.a[i]).abs() < 1e-16, "a{i}: {:e}", got.a[i] - want.a[i]);
+        assert!((got.b[i] - want.b[i]).abs() < 1e-16, "b{i}: {:e}", got.b[i] - want.b[i]);
+    }
+    assert!(e.max_residual < 1e-8, "{}", e.max_residual);
+    assert_eq!(e.redundancy, 2 * 20 - 12);
+    // Re-centred at the generating origin, the coefficients are the generating ones:
+    // a0(about o) = P(o), a1 = ∂E'/∂E at o, ...
+    let at_origin = fitted.forward([want.e0, want.n0, 0.0]).unwrap();
+    assert!((at_origin[0] - want.a[0]).abs() < 1e-8 && (at_origin[1] - want.b[0]).abs() < 1e-8);
+}
+
+#[test]
+fn poly2_with_one_centimetre_noise_is_within_its_standard_errors() {
+    let sigma = 0.01;
+    // Generated about the centroid of the points, so that the estimated coefficients are
+    // directly comparable with the generating ones.
+    let mut rng = Lcg(77);
+    let src = grid_points(40, &mut rng);
+    let c = src.iter().fold([0.0, 0.0], |c, p| [c[0] + p[0] / 40.0, c[1] + p[1] / 40.0]);
+    let want = Polynomial2Params { e0: c[0], n0: c[1], ..poly2_example() };
+    let op = Polynomial2::new(want.clone()).unwrap();
+    let pts = control(&src, |s| op.forward(s).unwrap(), sigma, 2, &mut rng);
+    let e = estimate(Model::Poly2, &pts, &off()).unwrap();
+    let Parameters::Poly2(got) = &e.parameters else { panic!() };
+    assert!((got.e0 - c[0]).abs() < 1e-6 && (got.n0 - c[1]).abs() < 1e-6);
+    // values(): e0, n0 (not estimated: standard error 0), then a0…a5, b0…b5.
+    let se = &e.standard_errors;
+    assert_eq!(se.len(), 14);
+    assert_eq!((se[0], se[1]), (0.0, 0.0));
+    let truth: Vec<f64> = want.a.iter().chain(&want.b).copied().collect();
+    let values = e.parameters.values();
+    for (k, t) in truth.iter().enumerate() {
+        let (key, value, _) = values[2 + k];
+        // Gaussian errors: within 4 standard errors each (deterministic seed; the chance that
+        // any of 12 exceeds 4σ is below 1e-3).
+        assert!((value - t).abs() < 4.0 * se[2 + k], "{key}: {value} vs {t} ± {}", se[2 + k]);
+    }
+    // 40 points over 40 km with 1 cm noise: the constant terms to a few mm, the quadratic
+    // terms to ~1e-11 per metre (so a 1e-10 term is resolved). Measured: a0, b0 ± 3.1 mm,
+    // quadratic ± 1.3e-11 … 1.5e-11 per metre, errors at most 0.97 standard errors (a1),
+    // σ0 = 1.06 cm, condition 1.65.
+    assert!(se[2] < 0.01 && se[8] < 0.01, "{se:?}");
+    assert!(se[5..8].iter().chain(&se[11..14]).all(|&s| s < 5e-11), "{se:?}");
+    // σ0 estimates σ with 68 degrees of freedom: relative spread 1/√136 ≈ 9 %; 3 of those.
+    let s0 = e.sigma0.unwrap();
+    assert!((s0 / sigma - 1.0).abs() < 0.3, "σ0 = {s0}");
+}
+
+#[test]
+fn poly2_needs_six_points_not_on_one_conic() {
+    let op = Polynomial2::new(poly2_example()).unwrap();
+    let mut rng = Lcg(9);
+    let pts = control(&grid_points(6, &mut rng), |s| op.forward(s).unwrap(), 0.0, 2, &mut rng);
+    assert_eq!(
+        estimate(Model::Poly2, &pts[..5], &Options::default()).unwrap_err(),
+        EstimateError::TooFewPoints { model: "poly2", needed: 6, got: 5 }
+    );
+    // Six general points determine it exactly (no redundancy).
+    let e = estimate(Model::Poly2, &pts, &Options::default()).unwrap();
+    assert_eq!((e.redundancy, e.sigma0), (0, None));
+    assert!(e.max_residual < 1e-6, "{}", e.max_residual);
+    // Eight points on a circle lie on one conic: u² + v² is a combination of 1 and the
+    // others, so the quadratic terms are not determined.
+    let circle: Vec<[f64; 3]> = (0..8)
+        .map(|k| {
+            let t = k as f64 * std::f64::consts::PI / 4.0 + 0.3;
+            [450_000.0 + 10_000.0 * t.cos(), 4_420_000.0 + 10_000.0 * t.sin(), 0.0]
+        })
+        .collect();
+    let on_circle = control(&circle, |s| op.forward(s).unwrap(), 0.0, 2, &mut rng);
+    assert_eq!(
+        estimate(Model::Poly2, &on_circle, &Options::default()).unwrap_err(),
+        EstimateError::Degenerate { model: "poly2" }
+    );
 }

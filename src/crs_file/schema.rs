@@ -9,8 +9,8 @@ use crate::crs::{
 };
 use crate::datum::{Datum, DatumShift};
 use crate::ellipsoid::Ellipsoid;
-use crate::ops::PlanarHelmertParams;
 use crate::ops::{AffineParams, GaussKrugerParams, HelmertConvention, HelmertParams};
+use crate::ops::{PlanarHelmertParams, Polynomial2Params};
 use crate::registry::{Registry, RegistryError};
 
 /// Where an error is: the file, and the field path being read.
@@ -544,11 +544,28 @@ fn read_projection(f: &Fields<'_>, datum: &Datum) -> Result<Option<Projection>, 
 }
 
 fn read_planar(f: &Fields<'_>) -> Result<Option<PlanarTransform>, CrsFileError> {
-    let keys =
-        ["method", "axis_order", "dx", "dy", "theta", "s", "a0", "a1", "a2", "b0", "b1", "b2"];
+    let keys = [
+        "method",
+        "axis_order",
+        "dx",
+        "dy",
+        "theta",
+        "s",
+        "a0",
+        "a1",
+        "a2",
+        "b0",
+        "b1",
+        "b2",
+        "e0",
+        "n0",
+        "a",
+        "b",
+    ];
     let Some(p) = f.table("planar", &keys)? else { return Ok(None) };
-    let (method, _) =
-        p.choice("method", &["helmert4", "affine6"])?.ok_or_else(|| p.missing("method"))?;
+    let (method, _) = p
+        .choice("method", &["helmert4", "affine6", "poly2"])?
+        .ok_or_else(|| p.missing("method"))?;
     let north_east =
         matches!(p.choice("axis_order", &["east_north", "north_east"])?, Some(("north_east", _)));
     let offset =
@@ -587,6 +604,18 @@ fn read_planar(f: &Fields<'_>) -> Result<Option<PlanarTransform>, CrsFileError> 
         };
         return Ok(Some(PlanarTransform::Helmert4(params)));
     }
+    if method == "poly2" {
+        unexpected(&["e0", "n0", "a", "b"])?;
+        let (e0, n0) = (offset("e0")?, offset("n0")?);
+        let (a, b) = (poly2_coefficients(&p, "a")?, poly2_coefficients(&p, "b")?);
+        let params = if north_east {
+            // a, b are X' (north) and Y' (east) coefficients in x = N − n0, y = E − e0.
+            Polynomial2Params::from_north_east(n0, e0, a, b)
+        } else {
+            Polynomial2Params { e0, n0, a, b }
+        };
+        return Ok(Some(PlanarTransform::Polynomial2(params)));
+    }
     unexpected(&["a0", "a1", "a2", "b0", "b1", "b2"])?;
     let coefficient =
         |key: &str| p.required_number(key, |v| v.abs() <= 10.0, "a coefficient within ±10");
@@ -599,4 +628,51 @@ fn read_planar(f: &Fields<'_>) -> Result<Option<PlanarTransform>, CrsFileError> 
         AffineParams { a0, a1, a2, b0, b1, b2 }
     };
     Ok(Some(PlanarTransform::Affine6(params)))
+}
+
+/// The required array `key` of a poly2 table: 6 finite numbers, the constant term in metres
+/// within ±10⁸, the linear coefficients within ±10, the quadratic ones within ±10⁻³ per metre.
+/// Errors name the element (`crs[id].planar.a[3]`) and its line, never its value.
+fn poly2_coefficients(p: &Fields<'_>, key: &str) -> Result<[f64; 6], CrsFileError> {
+    let node = p.get(key).ok_or_else(|| p.missing(key))?;
+    let Value::Array(items) = &node.value else {
+        return Err(p.cx.error(
+            node.pos,
+            &p.field(key),
+            format!("must be an array of 6 numbers, found {}", type_name(&node.value)),
+        ));
+    };
+    if items.len() != 6 {
+        return Err(p.cx.error(
+            node.pos,
+            &p.field(key),
+            format!("must be an array of 6 numbers, found {} elements", items.len()),
+        ));
+    }
+    let mut out = [0.0; 6];
+    for (i, (item, slot)) in items.iter().zip(&mut out).enumerate() {
+        let field = format!("{}[{i}]", p.field(key));
+        let (limit, range) = match i {
+            0 => (1e8, "metres within ±100 000 000"),
+            1 | 2 => (10.0, "a coefficient within ±10"),
+            _ => (
+                1e-3,
+                "a quadratic coefficient within ±0.001 per metre (a larger one is a unit mistake)",
+            ),
+        };
+        match &item.value {
+            Value::Number(v) if v.is_finite() && v.abs() <= limit => *slot = *v,
+            Value::Number(_) => {
+                return Err(p.cx.error(item.pos, &field, format!("out of range: {range}")))
+            }
+            other => {
+                return Err(p.cx.error(
+                    item.pos,
+                    &field,
+                    format!("must be a number, found {}", type_name(other)),
+                ))
+            }
+        }
+    }
+    Ok(out)
 }

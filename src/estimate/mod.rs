@@ -1,15 +1,16 @@
 //! Transformation parameters from control points: least-squares estimation of a 4-parameter
-//! planar Helmert (`helmert4`), a 6-parameter affine (`affine6`), a 3-parameter translation
-//! (`helmert3`) or a 7-parameter Helmert (`helmert7`, either rotation convention), with per-point
-//! residuals and gross-error (outlier) detection.
+//! planar Helmert (`helmert4`), a 6-parameter affine (`affine6`), a 12-parameter second-order
+//! polynomial (`poly2`), a 3-parameter translation (`helmert3`) or a 7-parameter Helmert
+//! (`helmert7`, either rotation convention), with per-point residuals and gross-error (outlier)
+//! detection.
 //!
 //! Each [`ControlPoint`] holds the same physical point in the source and the target system.
 //! The planar models work on `[E, N]` metres (z ignored); helmert3 / helmert7 on geocentric
 //! `[X, Y, Z]` metres (see [`geocentric_on_datum`] to get them from geographic or projected
 //! coordinates of a CRS). The estimated parameters are in the conventions of the operations
-//! [`PlanarHelmert`](crate::ops::PlanarHelmert), [`Affine`](crate::ops::Affine) and
-//! [`Helmert`](crate::ops::Helmert), and of CRS files: used with those operations they reproduce
-//! the control points up to the residuals.
+//! [`PlanarHelmert`](crate::ops::PlanarHelmert), [`Affine`](crate::ops::Affine),
+//! [`Polynomial2`](crate::ops::Polynomial2) and [`Helmert`](crate::ops::Helmert), and of CRS
+//! files: used with those operations they reproduce the control points up to the residuals.
 //!
 //! # Method
 //! - **Least squares** in centred coordinates (the source centroid subtracted; the translation
@@ -19,6 +20,9 @@
 //!   7-parameter model with the linearised rotation matrix is exactly linear in
 //!   (T, k − 1, k·r) (k the scale), so the linear solution is the exact least-squares solution of
 //!   the model [`Helmert`](crate::ops::Helmert) applies; no linearisation error remains.
+//!   poly2 is linear in its 12 coefficients; its origin (e0, n0) is the centroid itself, so the
+//!   centred solution *is* the CRS-file parameters (only a0, b0 and the unit diagonal are added
+//!   back). Six points on one conic section (e.g. a circle) do not determine it.
 //! - **Residual** of a point: v = target − model(source) (observed − computed), computed with
 //!   the operation itself from the final parameters, metres, in the axes of the coordinates
 //!   (E, N for planar models, geocentric X, Y, Z for helmert3 / helmert7).
@@ -49,7 +53,8 @@ mod models;
 use crate::crs::Crs;
 use crate::error::PointError;
 use crate::ops::{
-    AffineParams, Geocentric, HelmertConvention, HelmertParams, Operation, PlanarHelmertParams, Xyz,
+    AffineParams, Geocentric, HelmertConvention, HelmertParams, Operation, PlanarHelmertParams,
+    Polynomial2Params, Xyz,
 };
 use std::collections::HashMap;
 use thiserror::Error;
@@ -62,6 +67,10 @@ pub enum Model {
     Helmert4,
     /// Planar 6-parameter affine: a0, a1, a2, b0, b1, b2. Needs 3 non-collinear points.
     Affine6,
+    /// Planar second-order polynomial about the centroid of the source points (its origin
+    /// e0, n0): a0…a5, b0…b5 (see [`Polynomial2`](crate::ops::Polynomial2)). Needs 6 points
+    /// that do not lie on one conic section (a line, two lines, a circle, …).
+    Poly2,
     /// Geocentric 3-parameter translation: tx, ty, tz metres. Needs 1 point.
     Helmert3,
     /// Geocentric 7-parameter Helmert in the given rotation convention: tx, ty, tz metres,
@@ -70,11 +79,13 @@ pub enum Model {
 }
 
 impl Model {
-    /// The method name as written in CRS files: `helmert4`, `affine6`, `helmert3`, `helmert7`.
+    /// The method name as written in CRS files: `helmert4`, `affine6`, `poly2`, `helmert3`,
+    /// `helmert7`.
     pub fn name(&self) -> &'static str {
         match self {
             Model::Helmert4 => "helmert4",
             Model::Affine6 => "affine6",
+            Model::Poly2 => "poly2",
             Model::Helmert3 => "helmert3",
             Model::Helmert7(_) => "helmert7",
         }
@@ -85,6 +96,7 @@ impl Model {
         match self {
             Model::Helmert4 => 2,
             Model::Affine6 => 3,
+            Model::Poly2 => 6,
             Model::Helmert3 => 1,
             Model::Helmert7(_) => 3,
         }
@@ -92,7 +104,7 @@ impl Model {
 
     /// Whether the model is planar (2 coordinates per point, z ignored) rather than geocentric.
     pub fn is_planar(&self) -> bool {
-        matches!(self, Model::Helmert4 | Model::Affine6)
+        matches!(self, Model::Helmert4 | Model::Affine6 | Model::Poly2)
     }
 }
 
@@ -155,6 +167,9 @@ pub enum Parameters {
     Helmert4(PlanarHelmertParams),
     /// For [`Affine`](crate::ops::Affine), (E, N) axis order.
     Affine6(AffineParams),
+    /// For [`Polynomial2`](crate::ops::Polynomial2), (E, N) axis order; the origin is the
+    /// centroid of the used source points.
+    Poly2(Polynomial2Params),
     /// For [`Helmert`](crate::ops::Helmert): translation only (rotations and scale 0).
     Helmert3(HelmertParams),
     /// For [`Helmert`](crate::ops::Helmert).
@@ -163,8 +178,10 @@ pub enum Parameters {
 
 impl Parameters {
     /// `(key, value, unit)` of each numeric parameter, keys as in CRS files, in this order:
-    /// helmert4 `dx dy theta s`; affine6 `a0 a1 a2 b0 b1 b2`; helmert3 `tx ty tz`; helmert7
-    /// `tx ty tz rx ry rz s`. Units: `"m"`, `"arcsec"`, `"ppm"` or `""` (a ratio).
+    /// helmert4 `dx dy theta s`; affine6 `a0 a1 a2 b0 b1 b2`; poly2 `e0 n0 a0 … a5 b0 … b5`
+    /// (the elements of the CRS file's `a` and `b` arrays; e0, n0 are the centroid, not
+    /// estimated: standard error 0); helmert3 `tx ty tz`; helmert7 `tx ty tz rx ry rz s`.
+    /// Units: `"m"`, `"arcsec"`, `"ppm"`, `"1/m"` or `""` (a ratio).
     pub fn values(&self) -> Vec<(&'static str, f64, &'static str)> {
         match self {
             Parameters::Helmert4(p) => {
@@ -183,6 +200,15 @@ impl Parameters {
                 ("b1", p.b1, ""),
                 ("b2", p.b2, ""),
             ],
+            Parameters::Poly2(p) => {
+                const A: [&str; 6] = ["a0", "a1", "a2", "a3", "a4", "a5"];
+                const B: [&str; 6] = ["b0", "b1", "b2", "b3", "b4", "b5"];
+                const UNITS: [&str; 6] = ["m", "", "", "1/m", "1/m", "1/m"];
+                let mut v = vec![("e0", p.e0, "m"), ("n0", p.n0, "m")];
+                v.extend((0..6).map(|i| (A[i], p.a[i], UNITS[i])));
+                v.extend((0..6).map(|i| (B[i], p.b[i], UNITS[i])));
+                v
+            }
             Parameters::Helmert3(p) => {
                 vec![("tx", p.tx, "m"), ("ty", p.ty, "m"), ("tz", p.tz, "m")]
             }

@@ -1,4 +1,4 @@
-//! The four models as linear least-squares problems in centred coordinates.
+//! The five models as linear least-squares problems in centred coordinates.
 //!
 //! Every model is written as `target − source = f(x; source − c)`, with `c` the centroid of the
 //! used source points and `x` a vector of small unknowns (translations of the centroid, scale
@@ -15,7 +15,7 @@
 use super::{Model, Parameters};
 use crate::ops::{
     Affine, AffineParams, Helmert, HelmertConvention, HelmertParams, Operation, PlanarHelmert,
-    PlanarHelmertParams, Xyz,
+    PlanarHelmertParams, Polynomial2, Polynomial2Params, Xyz,
 };
 
 /// Arc-seconds per radian.
@@ -24,7 +24,7 @@ const RAD_TO_ARCSEC: f64 = 180.0 * 3600.0 / std::f64::consts::PI;
 /// Coordinate components per point (2 planar, 3 geocentric).
 pub(crate) fn dim(model: Model) -> usize {
     match model {
-        Model::Helmert4 | Model::Affine6 => 2,
+        Model::Helmert4 | Model::Affine6 | Model::Poly2 => 2,
         Model::Helmert3 | Model::Helmert7(_) => 3,
     }
 }
@@ -34,6 +34,7 @@ pub(crate) fn unknowns(model: Model) -> usize {
     match model {
         Model::Helmert4 => 4,
         Model::Affine6 => 6,
+        Model::Poly2 => 12,
         Model::Helmert3 => 3,
         Model::Helmert7(_) => 7,
     }
@@ -49,6 +50,16 @@ pub(crate) fn design_rows(model: Model, q: Xyz, rows: &mut Vec<f64>) {
         // E'−E = p + α1·Ec + a2·Nc ; N'−N = q + b1·Ec + β2·Nc   (x = [p, α1, a2, q, b1, β2])
         Model::Affine6 => {
             rows.extend_from_slice(&[1.0, x, y, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, x, y])
+        }
+        // E'−E = p + α1·u + a2·v + a3·u² + a4·uv + a5·v² ; N'−N = q + b1·u + β2·v + b3·u² + …
+        // with (u, v) the centred source (x = [p, α1, a2, a3, a4, a5, q, b1, β2, b3, b4, b5]).
+        // The centroid is the polynomial's origin, so the coefficients need no conversion.
+        Model::Poly2 => {
+            let m = [1.0, x, y, x * x, x * y, y * y];
+            rows.extend_from_slice(&m);
+            rows.extend_from_slice(&[0.0; 6]);
+            rows.extend_from_slice(&[0.0; 6]);
+            rows.extend_from_slice(&m);
         }
         Model::Helmert3 => rows.extend_from_slice(&[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
         // X'−X = d + δ·Xc + M(u)·Xc, position-vector M(u)·X = [−uz·Y + uy·Z, uz·X − ux·Z,
@@ -93,6 +104,16 @@ pub(crate) fn parameters(model: Model, c: Xyz, x: &[f64]) -> Parameters {
                 b2: 1.0 + be2,
             })
         }
+        Model::Poly2 => {
+            // E' = E + (p + α1·u + …) with E = e0 + u: a0 = e0 + p, a1 = 1 + α1; the same for N'.
+            let mut a = [x[0], x[1], x[2], x[3], x[4], x[5]];
+            let mut b = [x[6], x[7], x[8], x[9], x[10], x[11]];
+            a[0] += c[0];
+            a[1] += 1.0;
+            b[0] += c[1];
+            b[2] += 1.0;
+            Parameters::Poly2(Polynomial2Params { e0: c[0], n0: c[1], a, b })
+        }
         Model::Helmert3 => Parameters::Helmert3(HelmertParams::translation(x[0], x[1], x[2])),
         Model::Helmert7(convention) => {
             let d = [x[0], x[1], x[2]];
@@ -128,6 +149,8 @@ pub(crate) enum Forward {
     Planar(PlanarHelmert),
     /// affine6.
     Affine(Affine),
+    /// poly2.
+    Poly2(Polynomial2),
 }
 
 impl Forward {
@@ -139,6 +162,7 @@ impl Forward {
             }
             Parameters::Helmert4(p) => Forward::Planar(PlanarHelmert::new(p.clone()).ok()?),
             Parameters::Affine6(p) => Forward::Affine(Affine::new(p.clone()).ok()?),
+            Parameters::Poly2(p) => Forward::Poly2(Polynomial2::new(p.clone()).ok()?),
         })
     }
 
@@ -148,6 +172,7 @@ impl Forward {
             Forward::Helmert(o) => o.forward(p),
             Forward::Planar(o) => o.forward(p),
             Forward::Affine(o) => o.forward(p),
+            Forward::Poly2(o) => o.forward(p),
         }
         .ok()
     }

@@ -24,6 +24,7 @@ pub mod geocentric;
 pub mod helmert;
 pub mod molodensky;
 pub mod planar_helmert;
+pub mod polynomial;
 pub mod units;
 pub mod web_mercator;
 
@@ -36,6 +37,7 @@ pub use geocentric::Geocentric;
 pub use helmert::{Helmert, HelmertConvention, HelmertParams};
 pub use molodensky::{Molodensky, MolodenskyParams};
 pub use planar_helmert::{PlanarHelmert, PlanarHelmertParams};
+pub use polynomial::{Polynomial2, Polynomial2Params};
 pub use units::DegreesToRadians;
 pub use web_mercator::WebMercator;
 
@@ -77,6 +79,8 @@ pub enum Op {
     PlanarHelmert(PlanarHelmert),
     /// Planar 6-parameter affine of projected coordinates (local grids).
     Affine(Affine),
+    /// Planar second-order polynomial of projected coordinates (local grids).
+    Polynomial2(Polynomial2),
 }
 
 impl Op {
@@ -93,6 +97,7 @@ impl Op {
             Op::WebMercator(o) => o,
             Op::PlanarHelmert(o) => o,
             Op::Affine(o) => o,
+            Op::Polynomial2(o) => o,
         }
     }
 }
@@ -116,6 +121,7 @@ impl Operation for Op {
             Op::WebMercator(o) => o.forward(p),
             Op::PlanarHelmert(o) => o.forward(p),
             Op::Affine(o) => o.forward(p),
+            Op::Polynomial2(o) => o.forward(p),
         }
     }
 
@@ -133,6 +139,7 @@ impl Operation for Op {
             Op::WebMercator(o) => o.inverse(p),
             Op::PlanarHelmert(o) => o.inverse(p),
             Op::Affine(o) => o.inverse(p),
+            Op::Polynomial2(o) => o.inverse(p),
         }
     }
 }

@@ -15,6 +15,8 @@
 //!   `s12 = −m·sinθ`, `s21 = m·sinθ`, `s22 = m·cosθ`, `xoff = dx`, `yoff = dy`; affine6 as
 //!   given). `city:survey-grid` states its parameters in X = north, Y = east order: PROJ gets
 //!   them exactly as the file writes them, between two `+proj=axisswap +order=2,1`;
+//!   poly2 as `+proj=horner +deg=2` about `+fwd_origin=e0,n0` (see [`horner`] for the
+//!   coefficient order), inverted by PROJ's own iteration (no `inv_u`/`inv_v` given);
 //! - datum shift (only when the datums differ and are not CGCS2000 / WGS 84, which geounify
 //!   treats as one frame): `+proj=cart` on the source ellipsoid, `+proj=helmert` with the
 //!   file's parameters and convention, `+inv +proj=cart +ellps=GRS80` (the CGCS2000 hub), and
@@ -124,11 +126,39 @@ pub fn definition(crs: &Crs) -> Vec<Step> {
                     "+proj=affine +xoff={} +s11={} +s12={} +yoff={} +s21={} +s22={}",
                     a.a0, a.a1, a.a2, a.b0, a.b1, a.b2
                 ))),
+                PlanarTransform::Polynomial2(p) => steps.push(fwd(horner(p))),
             }
             steps
         }
         other => panic!("{}: no PROJ mapping for {other:?}", crs.id()),
     }
+}
+
+/// A poly2 grid as PROJ's `+proj=horner` (PROJ 9.1+, `src/transformations/horner.cpp`).
+///
+/// PROJ's real 2-D Horner polynomial of degree 2 about `fwd_origin` = (e0, n0), with
+/// e = E − e0, n = N − n0, evaluates (derived from its double Horner scheme: the E' polynomial
+/// is nested in e inside n, the N' polynomial in n inside e)
+///
+/// ```text
+/// E' = u[0] + u[1]·e + u[2]·e² + u[3]·n + u[4]·e·n + u[5]·n²
+/// N' = v[0] + v[1]·n + v[2]·n² + v[3]·e + v[4]·e·n + v[5]·e²
+/// ```
+///
+/// so poly2's `E' = a0 + a1·u + a2·v + a3·u² + a4·u·v + a5·v²` is `fwd_u = a0,a1,a3,a2,a4,a5`
+/// and `N' = b0 + b1·u + b2·v + b3·u² + b4·u·v + b5·v²` is `fwd_v = b0,b2,b5,b1,b4,b3`: the
+/// same model, exactly. Without `inv_u`/`inv_v` PROJ inverts it by its own fixed-point
+/// iteration, to `inv_tolerance` (metres; 1e-9 here: far below the 1 µm comparison, and above
+/// the ~1e-11 m rounding of its iterates, which a smaller tolerance might never get under).
+/// `range` is the largest |coordinate| PROJ accepts; its iterative inverse tests it on the
+/// *absolute* grid coordinates, so it must exceed them (the default is 500 000 m).
+pub fn horner(p: &geounify::ops::Polynomial2Params) -> String {
+    let (a, b) = (&p.a, &p.b);
+    format!(
+        "+proj=horner +deg=2 +range=1e9 +inv_tolerance=1e-9 +fwd_origin={},{} \
+         +fwd_u={},{},{},{},{},{} +fwd_v={},{},{},{},{},{}",
+        p.e0, p.n0, a[0], a[1], a[3], a[2], a[4], a[5], b[0], b[2], b[5], b[1], b[4], b[3]
+    )
 }
 
 /// A planar 4-parameter Helmert as `+proj=affine`: θ arc-seconds, s ppm.
@@ -248,13 +278,14 @@ pub fn from_geographic(crs: &Crs) -> String {
 
 /// The CRS file's CRSs, then the catalogue CRSs each is paired with, then the file ↔ file pairs
 /// across datums (each pair is compared in both directions).
-pub const FILE_CRSS: [&str; 8] = [
+pub const FILE_CRSS: [&str; 9] = [
     "city:bj54-gk117",
     "city:xian80-gk117",
     "city:bj54-geog",
     "city:old-grid",
     "city:survey-grid",
     "city:affine-grid",
+    "city:poly-grid",
     "city:cgcs-116.5-h60",
     "city:cgcs-116.5-h60e",
 ];
@@ -263,11 +294,12 @@ pub const FILE_CRSS: [&str; 8] = [
 pub const CATALOGUE_PARTNERS: [&str; 3] = ["EPSG:4326", "EPSG:4548", "EPSG:4490"];
 
 /// File ↔ file pairs across datums.
-pub const FILE_PAIRS: [(&str, &str); 4] = [
+pub const FILE_PAIRS: [(&str, &str); 5] = [
     ("city:bj54-gk117", "city:xian80-gk117"),
     ("city:old-grid", "city:xian80-gk117"),
     ("city:old-grid", "city:affine-grid"),
     ("city:survey-grid", "city:bj54-geog"),
+    ("city:poly-grid", "city:old-grid"),
 ];
 
 /// Every (source, target) id pair, both directions.

@@ -27,6 +27,12 @@ Models (--model):
             s ppm. Columns id,x1,y1,x2,y2 (metres). At least 2 points.
   affine6   planar affine: a0, a1, a2, b0, b1, b2 (E' = a0 + a1 E + a2 N,
             N' = b0 + b1 E + b2 N). Columns id,x1,y1,x2,y2. At least 3 non-collinear points.
+  poly2     planar second-order polynomial about the origin e0, n0 = the centroid of the
+            source points: u = E - e0, v = N - n0,
+            E' = a0 + a1 u + a2 v + a3 u^2 + a4 u v + a5 v^2, N' = b0 + b1 u + ... + b5 v^2
+            (a3..a5, b3..b5 per metre). Columns id,x1,y1,x2,y2. At least 6 points, not all on
+            one conic (line, circle, ...); use many more, spread over the area, since the
+            quadratic terms extrapolate badly outside it.
   helmert3  geocentric translation tx, ty, tz metres. At least 1 point.
   helmert7  geocentric 7-parameter Helmert (needs --convention position_vector or
             coordinate_frame): tx, ty, tz metres, rx, ry, rz arc-seconds, s ppm, as
@@ -43,7 +49,8 @@ at whitespace); blank lines and lines starting with # are skipped; the first oth
 header if its numeric columns do not parse. Ids are any UTF-8 text (e.g. Chinese point names)
 and must be unique. `-` reads standard input. --axis-order north_east says the x, y columns are
 northing, easting (survey X = north, Y = east); parameters and residuals are then reported in
-that order, and the snippet says axis_order = \"north_east\".
+that order, and the snippet says axis_order = \"north_east\" (poly2: a, b are then the X' and Y'
+coefficients of x = N - n0, y = E - e0; e0 and n0 keep meaning easting and northing).
 
 Method: least squares in centred coordinates (Householder QR of the equilibrated design matrix;
 a condition estimate above 1e10 is refused as degenerate). Residual v = target - model(source),
@@ -60,12 +67,14 @@ Text output: the report (model, points, parameters with units and standard error
 sigma0, maximum residual, residual table, outliers) and the CRS-file snippet.
 
 --json output, one object:
-  model            \"helmert4\" | \"affine6\" | \"helmert3\" | \"helmert7\"
+  model            \"helmert4\" | \"affine6\" | \"poly2\" | \"helmert3\" | \"helmert7\"
   convention       \"position_vector\" | \"coordinate_frame\" | null
   axis_order       \"east_north\" | \"north_east\" (order of x, y in parameters and residuals)
   parameters       the CRS-file keys: method, [convention], [axis_order], then dx dy theta s |
-                   a0 a1 a2 b0 b1 b2 | tx ty tz | tx ty tz rx ry rz s (m, arcsec, ppm)
-  standard_errors  the same numeric keys, or null without redundancy
+                   a0 a1 a2 b0 b1 b2 | e0 n0 a [6 numbers] b [6 numbers] | tx ty tz |
+                   tx ty tz rx ry rz s (m, arcsec, ppm; poly2 quadratic terms 1/m)
+  standard_errors  the same numeric keys (poly2: a, b; the origin is not estimated), or null
+                   without redundancy
   rmse             metres;  sigma0: metres or null
   max_residual     {\"id\", \"norm\"} over the used points, metres
   points_given, points_used, redundancy
@@ -113,6 +122,7 @@ pub(crate) struct EstimateArgs {
 enum ModelArg {
     Helmert4,
     Affine6,
+    Poly2,
     Helmert3,
     Helmert7,
 }
@@ -172,6 +182,7 @@ fn run_inner(args: &EstimateArgs, registry: &Registry) -> Result<String, String>
         (_, Some(_)) => return Err("--convention applies to helmert7 only".into()),
         (ModelArg::Helmert4, None) => Model::Helmert4,
         (ModelArg::Affine6, None) => Model::Affine6,
+        (ModelArg::Poly2, None) => Model::Poly2,
         (ModelArg::Helmert3, None) => Model::Helmert3,
     };
     if !(args.threshold.is_finite() && args.threshold > 0.0) {
@@ -391,6 +402,21 @@ impl Output {
                     ("b2", b2, "", se(1)),
                 ]
             }
+            (Parameters::Poly2(p), true) => {
+                // Keys e0, n0 keep their meaning; a, b become the X' (north) and Y' (east)
+                // coefficients (values() indexes a as 2.., b as 8..).
+                let (x0, y0, a, b) = p.to_north_east();
+                let swap = [0, 2, 1, 5, 4, 3];
+                let mut v = vec![("e0", y0, "m", None), ("n0", x0, "m", None)];
+                v.extend((0..6).map(|i| (values[2 + i].0, a[i], values[2 + i].2, se(8 + swap[i]))));
+                v.extend((0..6).map(|i| (values[8 + i].0, b[i], values[8 + i].2, se(2 + swap[i]))));
+                v
+            }
+            (Parameters::Poly2(_), false) => values
+                .iter()
+                .enumerate()
+                .map(|(k, &(n, v, u))| (n, v, u, if k < 2 { None } else { se(k) }))
+                .collect(),
             _ => values.iter().enumerate().map(|(k, &(n, v, u))| (n, v, u, se(k))).collect(),
         };
         let residuals = e
@@ -420,8 +446,21 @@ impl Output {
         if self.north_east {
             s.push_str(", axis_order = \"north_east\"");
         }
-        for (key, value, _, _) in &self.params {
-            let _ = write!(s, ", {key} = {value:?}");
+        if e.model == Model::Poly2 {
+            // e0, n0, then the arrays a = [a0..a5], b = [b0..b5].
+            let array = |part: &[(&str, f64, &str, Option<f64>)]| {
+                part.iter().map(|p| format!("{:?}", p.1)).collect::<Vec<_>>().join(", ")
+            };
+            let (origin, coefficients) = self.params.split_at(2);
+            for (key, value, _, _) in origin {
+                let _ = write!(s, ", {key} = {value:?}");
+            }
+            let (a, b) = coefficients.split_at(6);
+            let _ = write!(s, ", a = [{}], b = [{}]", array(a), array(b));
+        } else {
+            for (key, value, _, _) in &self.params {
+                let _ = write!(s, ", {key} = {value:?}");
+            }
         }
         s.push_str(" }\n");
         s
@@ -446,6 +485,15 @@ impl Output {
         }
         let _ = writeln!(s, "parameters (± standard error):");
         for (key, value, unit, se) in &self.params {
+            if *unit == "1/m" {
+                // poly2's quadratic terms: 1e-10 per metre and smaller.
+                let _ = write!(s, "  {key:<5} = {value:>20.6e}");
+                if let Some(se) = se {
+                    let _ = write!(s, " ± {se:.2e}");
+                }
+                let _ = writeln!(s, " {unit}");
+                continue;
+            }
             let decimals = match *unit {
                 "m" => 4,
                 "arcsec" | "ppm" => 6,
@@ -547,10 +595,26 @@ impl Output {
             params.insert("axis_order".into(), json!("north_east"));
         }
         let mut errors = Map::new();
-        for (key, value, _, se) in &self.params {
-            params.insert((*key).into(), json!(value));
-            if let Some(se) = se {
-                errors.insert((*key).into(), json!(se));
+        if e.model == Model::Poly2 {
+            // {"e0", "n0", "a": [6], "b": [6]}; standard errors of a and b only.
+            let (origin, coefficients) = self.params.split_at(2);
+            for (key, value, _, _) in origin {
+                params.insert((*key).into(), json!(value));
+            }
+            let (a, b) = coefficients.split_at(6);
+            for (name, part) in [("a", a), ("b", b)] {
+                params.insert(name.into(), json!(part.iter().map(|p| p.1).collect::<Vec<_>>()));
+                let se: Option<Vec<f64>> = part.iter().map(|p| p.3).collect();
+                if let Some(se) = se {
+                    errors.insert(name.into(), json!(se));
+                }
+            }
+        } else {
+            for (key, value, _, se) in &self.params {
+                params.insert((*key).into(), json!(value));
+                if let Some(se) = se {
+                    errors.insert((*key).into(), json!(se));
+                }
             }
         }
         let residuals: Vec<Value> = e
