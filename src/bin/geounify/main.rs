@@ -37,7 +37,8 @@ Exit status:
      two CRSs, or an I/O error";
 
 /// Convert coordinates between the systems Chinese cities use: CGCS2000 and its Gauss-Krüger
-/// zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator.
+/// zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator, and a city's own
+/// systems from CRS files.
 ///
 /// Axis order is always x = easting/longitude, y = northing/latitude; angles are degrees,
 /// lengths metres, heights ellipsoidal metres.
@@ -58,7 +59,7 @@ enum Command {
     /// Convert `x y [z]` lines from standard input to standard output.
     #[command(long_about = transform::LONG_ABOUT, after_help = EXIT_STATUS_HELP)]
     Transform(TransformArgs),
-    /// Describe the built-in coordinate reference systems.
+    /// Describe the coordinate reference systems: built-in ones and those of --crs-file.
     #[command(subcommand)]
     Crs(CrsCommand),
     /// Convert a whole file (CSV/TSV, GeoJSON, WKT, Shapefile, GeoPackage) to another CRS.
@@ -84,7 +85,8 @@ struct TransformArgs {
 
 #[derive(Debug, Subcommand)]
 enum CrsCommand {
-    /// List the catalogue: one line per CRS with its id, name and aliases.
+    /// List the catalogue (and the CRSs of --crs-file): one line per CRS with its id, name and
+    /// aliases.
     #[command(after_help = EXIT_STATUS_HELP)]
     List,
     /// Show one CRS: name, datum, ellipsoid, kind and parameters, area of use, WKT and PROJ
