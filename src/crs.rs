@@ -86,7 +86,7 @@ pub enum PlanarTransform {
     /// 6-parameter affine.
     Affine6(AffineParams),
     /// Second-order polynomial about an origin (12 coefficients), see
-    /// [`Polynomial2`](crate::ops::Polynomial2).
+    /// [`Polynomial2`].
     Polynomial2(Polynomial2Params),
 }
 

@@ -1,5 +1,5 @@
 //! Exchanges: every dataset listed in a manifest converted into one agreed CRS, into one
-//! output folder, with a lineage record (`lineage.json`, see [`lineage`](super::lineage)).
+//! output folder, with a lineage record (`lineage.json`, see [`lineage`]).
 //!
 //! The manifest (TOML; paths relative to it):
 //!

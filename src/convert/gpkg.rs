@@ -7,7 +7,7 @@
 //!
 //! In that transaction:
 //! - every table of `gpkg_geometry_columns`: each row's geometry blob (GeoPackage binary header,
-//!   then standard WKB in either byte order, see [`wkb`](super::wkb)) is converted in place —
+//!   then standard WKB in either byte order, see [`wkb`]) is converted in place —
 //!   x/y (and z where the geometry has z; m unchanged), the header's `srs_id` set to the target's
 //!   and its envelope recomputed in the same kind (xy, xyz, xym, xyzm; an empty geometry gets
 //!   NaN). NULL geometries and empty geometries stay as they are (apart from `srs_id`). Rows are
