@@ -42,9 +42,10 @@
 //! 64 MiB long.
 
 use super::text::{self, Number};
+use super::Tally;
 use super::{
     ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, NoProgress, Progress,
-    TextEncoding, MAX_FAILURES,
+    TextEncoding,
 };
 use crate::transformer::Transformer;
 use rayon::prelude::*;
@@ -171,9 +172,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
     output.write_all(&buf).map_err(io_out)?;
     progress.advance(buf.len() as u64);
 
-    let mut failures: Vec<Failure> = Vec::new();
-    let mut failed: u64 = 0;
-    let mut skipped: u64 = 0;
+    let mut tally = Tally::default();
     let mut chunk = Chunk::default();
     loop {
         chunk.clear();
@@ -191,7 +190,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
         };
         for (rec, outcome) in chunk.records.iter().zip(outcomes) {
             let raw = &chunk.bytes[rec.start..rec.end];
-            let write = failed == 0;
+            let write = !tally.failed();
             match outcome {
                 Outcome::Blank => {
                     if write {
@@ -215,17 +214,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
                 Outcome::Failed(reason) => {
                     report.features += 1;
                     let failure = Failure { location: format!("line {}", rec.line), reason };
-                    if options.skip_invalid {
-                        skipped += 1;
-                        if report.skipped.len() < MAX_FAILURES {
-                            report.skipped.push(failure);
-                        }
-                    } else {
-                        failed += 1;
-                        if failures.len() < MAX_FAILURES {
-                            failures.push(failure);
-                        }
-                    }
+                    tally.record(&mut report, options.skip_invalid, failure);
                 }
             }
         }
@@ -234,19 +223,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
             break;
         }
     }
-    if failed > 0 {
-        return Err(ConvertError::PointsFailed {
-            path: paths.input.to_path_buf(),
-            failures,
-            total: failed,
-        });
-    }
-    report.written = report.features - skipped;
-    if skipped > report.skipped.len() as u64 {
-        report
-            .warnings
-            .push(format!("{skipped} rows were skipped; only the first {MAX_FAILURES} are listed"));
-    }
+    tally.finish(&mut report, paths.input)?;
     Ok(report)
 }
 

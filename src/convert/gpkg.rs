@@ -35,7 +35,8 @@
 
 use super::atomic::AtomicFile;
 use super::wkb::{self, Envelope, Summary, WkbError};
-use super::{ConvertError, ConvertReport, Failure, Job, MAX_FAILURES};
+use super::Tally;
+use super::{ConvertError, ConvertReport, Failure, Job};
 use crate::crs::Crs;
 use crate::transformer::Transformer;
 use rusqlite::functions::FunctionFlags;
@@ -373,13 +374,6 @@ struct Row {
     outcome: Option<Result<Summary, WkbError>>,
 }
 
-/// Failures collected across tables.
-#[derive(Default)]
-struct Failures {
-    kept: Vec<Failure>,
-    total: u64,
-}
-
 /// Converts one feature table's geometry column; its converted envelope.
 fn convert_table(
     conn: &Connection,
@@ -387,7 +381,7 @@ fn convert_table(
     (table, column): (&str, &str),
     srs_id: i32,
     report: &mut ConvertReport,
-    failures: &mut Failures,
+    tally: &mut Tally,
 ) -> Result<Envelope, ConvertError> {
     let path = job.input;
     let err = |e| sql_error(path, e);
@@ -455,7 +449,7 @@ fn convert_table(
                         report.empty += 1;
                     }
                     envelope.extend(&summary.envelope);
-                    if failures.total == 0 {
+                    if !tally.failed() {
                         let mut stmt = conn.prepare_cached(&update).map_err(err)?;
                         stmt.execute(params![row.blob, row.rowid]).map_err(err)?;
                     }
@@ -468,19 +462,15 @@ fn convert_table(
                     });
                 }
                 Some(Err(WkbError::Point(e))) => {
-                    if job.options.skip_invalid {
+                    let skip = job.options.skip_invalid;
+                    let reason = if skip {
                         let mut stmt = conn.prepare_cached(&delete).map_err(err)?;
                         stmt.execute([row.rowid]).map_err(err)?;
-                        report.skipped.push(Failure {
-                            location,
-                            reason: format!("{e}; row left out of the output"),
-                        });
+                        format!("{e}; row left out of the output")
                     } else {
-                        failures.total += 1;
-                        if failures.kept.len() < MAX_FAILURES {
-                            failures.kept.push(Failure { location, reason: e.to_string() });
-                        }
-                    }
+                        e.to_string()
+                    };
+                    tally.record(report, skip, Failure { location, reason });
                 }
             }
         }
@@ -518,7 +508,7 @@ fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         location: "gpkg_spatial_ref_sys".into(),
         message: format!("srs_id {srs_id} does not fit a geometry header"),
     })?;
-    let mut failures = Failures::default();
+    let mut tally = Tally::default();
     for (table, column, old_srs) in &tables {
         let declared: Option<(String, i64)> = tx
             .query_row(
@@ -538,8 +528,8 @@ fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
             }
         }
         let envelope =
-            convert_table(&tx, job, (table, column), blob_srs_id, &mut report, &mut failures)?;
-        if failures.total > 0 {
+            convert_table(&tx, job, (table, column), blob_srs_id, &mut report, &mut tally)?;
+        if tally.failed() {
             continue;
         }
         tx.execute(
@@ -557,16 +547,9 @@ fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         )
         .map_err(err)?;
     }
-    if failures.total > 0 {
-        return Err(ConvertError::PointsFailed {
-            path: path.to_path_buf(),
-            failures: failures.kept,
-            total: failures.total,
-        });
-    }
+    tally.finish(&mut report, path)?;
     tx.commit().map_err(err)?;
     conn.close().map_err(|(_, e)| sql_error(job.output, e))?;
-    report.written = report.features - report.skipped.len() as u64;
     report.outputs.push(file.commit().map_err(out_err)?);
     Ok(report)
 }

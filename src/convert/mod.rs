@@ -266,6 +266,63 @@ pub enum ConvertError {
 /// At most this many failures are kept in reports (the count is always exact).
 pub const MAX_FAILURES: usize = 1000;
 
+/// The features of one conversion that could not be converted: left out and listed in
+/// [`ConvertReport::skipped`] with `skip_invalid`, else failing the conversion. At most
+/// [`MAX_FAILURES`] of each are kept; all are counted.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    failures: Vec<Failure>,
+    failed: u64,
+    skipped: u64,
+}
+
+impl Tally {
+    /// Records a feature that could not be converted: left out if `skip_invalid`, else a
+    /// failure of the conversion.
+    pub(crate) fn record(&mut self, report: &mut ConvertReport, skip_invalid: bool, f: Failure) {
+        if skip_invalid {
+            self.skipped += 1;
+            if report.skipped.len() < MAX_FAILURES {
+                report.skipped.push(f);
+            }
+        } else {
+            self.failed += 1;
+            if self.failures.len() < MAX_FAILURES {
+                self.failures.push(f);
+            }
+        }
+    }
+
+    /// Whether a feature has failed the conversion (output need not be written any more).
+    pub(crate) fn failed(&self) -> bool {
+        self.failed > 0
+    }
+
+    /// Ends the conversion of `input`: [`ConvertError::PointsFailed`] if a feature failed, else
+    /// the report's `written` count and, past [`MAX_FAILURES`], a warning with the full count.
+    pub(crate) fn finish(
+        self,
+        report: &mut ConvertReport,
+        input: &Path,
+    ) -> Result<(), ConvertError> {
+        if self.failed > 0 {
+            return Err(ConvertError::PointsFailed {
+                path: input.to_path_buf(),
+                failures: self.failures,
+                total: self.failed,
+            });
+        }
+        report.written = report.features - self.skipped;
+        if self.skipped > report.skipped.len() as u64 {
+            report.warnings.push(format!(
+                "{} features were left out; only the first {MAX_FAILURES} are listed",
+                self.skipped
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Everything a format's converter needs.
 pub struct Job<'a> {
     /// The input file.

@@ -30,7 +30,8 @@
 
 use super::atomic::AtomicSet;
 use super::wkb::Envelope;
-use super::{ConvertError, ConvertReport, Failure, Job, MAX_FAILURES};
+use super::Tally;
+use super::{ConvertError, ConvertReport, Failure, Job};
 use crate::error::PointError;
 use crate::transformer::Transformer;
 use std::fs::File;
@@ -474,8 +475,7 @@ fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     set.file(shp_i).writer().write_all(&[0u8; HEADER_LEN]).map_err(io_out(&out_shp))?;
     set.file(shx_i).writer().write_all(&[0u8; HEADER_LEN]).map_err(io_out(&out_shx))?;
 
-    let mut failures: Vec<Failure> = Vec::new();
-    let mut failed_total = 0u64;
+    let mut tally = Tally::default();
     let mut out_pos = HEADER_LEN as u64;
     let mut envelope = Envelope::default();
     let mut chunk: Vec<Record> = Vec::with_capacity(CHUNK.min(1024));
@@ -533,22 +533,17 @@ fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
                     });
                 }
                 Outcome::Failed(e) => {
-                    if job.options.skip_invalid {
-                        report.skipped.push(Failure {
-                            location,
-                            reason: format!("{e}; written as a null shape"),
-                        });
-                        &null_shape
-                    } else {
-                        failed_total += 1;
-                        if failures.len() < MAX_FAILURES {
-                            failures.push(Failure { location, reason: e.to_string() });
-                        }
+                    let skip = job.options.skip_invalid;
+                    let reason =
+                        if skip { format!("{e}; written as a null shape") } else { e.to_string() };
+                    tally.record(&mut report, skip, Failure { location, reason });
+                    if !skip {
                         continue;
                     }
+                    &null_shape
                 }
             };
-            if failed_total > 0 {
+            if tally.failed() {
                 continue; // nothing will be written; keep checking the rest
             }
             let words = (content.len() / 2) as i32;
@@ -575,14 +570,7 @@ fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
             ),
         });
     }
-    if failed_total > 0 {
-        return Err(ConvertError::PointsFailed {
-            path: input.to_path_buf(),
-            failures,
-            total: failed_total,
-        });
-    }
-    report.written = report.features - report.skipped.len() as u64;
+    tally.finish(&mut report, input)?;
 
     // Headers: the input's, with the new lengths, bounding box and (Z types) Z range.
     let mut header = in_header;

@@ -35,9 +35,9 @@
 //! with [`ConvertOptions::parallel`]) and written in order; a line may be at most 64 MiB long.
 
 use super::text::{self, Number};
+use super::Tally;
 use super::{
     ConvertError, ConvertOptions, ConvertReport, Failure, Job, NoProgress, Progress, TextEncoding,
-    MAX_FAILURES,
 };
 use crate::crs::Crs;
 use crate::transformer::Transformer;
@@ -208,9 +208,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
     let io_out = |source| ConvertError::Io { path: ctx.output.to_path_buf(), source };
     let encoding = ctx.options.encoding.unwrap_or(TextEncoding::Utf8);
     let mut report = ConvertReport::default();
-    let mut failures: Vec<Failure> = Vec::new();
-    let mut failed: u64 = 0;
-    let mut skipped: u64 = 0;
+    let mut tally = Tally::default();
     let mut dropped_srids: u64 = 0;
     let mut srid_mismatch_warned = false;
     let mut number: u64 = 0;
@@ -254,7 +252,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
         };
         for (l, outcome) in lines.iter().zip(outcomes) {
             let raw = &bytes[l.start..l.end];
-            let write = failed == 0;
+            let write = !tally.failed();
             match outcome {
                 Outcome::Pass => {
                     if write {
@@ -297,18 +295,11 @@ fn run<R: BufRead, W: Write + ?Sized>(
                         Some(id) => format!("line {} (id \"{id}\")", l.number),
                         None => format!("line {}", l.number),
                     };
-                    let failure = Failure { location, reason };
-                    if ctx.options.skip_invalid {
-                        skipped += 1;
-                        if report.skipped.len() < MAX_FAILURES {
-                            report.skipped.push(failure);
-                        }
-                    } else {
-                        failed += 1;
-                        if failures.len() < MAX_FAILURES {
-                            failures.push(failure);
-                        }
-                    }
+                    tally.record(
+                        &mut report,
+                        ctx.options.skip_invalid,
+                        Failure { location, reason },
+                    );
                 }
                 Outcome::Malformed(message) => {
                     return Err(ConvertError::Malformed {
@@ -321,19 +312,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
         }
         progress.advance(bytes.len() as u64);
     }
-    if failed > 0 {
-        return Err(ConvertError::PointsFailed {
-            path: ctx.input.to_path_buf(),
-            failures,
-            total: failed,
-        });
-    }
-    report.written = report.features - skipped;
-    if skipped > report.skipped.len() as u64 {
-        report.warnings.push(format!(
-            "{skipped} lines were skipped; only the first {MAX_FAILURES} are listed"
-        ));
-    }
+    tally.finish(&mut report, ctx.input)?;
     if dropped_srids > 0 {
         report.warnings.push(format!(
             "{dropped_srids} EWKT SRID= prefix(es) removed: the target CRS has no EPSG code"

@@ -42,9 +42,9 @@ use self::object::{
     CrsMember, Kind, ObjectError,
 };
 use super::atomic::AtomicFile;
+use super::Tally;
 use super::{
     ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, Progress, TextEncoding,
-    MAX_FAILURES,
 };
 use crate::catalogue;
 use crate::ops::Xyz;
@@ -365,8 +365,7 @@ struct Run<'a, S: Sink> {
     target: &'a Target,
     seq: bool,
     report: ConvertReport,
-    failures: Vec<Failure>,
-    failed: u64,
+    tally: Tally,
     /// Sampling instead of converting: the samples and how many are wanted.
     samples: Option<(Vec<Xyz>, usize)>,
     /// An error raised inside a serde visitor, which can only return serde errors.
@@ -411,8 +410,7 @@ impl<'a, S: Sink> Run<'a, S> {
             target,
             seq,
             report: ConvertReport::default(),
-            failures: Vec::new(),
-            failed: 0,
+            tally: Tally::default(),
             samples: None,
             error: None,
             done: false,
@@ -426,7 +424,7 @@ impl<'a, S: Sink> Run<'a, S> {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), ConvertError> {
-        if self.failed > 0 {
+        if self.tally.failed() {
             return Ok(()); // nothing will be kept: spare the writes
         }
         self.sink
@@ -446,13 +444,8 @@ impl<'a, S: Sink> Run<'a, S> {
 
     /// The report, or `PointsFailed` if points failed without `skip_invalid`.
     fn finish(mut self) -> Result<ConvertReport, ConvertError> {
-        if self.failed > 0 {
-            return Err(ConvertError::PointsFailed {
-                path: self.input,
-                failures: self.failures,
-                total: self.failed,
-            });
-        }
+        let tally = std::mem::take(&mut self.tally);
+        tally.finish(&mut self.report, &self.input)?;
         if let Some((at, six, first)) = self.bbox_slot {
             let text = match self.bounds.to_json(six) {
                 Some(b) if first => format!("\"bbox\":{b},"),
@@ -535,14 +528,7 @@ impl<'a, S: Sink> Run<'a, S> {
             }
             Err(ObjectError::Point(e)) => {
                 let failure = Failure { location, reason: e.to_string() };
-                if self.options.skip_invalid {
-                    self.report.skipped.push(failure);
-                } else {
-                    self.failed += 1;
-                    if self.failures.len() < MAX_FAILURES {
-                        self.failures.push(failure);
-                    }
-                }
+                self.tally.record(&mut self.report, self.options.skip_invalid, failure);
                 Ok(())
             }
             Err(ObjectError::Malformed(message)) => Err(self.malformed(location, message)),
@@ -627,8 +613,8 @@ impl<'a, S: Sink> Run<'a, S> {
         if let Err(ObjectError::Point(e)) = result {
             // No collection to leave the feature out of: the file fails even with skip_invalid.
             self.report.features += 1;
-            self.failed += 1;
-            self.failures.push(Failure { location, reason: e.to_string() });
+            let failure = Failure { location, reason: e.to_string() };
+            self.tally.record(&mut self.report, false, failure);
             return Ok(());
         }
         self.record(location, result, b"", b"\n")
