@@ -480,14 +480,6 @@ fn convert_table(
 
 /// Converts the GeoPackage `job.input` to `job.output` (see the module docs).
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    let size = std::fs::metadata(job.input).map(|m| m.len()).ok();
-    job.progress.start(size);
-    let result = convert(job);
-    job.progress.finish();
-    result
-}
-
-fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let file = AtomicFile::create(job.output).map_err(out_err)?;
     copy_database(job.input, file.temp_path())?;

@@ -148,6 +148,7 @@ impl Default for ConvertOptions {
 }
 
 /// Progress of a conversion, in bytes of input read; the CLI draws a bar with it.
+/// [`convert_file`] calls `start` and `finish`; the formats call `advance` as they read.
 pub trait Progress: Sync {
     /// The conversion starts; `total` bytes of input, if known.
     fn start(&self, total: Option<u64>);
@@ -374,18 +375,21 @@ pub fn convert_file(
             return Err(ConvertError::Implausible { path: input.to_path_buf(), finding });
         }
     }
-    match format {
+    progress.start(std::fs::metadata(input).map(|m| m.len()).ok());
+    let result = match format {
         FileFormat::Csv | FileFormat::Tsv => csv::convert_file(&job),
         FileFormat::GeoJson | FileFormat::GeoJsonSeq => geojson::convert_file(&job),
         FileFormat::Wkt => wkt::convert_file(&job),
         FileFormat::Shapefile => shapefile::convert_file(&job),
         FileFormat::GeoPackage => gpkg::convert_file(&job),
-    }
+    };
+    progress.finish();
+    result
 }
 
-/// Opens `job.input`, reports progress over its size, runs `convert` from it into a temporary
-/// file beside `job.output`, and renames that over the output only if `convert` succeeded (the
-/// shared frame of the streaming text formats).
+/// Opens `job.input`, runs `convert` from it into a temporary file beside `job.output`, and
+/// renames that over the output only if `convert` succeeded (the shared frame of the streaming
+/// text formats).
 pub(crate) fn through_temporary(
     job: &Job<'_>,
     convert: impl FnOnce(
@@ -396,14 +400,10 @@ pub(crate) fn through_temporary(
     let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let file = std::fs::File::open(job.input).map_err(io_in)?;
-    job.progress.start(file.metadata().map(|m| m.len()).ok());
-    let result = atomic::AtomicFile::create(job.output).map_err(io_out).and_then(|mut out| {
-        let mut report = convert(file, out.writer())?;
-        report.outputs.push(out.commit().map_err(io_out)?);
-        Ok(report)
-    });
-    job.progress.finish();
-    result
+    let mut out = atomic::AtomicFile::create(job.output).map_err(io_out)?;
+    let mut report = convert(file, out.writer())?;
+    report.outputs.push(out.commit().map_err(io_out)?);
+    Ok(report)
 }
 
 /// Up to `max` coordinates `[x, y, z]` from the start of the input, for the sanity check.

@@ -449,14 +449,6 @@ fn open(
 /// Converts the Shapefile set `job.input` (`.shp` + `.shx` + `.dbf`, optional `.prj`, `.cpg`)
 /// into the set named by `job.output` (see the module docs).
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    let size = std::fs::metadata(job.input).map(|m| m.len()).ok();
-    job.progress.start(size);
-    let result = convert(job);
-    job.progress.finish();
-    result
-}
-
-fn convert(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let input = job.input;
     let io_in = |source| ConvertError::Io { path: input.to_path_buf(), source };
     let found = sidecars(input).map_err(io_in)?;

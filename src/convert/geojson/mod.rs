@@ -72,14 +72,6 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Converts `job.input` (GeoJSON, or newline-delimited GeoJSON by its extension) to
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
-    let size = std::fs::metadata(job.input).ok().map(|m| m.len());
-    job.progress.start(size);
-    let result = convert_file_inner(job);
-    job.progress.finish();
-    result
-}
-
-fn convert_file_inner(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     check_encoding(job)?;
     let input = open(job.input)?;
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
