@@ -1072,7 +1072,10 @@ mod tests {
             assert_eq!(samples, vec![[116.0, 39.5, 0.0], [116.5, 39.0, 7.0], [116.1, 39.5, 0.0]]);
             assert_eq!(sample(&job, 100).unwrap().len(), 18);
             counter.read.store(0, Ordering::Relaxed);
-            let report = convert_file(&job).unwrap();
+            // Through the dispatcher, which starts and finishes the progress.
+            let report =
+                crate::convert::convert_file(&input, &output, &source, &target, &options, &counter)
+                    .unwrap();
             assert_eq!((report.features, report.vertices), (9, 18), "{name}");
             let size = text.len() as u64;
             assert_eq!(counter.total.load(Ordering::Relaxed), size);
