@@ -7,7 +7,7 @@
 use crate::crs::{Crs, CrsKind, Projection};
 use crate::error::ExportError;
 use crate::wkt::{
-    check_finite, known_datum, num, towgs84, web_map_reason, EXPANDED_SURFACE_REASON,
+    check_finite, exportable_transverse_mercator, known_datum, num, towgs84, web_map_reason,
     LOCAL_GRID_REASON,
 };
 
@@ -63,12 +63,7 @@ impl Crs {
         Ok(match self.kind() {
             CrsKind::Geographic => format!("+proj=longlat {datum} +no_defs"),
             CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
-                let p = self.transverse_mercator().ok_or_else(|| ExportError::NotExpressible {
-                    id: self.id().to_string(),
-                    format: FORMAT,
-                    reason: EXPANDED_SURFACE_REASON,
-                })?;
-                check_finite(self, FORMAT, &[p.lat0, p.lon0, p.k0, p.x0, p.y0])?;
+                let p = exportable_transverse_mercator(self, FORMAT)?;
                 format!(
                     "+proj=tmerc +lat_0={} +lon_0={} +k={} +x_0={} +y_0={} {datum} +units=m \
                      +no_defs",

@@ -128,6 +128,21 @@ pub(crate) fn check_finite(
     }
 }
 
+/// The transverse Mercator parameters of a Gauss-Krüger `crs` for export as `format`: refused
+/// for an expanded-ellipsoid surface and for non-finite parameters.
+pub(crate) fn exportable_transverse_mercator(
+    crs: &Crs,
+    format: &'static str,
+) -> Result<crate::ops::GaussKrugerParams, ExportError> {
+    let p = crs.transverse_mercator().ok_or_else(|| ExportError::NotExpressible {
+        id: crs.id().to_string(),
+        format,
+        reason: EXPANDED_SURFACE_REASON,
+    })?;
+    check_finite(crs, format, &[p.lat0, p.lon0, p.k0, p.x0, p.y0])?;
+    Ok(p)
+}
+
 /// Why a Gauss-Krüger projection on an expanded ellipsoid cannot be exported.
 pub(crate) const EXPANDED_SURFACE_REASON: &str =
     "its projection surface is an expanded ellipsoid, which a CRS definition cannot tie to the \
@@ -229,12 +244,7 @@ impl Crs {
         Ok(match self.kind() {
             CrsKind::Geographic => geogcs(self.name(), self.datum(), self.epsg()),
             CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
-                let p = self.transverse_mercator().ok_or_else(|| ExportError::NotExpressible {
-                    id: self.id().to_string(),
-                    format: FORMAT,
-                    reason: EXPANDED_SURFACE_REASON,
-                })?;
-                check_finite(self, FORMAT, &[p.lat0, p.lon0, p.k0, p.x0, p.y0])?;
+                let p = exportable_transverse_mercator(self, FORMAT)?;
                 // GDAL drops the AXIS nodes of the EPSG northing/easting zones; a user-built
                 // CRS is easting/northing and says so.
                 let axes =
