@@ -144,7 +144,7 @@ pub(crate) fn exportable_transverse_mercator(
 }
 
 /// Why a Gauss-Krüger projection on an expanded ellipsoid cannot be exported.
-pub(crate) const EXPANDED_SURFACE_REASON: &str =
+const EXPANDED_SURFACE_REASON: &str =
     "its projection surface is an expanded ellipsoid, which a CRS definition cannot tie to the \
      datum's own ellipsoid; use geounify to convert to the base zone first";
 
