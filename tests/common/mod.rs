@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod scratch;
+pub mod template;
 
 use geounify::ops::{HelmertConvention, HelmertParams};
 
