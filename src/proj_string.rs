@@ -7,8 +7,7 @@
 use crate::crs::{Crs, CrsKind, Projection};
 use crate::error::ExportError;
 use crate::wkt::{
-    check_finite, exportable_transverse_mercator, known_datum, num, towgs84, web_map_reason,
-    LOCAL_GRID_REASON,
+    check_finite, exportable_transverse_mercator, known_datum, num, towgs84, unexpressible_reason,
 };
 
 /// EPSG:3857 as PROJ writes it: spherical Mercator on a = 6 378 137 m, with `+nadgrids=@null`
@@ -75,18 +74,14 @@ impl Crs {
                 )
             }
             CrsKind::Projected(Projection::WebMercator) => WEB_MERCATOR.to_string(),
-            CrsKind::Local { .. } => {
+            kind @ (CrsKind::Local { .. }
+            | CrsKind::Gcj02 { .. }
+            | CrsKind::Bd09 { .. }
+            | CrsKind::Bd09Mc { .. }) => {
                 return Err(ExportError::NotExpressible {
                     id: self.id().to_string(),
                     format: FORMAT,
-                    reason: LOCAL_GRID_REASON,
-                });
-            }
-            kind @ (CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } | CrsKind::Bd09Mc { .. }) => {
-                return Err(ExportError::NotExpressible {
-                    id: self.id().to_string(),
-                    format: FORMAT,
-                    reason: web_map_reason(kind),
+                    reason: unexpressible_reason(kind),
                 });
             }
         })

@@ -149,13 +149,14 @@ const EXPANDED_SURFACE_REASON: &str =
      datum's own ellipsoid; use geounify to convert to the base zone first";
 
 /// Why a local grid cannot be exported.
-pub(crate) const LOCAL_GRID_REASON: &str =
+const LOCAL_GRID_REASON: &str =
     "it is a local grid (a planar transformation of a projected CRS), which has no standard CRS \
      form; use geounify to convert to its base CRS first";
 
-/// Why GCJ-02, BD-09 and BD-09MC cannot be exported.
-pub(crate) fn web_map_reason(kind: &CrsKind) -> &'static str {
+/// Why a local grid, GCJ-02, BD-09 or BD-09MC cannot be exported.
+pub(crate) fn unexpressible_reason(kind: &CrsKind) -> &'static str {
     match kind {
+        CrsKind::Local { .. } => LOCAL_GRID_REASON,
         CrsKind::Bd09 { .. } => {
             "BD-09 is GCJ-02 with a further Baidu offset that no standard projection or datum \
              method describes; convert to WGS84 (EPSG:4326) first"
@@ -272,18 +273,14 @@ impl Crs {
                 base(),
                 crate::proj_string::WEB_MERCATOR,
             ),
-            CrsKind::Local { .. } => {
+            kind @ (CrsKind::Local { .. }
+            | CrsKind::Gcj02 { .. }
+            | CrsKind::Bd09 { .. }
+            | CrsKind::Bd09Mc { .. }) => {
                 return Err(ExportError::NotExpressible {
                     id: self.id().to_string(),
                     format: FORMAT,
-                    reason: LOCAL_GRID_REASON,
-                });
-            }
-            kind @ (CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } | CrsKind::Bd09Mc { .. }) => {
-                return Err(ExportError::NotExpressible {
-                    id: self.id().to_string(),
-                    format: FORMAT,
-                    reason: web_map_reason(kind),
+                    reason: unexpressible_reason(kind),
                 });
             }
         })
