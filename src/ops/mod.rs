@@ -52,6 +52,30 @@ pub trait Operation {
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError>;
     /// The inverse mapping (e.g. projected → geographic).
     fn inverse(&self, p: Xyz) -> Result<Xyz, PointError>;
+
+    /// The forward mapping as a branch-free kernel for the batch pipeline, which runs it over
+    /// structure-of-arrays chunks so that the compiler vectorises it.
+    ///
+    /// Contract: it returns `(q, true)` only if [`forward`](Self::forward)`(p)` is `Ok(q)`,
+    /// bit for bit; `(_, false)` means "take the scalar path" (the point is an error, or a case
+    /// the kernel does not cover). The default calls [`forward`](Self::forward).
+    #[inline(always)]
+    fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
+        match self.forward(p) {
+            Ok(q) => (q, true),
+            Err(_) => ([f64::NAN; 3], false),
+        }
+    }
+
+    /// The inverse mapping as a branch-free kernel, under the same contract as
+    /// [`forward_lane`](Self::forward_lane).
+    #[inline(always)]
+    fn inverse_lane(&self, p: Xyz) -> (Xyz, bool) {
+        match self.inverse(p) {
+            Ok(q) => (q, true),
+            Err(_) => ([f64::NAN; 3], false),
+        }
+    }
 }
 
 /// Every operation geounify knows, as one enum so that a pipeline dispatches statically.
