@@ -18,6 +18,7 @@ use crate::error::PointError;
 pub mod affine;
 pub mod bd09;
 pub mod bd09mc;
+pub(crate) mod fastmath;
 pub mod gauss_kruger;
 pub mod gcj02;
 pub mod geocentric;
