@@ -262,8 +262,9 @@ impl Transformer {
     }
 }
 
-/// Points per chunk of the batch pipeline. 128 points (3 KiB of coordinates) stay in L1 through
-/// every step, and amortise the per-step dispatch; 64 and 256 measured within noise of it.
+/// Points per chunk of the batch pipeline: 128 points (3 KiB of coordinates) stay in L1 through
+/// every step and amortise the per-step dispatch. 64, 128 and 256 measured within noise of each
+/// other (1M points, EPSG:4490 -> 4547 and a 7-parameter city grid); 128 is the middle.
 pub(crate) const LANES: usize = 128;
 
 /// One chunk in structure-of-arrays form: coordinates and whether each lane is still on the
