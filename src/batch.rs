@@ -7,8 +7,7 @@
 //! How a batch runs: the points are copied, 128 at a time, into structure-of-arrays lanes
 //! (x, y, z and an ok flag); the input is checked by the same rules as
 //! [`Transformer::transform`]; each step of the pipeline runs as one tight loop of its
-//! operation's branch-free lane kernel
-//! ([`Operation::forward_lane`](crate::ops::Operation::forward_lane)), which the compiler
+//! operation's branch-free lane kernel ([`Operation::forward_lane`]), which the compiler
 //! vectorises; the outputs are checked finite and written back. A lane that any kernel declined
 //! (an error, or a case the kernel leaves to the careful code) is recomputed with
 //! [`Transformer::transform`], so every result and every reported error is exactly what the
