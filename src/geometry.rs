@@ -1,6 +1,6 @@
 //! Transforming `geo_types` geometries in place, through `geo`'s coordinate-mapping trait.
 
-use crate::batch::{BatchReport, PointFailure};
+use crate::batch::BatchReport;
 use crate::transformer::Transformer;
 use geo::MapCoordsInPlace;
 use geo_types::Coord;
@@ -12,23 +12,30 @@ impl Transformer {
     /// height 0. A vertex that fails becomes NaN and is reported by its index in traversal
     /// order; the other vertices are still transformed.
     ///
+    /// The vertices are gathered in traversal order into one buffer (16 bytes each), run
+    /// through the batch pipeline ([`transform_slice`](Self::transform_slice)) and written
+    /// back, so results are bit for bit those of [`transform_xy`](Self::transform_xy).
+    ///
     /// A `Rect` is transformed through its two corners only; convert it to a `Polygon` first if
     /// its shape matters.
     pub fn transform_geometry<G: MapCoordsInPlace<f64>>(&self, geometry: &mut G) -> BatchReport {
-        let index = Cell::new(0usize);
-        let failures = RefCell::new(Vec::new());
-        let (index_ref, failures_ref) = (&index, &failures);
+        // `map_coords_in_place` takes a `Fn + Copy` closure: state goes through cells.
+        let coords = RefCell::new(Vec::new());
+        let gathered = &coords;
         geometry.map_coords_in_place(move |c: Coord<f64>| {
-            let i = index_ref.get();
-            index_ref.set(i + 1);
-            match self.transform_xy(c.x, c.y) {
-                Ok((x, y)) => Coord { x, y },
-                Err(error) => {
-                    failures_ref.borrow_mut().push(PointFailure { index: i, error });
-                    Coord { x: f64::NAN, y: f64::NAN }
-                }
-            }
+            gathered.borrow_mut().push(c);
+            c
         });
-        BatchReport { points: index.get(), failures: failures.into_inner() }
+        let mut coords = coords.into_inner();
+        let report = self.transform_slice(&mut coords);
+        // The same traversal again; it visits exactly the vertices of the first, in order.
+        let next = Cell::new(0usize);
+        let (next, coords) = (&next, &coords);
+        geometry.map_coords_in_place(move |c: Coord<f64>| {
+            let i = next.get();
+            next.set(i + 1);
+            coords.get(i).copied().unwrap_or(c)
+        });
+        report
     }
 }

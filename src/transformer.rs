@@ -72,6 +72,12 @@ impl Transformer {
         &self.steps
     }
 
+    /// Whether the source CRS is geographic (degrees; the batch input check limits latitude).
+    #[inline]
+    pub(crate) fn source_is_angular(&self) -> bool {
+        self.source_angular
+    }
+
     /// The conversion in the other direction.
     pub fn inverse(&self) -> Self {
         Self {

@@ -12,7 +12,7 @@
 //! Parameters stated for the survey axis order (X = north, Y = east) are converted by
 //! [`AffineParams::from_north_east`].
 
-use super::{check_finite, Operation, Xyz};
+use super::{all_finite, finite_or_error, Operation, Xyz};
 use crate::error::{DefinitionError, PointError};
 
 /// Parameters of a planar affine transformation, in the (E, N) axis order.
@@ -99,19 +99,31 @@ impl Operation for Affine {
 
     #[inline]
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
-        check_finite(p)?;
-        let AffineParams { a0, a1, a2, b0, b1, b2 } = self.params;
-        Ok([a0 + (a1 * p[0] + a2 * p[1]), b0 + (b1 * p[0] + b2 * p[1]), p[2]])
+        finite_or_error(self.forward_lane(p))
     }
 
+    /// Fails on non-finite input or output ([`PointError::NonFinite`]).
     #[inline]
     fn inverse(&self, p: Xyz) -> Result<Xyz, PointError> {
-        check_finite(p)?;
+        finite_or_error(self.inverse_lane(p))
+    }
+
+    /// Branch-free: ok for finite input (the output is not checked; the transformer checks the
+    /// final result).
+    #[inline(always)]
+    fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
+        let AffineParams { a0, a1, a2, b0, b1, b2 } = self.params;
+        let q = [a0 + (a1 * p[0] + a2 * p[1]), b0 + (b1 * p[0] + b2 * p[1]), p[2]];
+        (q, all_finite(p))
+    }
+
+    /// Branch-free: ok for finite input and output.
+    #[inline(always)]
+    fn inverse_lane(&self, p: Xyz) -> (Xyz, bool) {
         let (de, dn) = (p[0] - self.params.a0, p[1] - self.params.b0);
         let m = &self.inv;
         let q = [m[0][0] * de + m[0][1] * dn, m[1][0] * de + m[1][1] * dn, p[2]];
-        check_finite(q)?;
-        Ok(q)
+        (q, all_finite(p) & all_finite(q))
     }
 }
 

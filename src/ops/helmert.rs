@@ -26,7 +26,7 @@
 //! millimetres on the earth's surface; see the tests). geounify's forward∘inverse is the
 //! identity to rounding.
 
-use super::{check_finite, Operation, Xyz};
+use super::{all_finite, finite_or_error, Operation, Xyz};
 use crate::error::{DefinitionError, PointError};
 
 /// Which sign convention the rotations follow.
@@ -141,28 +141,42 @@ impl Operation for Helmert {
     /// `[X, Y, Z]` → `[X', Y', Z']`, metres, as PROJ's `+proj=helmert` forward.
     #[inline]
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
-        check_finite(p)?;
-        let m = &self.rot;
-        let k = self.scale;
-        // Same evaluation order as PROJ: scale · (row · X) + T.
-        Ok([
-            k * (m[0][0] * p[0] + m[0][1] * p[1] + m[0][2] * p[2]) + self.t[0],
-            k * (m[1][0] * p[0] + m[1][1] * p[1] + m[1][2] * p[2]) + self.t[1],
-            k * (m[2][0] * p[0] + m[2][1] * p[1] + m[2][2] * p[2]) + self.t[2],
-        ])
+        finite_or_error(self.forward_lane(p))
     }
 
     /// `[X', Y', Z']` → `[X, Y, Z]`, metres: the exact inverse of [`forward`](Self::forward).
     #[inline]
     fn inverse(&self, p: Xyz) -> Result<Xyz, PointError> {
-        check_finite(p)?;
+        finite_or_error(self.inverse_lane(p))
+    }
+
+    /// The forward map as a branch-free kernel: ok for finite input (the output is not
+    /// checked, as in [`forward`](Self::forward); the transformer checks the final result).
+    #[inline(always)]
+    fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
+        let m = &self.rot;
+        let k = self.scale;
+        // Same evaluation order as PROJ: scale · (row · X) + T.
+        let q = [
+            k * (m[0][0] * p[0] + m[0][1] * p[1] + m[0][2] * p[2]) + self.t[0],
+            k * (m[1][0] * p[0] + m[1][1] * p[1] + m[1][2] * p[2]) + self.t[1],
+            k * (m[2][0] * p[0] + m[2][1] * p[1] + m[2][2] * p[2]) + self.t[2],
+        ];
+        (q, all_finite(p))
+    }
+
+    /// The inverse map as a branch-free kernel, under the same rule as
+    /// [`forward_lane`](Self::forward_lane).
+    #[inline(always)]
+    fn inverse_lane(&self, p: Xyz) -> (Xyz, bool) {
         let d = [p[0] - self.t[0], p[1] - self.t[1], p[2] - self.t[2]];
         let m = &self.inv;
-        Ok([
+        let q = [
             m[0][0] * d[0] + m[0][1] * d[1] + m[0][2] * d[2],
             m[1][0] * d[0] + m[1][1] * d[1] + m[1][2] * d[2],
             m[2][0] * d[0] + m[2][1] * d[1] + m[2][2] * d[2],
-        ])
+        ];
+        (q, all_finite(p))
     }
 }
 

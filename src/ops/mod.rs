@@ -212,6 +212,23 @@ pub(crate) fn check_output_degrees(
     Ok((lon, lat))
 }
 
+/// Whether all three components are finite, branch-free (for lane kernels: `&`, not `&&`).
+#[inline(always)]
+pub(crate) fn all_finite(p: Xyz) -> bool {
+    p[0].is_finite() & p[1].is_finite() & p[2].is_finite()
+}
+
+/// A lane kernel's `(q, ok)` as the scalar result of an operation that fails only on
+/// non-finite values: `Ok(q)`, or [`PointError::NonFinite`].
+#[inline(always)]
+pub(crate) fn finite_or_error((q, ok): (Xyz, bool)) -> Result<Xyz, PointError> {
+    if ok {
+        Ok(q)
+    } else {
+        Err(PointError::NonFinite)
+    }
+}
+
 /// Checks that all three components are finite.
 #[inline]
 pub(crate) fn check_finite(p: Xyz) -> Result<(), PointError> {

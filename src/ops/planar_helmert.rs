@@ -13,7 +13,7 @@
 //! Survey software writes X = north, Y = east; parameters stated in that order are converted to
 //! this (E, N) form by [`PlanarHelmertParams::from_north_east`].
 
-use super::{check_finite, Operation, Xyz};
+use super::{all_finite, finite_or_error, Operation, Xyz};
 use crate::error::{DefinitionError, PointError};
 
 /// Parameters of a planar 4-parameter Helmert transformation, in the (E, N) axis order.
@@ -103,24 +103,36 @@ impl Operation for PlanarHelmert {
 
     #[inline]
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
-        check_finite(p)?;
-        let [e, n, h] = p;
-        Ok([
-            self.params.dx + (self.mc * e - self.ms * n),
-            self.params.dy + (self.ms * e + self.mc * n),
-            h,
-        ])
+        finite_or_error(self.forward_lane(p))
     }
 
     #[inline]
     fn inverse(&self, p: Xyz) -> Result<Xyz, PointError> {
-        check_finite(p)?;
+        finite_or_error(self.inverse_lane(p))
+    }
+
+    /// Branch-free: ok for finite input (the output is not checked; the transformer checks the
+    /// final result).
+    #[inline(always)]
+    fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
+        let [e, n, h] = p;
+        let q = [
+            self.params.dx + (self.mc * e - self.ms * n),
+            self.params.dy + (self.ms * e + self.mc * n),
+            h,
+        ];
+        (q, all_finite(p))
+    }
+
+    #[inline(always)]
+    fn inverse_lane(&self, p: Xyz) -> (Xyz, bool) {
         let (de, dn) = (p[0] - self.params.dx, p[1] - self.params.dy);
-        Ok([
+        let q = [
             (self.cos * de + self.sin * dn) * self.inv_m,
             (self.cos * dn - self.sin * de) * self.inv_m,
             p[2],
-        ])
+        ];
+        (q, all_finite(p))
     }
 }
 
