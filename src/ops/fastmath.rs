@@ -59,8 +59,8 @@ const ROUNDER: f64 = 6_755_399_441_055_744.0;
 /// c₀ + x·(c₁ + x·(c₂ + …)) by Horner's rule (the loop over a constant array unrolls).
 #[inline(always)]
 fn horner<const N: usize>(x: f64, c: &[f64; N]) -> f64 {
-    let mut acc = 0.0;
-    for &ck in c.iter().rev() {
+    let mut acc = c[N - 1];
+    for &ck in c[..N - 1].iter().rev() {
         acc = ck + x * acc;
     }
     acc
