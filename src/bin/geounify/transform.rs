@@ -5,7 +5,7 @@
 use crate::{output_error, report, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
 use geounify::convert::text::Number;
 use geounify::{Registry, Transformer};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 
 /// The long help of `geounify transform`: the exact input and output format.
 pub(crate) const LONG_ABOUT: &str = "\
@@ -51,7 +51,7 @@ pub(crate) fn run(registry: &Registry, from: &str, to: &str) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let input = BufReader::with_capacity(1 << 16, io::stdin().lock());
+    let input = io::stdin().lock();
     let output = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let outcome = convert(&transformer, input, output, &mut io::stderr().lock());
     let status_so_far = if outcome.failed > 0 { EXIT_SOME_LINES_FAILED } else { EXIT_OK };
@@ -87,44 +87,219 @@ pub(crate) enum Stop {
     Write(io::Error),
 }
 
+/// Input bytes per block: a block ends at the first line end after this many bytes.
+const BLOCK_BYTES: usize = 512 << 10;
+/// Blocks converted together (in parallel), then written in order: with the converted text,
+/// about 10 MB in memory at most (more only for a single line longer than a block).
+const BLOCKS_PER_ROUND: usize = 8;
+
 /// Converts every line of `input` to `output` (format in [`LONG_ABOUT`]), reporting failed
 /// lines on `errors` as `line N: reason`. Flushes `output` at the end.
+///
+/// The input is read in blocks of whole lines; each round of [`BLOCKS_PER_ROUND`] blocks is
+/// converted in parallel (parsing, one batch transform per block, formatting) and written in
+/// input order, so output lines and error reports come in the order of the input lines.
 pub(crate) fn convert(
     transformer: &Transformer,
-    mut input: impl BufRead,
+    input: impl Read,
     mut output: impl Write,
     errors: &mut impl Write,
 ) -> Outcome {
+    use rayon::prelude::*;
+    let mut reader = Blocks::new(input);
     let mut failed = 0;
-    let mut line = Vec::with_capacity(256);
-    let mut number = 0u64;
+    let mut lines_before = 0u64;
+    let mut round = Vec::with_capacity(BLOCKS_PER_ROUND);
     let stopped_by = loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break output.flush().err().map(Stop::Write),
-            Ok(_) => {}
-            Err(error) => break Some(output.flush().err().map_or(Stop::Read(error), Stop::Write)),
-        }
-        number += 1;
-        let (content, ending) = split_line_ending(&line);
-        let written = match convert_line(transformer, content) {
-            Converted::PassThrough => output.write_all(&line),
-            Converted::Point { xyz, rest } => write_point(&mut output, xyz, rest, ending),
-            Converted::Failed(reason) => {
-                failed += 1;
-                // Ignoring a failure to write to stderr: there is nowhere left to report it.
-                let _ = errors.write_all(format!("line {number}: {reason}\n").as_bytes());
-                output
-                    .write_all(b"# error: ")
-                    .and_then(|()| output.write_all(content))
-                    .and_then(|()| output.write_all(ending))
+        round.clear();
+        let mut read_error = None;
+        while round.len() < BLOCKS_PER_ROUND {
+            match reader.next_block() {
+                Ok(Some(block)) => round.push(block),
+                Ok(None) => break,
+                Err(error) => {
+                    read_error = Some(error);
+                    break;
+                }
             }
-        };
+        }
+        let converted: Vec<BlockOut> =
+            round.par_iter().map(|block| convert_block(transformer, block)).collect();
+        let mut written = Ok(());
+        let mut report = Vec::new();
+        for block in converted {
+            report.clear();
+            for (index, reason) in &block.errors {
+                let number = lines_before + *index as u64 + 1;
+                // Writing to a `Vec` cannot fail.
+                let _ = writeln!(report, "line {number}: {reason}");
+            }
+            failed += block.errors.len() as u64;
+            lines_before += block.lines as u64;
+            // Ignoring a failure to write to stderr: there is nowhere left to report it.
+            let _ = errors.write_all(&report);
+            written = output.write_all(&block.text);
+            if written.is_err() {
+                break;
+            }
+        }
         if let Err(error) = written {
             break Some(Stop::Write(error));
         }
+        if let Some(error) = read_error {
+            break Some(output.flush().err().map_or(Stop::Read(error), Stop::Write));
+        }
+        if round.len() < BLOCKS_PER_ROUND {
+            break output.flush().err().map(Stop::Write);
+        }
     };
     Outcome { failed, stopped_by }
+}
+
+/// Reads the input in blocks of whole lines.
+struct Blocks<R> {
+    input: R,
+    /// The bytes after the last line end of the previous block.
+    carry: Vec<u8>,
+    at_end: bool,
+}
+
+impl<R: Read> Blocks<R> {
+    fn new(input: R) -> Self {
+        Self { input, carry: Vec::new(), at_end: false }
+    }
+
+    /// The next block: whole lines (with their line endings) of at least [`BLOCK_BYTES`], or the
+    /// rest of the input (whose last line may lack a line ending); `None` at the end.
+    fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut block = std::mem::take(&mut self.carry);
+        let mut searched = 0;
+        loop {
+            if !self.at_end && block.len() < BLOCK_BYTES.max(searched + 1) {
+                self.fill(&mut block)?;
+                continue;
+            }
+            if self.at_end {
+                return Ok(if block.is_empty() { None } else { Some(block) });
+            }
+            // Lines end after the last LF; a line longer than the block reads on.
+            match block[searched..].iter().rposition(|&b| b == b'\n') {
+                Some(i) => {
+                    self.carry = block.split_off(searched + i + 1);
+                    return Ok(Some(block));
+                }
+                None => {
+                    searched = block.len();
+                    self.fill(&mut block)?;
+                }
+            }
+        }
+    }
+
+    /// Reads once more into `block` (at least [`BLOCK_BYTES`] more room); sets `at_end` at the
+    /// end of the input.
+    fn fill(&mut self, block: &mut Vec<u8>) -> io::Result<()> {
+        let len = block.len();
+        block.resize(len + BLOCK_BYTES, 0);
+        let result = loop {
+            match self.input.read(&mut block[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        match result {
+            Ok(n) => {
+                block.truncate(len + n);
+                self.at_end = n == 0;
+                Ok(())
+            }
+            Err(error) => {
+                block.truncate(len);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// One block converted.
+struct BlockOut {
+    /// The output lines.
+    text: Vec<u8>,
+    /// The failed lines: index in the block (from 0) and reason.
+    errors: Vec<(usize, String)>,
+    /// Lines in the block.
+    lines: usize,
+}
+
+/// What one line of a block became, before the batch transform.
+enum Kind<'a> {
+    PassThrough,
+    /// The next point of the block: the text after its numbers, whether it had z.
+    Point {
+        rest: &'a [u8],
+        has_z: bool,
+    },
+    Failed(String),
+}
+
+/// Converts a block of lines: parses every line, transforms the block's points in one batch
+/// (2D points with height 0, as [`Transformer::transform_xy`]), formats the output lines.
+fn convert_block(transformer: &Transformer, block: &[u8]) -> BlockOut {
+    let estimate = block.len() / 24 + 1;
+    let mut kinds = Vec::with_capacity(estimate);
+    let mut points: Vec<[f64; 3]> = Vec::with_capacity(estimate);
+    for line in block.split_inclusive(|&b| b == b'\n') {
+        let (content, _) = split_line_ending(line);
+        let kind = match parse_content(content) {
+            Ok(None) => Kind::PassThrough,
+            Ok(Some(parsed)) => {
+                points.push([parsed.x, parsed.y, parsed.z.unwrap_or(0.0)]);
+                Kind::Point { rest: parsed.rest, has_z: parsed.z.is_some() }
+            }
+            Err(reason) => Kind::Failed(reason),
+        };
+        kinds.push((line, kind));
+    }
+    let report = transformer.transform_slice(&mut points);
+    let mut failures = report.failures.into_iter().peekable();
+    let mut text = Vec::with_capacity(block.len() + block.len() / 4);
+    let mut errors = Vec::new();
+    let mut point = 0;
+    for (index, (line, kind)) in kinds.iter().enumerate() {
+        let (content, ending) = split_line_ending(line);
+        let reason = match kind {
+            Kind::PassThrough => {
+                text.extend_from_slice(line);
+                continue;
+            }
+            Kind::Point { rest, has_z } => {
+                let k = point;
+                point += 1;
+                match failures.next_if(|f| f.index == k) {
+                    Some(failure) => failure.error.to_string(),
+                    None => {
+                        let [x, y, z] = points[k];
+                        Number(x).push_to(&mut text);
+                        text.push(b' ');
+                        Number(y).push_to(&mut text);
+                        if *has_z {
+                            text.push(b' ');
+                            Number(z).push_to(&mut text);
+                        }
+                        text.extend_from_slice(rest);
+                        text.extend_from_slice(ending);
+                        continue;
+                    }
+                }
+            }
+            Kind::Failed(reason) => reason.clone(),
+        };
+        text.extend_from_slice(b"# error: ");
+        text.extend_from_slice(content);
+        text.extend_from_slice(ending);
+        errors.push((index, reason));
+    }
+    BlockOut { text, errors, lines: kinds.len() }
 }
 
 /// Splits a line read with `read_until(b'\n')` into its content and its line ending (`\r\n`,
@@ -138,38 +313,18 @@ fn split_line_ending(line: &[u8]) -> (&[u8], &[u8]) {
     line.split_at(line.len() - ending_len)
 }
 
-/// The result of converting one line.
-#[derive(Debug, PartialEq)]
-enum Converted<'a> {
-    /// A blank or comment line: copied unchanged.
-    PassThrough,
-    /// The converted point (`z` present iff the input had it) and the text after the numbers.
-    Point { xyz: (f64, f64, Option<f64>), rest: &'a [u8] },
-    /// The reason the line could not be converted.
-    Failed(String),
-}
-
-/// Converts the content of one line (without its line ending).
-fn convert_line<'a>(transformer: &Transformer, content: &'a [u8]) -> Converted<'a> {
+/// Parses the content of one line (without its line ending): `None` for a blank or comment
+/// line (copied unchanged), the numbers, or the reason the line cannot be read.
+fn parse_content(content: &[u8]) -> Result<Option<Parsed<'_>>, String> {
     let trimmed = content.trim_ascii_start();
     if trimmed.is_empty() || trimmed[0] == b'#' {
-        return Converted::PassThrough;
+        return Ok(None);
     }
-    if std::str::from_utf8(content).is_ok_and(|text| text.trim().is_empty()) {
-        return Converted::PassThrough; // Unicode blanks only, e.g. U+3000
+    // Unicode blanks only, e.g. U+3000 (every non-ASCII blank starts with a byte >= 0x80).
+    if trimmed[0] >= 0x80 && std::str::from_utf8(content).is_ok_and(|t| t.trim().is_empty()) {
+        return Ok(None);
     }
-    let parsed = match parse_line(content) {
-        Ok(parsed) => parsed,
-        Err(reason) => return Converted::Failed(reason),
-    };
-    let result = match parsed.z {
-        Some(z) => transformer.transform([parsed.x, parsed.y, z]).map(|[x, y, z]| (x, y, Some(z))),
-        None => transformer.transform_xy(parsed.x, parsed.y).map(|(x, y)| (x, y, None)),
-    };
-    match result {
-        Ok(xyz) => Converted::Point { xyz, rest: parsed.rest },
-        Err(error) => Converted::Failed(error.to_string()),
-    }
+    parse_line(content).map(Some)
 }
 
 /// The numbers of one input line and the text after them.
@@ -250,21 +405,6 @@ fn quoted(token: &[u8]) -> String {
         Some((cut, _)) => format!("'{}…'", &token[..cut]),
         None => format!("'{token}'"),
     }
-}
-
-/// Writes a converted line: `x y[ z]`, the text after the numbers, the line ending.
-fn write_point(
-    output: &mut impl Write,
-    (x, y, z): (f64, f64, Option<f64>),
-    rest: &[u8],
-    ending: &[u8],
-) -> io::Result<()> {
-    match z {
-        Some(z) => write!(output, "{} {} {}", Number(x), Number(y), Number(z))?,
-        None => write!(output, "{} {}", Number(x), Number(y))?,
-    }
-    output.write_all(rest)?;
-    output.write_all(ending)
 }
 
 #[cfg(test)]
