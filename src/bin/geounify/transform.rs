@@ -434,6 +434,96 @@ mod tests {
         }
     }
 
+    /// Reads at most `step` bytes at a time (a pipe that delivers little at once).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(buf.len()).min(self.step);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// The output and error report of converting `input` one line at a time, point by point.
+    fn line_by_line(t: &Transformer, input: &[u8]) -> (Vec<u8>, String) {
+        let (mut out, mut errors) = (Vec::new(), String::new());
+        for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
+            let (content, ending) = split_line_ending(line);
+            let result = match parse_content(content) {
+                Ok(None) => {
+                    out.extend_from_slice(line);
+                    continue;
+                }
+                Ok(Some(p)) => match p.z {
+                    Some(z) => t
+                        .transform([p.x, p.y, z])
+                        .map(|[x, y, z]| format!("{} {} {}", Number(x), Number(y), Number(z))),
+                    None => t
+                        .transform_xy(p.x, p.y)
+                        .map(|(x, y)| format!("{} {}", Number(x), Number(y))),
+                }
+                .map(|text| (text, p.rest))
+                .map_err(|e| e.to_string()),
+                Err(reason) => Err(reason),
+            };
+            match result {
+                Ok((text, rest)) => {
+                    out.extend_from_slice(text.as_bytes());
+                    out.extend_from_slice(rest);
+                    out.extend_from_slice(ending);
+                }
+                Err(reason) => {
+                    errors.push_str(&format!("line {}: {reason}\n", i + 1));
+                    out.extend_from_slice(b"# error: ");
+                    out.extend_from_slice(content);
+                    out.extend_from_slice(ending);
+                }
+            }
+        }
+        (out, errors)
+    }
+
+    /// Many rounds of blocks, a line longer than a block, failures on both sides of block
+    /// edges, CRLF and a last line without a line ending: the same bytes, the same `line N`
+    /// reports in the same order as converting line by line, however the input arrives.
+    #[test]
+    fn blocks_give_the_line_by_line_result() {
+        let t = Transformer::from_ids("EPSG:4490", "EPSG:4547").unwrap();
+        let mut input = Vec::new();
+        let mut i = 0u64;
+        while input.len() < 3 * BLOCKS_PER_ROUND * BLOCK_BYTES {
+            let lon = 112.5 + (i % 3001) as f64 * 0.001;
+            let lat = 22.0 + (i % 20011) as f64 * 0.001;
+            let line = match i % 1009 {
+                0 => "# comment 天安门\n".to_string(),
+                1 => format!("{lon} 95 too far north\n"),
+                2 => "abc 39.9\r\n".to_string(),
+                3 => "\n".to_string(),
+                4 => format!("{lon} {lat} 12.5 with height\r\n"),
+                5 if i.is_multiple_of(7) => format!("# {}\n", "x".repeat(BLOCK_BYTES + 1000)),
+                _ => format!("{lon:.9}\t{lat:.9} p{i}\n"),
+            };
+            input.extend_from_slice(line.as_bytes());
+            i += 1;
+        }
+        input.extend_from_slice(b"116.4 39.9 last");
+        let (expected_out, expected_errors) = line_by_line(&t, &input);
+        assert!(expected_errors.lines().count() > 10);
+        for step in [usize::MAX, 100_003, 4096] {
+            let (mut out, mut errors) = (Vec::new(), Vec::new());
+            let outcome = convert(&t, Trickle { data: &input, step }, &mut out, &mut errors);
+            assert!(outcome.stopped_by.is_none());
+            assert_eq!(outcome.failed, expected_errors.lines().count() as u64);
+            assert!(out == expected_out, "output differs, reads of {step} bytes");
+            assert_eq!(String::from_utf8(errors).unwrap(), expected_errors);
+        }
+    }
+
     #[test]
     fn line_endings() {
         assert_eq!(split_line_ending(b"1 2\r\n"), (&b"1 2"[..], &b"\r\n"[..]));
