@@ -98,7 +98,8 @@ const BLOCKS_PER_ROUND: usize = 8;
 ///
 /// The input is read in blocks of whole lines; each round of [`BLOCKS_PER_ROUND`] blocks is
 /// converted in parallel (parsing, one batch transform per block, formatting) and written in
-/// input order, so output lines and error reports come in the order of the input lines.
+/// input order, so output lines and error reports come in the order of the input lines. The
+/// blocks' buffers are reused from round to round.
 pub(crate) fn convert(
     transformer: &Transformer,
     input: impl Read,
@@ -109,25 +110,28 @@ pub(crate) fn convert(
     let mut reader = Blocks::new(input);
     let mut failed = 0;
     let mut lines_before = 0u64;
-    let mut round = Vec::with_capacity(BLOCKS_PER_ROUND);
+    let mut blocks: Vec<Vec<u8>> = (0..BLOCKS_PER_ROUND).map(|_| Vec::new()).collect();
+    let mut converted: Vec<BlockOut> = (0..BLOCKS_PER_ROUND).map(|_| BlockOut::default()).collect();
+    let mut report = Vec::new();
     let stopped_by = loop {
-        round.clear();
+        let mut filled = 0;
         let mut read_error = None;
-        while round.len() < BLOCKS_PER_ROUND {
-            match reader.next_block() {
-                Ok(Some(block)) => round.push(block),
-                Ok(None) => break,
+        while filled < BLOCKS_PER_ROUND {
+            match reader.next_block(&mut blocks[filled]) {
+                Ok(true) => filled += 1,
+                Ok(false) => break,
                 Err(error) => {
                     read_error = Some(error);
                     break;
                 }
             }
         }
-        let converted: Vec<BlockOut> =
-            round.par_iter().map(|block| convert_block(transformer, block)).collect();
+        blocks[..filled]
+            .par_iter()
+            .zip(converted[..filled].par_iter_mut())
+            .for_each(|(block, out)| convert_block(transformer, block, out));
         let mut written = Ok(());
-        let mut report = Vec::new();
-        for block in converted {
+        for block in &converted[..filled] {
             report.clear();
             for (index, reason) in &block.errors {
                 let number = lines_before + *index as u64 + 1;
@@ -135,7 +139,7 @@ pub(crate) fn convert(
                 let _ = writeln!(report, "line {number}: {reason}");
             }
             failed += block.errors.len() as u64;
-            lines_before += block.lines as u64;
+            lines_before += block.lines.len() as u64;
             // Ignoring a failure to write to stderr: there is nowhere left to report it.
             let _ = errors.write_all(&report);
             written = output.write_all(&block.text);
@@ -149,7 +153,7 @@ pub(crate) fn convert(
         if let Some(error) = read_error {
             break Some(output.flush().err().map_or(Stop::Read(error), Stop::Write));
         }
-        if round.len() < BLOCKS_PER_ROUND {
+        if filled < BLOCKS_PER_ROUND {
             break output.flush().err().map(Stop::Write);
         }
     };
@@ -169,28 +173,33 @@ impl<R: Read> Blocks<R> {
         Self { input, carry: Vec::new(), at_end: false }
     }
 
-    /// The next block: whole lines (with their line endings) of at least [`BLOCK_BYTES`], or the
-    /// rest of the input (whose last line may lack a line ending); `None` at the end.
-    fn next_block(&mut self) -> io::Result<Option<Vec<u8>>> {
-        let mut block = std::mem::take(&mut self.carry);
+    /// Replaces `block` with the next block: whole lines (with their line endings) of at least
+    /// [`BLOCK_BYTES`], or the rest of the input (whose last line may lack a line ending);
+    /// `false` at the end of the input.
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
+        block.clear();
+        block.extend_from_slice(&self.carry);
+        self.carry.clear();
         let mut searched = 0;
         loop {
             if !self.at_end && block.len() < BLOCK_BYTES.max(searched + 1) {
-                self.fill(&mut block)?;
+                self.fill(block)?;
                 continue;
             }
             if self.at_end {
-                return Ok(if block.is_empty() { None } else { Some(block) });
+                return Ok(!block.is_empty());
             }
             // Lines end after the last LF; a line longer than the block reads on.
             match block[searched..].iter().rposition(|&b| b == b'\n') {
                 Some(i) => {
-                    self.carry = block.split_off(searched + i + 1);
-                    return Ok(Some(block));
+                    let end = searched + i + 1;
+                    self.carry.extend_from_slice(&block[end..]);
+                    block.truncate(end);
+                    return Ok(true);
                 }
                 None => {
                     searched = block.len();
-                    self.fill(&mut block)?;
+                    self.fill(block)?;
                 }
             }
         }
@@ -221,72 +230,80 @@ impl<R: Read> Blocks<R> {
     }
 }
 
-/// One block converted.
+/// One block converted, and the block's working buffers (reused from round to round).
+#[derive(Default)]
 struct BlockOut {
     /// The output lines.
     text: Vec<u8>,
     /// The failed lines: index in the block (from 0) and reason.
     errors: Vec<(usize, String)>,
-    /// Lines in the block.
-    lines: usize,
+    /// Every line of the block: where it ends in the block, and what it became.
+    lines: Vec<(usize, Kind)>,
+    /// The block's points `[x, y, z]` (z = 0 without a z value).
+    points: Vec<[f64; 3]>,
 }
 
 /// What one line of a block became, before the batch transform.
-enum Kind<'a> {
+enum Kind {
     PassThrough,
-    /// The next point of the block: the text after its numbers, whether it had z.
+    /// The next point of the block: the length of the text after its numbers, whether it had z.
     Point {
-        rest: &'a [u8],
+        rest_len: usize,
         has_z: bool,
     },
     Failed(String),
 }
 
-/// Converts a block of lines: parses every line, transforms the block's points in one batch
-/// (2D points with height 0, as [`Transformer::transform_xy`]), formats the output lines.
-fn convert_block(transformer: &Transformer, block: &[u8]) -> BlockOut {
-    let estimate = block.len() / 24 + 1;
-    let mut kinds = Vec::with_capacity(estimate);
-    let mut points: Vec<[f64; 3]> = Vec::with_capacity(estimate);
+/// Converts a block of lines into `out`: parses every line, transforms the block's points in one
+/// batch (2D points with height 0, as [`Transformer::transform_xy`]), formats the output lines.
+fn convert_block(transformer: &Transformer, block: &[u8], out: &mut BlockOut) {
+    out.text.clear();
+    out.errors.clear();
+    out.lines.clear();
+    out.points.clear();
+    let mut end = 0;
     for line in block.split_inclusive(|&b| b == b'\n') {
+        end += line.len();
         let (content, _) = split_line_ending(line);
         let kind = match parse_content(content) {
             Ok(None) => Kind::PassThrough,
             Ok(Some(parsed)) => {
-                points.push([parsed.x, parsed.y, parsed.z.unwrap_or(0.0)]);
-                Kind::Point { rest: parsed.rest, has_z: parsed.z.is_some() }
+                out.points.push([parsed.x, parsed.y, parsed.z.unwrap_or(0.0)]);
+                Kind::Point { rest_len: parsed.rest.len(), has_z: parsed.z.is_some() }
             }
             Err(reason) => Kind::Failed(reason),
         };
-        kinds.push((line, kind));
+        out.lines.push((end, kind));
     }
-    let report = transformer.transform_slice(&mut points);
+    let report = transformer.transform_slice(&mut out.points);
     let mut failures = report.failures.into_iter().peekable();
-    let mut text = Vec::with_capacity(block.len() + block.len() / 4);
-    let mut errors = Vec::new();
-    let mut point = 0;
-    for (index, (line, kind)) in kinds.iter().enumerate() {
+    let text = &mut out.text;
+    text.reserve(block.len() + block.len() / 4);
+    let (mut start, mut point) = (0, 0);
+    for (index, (end, kind)) in out.lines.iter().enumerate() {
+        let line = &block[start..*end];
+        start = *end;
         let (content, ending) = split_line_ending(line);
         let reason = match kind {
             Kind::PassThrough => {
                 text.extend_from_slice(line);
                 continue;
             }
-            Kind::Point { rest, has_z } => {
+            Kind::Point { rest_len, has_z } => {
                 let k = point;
                 point += 1;
                 match failures.next_if(|f| f.index == k) {
                     Some(failure) => failure.error.to_string(),
                     None => {
-                        let [x, y, z] = points[k];
-                        Number(x).push_to(&mut text);
+                        let [x, y, z] = out.points[k];
+                        Number(x).push_to(text);
                         text.push(b' ');
-                        Number(y).push_to(&mut text);
+                        Number(y).push_to(text);
                         if *has_z {
                             text.push(b' ');
-                            Number(z).push_to(&mut text);
+                            Number(z).push_to(text);
                         }
-                        text.extend_from_slice(rest);
+                        text.extend_from_slice(&content[content.len() - rest_len..]);
                         text.extend_from_slice(ending);
                         continue;
                     }
@@ -297,9 +314,8 @@ fn convert_block(transformer: &Transformer, block: &[u8]) -> BlockOut {
         text.extend_from_slice(b"# error: ");
         text.extend_from_slice(content);
         text.extend_from_slice(ending);
-        errors.push((index, reason));
+        out.errors.push((index, reason));
     }
-    BlockOut { text, errors, lines: kinds.len() }
 }
 
 /// Splits a line read with `read_until(b'\n')` into its content and its line ending (`\r\n`,
