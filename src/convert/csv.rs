@@ -180,43 +180,36 @@ fn run<R: BufRead, W: Write + ?Sized>(
         if chunk.records.is_empty() {
             break;
         }
-        let convert = |rec: &Rec| -> Outcome {
-            convert_record(&chunk.bytes[rec.body()], &columns, delimiter, encoding, transformer)
+        let convert = |recs: &[Rec]| -> Part {
+            convert_part(&chunk.bytes, recs, &columns, delimiter, encoding, transformer)
         };
-        let outcomes: Vec<Outcome> = if options.parallel {
-            chunk.records.par_iter().map(convert).collect()
+        let parts: Vec<Part> = if options.parallel {
+            chunk.records.par_chunks(PART_RECORDS).map(convert).collect()
         } else {
-            chunk.records.iter().map(convert).collect()
+            chunk.records.chunks(PART_RECORDS).map(convert).collect()
         };
-        for (rec, outcome) in chunk.records.iter().zip(outcomes) {
-            let raw = &chunk.bytes[rec.start..rec.end];
-            let write = !tally.failed();
-            match outcome {
-                Outcome::Blank => {
-                    if write {
-                        output.write_all(raw).map_err(io_out)?;
+        let records = chunk.records.chunks(PART_RECORDS);
+        for (part, recs) in parts.into_iter().zip(records) {
+            // The part's text up to the first failure that fails the conversion is written
+            // (failed records have no text); after it, nothing.
+            let mut written_to = if tally.failed() { Some(0) } else { None };
+            for ((rec, outcome), &text_start) in recs.iter().zip(part.outcomes).zip(&part.starts) {
+                report.features += u64::from(!matches!(outcome, Outcome::Blank));
+                match outcome {
+                    Outcome::Blank => {}
+                    Outcome::Empty => report.empty += 1,
+                    Outcome::Converted => report.vertices += 1,
+                    Outcome::Failed(reason) => {
+                        let failure = Failure { location: format!("line {}", rec.line), reason };
+                        tally.record(&mut report, options.skip_invalid, failure);
+                        if tally.failed() && written_to.is_none() {
+                            written_to = Some(text_start);
+                        }
                     }
-                }
-                Outcome::Empty => {
-                    report.features += 1;
-                    report.empty += 1;
-                    if write {
-                        output.write_all(raw).map_err(io_out)?;
-                    }
-                }
-                Outcome::Converted(replacements) => {
-                    report.features += 1;
-                    report.vertices += 1;
-                    if write {
-                        write_replaced(output, raw, &replacements).map_err(io_out)?;
-                    }
-                }
-                Outcome::Failed(reason) => {
-                    report.features += 1;
-                    let failure = Failure { location: format!("line {}", rec.line), reason };
-                    tally.record(&mut report, options.skip_invalid, failure);
                 }
             }
+            let end = written_to.unwrap_or(part.text.len());
+            output.write_all(&part.text[..end]).map_err(io_out)?;
         }
         progress.advance(chunk.bytes.len() as u64);
         if !more {
@@ -227,21 +220,8 @@ fn run<R: BufRead, W: Write + ?Sized>(
     Ok(report)
 }
 
-/// Writes the record `raw` with the `replacements` (record-relative ranges, in order)
-/// substituted.
-fn write_replaced<W: Write + ?Sized>(
-    output: &mut W,
-    raw: &[u8],
-    replacements: &[(Range<usize>, String)],
-) -> std::io::Result<()> {
-    let mut at = 0;
-    for (range, text) in replacements {
-        output.write_all(&raw[at..range.start])?;
-        output.write_all(text.as_bytes())?;
-        at = range.end;
-    }
-    output.write_all(&raw[at..])
-}
+/// Records converted together by one task.
+const PART_RECORDS: usize = 4096;
 
 /// What becomes of one record.
 enum Outcome {
@@ -249,47 +229,116 @@ enum Outcome {
     Blank,
     /// No geometry (x and y empty): copied.
     Empty,
-    /// Converted: the coordinate fields' new contents (record-relative ranges, in order).
-    Converted(Vec<(Range<usize>, String)>),
-    /// Cannot be converted: why.
+    /// Converted: written with its coordinate fields replaced.
+    Converted,
+    /// Cannot be converted (nothing written): why.
     Failed(String),
 }
 
-/// Parses and transforms one record body (ranges in the outcome are relative to its start,
-/// which is also the record's start).
-fn convert_record(
-    body: &[u8],
+/// Consecutive records converted: their output text, and for each record its outcome and where
+/// its text starts in `text`.
+struct Part {
+    text: Vec<u8>,
+    outcomes: Vec<Outcome>,
+    starts: Vec<usize>,
+}
+
+/// A record parsed, before the batch transform.
+enum Parsed {
+    Copied(Outcome),
+    Failed(String),
+    /// A point: the body-relative ranges of its x, y, z values and the number of values
+    /// written back (2, or 3 with a z value).
+    Point {
+        ranges: [Range<usize>; 3],
+        count: usize,
+    },
+}
+
+/// Converts the records `recs` of `bytes`: parses them, transforms their points in one batch (a
+/// row without z with height 0, as [`Transformer::transform_xy`]), writes their text.
+fn convert_part(
+    bytes: &[u8],
+    recs: &[Rec],
     columns: &Columns,
     delimiter: u8,
     encoding: TextEncoding,
     transformer: &Transformer,
-) -> Outcome {
-    if body.is_empty() {
-        return Outcome::Blank;
-    }
+) -> Part {
     let mut fields = Vec::new();
-    let point = match columns.parse(body, delimiter, encoding, &mut fields) {
-        Ok(Some(p)) => p,
-        Ok(None) => return Outcome::Empty,
-        Err(reason) => return Outcome::Failed(reason),
-    };
-    let (values, count) = match point.z {
-        Some(z) => match transformer.transform([point.x, point.y, z]) {
-            Ok(q) => (q, 3),
-            Err(e) => return Outcome::Failed(e.to_string()),
-        },
-        None => match transformer.transform_xy(point.x, point.y) {
-            Ok((x, y)) => ([x, y, 0.0], 2),
-            Err(e) => return Outcome::Failed(e.to_string()),
-        },
-    };
-    let mut replacements: Vec<(Range<usize>, String)> = point.ranges[..count]
+    let mut points: Vec<[f64; 3]> = Vec::with_capacity(recs.len());
+    let parsed: Vec<Parsed> = recs
         .iter()
-        .zip(values)
-        .map(|(r, v)| (r.clone(), Number(v).to_string()))
+        .map(|rec| {
+            let body = &bytes[rec.body()];
+            if body.is_empty() {
+                return Parsed::Copied(Outcome::Blank);
+            }
+            match columns.parse(body, delimiter, encoding, &mut fields) {
+                Ok(Some(p)) => {
+                    points.push([p.x, p.y, p.z.unwrap_or(0.0)]);
+                    Parsed::Point { ranges: p.ranges, count: if p.z.is_some() { 3 } else { 2 } }
+                }
+                Ok(None) => Parsed::Copied(Outcome::Empty),
+                Err(reason) => Parsed::Failed(reason),
+            }
+        })
         .collect();
-    replacements.sort_by_key(|(r, _)| r.start);
-    Outcome::Converted(replacements)
+    let batch = transformer.transform_slice(&mut points);
+    let mut failures = batch.failures.into_iter().peekable();
+    let size = recs.last().map_or(0, |r| r.end) - recs.first().map_or(0, |r| r.start);
+    let mut part = Part {
+        text: Vec::with_capacity(size + size / 4),
+        outcomes: Vec::with_capacity(recs.len()),
+        starts: Vec::with_capacity(recs.len()),
+    };
+    let mut point = 0;
+    for (rec, parsed) in recs.iter().zip(parsed) {
+        part.starts.push(part.text.len());
+        let raw = &bytes[rec.start..rec.end];
+        let outcome = match parsed {
+            Parsed::Copied(outcome) => {
+                part.text.extend_from_slice(raw);
+                outcome
+            }
+            Parsed::Failed(reason) => Outcome::Failed(reason),
+            Parsed::Point { ranges, count } => {
+                let k = point;
+                point += 1;
+                match failures.next_if(|f| f.index == k) {
+                    Some(failure) => Outcome::Failed(failure.error.to_string()),
+                    None => {
+                        write_replaced(&mut part.text, raw, ranges, count, points[k]);
+                        Outcome::Converted
+                    }
+                }
+            }
+        };
+        part.outcomes.push(outcome);
+    }
+    part
+}
+
+/// Appends the record `raw` with its first `count` coordinate `ranges` (record-relative: x, y,
+/// z) replaced by the `values`.
+fn write_replaced(
+    out: &mut Vec<u8>,
+    raw: &[u8],
+    ranges: [Range<usize>; 3],
+    count: usize,
+    values: [f64; 3],
+) {
+    let [xr, yr, zr] = ranges;
+    let mut replacements = [(xr, values[0]), (yr, values[1]), (zr, values[2])];
+    let replacements = &mut replacements[..count];
+    replacements.sort_unstable_by_key(|(r, _)| r.start);
+    let mut at = 0;
+    for (range, value) in replacements.iter() {
+        out.extend_from_slice(&raw[at..range.start]);
+        Number(*value).push_to(out);
+        at = range.end;
+    }
+    out.extend_from_slice(&raw[at..]);
 }
 
 /// A parsed point of a record, with the body-relative byte ranges of its x, y, z values.

@@ -13,6 +13,32 @@ pub struct Number(pub f64);
 
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buffer = zmij::Buffer::new();
+        match fast_plain(&mut buffer, self.0) {
+            Some(text) => f.write_str(text),
+            None => self.fmt_std(f),
+        }
+    }
+}
+
+impl Number {
+    /// Appends the number's text to `out`: the same bytes as its `Display`, without going
+    /// through a formatter.
+    #[inline]
+    pub fn push_to(self, out: &mut Vec<u8>) {
+        let mut buffer = zmij::Buffer::new();
+        match fast_plain(&mut buffer, self.0) {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => {
+                use std::io::Write as _;
+                // Writing to a `Vec` cannot fail.
+                let _ = write!(out, "{}", StdForm(self.0));
+            }
+        }
+    }
+
+    /// The reference form, through std's formatting (Grisu with a Dragon4 fallback).
+    fn fmt_std(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.0;
         if v == 0.0 || (1e-7..1e21).contains(&v.abs()) {
             write!(f, "{v}") // Rust's `{}`: shortest round-trip digits, never an exponent
@@ -20,6 +46,54 @@ impl fmt::Display for Number {
             write!(f, "{v:e}") // shortest round-trip digits with an exponent
         }
     }
+}
+
+/// [`Number`] formatted by std only (the reference the fast path is tested against).
+struct StdForm(f64);
+
+impl fmt::Display for StdForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Number(self.0).fmt_std(f)
+    }
+}
+
+/// The common case, fast: `v` in plain decimal through `zmij` (Schubfach), when that gives the
+/// same text as std, which is when all of these hold:
+/// - `1e-5 <= |v| < 1e15`: in our plain range (`1e-7 <= |v| < 1e21`), and `zmij` writes it
+///   without an exponent (it does for `1e-5 <= |v| < 1e16`); it writes integers with `.0`, which
+///   is dropped;
+/// - no tie is possible: both give the shortest digits that read back as `v` and, of those, the
+///   closest to `v`, but when `v` is exactly halfway between two shortest candidates std rounds
+///   half up and Schubfach half to even (`982098011074.53125` → std `…074.5313`, zmij
+///   `…074.5312`). A tie needs `v`'s exact decimal expansion to have at most 18 significant
+///   digits. `v = m·2^-f` with `m` odd has exactly `f` decimals, of which at most 6 are leading
+///   zeros when `|v| >= 1e-7`: with `f >= 26` it has at least 20 significant digits, so no tie.
+///   Coordinates of the usual sizes have 26 or more such bits (a northing near 3e6 has 30 or 31,
+///   fewer only when the last bits of its significand are zeros).
+///
+/// `None`: use std's formatting. Zero is `0` or `-0`.
+#[inline]
+fn fast_plain(buffer: &mut zmij::Buffer, v: f64) -> Option<&str> {
+    /// Fraction bits (after dropping trailing zero bits) that rule out a tie, as above.
+    const TIE_FREE_FRACTION_BITS: i32 = 26;
+    if v == 0.0 {
+        return Some(if v.is_sign_negative() { "-0" } else { "0" });
+    }
+    // zmij writes plain decimal for decimal exponents -5 ..= 15 (1e-5 <= |v| < 1e16), inside
+    // our plain range (the unit test checks the edges).
+    if !(1e-5..1e15).contains(&v.abs()) {
+        return None;
+    }
+    let bits = v.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32; // `v` is normal: |v| >= 1e-7
+    let significand = (bits & ((1 << 52) - 1)) | (1 << 52);
+    // v = (significand >> tz) · 2^exponent with an odd first factor.
+    let exponent = biased - 1075 + significand.trailing_zeros() as i32;
+    if exponent > -TIE_FREE_FRACTION_BITS {
+        return None;
+    }
+    let text = buffer.format_finite(v);
+    Some(text.strip_suffix(".0").unwrap_or(text))
 }
 
 /// `text` as a coordinate: it contains an ASCII digit, parses as an `f64` (surrounding ASCII
@@ -91,6 +165,70 @@ mod tests {
         assert_eq!(parse_coordinate(" 12.5 "), Some(12.5));
         assert_eq!(parse_coordinate("nan"), None);
         assert_eq!(parse_coordinate("1e999"), None);
+    }
+
+    /// The fast path (`zmij`) writes exactly the digits of std's shortest round-trip form, over
+    /// every binary exponent of the plain-decimal range and its edges, random mantissas, and
+    /// the values next to powers of ten and of two (where shortest-digit algorithms differ if
+    /// any do).
+    #[test]
+    fn fast_numbers_equal_std_form() {
+        let std_form = |v: f64| StdForm(v).to_string();
+        let check = |v: f64| {
+            let mut pushed = Vec::new();
+            Number(v).push_to(&mut pushed);
+            let expected = std_form(v);
+            assert_eq!(Number(v).to_string(), expected, "{:#x}", v.to_bits());
+            assert_eq!(String::from_utf8(pushed).unwrap(), expected, "{:#x}", v.to_bits());
+        };
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Binary exponents 2^-30 ..= 2^75 cover 1e-9 ..= 3.7e22 (both ends of the plain range).
+        for exp in (1023 - 30)..=(1023 + 75u64) {
+            for _ in 0..2000 {
+                let bits = (exp << 52) | (next() & ((1 << 52) - 1));
+                let v = f64::from_bits(bits);
+                check(v);
+                check(-v);
+            }
+            let power = f64::from_bits(exp << 52);
+            for v in [power, power.next_down(), power.next_up()] {
+                check(v);
+            }
+        }
+        for k in -9..=22 {
+            let p = 10f64.powi(k);
+            for v in [p, p.next_down(), p.next_up(), 1.5 * p, 9.999_999_999_999_999 * p] {
+                check(v);
+                check(-v);
+            }
+        }
+        // Coordinates as files hold them: decimals with up to 9 places, and integers.
+        for _ in 0..200_000 {
+            let v = (next() % 100_000_000_000_000) as f64 / 1e9;
+            check(v);
+            check(-((next() % 10_000_000_000) as f64));
+        }
+        // Exact ties between two shortest candidates (std rounds half up): with few fraction
+        // bits, and around 2^26 fraction bits (the fast path's limit).
+        let tie = f64::from_bits(0x426c_9533_4c78_5100); // 982098011074.53125
+        assert_eq!(Number(tie).to_string(), "982098011074.5313");
+        for _ in 0..200_000 {
+            let m = (next() >> 11) | 1; // odd, < 2^53
+            let small = (next() >> (40 + next() % 24)) | 1; // odd, of 1 to 24 bits
+            for f in [5, 10, 16, 20, 24, 25, 26, 27, 30] {
+                check(m as f64 / (1u64 << f) as f64);
+                check(small as f64 / (1u64 << f) as f64);
+            }
+        }
+        for v in [0.0, -0.0, 1.0, -1.0, 1e15, 1e16, 1e20, 9.9e20, 1e-7, 1e-5, 9.9e-8, 5e-324] {
+            check(v);
+        }
     }
 
     #[test]

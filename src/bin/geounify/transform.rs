@@ -5,7 +5,7 @@
 use crate::{output_error, report, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
 use geounify::convert::text::Number;
 use geounify::{Registry, Transformer};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 
 /// The long help of `geounify transform`: the exact input and output format.
 pub(crate) const LONG_ABOUT: &str = "\
@@ -51,7 +51,7 @@ pub(crate) fn run(registry: &Registry, from: &str, to: &str) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let input = BufReader::with_capacity(1 << 16, io::stdin().lock());
+    let input = io::stdin().lock();
     let output = BufWriter::with_capacity(1 << 20, io::stdout().lock());
     let outcome = convert(&transformer, input, output, &mut io::stderr().lock());
     let status_so_far = if outcome.failed > 0 { EXIT_SOME_LINES_FAILED } else { EXIT_OK };
@@ -87,44 +87,235 @@ pub(crate) enum Stop {
     Write(io::Error),
 }
 
+/// Input bytes per block: a block ends at the first line end after this many bytes.
+const BLOCK_BYTES: usize = 512 << 10;
+/// Blocks converted together (in parallel), then written in order: with the converted text,
+/// about 10 MB in memory at most (more only for a single line longer than a block).
+const BLOCKS_PER_ROUND: usize = 8;
+
 /// Converts every line of `input` to `output` (format in [`LONG_ABOUT`]), reporting failed
 /// lines on `errors` as `line N: reason`. Flushes `output` at the end.
+///
+/// The input is read in blocks of whole lines; each round of [`BLOCKS_PER_ROUND`] blocks is
+/// converted in parallel (parsing, one batch transform per block, formatting) and written in
+/// input order, so output lines and error reports come in the order of the input lines. The
+/// blocks' buffers are reused from round to round.
 pub(crate) fn convert(
     transformer: &Transformer,
-    mut input: impl BufRead,
+    input: impl Read,
     mut output: impl Write,
     errors: &mut impl Write,
 ) -> Outcome {
+    use rayon::prelude::*;
+    let mut reader = Blocks::new(input);
     let mut failed = 0;
-    let mut line = Vec::with_capacity(256);
-    let mut number = 0u64;
+    let mut lines_before = 0u64;
+    let mut blocks: Vec<Vec<u8>> = (0..BLOCKS_PER_ROUND).map(|_| Vec::new()).collect();
+    let mut converted: Vec<BlockOut> = (0..BLOCKS_PER_ROUND).map(|_| BlockOut::default()).collect();
+    let mut report = Vec::new();
     let stopped_by = loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break output.flush().err().map(Stop::Write),
-            Ok(_) => {}
-            Err(error) => break Some(output.flush().err().map_or(Stop::Read(error), Stop::Write)),
-        }
-        number += 1;
-        let (content, ending) = split_line_ending(&line);
-        let written = match convert_line(transformer, content) {
-            Converted::PassThrough => output.write_all(&line),
-            Converted::Point { xyz, rest } => write_point(&mut output, xyz, rest, ending),
-            Converted::Failed(reason) => {
-                failed += 1;
-                // Ignoring a failure to write to stderr: there is nowhere left to report it.
-                let _ = errors.write_all(format!("line {number}: {reason}\n").as_bytes());
-                output
-                    .write_all(b"# error: ")
-                    .and_then(|()| output.write_all(content))
-                    .and_then(|()| output.write_all(ending))
+        let mut filled = 0;
+        let mut read_error = None;
+        while filled < BLOCKS_PER_ROUND {
+            match reader.next_block(&mut blocks[filled]) {
+                Ok(true) => filled += 1,
+                Ok(false) => break,
+                Err(error) => {
+                    read_error = Some(error);
+                    break;
+                }
             }
-        };
+        }
+        blocks[..filled]
+            .par_iter()
+            .zip(converted[..filled].par_iter_mut())
+            .for_each(|(block, out)| convert_block(transformer, block, out));
+        let mut written = Ok(());
+        for block in &converted[..filled] {
+            report.clear();
+            for (index, reason) in &block.errors {
+                let number = lines_before + *index as u64 + 1;
+                // Writing to a `Vec` cannot fail.
+                let _ = writeln!(report, "line {number}: {reason}");
+            }
+            failed += block.errors.len() as u64;
+            lines_before += block.lines.len() as u64;
+            // Ignoring a failure to write to stderr: there is nowhere left to report it.
+            let _ = errors.write_all(&report);
+            written = output.write_all(&block.text);
+            if written.is_err() {
+                break;
+            }
+        }
         if let Err(error) = written {
             break Some(Stop::Write(error));
         }
+        if let Some(error) = read_error {
+            break Some(output.flush().err().map_or(Stop::Read(error), Stop::Write));
+        }
+        if filled < BLOCKS_PER_ROUND {
+            break output.flush().err().map(Stop::Write);
+        }
     };
     Outcome { failed, stopped_by }
+}
+
+/// Reads the input in blocks of whole lines.
+struct Blocks<R> {
+    input: R,
+    /// The bytes after the last line end of the previous block.
+    carry: Vec<u8>,
+    at_end: bool,
+}
+
+impl<R: Read> Blocks<R> {
+    fn new(input: R) -> Self {
+        Self { input, carry: Vec::new(), at_end: false }
+    }
+
+    /// Replaces `block` with the next block: whole lines (with their line endings) of at least
+    /// [`BLOCK_BYTES`], or the rest of the input (whose last line may lack a line ending);
+    /// `false` at the end of the input.
+    fn next_block(&mut self, block: &mut Vec<u8>) -> io::Result<bool> {
+        block.clear();
+        block.extend_from_slice(&self.carry);
+        self.carry.clear();
+        let mut searched = 0;
+        loop {
+            if !self.at_end && block.len() < BLOCK_BYTES.max(searched + 1) {
+                self.fill(block)?;
+                continue;
+            }
+            if self.at_end {
+                return Ok(!block.is_empty());
+            }
+            // Lines end after the last LF; a line longer than the block reads on.
+            match block[searched..].iter().rposition(|&b| b == b'\n') {
+                Some(i) => {
+                    let end = searched + i + 1;
+                    self.carry.extend_from_slice(&block[end..]);
+                    block.truncate(end);
+                    return Ok(true);
+                }
+                None => {
+                    searched = block.len();
+                    self.fill(block)?;
+                }
+            }
+        }
+    }
+
+    /// Reads once more into `block` (at least [`BLOCK_BYTES`] more room); sets `at_end` at the
+    /// end of the input.
+    fn fill(&mut self, block: &mut Vec<u8>) -> io::Result<()> {
+        let len = block.len();
+        block.resize(len + BLOCK_BYTES, 0);
+        let result = loop {
+            match self.input.read(&mut block[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                other => break other,
+            }
+        };
+        match result {
+            Ok(n) => {
+                block.truncate(len + n);
+                self.at_end = n == 0;
+                Ok(())
+            }
+            Err(error) => {
+                block.truncate(len);
+                Err(error)
+            }
+        }
+    }
+}
+
+/// One block converted, and the block's working buffers (reused from round to round).
+#[derive(Default)]
+struct BlockOut {
+    /// The output lines.
+    text: Vec<u8>,
+    /// The failed lines: index in the block (from 0) and reason.
+    errors: Vec<(usize, String)>,
+    /// Every line of the block: where it ends in the block, and what it became.
+    lines: Vec<(usize, Kind)>,
+    /// The block's points `[x, y, z]` (z = 0 without a z value).
+    points: Vec<[f64; 3]>,
+}
+
+/// What one line of a block became, before the batch transform.
+enum Kind {
+    PassThrough,
+    /// The next point of the block: the length of the text after its numbers, whether it had z.
+    Point {
+        rest_len: usize,
+        has_z: bool,
+    },
+    Failed(String),
+}
+
+/// Converts a block of lines into `out`: parses every line, transforms the block's points in one
+/// batch (2D points with height 0, as [`Transformer::transform_xy`]), formats the output lines.
+fn convert_block(transformer: &Transformer, block: &[u8], out: &mut BlockOut) {
+    out.text.clear();
+    out.errors.clear();
+    out.lines.clear();
+    out.points.clear();
+    let mut end = 0;
+    for line in block.split_inclusive(|&b| b == b'\n') {
+        end += line.len();
+        let (content, _) = split_line_ending(line);
+        let kind = match parse_content(content) {
+            Ok(None) => Kind::PassThrough,
+            Ok(Some(parsed)) => {
+                out.points.push([parsed.x, parsed.y, parsed.z.unwrap_or(0.0)]);
+                Kind::Point { rest_len: parsed.rest.len(), has_z: parsed.z.is_some() }
+            }
+            Err(reason) => Kind::Failed(reason),
+        };
+        out.lines.push((end, kind));
+    }
+    let report = transformer.transform_slice(&mut out.points);
+    let mut failures = report.failures.into_iter().peekable();
+    let text = &mut out.text;
+    text.reserve(block.len() + block.len() / 4);
+    let (mut start, mut point) = (0, 0);
+    for (index, (end, kind)) in out.lines.iter().enumerate() {
+        let line = &block[start..*end];
+        start = *end;
+        let (content, ending) = split_line_ending(line);
+        let reason = match kind {
+            Kind::PassThrough => {
+                text.extend_from_slice(line);
+                continue;
+            }
+            Kind::Point { rest_len, has_z } => {
+                let k = point;
+                point += 1;
+                match failures.next_if(|f| f.index == k) {
+                    Some(failure) => failure.error.to_string(),
+                    None => {
+                        let [x, y, z] = out.points[k];
+                        Number(x).push_to(text);
+                        text.push(b' ');
+                        Number(y).push_to(text);
+                        if *has_z {
+                            text.push(b' ');
+                            Number(z).push_to(text);
+                        }
+                        text.extend_from_slice(&content[content.len() - rest_len..]);
+                        text.extend_from_slice(ending);
+                        continue;
+                    }
+                }
+            }
+            Kind::Failed(reason) => reason.clone(),
+        };
+        text.extend_from_slice(b"# error: ");
+        text.extend_from_slice(content);
+        text.extend_from_slice(ending);
+        out.errors.push((index, reason));
+    }
 }
 
 /// Splits a line read with `read_until(b'\n')` into its content and its line ending (`\r\n`,
@@ -138,38 +329,18 @@ fn split_line_ending(line: &[u8]) -> (&[u8], &[u8]) {
     line.split_at(line.len() - ending_len)
 }
 
-/// The result of converting one line.
-#[derive(Debug, PartialEq)]
-enum Converted<'a> {
-    /// A blank or comment line: copied unchanged.
-    PassThrough,
-    /// The converted point (`z` present iff the input had it) and the text after the numbers.
-    Point { xyz: (f64, f64, Option<f64>), rest: &'a [u8] },
-    /// The reason the line could not be converted.
-    Failed(String),
-}
-
-/// Converts the content of one line (without its line ending).
-fn convert_line<'a>(transformer: &Transformer, content: &'a [u8]) -> Converted<'a> {
+/// Parses the content of one line (without its line ending): `None` for a blank or comment
+/// line (copied unchanged), the numbers, or the reason the line cannot be read.
+fn parse_content(content: &[u8]) -> Result<Option<Parsed<'_>>, String> {
     let trimmed = content.trim_ascii_start();
     if trimmed.is_empty() || trimmed[0] == b'#' {
-        return Converted::PassThrough;
+        return Ok(None);
     }
-    if std::str::from_utf8(content).is_ok_and(|text| text.trim().is_empty()) {
-        return Converted::PassThrough; // Unicode blanks only, e.g. U+3000
+    // Unicode blanks only, e.g. U+3000 (every non-ASCII blank starts with a byte >= 0x80).
+    if trimmed[0] >= 0x80 && std::str::from_utf8(content).is_ok_and(|t| t.trim().is_empty()) {
+        return Ok(None);
     }
-    let parsed = match parse_line(content) {
-        Ok(parsed) => parsed,
-        Err(reason) => return Converted::Failed(reason),
-    };
-    let result = match parsed.z {
-        Some(z) => transformer.transform([parsed.x, parsed.y, z]).map(|[x, y, z]| (x, y, Some(z))),
-        None => transformer.transform_xy(parsed.x, parsed.y).map(|(x, y)| (x, y, None)),
-    };
-    match result {
-        Ok(xyz) => Converted::Point { xyz, rest: parsed.rest },
-        Err(error) => Converted::Failed(error.to_string()),
-    }
+    parse_line(content).map(Some)
 }
 
 /// The numbers of one input line and the text after them.
@@ -252,21 +423,6 @@ fn quoted(token: &[u8]) -> String {
     }
 }
 
-/// Writes a converted line: `x y[ z]`, the text after the numbers, the line ending.
-fn write_point(
-    output: &mut impl Write,
-    (x, y, z): (f64, f64, Option<f64>),
-    rest: &[u8],
-    ending: &[u8],
-) -> io::Result<()> {
-    match z {
-        Some(z) => write!(output, "{} {} {}", Number(x), Number(y), Number(z))?,
-        None => write!(output, "{} {}", Number(x), Number(y))?,
-    }
-    output.write_all(rest)?;
-    output.write_all(ending)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,6 +447,96 @@ mod tests {
         assert_eq!(show(f64::MIN_POSITIVE / 4.0), "5.562684646268003e-309");
         for v in [1e-7, 9.9e-8, f64::MAX, 5e-324, 0.1 + 0.2, -123.456e19, 1e21 * 0.999] {
             assert_eq!(show(v).parse::<f64>().map(f64::to_bits), Ok(v.to_bits()), "{v}");
+        }
+    }
+
+    /// Reads at most `step` bytes at a time (a pipe that delivers little at once).
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(buf.len()).min(self.step);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// The output and error report of converting `input` one line at a time, point by point.
+    fn line_by_line(t: &Transformer, input: &[u8]) -> (Vec<u8>, String) {
+        let (mut out, mut errors) = (Vec::new(), String::new());
+        for (i, line) in input.split_inclusive(|&b| b == b'\n').enumerate() {
+            let (content, ending) = split_line_ending(line);
+            let result = match parse_content(content) {
+                Ok(None) => {
+                    out.extend_from_slice(line);
+                    continue;
+                }
+                Ok(Some(p)) => match p.z {
+                    Some(z) => t
+                        .transform([p.x, p.y, z])
+                        .map(|[x, y, z]| format!("{} {} {}", Number(x), Number(y), Number(z))),
+                    None => t
+                        .transform_xy(p.x, p.y)
+                        .map(|(x, y)| format!("{} {}", Number(x), Number(y))),
+                }
+                .map(|text| (text, p.rest))
+                .map_err(|e| e.to_string()),
+                Err(reason) => Err(reason),
+            };
+            match result {
+                Ok((text, rest)) => {
+                    out.extend_from_slice(text.as_bytes());
+                    out.extend_from_slice(rest);
+                    out.extend_from_slice(ending);
+                }
+                Err(reason) => {
+                    errors.push_str(&format!("line {}: {reason}\n", i + 1));
+                    out.extend_from_slice(b"# error: ");
+                    out.extend_from_slice(content);
+                    out.extend_from_slice(ending);
+                }
+            }
+        }
+        (out, errors)
+    }
+
+    /// Many rounds of blocks, a line longer than a block, failures on both sides of block
+    /// edges, CRLF and a last line without a line ending: the same bytes, the same `line N`
+    /// reports in the same order as converting line by line, however the input arrives.
+    #[test]
+    fn blocks_give_the_line_by_line_result() {
+        let t = Transformer::from_ids("EPSG:4490", "EPSG:4547").unwrap();
+        let mut input = Vec::new();
+        let mut i = 0u64;
+        while input.len() < 3 * BLOCKS_PER_ROUND * BLOCK_BYTES {
+            let lon = 112.5 + (i % 3001) as f64 * 0.001;
+            let lat = 22.0 + (i % 20011) as f64 * 0.001;
+            let line = match i % 1009 {
+                0 => "# comment 天安门\n".to_string(),
+                1 => format!("{lon} 95 too far north\n"),
+                2 => "abc 39.9\r\n".to_string(),
+                3 => "\n".to_string(),
+                4 => format!("{lon} {lat} 12.5 with height\r\n"),
+                5 if i.is_multiple_of(7) => format!("# {}\n", "x".repeat(BLOCK_BYTES + 1000)),
+                _ => format!("{lon:.9}\t{lat:.9} p{i}\n"),
+            };
+            input.extend_from_slice(line.as_bytes());
+            i += 1;
+        }
+        input.extend_from_slice(b"116.4 39.9 last");
+        let (expected_out, expected_errors) = line_by_line(&t, &input);
+        assert!(expected_errors.lines().count() > 10);
+        for step in [usize::MAX, 100_003, 4096] {
+            let (mut out, mut errors) = (Vec::new(), Vec::new());
+            let outcome = convert(&t, Trickle { data: &input, step }, &mut out, &mut errors);
+            assert!(outcome.stopped_by.is_none());
+            assert_eq!(outcome.failed, expected_errors.lines().count() as u64);
+            assert!(out == expected_out, "output differs, reads of {step} bytes");
+            assert_eq!(String::from_utf8(errors).unwrap(), expected_errors);
         }
     }
 

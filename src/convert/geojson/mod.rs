@@ -56,6 +56,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
 
 #[cfg(doc)]
 use super::text::Number;
@@ -374,6 +375,23 @@ struct Run<'a, S: Sink> {
     bbox_slot: Option<(u64, bool, bool)>,
     /// A top-level bbox to write after `features` (the output cannot seek): 6 numbers.
     bbox_deferred: Option<bool>,
+    /// The chunk of features being converted in the background while the next one is read.
+    pending: Option<mpsc::Receiver<Vec<FeatureResult>>>,
+    /// The transformer, shared with the background conversions.
+    shared: Option<Arc<Transformer>>,
+}
+
+/// A feature converted: its id (for messages) and its text, or why not.
+type FeatureResult = (Option<String>, Result<Converted, ObjectError>);
+
+/// Converts one feature of a collection (for the parallel path).
+fn convert_feature(t: &Transformer, raw: &RawValue) -> FeatureResult {
+    let members = match parse_members(raw.get()) {
+        Ok(m) => m,
+        Err(e) => return (None, Err(ObjectError::Malformed(serde_message(&e)))),
+    };
+    let id = object::id_of(&members.0);
+    (id, object::convert_object(&members.0, None, &mut |p, z| convert_point(t, p, z)))
 }
 
 /// Stops a visitor with `error` kept in the run.
@@ -412,6 +430,8 @@ impl<'a, S: Sink> Run<'a, S> {
             bounds: Bounds::default(),
             bbox_slot: None,
             bbox_deferred: None,
+            pending: None,
+            shared: None,
         }
     }
 
@@ -669,39 +689,61 @@ impl<'a, S: Sink> Run<'a, S> {
         self.write(value.as_bytes())
     }
 
-    /// Converts and writes a chunk of features (empties it).
+    /// Converts and writes a chunk of features (empties it). In parallel, the chunk is converted
+    /// in the background (rayon) while the caller reads the next one; its features are written
+    /// at the next call or at [`drain`](Self::drain), in order.
     fn features(&mut self, chunk: &mut Vec<Box<RawValue>>) -> Result<(), ConvertError> {
-        let base = self.report.features;
-        let results: Vec<(Option<String>, Result<Converted, ObjectError>)> =
-            if self.samples.is_none() && self.options.parallel && chunk.len() > 1 {
-                let t = self.transformer;
-                chunk
-                    .par_iter()
-                    .map(|raw| {
-                        let members = match parse_members(raw.get()) {
-                            Ok(m) => m,
-                            Err(e) => {
-                                return (None, Err(ObjectError::Malformed(serde_message(&e))))
-                            }
-                        };
-                        let id = object::id_of(&members.0);
-                        let r = object::convert_object(&members.0, None, &mut |p, z| {
-                            convert_point(t, p, z)
-                        });
-                        (id, r)
-                    })
-                    .collect()
-            } else {
-                let mut out = Vec::with_capacity(chunk.len());
-                for raw in chunk.iter() {
-                    out.push(self.convert_text(raw.get(), false));
-                    if self.sampled_enough() {
-                        break;
-                    }
-                }
-                out
+        if self.samples.is_none() && self.options.parallel && chunk.len() > 1 {
+            let raws = std::mem::replace(chunk, Vec::with_capacity(chunk.capacity()));
+            let transformer = self.transformer;
+            let t = Arc::clone(self.shared.get_or_insert_with(|| Arc::new(transformer.clone())));
+            let (done, results) = mpsc::sync_channel(1);
+            rayon::spawn(move || {
+                let converted = raws.par_iter().map(|raw| convert_feature(&t, raw)).collect();
+                // The receiver is gone only if the conversion stopped: nothing to do then.
+                let _ = done.send(converted);
+            });
+            let previous = self.pending.replace(results);
+            return match previous {
+                Some(results) => self.record_chunk(&results),
+                None => Ok(()),
             };
+        }
+        self.drain()?;
+        let mut results = Vec::with_capacity(chunk.len());
+        for raw in chunk.iter() {
+            results.push(self.convert_text(raw.get(), false));
+            if self.sampled_enough() {
+                break;
+            }
+        }
         chunk.clear();
+        self.record_results(results)
+    }
+
+    /// Writes the features of the chunk converted in the background, if any.
+    fn drain(&mut self) -> Result<(), ConvertError> {
+        match self.pending.take() {
+            Some(results) => self.record_chunk(&results),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for a chunk converted in the background and writes its features.
+    fn record_chunk(
+        &mut self,
+        results: &mpsc::Receiver<Vec<FeatureResult>>,
+    ) -> Result<(), ConvertError> {
+        let results = results.recv().map_err(|_| ConvertError::Io {
+            path: self.output.clone(),
+            source: io::Error::other("a background conversion stopped"),
+        })?;
+        self.record_results(results)
+    }
+
+    /// Records and writes converted features, in order.
+    fn record_results(&mut self, results: Vec<FeatureResult>) -> Result<(), ConvertError> {
+        let base = self.report.features;
         for (i, (id, result)) in results.into_iter().enumerate() {
             let location = feature_location(base + i as u64 + 1, id.as_deref());
             let prefix: &[u8] = if self.features_written == 0 { b"\n" } else { b",\n" };
@@ -1000,7 +1042,7 @@ impl<'de, S: Sink> Visitor<'de> for FeaturesSeed<'_, '_, S> {
                 }
             }
         }
-        if let Err(e) = run.features(&mut chunk) {
+        if let Err(e) = run.features(&mut chunk).and_then(|()| run.drain()) {
             return Err(stop(run, e));
         }
         Ok(())
@@ -1083,6 +1125,38 @@ mod tests {
         }
         assert_eq!(counter.finished.load(Ordering::Relaxed), 2);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn chunks_converted_in_the_background_keep_order_counts_and_failures() {
+        // Several chunks in flight one after another, with failing features (latitude 95°) in
+        // every chunk: the bytes, the counts and the failure locations of the sequential run.
+        let features: Vec<String> = records(3 * CHUNK + 7)
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| if i % 1000 == 999 { f.replace("39.5]", "95]") } else { f })
+            .collect();
+        let text =
+            format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", features.join(",\n"));
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        for skip_invalid in [true, false] {
+            let parallel = ConvertOptions { skip_invalid, ..ConvertOptions::default() };
+            let sequential = ConvertOptions { parallel: false, ..parallel.clone() };
+            match (convert_str(&text, &t, &parallel), convert_str(&text, &t, &sequential)) {
+                (Ok((a, ra)), Ok((b, rb))) => {
+                    assert!(skip_invalid);
+                    assert_eq!(a, b);
+                    assert_eq!(ra, rb);
+                    assert_eq!(ra.skipped.len(), 12);
+                }
+                (Err(a), Err(b)) => {
+                    assert!(!skip_invalid);
+                    assert_eq!(a.to_string(), b.to_string());
+                    assert!(a.to_string().contains("1000"), "{a}");
+                }
+                (a, b) => panic!("parallel {a:?}, sequential {b:?}"),
+            }
+        }
     }
 
     #[test]
