@@ -3,13 +3,14 @@
 //!
 //! `cargo bench --features proj` (or `--bench compare` for this one alone) runs:
 //! 1. criterion groups `compare_*` (10,000 points per iteration, 1,000,000 for the parallel
-//!    group): Gauss-Krüger forward and inverse against PROJ `tmerc`; the transformers
+//!    group), geounify always through its batch pipeline (`transform_slice`): Gauss-Krüger
+//!    forward and inverse (EPSG:4490 ↔ EPSG:4547) against PROJ `tmerc` alone; the transformers
 //!    EPSG:4490 → EPSG:4547 and a city Beijing 1954 grid → EPSG:4548 (7-parameter Helmert)
 //!    against PROJ; GCJ-02 forward against the `coordtransform`, `coordtransform-rs` and `gcoord`
 //!    crates, and our exact inverse against our forward; the rayon batch against one thread;
 //! 2. whole processes on generated files (a few runs each, the fastest kept, the peak resident
-//!    set of the child from `wait4`, through a small launcher process): `geounify transform` against `cs2cs EPSG:4490 EPSG:4547`
-//!    on 1,000,000 lines, `geounify convert` against `ogr2ogr` on a 1,000,000-row CSV and a
+//!    set of the child from `wait4`, through a small launcher process): `geounify transform`
+//!    against `cs2cs EPSG:4490 EPSG:4547` on 1,000,000 lines, `geounify convert` against `ogr2ogr` on a 1,000,000-row CSV and a
 //!    1,000,000-vertex GeoJSON (10,000 LineStrings of 100 vertices), EPSG:4490 → EPSG:4547.
 //!    A baseline program that is not installed is skipped with a message.
 //!
@@ -25,10 +26,8 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
-use geounify::ops::{
-    ChinaBounds, GaussKruger, GaussKrugerParams, Gcj02, HelmertConvention, Op, Operation, Xyz,
-};
-use geounify::{catalogue, Crs, Datum, DatumShift, Ellipsoid, Transformer};
+use geounify::ops::HelmertConvention;
+use geounify::{catalogue, Crs, Datum, DatumShift, Transformer};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -63,14 +62,6 @@ const CITY_PIPELINE: &str = "+proj=pipeline \
 // Criterion groups
 // ---------------------------------------------------------------------------------------------
 
-/// `op` forward (or inverse) on every point, in place (NaN for a failed point).
-fn apply(op: &Op, points: &mut [Xyz], inverse: bool) {
-    for p in points.iter_mut() {
-        let r = if inverse { op.inverse(*p) } else { op.forward(*p) };
-        *p = r.unwrap_or([f64::NAN; 3]);
-    }
-}
-
 /// Benchmarks `f` on a fresh copy of `input` per iteration.
 fn bench_on<T: Clone>(
     group: &mut BenchmarkGroup<'_, WallTime>,
@@ -83,33 +74,31 @@ fn bench_on<T: Clone>(
     });
 }
 
-/// The same points in radians, height 30 m, for the operation-level groups.
-fn radians() -> Vec<Xyz> {
-    points_deg(BATCH, 114.0, 20.0)
-        .iter()
-        .map(|p| [p[0].to_radians(), p[1].to_radians(), 30.0])
-        .collect()
-}
-
+/// Gauss-Krüger as a batch: geounify's batch pipeline (`transform_slice`) on the transformers
+/// EPSG:4490 → EPSG:4547 and back (the projection plus degree ↔ radian scaling), against PROJ's
+/// `tmerc` operator alone on the same points in radians (`project_array`).
 fn gauss_kruger(c: &mut Criterion) {
-    let gk = GaussKrugerParams { lon0: 114.0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 };
-    let op = Op::GaussKruger(GaussKruger::new(&Ellipsoid::grs80(), gk).unwrap());
-    let geographic = radians();
+    let forward = Transformer::from_ids("EPSG:4490", "EPSG:4547").unwrap();
+    let inverse = forward.inverse();
+    let geographic = points_deg(BATCH, 114.0, 20.0);
     let mut projected = geographic.clone();
-    apply(&op, &mut projected, false);
+    forward.transform_slice(&mut projected);
     let proj = proj::Proj::new(TMERC_114).unwrap();
     let mut group = c.benchmark_group("compare_gauss_kruger");
     group.throughput(Throughput::Elements(BATCH as u64));
-    for (direction, input, inverse) in
-        [("forward", &geographic, false), ("inverse", &projected, true)]
+    for (direction, input, t, radians) in
+        [("forward", &geographic, &forward, true), ("inverse", &projected, &inverse, false)]
     {
         bench_on(&mut group, BenchmarkId::new("geounify", direction), input, |p| {
-            apply(&op, p, inverse)
+            t.transform_slice(p);
         });
-        let tuples: Vec<(f64, f64)> = input.iter().map(|p| (p[0], p[1])).collect();
+        let tuples: Vec<(f64, f64)> = input
+            .iter()
+            .map(|p| if radians { (p[0].to_radians(), p[1].to_radians()) } else { (p[0], p[1]) })
+            .collect();
         bench_on(&mut group, BenchmarkId::new("proj", direction), &tuples, |p| {
             // No error is expected on these points; one must not abort the benchmark.
-            let _ = proj.project_array(p, inverse);
+            let _ = proj.project_array(p, !radians);
         });
     }
     group.finish();
@@ -160,17 +149,23 @@ fn transformers(c: &mut Criterion) {
     transformer_group(c, "compare_city_grid_to_epsg4548", &t, p, &grid);
 }
 
+/// GCJ-02 as a batch (`transform_slice` on the transformers WGS84 → GCJ-02 and back, degrees in
+/// and out) against the other crates' per-point functions on the same points.
 fn gcj02(c: &mut Criterion) {
-    let op = Op::Gcj02(Gcj02::new(ChinaBounds::UsualBox));
-    let wgs = radians();
+    let forward = Transformer::from_ids("EPSG:4326", "GCJ02").unwrap();
+    let inverse = forward.inverse();
+    let wgs = points_deg(BATCH, 114.0, 20.0);
     let mut gcj = wgs.clone();
-    apply(&op, &mut gcj, false);
-    let degrees: Vec<(f64, f64)> =
-        wgs.iter().map(|p| (p[0].to_degrees(), p[1].to_degrees())).collect();
+    forward.transform_slice(&mut gcj);
+    let degrees: Vec<(f64, f64)> = wgs.iter().map(|p| (p[0], p[1])).collect();
     let mut group = c.benchmark_group("compare_gcj02");
     group.throughput(Throughput::Elements(BATCH as u64));
-    bench_on(&mut group, BenchmarkId::new("geounify", "forward"), &wgs, |p| apply(&op, p, false));
-    bench_on(&mut group, BenchmarkId::new("geounify", "inverse"), &gcj, |p| apply(&op, p, true));
+    bench_on(&mut group, BenchmarkId::new("geounify", "forward"), &wgs, |p| {
+        forward.transform_slice(p);
+    });
+    bench_on(&mut group, BenchmarkId::new("geounify", "inverse"), &gcj, |p| {
+        inverse.transform_slice(p);
+    });
     // The other crates, in degrees; their region tests are as cheap as ours (a box).
     bench_on(&mut group, BenchmarkId::new("coordtransform", "forward"), &degrees, |p| {
         for q in p.iter_mut() {
