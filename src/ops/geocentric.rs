@@ -3,19 +3,36 @@
 //! Forward is the closed form X = (N + h) cos φ cos λ, Y = (N + h) cos φ sin λ,
 //! Z = (N(1 − e²) + h) sin φ, with N = a / √(1 − e² sin²φ) (as PROJ's `cart`).
 //!
-//! The inverse is Vermeille's closed-form solution (H. Vermeille, "An analytical method to
-//! transform geocentric into geodetic coordinates", J. Geodesy 85, 2011), in the arrangement
-//! Karney uses to avoid cancellation (GeographicLib's `Geocentric`), followed by the height
-//! from the latitude, h = R cos φ + Z sin φ − a √(1 − e² sin²φ), which is well conditioned
-//! everywhere. It has no iteration. Points inside the evolute of the ellipse on the equatorial
-//! plane (including the centre of the earth) take the limit of the formulas: the centre maps to
-//! latitude +90°, height −b, as in PROJ.
+//! The inverse, for points between ~1 100 km below and 10 000 km above the surface, is two steps
+//! of Bowring's iteration (B. R. Bowring, "Transformation from spatial to geographical
+//! coordinates", Survey Review 23, 1976) on the parametric latitude β: starting from
+//! tan β₀ = a z / (b r), tan φ = (z + e′² b sin³β) / (r − e² a cos³β) and tan β = (b/a) tan φ.
+//! The first step is off by at most 8.4e-9 rad at 10 000 km height (1.4e-13 rad at 10 km), the
+//! second lands within rounding of the exact latitude (measured against 40-digit values over
+//! heights −1 200 km … 11 000 km at all latitudes; the iteration converges faster than
+//! quadratically). The height follows from the latitude,
+//! h = R cos φ + Z sin φ − a √(1 − e² sin²φ), which is well conditioned everywhere.
+//!
+//! Both directions are branch-free lane kernels (see [`Operation::forward_lane`]) built on
+//! [`fastmath`](super::fastmath); the scalar mappings are the kernels plus a slow path for the
+//! points the kernels decline: errors, |λ| > 1e5 rad (forward), and for the inverse points
+//! nearer the centre or farther out than the range above. The slow inverse is Vermeille's
+//! closed-form solution (H. Vermeille, "An analytical method to transform geocentric into
+//! geodetic coordinates", J. Geodesy 85, 2011), in the arrangement Karney uses to avoid
+//! cancellation (GeographicLib's `Geocentric`); it has no iteration and is exact to rounding
+//! for any point. Points inside the evolute of the ellipse on the equatorial plane (including
+//! the centre of the earth) take the limit of the formulas: the centre maps to latitude +90°,
+//! height −b, as in PROJ.
 
 use std::f64::consts::FRAC_PI_2;
 
-use super::{check_finite, check_geographic, Operation, Xyz};
+use super::{all_finite, check_finite, check_geographic, fastmath, Operation, Xyz};
 use crate::ellipsoid::Ellipsoid;
 use crate::error::PointError;
+
+/// Largest |λ| (rad) the forward kernel takes: [`fastmath::sin_cos`] is within 1 ulp up to
+/// 700 rad and 2 ulp up to 1e5; beyond, the slow path (libm).
+const MAX_KERNEL_LON: f64 = 1e5;
 
 /// Geographic ↔ geocentric on one ellipsoid.
 ///
@@ -36,29 +53,46 @@ pub struct Geocentric {
     e4: f64,
     /// Beyond this distance from the centre the earth is treated as a point (avoids overflow).
     max_rad: f64,
+    /// Semi-minor axis b.
+    b: f64,
+    /// b / a = 1 − f.
+    b_over_a: f64,
+    /// e′² b = e² b / (1 − e²), Bowring's numerator coefficient.
+    ep2_b: f64,
+    /// e² a, Bowring's denominator coefficient.
+    es_a: f64,
+    /// Squared distances from the centre between which the Bowring kernel is used.
+    kernel_min_d2: f64,
+    kernel_max_d2: f64,
 }
 
 impl Geocentric {
     /// For `ellipsoid`.
     pub fn new(ellipsoid: &Ellipsoid) -> Self {
         let es = ellipsoid.es();
+        let (a, b) = (ellipsoid.a(), ellipsoid.b());
+        // The kernel's range: 0.82 a from the centre (≈ 1 100 km below the surface on the
+        // earth) to 10 000 km above the equator; Bowring's two steps were measured exact to
+        // rounding over −1 200 km … 11 000 km.
+        let (dmin, dmax) = (0.82 * a, a + 1.01e7);
         Self {
-            a: ellipsoid.a(),
+            a,
             es,
             e2m: 1.0 - es,
             e4: es * es,
-            max_rad: 2.0 * ellipsoid.a() / f64::EPSILON,
+            max_rad: 2.0 * a / f64::EPSILON,
+            b,
+            b_over_a: b / a,
+            ep2_b: es / (1.0 - es) * b,
+            es_a: es * a,
+            kernel_min_d2: dmin * dmin,
+            kernel_max_d2: dmax * dmax,
         }
     }
-}
 
-impl Operation for Geocentric {
-    fn name(&self) -> &'static str {
-        "geocentric"
-    }
-
-    /// `[lon rad, lat rad, h m]` → `[X, Y, Z]` metres.
-    fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
+    /// The old careful forward (libm), for the points the kernel declines.
+    #[cold]
+    fn forward_slow(&self, p: Xyz) -> Result<Xyz, PointError> {
         check_geographic(p)?;
         let phi = p[1].clamp(-FRAC_PI_2, FRAC_PI_2);
         let h = p[2];
@@ -69,8 +103,9 @@ impl Operation for Geocentric {
         Ok([r * clam, r * slam, (n * self.e2m + h) * sphi])
     }
 
-    /// `[X, Y, Z]` metres → `[lon rad, lat rad, h m]`.
-    fn inverse(&self, p: Xyz) -> Result<Xyz, PointError> {
+    /// Vermeille's closed form (libm), exact for any point, for the points the kernel declines.
+    #[cold]
+    fn inverse_slow(&self, p: Xyz) -> Result<Xyz, PointError> {
         check_finite(p)?;
         let [x, y, z] = p;
         let lon = y.atan2(x);
@@ -91,6 +126,79 @@ impl Operation for Geocentric {
         // Height from the latitude; well conditioned at any latitude.
         let h = r * cphi + z * sphi - self.a * (1.0 - self.es * sphi * sphi).sqrt();
         Ok([lon, lat, h])
+    }
+}
+
+impl Operation for Geocentric {
+    fn name(&self) -> &'static str {
+        "geocentric"
+    }
+
+    /// `[lon rad, lat rad, h m]` → `[X, Y, Z]` metres.
+    #[inline]
+    fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
+        let (q, ok) = self.forward_lane(p);
+        if ok {
+            Ok(q)
+        } else {
+            self.forward_slow(p)
+        }
+    }
+
+    /// `[X, Y, Z]` metres → `[lon rad, lat rad, h m]`.
+    #[inline]
+    fn inverse(&self, p: Xyz) -> Result<Xyz, PointError> {
+        let (q, ok) = self.inverse_lane(p);
+        if ok {
+            Ok(q)
+        } else {
+            self.inverse_slow(p)
+        }
+    }
+
+    /// The forward closed form as a branch-free kernel: ok for valid input with |λ| ≤ 1e5 rad.
+    #[inline(always)]
+    fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
+        let phi = p[1].clamp(-FRAC_PI_2, FRAC_PI_2);
+        let h = p[2];
+        let (sphi, cphi) = fastmath::sin_cos(phi);
+        let (slam, clam) = fastmath::sin_cos(p[0]);
+        let n = self.a / (1.0 - self.es * sphi * sphi).sqrt();
+        let r = (n + h) * cphi;
+        let q = [r * clam, r * slam, (n * self.e2m + h) * sphi];
+        // The same acceptance as `check_geographic` (NaN fails every comparison).
+        let ok = all_finite(p) & (p[1].abs() <= FRAC_PI_2 + 1e-12) & (p[0].abs() <= MAX_KERNEL_LON);
+        (q, ok)
+    }
+
+    /// Two Bowring steps as a branch-free kernel: ok for finite points between 0.82 a and
+    /// a + 10 000 km from the centre.
+    #[inline(always)]
+    fn inverse_lane(&self, p: Xyz) -> (Xyz, bool) {
+        let [x, y, z] = p;
+        let lon = fastmath::atan2(y, x);
+        let r2 = x * x + y * y;
+        let d2 = r2 + z * z;
+        let r = r2.sqrt();
+        // β₀ from tan β₀ = a z / (b r), then two steps; (sb, cb) ∝ (sin β, cos β).
+        let (mut sb, mut cb) = (self.a * z, self.b * r);
+        let (mut num, mut den) = (z, r);
+        for _ in 0..2 {
+            let inv = 1.0 / (sb * sb + cb * cb).sqrt();
+            let (s, c) = (sb * inv, cb * inv);
+            num = z + self.ep2_b * (s * s * s);
+            den = r - self.es_a * (c * c * c);
+            // tan β = (b/a) tan φ.
+            (sb, cb) = (self.b_over_a * num, den);
+        }
+        let lat = fastmath::atan2(num, den);
+        let inv = 1.0 / (num * num + den * den).sqrt();
+        let (sphi, cphi) = (num * inv, den * inv);
+        // Height from the latitude; well conditioned at any latitude.
+        let h = r * cphi + z * sphi - self.a * (1.0 - self.es * sphi * sphi).sqrt();
+        // NaN fails both comparisons.
+        let ok = (d2 >= self.kernel_min_d2) & (d2 <= self.kernel_max_d2);
+        ([lon, lat, h], ok)
     }
 }
 
