@@ -148,26 +148,28 @@ fn forward_kernel(x: f64, y: f64) -> (f64, f64, bool) {
     (u, v, degrees_ok(x, y) & output_ok(u, v))
 }
 
-/// Newton steps of the kernel inverse, from (lon − 0.0065, lat − 0.006): two always reach the
-/// tolerance over China (tested on a dense grid); the residual check catches any that do not.
-const KERNEL_NEWTON_STEPS: usize = 2;
-
 /// The exact inverse in degrees, branch-free: `(lon, lat, ok)` as [`forward_kernel`], not ok
-/// where the fixed Newton steps did not reach [`INVERSE_TOLERANCE_DEG`] (→ [`inverse_slow`]).
+/// where two Newton steps from (lon − 0.0065, lat − 0.006) did not reach
+/// [`INVERSE_TOLERANCE_DEG`] (→ [`inverse_slow`]; over China they always do, tested on a dense
+/// grid). The steps are written out, not looped: an inner loop would stop the batch loop's
+/// vectorisation.
 #[inline(always)]
 fn inverse_kernel(lon: f64, lat: f64) -> (f64, f64, bool) {
-    let (mut x, mut y) = (lon - DX, lat - DY);
-    for _ in 0..KERNEL_NEWTON_STEPS {
-        let ((u, v), a) = forward_raw_with_jacobian(x, y);
-        let (ru, rv) = (u - lon, v - lat);
-        let inv_det = 1.0 / (a[0][0] * a[1][1] - a[0][1] * a[1][0]);
-        x -= (a[1][1] * ru - a[0][1] * rv) * inv_det;
-        y -= (a[0][0] * rv - a[1][0] * ru) * inv_det;
-    }
+    let (x, y) = newton_step(lon - DX, lat - DY, lon, lat);
+    let (x, y) = newton_step(x, y, lon, lat);
     let ((u, v), _) = forward_raw_with_jacobian(x, y);
     let converged =
         ((u - lon).abs() <= INVERSE_TOLERANCE_DEG) & ((v - lat).abs() <= INVERSE_TOLERANCE_DEG);
     (x, y, degrees_ok(lon, lat) & converged & output_ok(x, y))
+}
+
+/// One Newton step for `forward(x, y) = (lon, lat)` from `(x, y)`.
+#[inline(always)]
+fn newton_step(x: f64, y: f64, lon: f64, lat: f64) -> (f64, f64) {
+    let ((u, v), a) = forward_raw_with_jacobian(x, y);
+    let (ru, rv) = (u - lon, v - lat);
+    let inv_det = 1.0 / (a[0][0] * a[1][1] - a[0][1] * a[1][0]);
+    (x - (a[1][1] * ru - a[0][1] * rv) * inv_det, y - (a[0][0] * rv - a[1][0] * ru) * inv_det)
 }
 
 /// The published forward with libm (the slow path's; the origin gives (0.0065, 0.006)).

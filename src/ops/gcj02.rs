@@ -116,12 +116,16 @@ impl ChinaBounds {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gcj02 {
     bounds: ChinaBounds,
+    /// `bounds.edges()`, kept so that the lane kernels hold no `match` (a switch inside the
+    /// batch loop stops its vectorisation).
+    edges: (f64, f64, f64, f64),
 }
 
 impl Gcj02 {
     /// With the given out-of-China rule.
     pub fn new(bounds: ChinaBounds) -> Self {
-        Self { bounds }
+        let edges = bounds.edges();
+        Self { bounds, edges }
     }
 
     /// The out-of-China rule in use.
@@ -159,8 +163,7 @@ impl Operation for Gcj02 {
     /// beyond ±90° (only with [`ChinaBounds::Everywhere`] near the poles).
     #[inline(always)]
     fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
-        let (lon, lat, ok) =
-            forward_kernel(p[0].to_degrees(), p[1].to_degrees(), self.bounds.edges());
+        let (lon, lat, ok) = forward_kernel(p[0].to_degrees(), p[1].to_degrees(), self.edges);
         ([lon.to_radians(), lat.to_radians(), p[2]], ok & geographic_ok(p))
     }
 
@@ -170,8 +173,7 @@ impl Operation for Gcj02 {
     /// leaves the box.
     #[inline(always)]
     fn inverse_lane(&self, p: Xyz) -> (Xyz, bool) {
-        let (lon, lat, ok) =
-            inverse_kernel(p[0].to_degrees(), p[1].to_degrees(), self.bounds.edges());
+        let (lon, lat, ok) = inverse_kernel(p[0].to_degrees(), p[1].to_degrees(), self.edges);
         ([lon.to_radians(), lat.to_radians(), p[2]], ok & geographic_ok(p))
     }
 }
@@ -230,24 +232,15 @@ fn forward_kernel(lon: f64, lat: f64, edges: (f64, f64, f64, f64)) -> (f64, f64,
     (if inside { a } else { lon }, if inside { b } else { lat }, ok)
 }
 
-/// Newton steps of the kernel inverse. Over the usual box two always reach the tolerance
-/// (tested on a dense grid); the final residual check sends any point where they do not to
-/// the iterative path.
-const KERNEL_NEWTON_STEPS: usize = 2;
-
 /// The exact inverse in degrees, branch-free: `(lon, lat, ok)` as [`forward_kernel`]; not ok
-/// where the fixed Newton steps did not reach [`INVERSE_TOLERANCE_DEG`] (→ [`inverse_slow`]).
+/// where the two Newton steps did not reach [`INVERSE_TOLERANCE_DEG`] (→ [`inverse_slow`]).
+/// Over the usual box two steps always suffice (tested on a dense grid); the final residual
+/// check sends any point where they do not to the iterative path. The steps are written out,
+/// not looped: an inner loop would stop the batch loop's vectorisation.
 #[inline(always)]
 fn inverse_kernel(glon: f64, glat: f64, edges: (f64, f64, f64, f64)) -> (f64, f64, bool) {
-    let (mut lon, mut lat) = (glon, glat);
-    for _ in 0..KERNEL_NEWTON_STEPS {
-        let d = offset(lon, lat);
-        let r_lon = lon + d.dlon - glon;
-        let r_lat = lat + d.dlat - glat;
-        let (s_lon, s_lat) = d.newton_step(r_lon, r_lat);
-        lon -= s_lon;
-        lat -= s_lat;
-    }
+    let (lon, lat) = newton_step(glon, glat, glon, glat);
+    let (lon, lat) = newton_step(lon, lat, glon, glat);
     let d = offset(lon, lat);
     let r_lon = lon + d.dlon - glon;
     let r_lat = lat + d.dlat - glat;
@@ -283,6 +276,16 @@ fn forward_slow(lon: f64, lat: f64, bounds: &ChinaBounds) -> Result<(f64, f64), 
     }
     let d = offset(lon, lat);
     check_output_degrees(lon + d.dlon, lat + d.dlat, OP)
+}
+
+/// One Newton step for `w + Δ(w) = g` from `w`.
+#[inline(always)]
+fn newton_step(lon: f64, lat: f64, glon: f64, glat: f64) -> (f64, f64) {
+    let d = offset(lon, lat);
+    let r_lon = lon + d.dlon - glon;
+    let r_lat = lat + d.dlat - glat;
+    let (s_lon, s_lat) = d.newton_step(r_lon, r_lat);
+    (lon - s_lon, lat - s_lat)
 }
 
 /// Exact GCJ-02 → WGS84 in degrees `(lon, lat)`, with the given out-of-China rule: the point
@@ -384,6 +387,8 @@ struct Offset {
     cy: [f64; 4],
     sin_phi: f64,
     cos_phi: f64,
+    /// 1 / cos φ.
+    inv_cos_phi: f64,
     m: f64,
     k_lat: f64,
     k_lon: f64,
@@ -465,7 +470,8 @@ fn offset(lon: f64, lat: f64) -> Offset {
     let sqrt_m = m.sqrt();
     // Δ = T · k, k in degrees per unit of T.
     let k_lat = m * sqrt_m * K_LAT;
-    let k_lon = sqrt_m / cos_phi * K_LON;
+    let inv_cos_phi = 1.0 / cos_phi;
+    let k_lon = sqrt_m * inv_cos_phi * K_LON;
 
     Offset {
         dlon: t_lon * k_lon,
@@ -477,6 +483,7 @@ fn offset(lon: f64, lat: f64) -> Offset {
         cy: [y2.c, y5.c, y20.c, y60.c],
         sin_phi,
         cos_phi,
+        inv_cos_phi,
         m,
         k_lat,
         k_lon,
@@ -514,7 +521,7 @@ impl Offset {
         // dm/dlat (per degree), and the log-derivatives of k_lat ∝ m^{3/2}, k_lon ∝ √m / cos φ.
         let dm = -2.0 * KRASOVSKY_EE * self.sin_phi * self.cos_phi * (PI / 180.0);
         let dlog_klat = 1.5 * dm / self.m;
-        let dlog_klon = 0.5 * dm / self.m + (self.sin_phi / self.cos_phi) * (PI / 180.0);
+        let dlog_klon = 0.5 * dm / self.m + self.sin_phi * self.inv_cos_phi * (PI / 180.0);
         [
             [self.k_lon * dtlon_dx, self.k_lon * dtlon_dy + self.dlon * dlog_klon],
             [self.k_lat * dtlat_dx, self.k_lat * dtlat_dy + self.dlat * dlog_klat],
