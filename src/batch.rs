@@ -455,9 +455,10 @@ fn compute_avx2(t: &Transformer, lanes: &mut Lanes, n: usize) {
 fn compute_chunk(t: &Transformer, l: &mut Lanes, n: usize) {
     let n = n.min(LANES);
     let angular = t.source_is_angular();
+    let identity = t.steps().is_empty();
     for i in 0..n {
         let finite = l.x[i].is_finite() & l.y[i].is_finite() & l.z[i].is_finite();
-        let in_range = (l.y[i].abs() <= 90.0) & (l.x[i].abs() <= MAX_LONGITUDE_DEG);
+        let in_range = (l.y[i].abs() <= 90.0) & (identity | (l.x[i].abs() <= MAX_LONGITUDE_DEG));
         l.ok[i] = finite & (!angular | in_range);
     }
     for step in t.steps() {

@@ -12,8 +12,9 @@ use thiserror::Error;
 
 /// The largest geographic longitude accepted as input, degrees: 10 radians, as PROJ
 /// (`pj_fwd_prepare`: "Invalid longitude" beyond ±10 rad). Longitudes within it are wrapped by the
-/// operations that need it (e.g. 477° is 117° to a projection); beyond it,
-/// [`PointError::LongitudeOutOfRange`].
+/// operations that need it (e.g. 477° is 117° to a projection); beyond it, a
+/// [`Transformer`](crate::Transformer) that computes anything refuses the point with
+/// [`PointError::LongitudeOutOfRange`] (an identity conversion passes it through unchanged).
 pub const MAX_LONGITUDE_DEG: f64 = 10.0 * (180.0 / std::f64::consts::PI);
 
 /// Why a single point could not be transformed. Carries the offending value where there is one.

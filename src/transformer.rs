@@ -24,8 +24,9 @@ use crate::ops::{Geocentric, Helmert, Molodensky, Op, Step, Xyz};
 ///   PROJ does) and drops the output height; 3D input carries its height through.
 /// - Geographic input: a non-finite coordinate is [`PointError::NonFinite`], a latitude beyond
 ///   ±90° [`PointError::LatitudeOutOfRange`], a longitude beyond ±10 radians (≈ 572.96°, PROJ's
-///   limit) [`PointError::LongitudeOutOfRange`]; longitudes within that are wrapped where an
-///   operation needs it (477° projects as 117°).
+///   limit) [`PointError::LongitudeOutOfRange`] unless the conversion is the identity (e.g.
+///   WGS84 → CGCS2000, which passes every finite value through unchanged); longitudes within
+///   the limit are wrapped where an operation needs it (477° projects as 117°).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transformer {
     source_id: String,
@@ -124,7 +125,8 @@ impl Transformer {
         if self.source_angular && p[1].abs() > 90.0 {
             return Err(PointError::LatitudeOutOfRange { latitude_deg: p[1] });
         }
-        if self.source_angular && p[0].abs() > MAX_LONGITUDE_DEG {
+        // An identity conversion (no steps) passes any finite longitude through unchanged.
+        if self.source_angular && p[0].abs() > MAX_LONGITUDE_DEG && !self.steps.is_empty() {
             return Err(PointError::LongitudeOutOfRange { longitude_deg: p[0] });
         }
         Ok(())

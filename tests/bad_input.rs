@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `coordinates_nan_inf_1e308` | NaN, ±inf, 1e308 to the Transformer; `NaN`, `inf`, `1e999`, `1e308` in a CSV; `1e999` in GeoJSON | `PointError::NonFinite` for NaN/inf; a 1e308 latitude `LatitudeOutOfRange`, a 1e308 longitude or easting `OutsideDomain`; in files each row fails with its line (`line 3: x 'NaN' is not a number`), `1e999` in GeoJSON is `Malformed` at its line and column; nothing written |
 //! | `latitude_beyond_90` | latitude 90.000001 / −95 | `LatitudeOutOfRange { latitude_deg }`; in a GeoJSON file `PointsFailed` naming `feature 2`; nothing written, an existing output kept |
-//! | `longitude_wrap` | 117°, 477°, −243°, 181°, −180°/180° | projections take the longitude *difference* modulo 360°: 477° and −243° give exactly 117°'s easting/northing; ±180° are one point (Web Mercator x = ±20 037 508.34 m, both finite); 181° to a 117° zone is 64° from the meridian and converts (far outside the zone, see next case). Geographic → geographic on one frame passes the longitude through unwrapped (181° stays 181°); the inverse of a projection returns lon0 + Δλ with Δλ in (−180°, 180°] |
+//! | `longitude_wrap` | 117°, 477°, −243°, 837°, 181°, −180°/180°, 1e300° | projections take the longitude *difference* modulo 360°: 477° and −243° give 117°'s easting/northing (to 1 µm); beyond ±10 rad (572.96°, PROJ's limit) `LongitudeOutOfRange` (837°), except through an identity conversion (WGS84 → CGCS2000), which passes any finite value through; ±180° are one point (Web Mercator x = ±20 037 508.34 m, both finite); 181° to a 117° zone is 64° from the meridian and converts (far outside the zone, see next case). Geographic → geographic on one frame passes the longitude through unwrapped (181° stays 181°); the inverse of a projection returns lon0 + Δλ with Δλ in (−180°, 180°] |
 //! | `points_far_outside_a_zone` | lon 0° / 30° to EPSG:4548 (CM 117°); easting 5e7 m | > 90° from the meridian: `OutsideDomain("gauss-kruger")`; inside 90° it converts (the projection is defined there); an easting beyond the projection's range: `OutsideDomain("gauss-kruger inverse")`; a file of such points is stopped by the sanity check (`Implausible`, "--force"), nothing written |
 //! | `empty_files_each_format` | 0-byte .csv .tsv .geojson .geojsonl .wkt .shp .gpkg | see the test's table: each either an exact error naming the file with nothing written, or (sequence formats with no records) an equally empty output |
 //! | `geojson_truncated_and_invalid` | cut mid-feature, cut after `[`, trailing garbage, a 1-number position, an unknown geometry type, a string coordinate | `Malformed` with line/column or feature, nothing written, an existing output kept byte for byte |
@@ -245,9 +245,16 @@ fn longitude_wrap() {
     assert!((west[0].abs() - 20_037_508.342_789_244).abs() < 1e-6, "{west:?}");
     // 181° to a 117° zone: 64° from the meridian, inside the projection's domain.
     assert!(t.transform([181.0, 39.9, 0.0]).is_ok());
-    // Geographic → geographic on one frame: the longitude passes through as given.
+    // Geographic → geographic on one frame (an identity, no steps): every finite longitude
+    // passes through as given, even beyond the 10-radian limit (nothing is computed with it).
     let same_frame = Transformer::from_ids("WGS84", "CGCS2000").unwrap();
-    assert_eq!(same_frame.transform([181.0, 39.9, 0.0]).unwrap()[0], 181.0);
+    assert!(same_frame.steps().is_empty());
+    for lon in [181.0, -180.0, 1e300] {
+        assert_eq!(same_frame.transform([lon, 39.9, 0.0]).unwrap()[0], lon);
+        let mut batch = [[lon, 39.9]];
+        assert!(same_frame.transform_slice(&mut batch).is_complete());
+        assert_eq!(batch[0][0], lon);
+    }
     // The inverse of a projection returns lon0 + Δλ, Δλ in (−180°, 180°].
     let back = t.inverse().transform(at(477.0)).unwrap();
     assert!((back[0] - 117.0).abs() < 1e-9, "{back:?}");
@@ -903,6 +910,50 @@ fn point_shapefile(dir: &Scratch, stem: &str, n: usize) {
         .unwrap();
 }
 
+/// A GeoPackage (the mandatory tables, one point feature table in EPSG:4326) of `n` points near
+/// Beijing, built with SQLite directly.
+fn point_geopackage(path: &Path, n: usize) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
+         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL
+           PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
+           definition TEXT NOT NULL, description TEXT);
+         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT
+           NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT
+           NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE,
+           max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
+         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT
+           NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
+           m TINYINT NOT NULL, PRIMARY KEY (table_name, column_name));
+         INSERT INTO gpkg_spatial_ref_sys VALUES
+           ('WGS 84', 4326, 'EPSG', 4326, 'undefined', NULL);
+         CREATE TABLE pts (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY,
+           name TEXT);
+         INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+           VALUES ('pts', 'features', 'pts', 4326);
+         INSERT INTO gpkg_geometry_columns VALUES ('pts', 'geom', 'POINT', 4326, 0, 0);",
+    )
+    .unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    for i in 0..n {
+        // GeoPackage binary header: "GP", version 0, flags 1 (little-endian, no envelope),
+        // srs_id; then a little-endian WKB Point.
+        let mut blob = b"GP\x00\x01".to_vec();
+        blob.extend(4326i32.to_le_bytes());
+        blob.push(1);
+        blob.extend(1u32.to_le_bytes());
+        blob.extend((116.0 + i as f64 * 1e-5).to_le_bytes());
+        blob.extend((39.5 + i as f64 * 1e-5).to_le_bytes());
+        conn.execute(
+            "INSERT INTO pts (geom, name) VALUES (?1, ?2)",
+            rusqlite::params![blob, format!("点{i}")],
+        )
+        .unwrap();
+    }
+    conn.execute_batch("COMMIT").unwrap();
+}
+
 #[cfg(unix)]
 #[test]
 fn disk_full_cli_each_format() {
@@ -931,7 +982,8 @@ fn disk_full_cli_each_format() {
     d.write("in.geojsonl", &seq);
     d.write("in.wkt", &wkt);
     point_shapefile(&d, "in", n as usize);
-    for out in ["out.csv", "out.geojson", "out.geojsonl", "out.wkt", "out.shp"] {
+    point_geopackage(&d.path("in.gpkg"), n as usize);
+    for out in ["out.csv", "out.geojson", "out.geojsonl", "out.wkt", "out.shp", "out.gpkg"] {
         d.write(out, "an existing output");
     }
     let before = Snapshot::of(&d.0);
@@ -941,6 +993,7 @@ fn disk_full_cli_each_format() {
         ("in.geojsonl", "out.geojsonl"),
         ("in.wkt", "out.wkt"),
         ("in.shp", "out.shp"),
+        ("in.gpkg", "out.gpkg"),
     ] {
         let mut cmd = Command::new(BIN);
         cmd.args(["convert", "--from", "WGS84", "--to", "EPSG:4548", input, "-o", output])
@@ -963,6 +1016,17 @@ fn disk_full_cli_each_format() {
         assert_eq!(err, format!("geounify: {output}: File too large (os error 27)\n"), "{input}");
         before.assert_unchanged(&d.0, input);
     }
+    // `/dev/full` as the output is refused before anything is opened (no extension: unknown
+    // format), so it cannot stand in for a full disk here; the device is left alone.
+    let (code, err) = run(
+        &["convert", "--from", "WGS84", "--to", "EPSG:4548", "in.csv", "-o", "/dev/full"],
+        &d.0,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("geounify: /dev/full: unknown format"), "{err}");
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device());
+    before.assert_unchanged(&d.0, "/dev/full");
 }
 
 #[cfg(unix)]
