@@ -1,34 +1,93 @@
 //! The bad-input catalogue (issue 6): every kind of bad input the issue lists, each with the
-//! exact error it gets and proof that nothing was written or lost — the output path does not
-//! exist afterwards (or an existing output is byte-identical), no hidden temporary
-//! `.NAME.geounify-*.tmp` is left, and the input's bytes are unchanged ([`Snapshot`]).
+//! exact error it gets and proof that nothing was written or lost — a [`Snapshot`] of the
+//! folder before and after: no output appeared (or an existing output is byte-identical), no
+//! hidden temporary `.NAME.geounify-*.tmp` is left, and the input's bytes are unchanged.
 //!
-//! The layer that decides is the layer tested: the [`Transformer`] for single points, the
-//! library's `convert_file` / stream converters for files, [`Registry::load_str`] for CRS
-//! files, `estimate::estimate` for control points, and the `geounify` binary where the CLI
-//! decides (exit status, stderr text, signals, process limits).
+//! The layer that decides is the layer tested: the [`Transformer`] for single points (and its
+//! batch path, which must agree), the library's `convert_file` and stream converters for files,
+//! `Registry::load_str` for CRS files, `estimate::estimate` for control points, and the
+//! `geounify` binary where the CLI decides (exit status, stderr text, signals, process limits).
 //!
-//! | case (test function) | input | expected |
-//! |---|---|---|
-//! | `coordinates_nan_inf_1e308` | NaN, ±inf, 1e308 to the Transformer; `NaN`, `inf`, `1e999`, `1e308` in a CSV; `1e999` in GeoJSON | `PointError::NonFinite` for NaN/inf; a 1e308 latitude `LatitudeOutOfRange`, a 1e308 longitude or easting `OutsideDomain`; in files each row fails with its line (`line 3: x 'NaN' is not a number`), `1e999` in GeoJSON is `Malformed` at its line and column; nothing written |
-//! | `latitude_beyond_90` | latitude 90.000001 / −95 | `LatitudeOutOfRange { latitude_deg }`; in a GeoJSON file `PointsFailed` naming `feature 2`; nothing written, an existing output kept |
-//! | `longitude_wrap` | 117°, 477°, −243°, 837°, 181°, −180°/180°, 1e300° | projections take the longitude *difference* modulo 360°: 477° and −243° give 117°'s easting/northing (to 1 µm); beyond ±10 rad (572.96°, PROJ's limit) `LongitudeOutOfRange` (837°), except through an identity conversion (WGS84 → CGCS2000), which passes any finite value through; ±180° are one point (Web Mercator x = ±20 037 508.34 m, both finite); 181° to a 117° zone is 64° from the meridian and converts (far outside the zone, see next case). Geographic → geographic on one frame passes the longitude through unwrapped (181° stays 181°); the inverse of a projection returns lon0 + Δλ with Δλ in (−180°, 180°] |
-//! | `points_far_outside_a_zone` | lon 0° / 30° to EPSG:4548 (CM 117°); easting 5e7 m | > 90° from the meridian: `OutsideDomain("gauss-kruger")`; inside 90° it converts (the projection is defined there); an easting beyond the projection's range: `OutsideDomain("gauss-kruger inverse")`; a file of such points is stopped by the sanity check (`Implausible`, "--force"), nothing written |
-//! | `empty_files_each_format` | 0-byte .csv .tsv .geojson .geojsonl .wkt .shp .gpkg | see the test's table: each either an exact error naming the file with nothing written, or (sequence formats with no records) an equally empty output |
-//! | `geojson_truncated_and_invalid` | cut mid-feature, cut after `[`, trailing garbage, a 1-number position, an unknown geometry type, a string coordinate | `Malformed` with line/column or feature, nothing written, an existing output kept byte for byte |
-//! | `csv_missing_and_extra_fields` | a row that ends before the y column; a row with extra fields; a row that ends before the z column | missing coordinate field: the row fails (`line 3: ...`), nothing written; extra fields and a row ending before the (optional) z column are copied byte for byte (nothing lost) and converted in 2D |
-//! | `wrong_encoding` | GBK CSV read as UTF-8; UTF-8 read as GBK; invalid UTF-8 in GeoJSON; `--encoding gbk` for GeoJSON | header not UTF-8: `Malformed` naming the line and byte; UTF-8 read as GBK: the columns are not found (`Options`, showing the header); invalid UTF-8 in GeoJSON: `Malformed` at its line/column; GBK for GeoJSON: `Options`; nothing written |
-//! | `mixed_2d_3d` | GeoJSON with `[x,y]` and `[x,y,z]` in one geometry; WKT `LINESTRING (1 2, 3 4 5)`; CSV z column partly empty | GeoJSON: each position keeps its own dimension; WKT: `Malformed` naming the line; CSV: rows with z converted in 3D, rows without in 2D with the z cell untouched |
-//! | `unknown_crs_ids_library` | `EPSG:99999`, `""`, `WGS 84 ` | `CrsError::Unknown { id }`, `BuildError::UnknownCrs` |
-//! | `unknown_crs_ids_cli` | `transform`, `convert`, `crs info` with an unknown id | exit 2, `unknown CRS id 'nope'`, nothing written |
-//! | `crs_file_cycles_and_missing_fields` | base cycle, missing datum / ellipsoid / planar / method, CLI `--crs-file` | `CrsFileError` with file, line, field, "cycle between base entries" / "missing required field", no parameter value quoted, registry unchanged; CLI exit 2 |
-//! | `degenerate_control_points` | collinear, duplicate source, duplicate id, too few, NaN | `Degenerate`, `DuplicateSource`, `DuplicateId`, `TooFewPoints`, `NonFinite` |
-//! | `output_equal_to_input` | same path, `./a.csv` vs `a.csv`, `sub/../a.csv`, a symlink, Shapefile same stem (and `.SHP`, `.dbf`), a hard link | `SameFile` (CLI exit 2 "the output would overwrite the input"), input unchanged; a hard link is allowed: the output is renamed over the link's name, the input's bytes are untouched |
-//! | `unwritable_output_folder` | output under a regular file; under `/proc`; in a missing folder | `Io` naming the output, CLI exit 2, nothing written. We run as root, so permission bits do not stop writes: a parent that is a file (ENOTDIR) and /proc (which refuses new files even to root) are what make a folder unwritable here |
-//! | `disk_full_stream_apis` | a `Write` failing with `StorageFull` after N bytes, CSV / GeoJSON / WKT stream converters | `ConvertError::Io` with kind `StorageFull` (stream outputs are documented as possibly partial) |
-//! | `disk_full_cli_each_format` | `geounify convert` under `RLIMIT_FSIZE` (SIGXFSZ ignored) on CSV, GeoJSON, WKT, Shapefile | writes fail (EFBIG, the same error path as ENOSPC); exit 2, an existing output byte-identical, no temporary left. `/dev/full` as `-o` is refused before any write (no extension: unknown format), so it does not exercise this path |
-//! | `sigkill_mid_conversion` | SIGKILL of `geounify convert` while it writes | the existing output is intact; at most the one hidden temporary `.out.csv.geounify-<pid>-<n>.tmp` remains (documented: a killed process cannot clean up) |
-//! | SIGINT mid-conversion | Ctrl-C | `cli_convert::ctrl_c_leaves_neither_output_nor_temporary_file`: exit 130, no temporary, existing output intact |
+//! Cases (test function → input → expected behaviour):
+//!
+//! - `coordinates_nan_inf_1e308` — NaN / ±inf in x, y or z → `PointError::NonFinite`; latitude
+//!   1e308 → `LatitudeOutOfRange`; longitude ±1e308 → `LongitudeOutOfRange` (scalar and batch
+//!   alike); easting 1e308 → `OutsideDomain("gauss-kruger inverse")`; a 1e308 m height through
+//!   a projection passes unchanged. In a CSV, rows with `NaN`, `inf`, `1e999`, `1e308` fail by
+//!   line (`line 3: x 'NaN' is not a number`, ...), `PointsFailed`, nothing written, an existing
+//!   output kept; `1e999` in GeoJSON overflows to infinity: `feature 2: coordinate is NaN or
+//!   infinite`.
+//! - `latitude_beyond_90` — 90.000001°, −95° → `LatitudeOutOfRange { latitude_deg }`,
+//!   "latitude -95° is beyond ±90°"; in a GeoJSON file `PointsFailed` at `feature 2`.
+//! - `longitude_wrap` — what geounify does: a projection takes the longitude *difference* to its
+//!   meridian modulo 360°, so 477° and −243° project as 117° (to 1 µm); ±180° are one meridian
+//!   (Web Mercator x = ±20 037 508.34 m); 181° is 64° from a 117° meridian and converts; the
+//!   inverse returns lon0 + Δλ, Δλ in [−180°, 180°] (477° comes back as 117°). Beyond ±10 radians
+//!   (572.96°, PROJ's limit) `LongitudeOutOfRange` (837° is refused), except through an identity
+//!   conversion (WGS84 → CGCS2000, no steps), which passes every finite value through unchanged
+//!   (181°, 1e300°).
+//! - `points_far_outside_a_zone` — more than 90° from the zone's meridian (lon 0°, 26°, −63° to
+//!   EPSG:4548) → `OutsideDomain("gauss-kruger")`; within 90° (lon 30°) the projection is
+//!   defined and converts; easting 5e7 m → `OutsideDomain("gauss-kruger inverse")`; a file whose
+//!   eastings lie ≈ 2000 km outside its declared zone is stopped by the sanity check
+//!   (`Implausible`, "... (use --force to convert anyway)"), nothing written.
+//! - `empty_files_each_format` — a 0-byte .csv / .tsv converts to a 0-byte output, 0 features,
+//!   warning "the input is empty (no header): nothing to convert"; .geojson / .geojsonl / .wkt
+//!   to a 0-byte output, 0 features; .gpkg → `Malformed` "database: no gpkg_geometry_columns
+//!   table: not a GeoPackage"; a 0-byte .shp set → `Malformed` "header: 0 bytes, shorter than a
+//!   header" (a header-only Shapefile: `convert_shapefile::empty_shapefile_converts_to_an_empty_one`).
+//! - `geojson_truncated_and_invalid` — cut mid-feature, cut inside a coordinate array, trailing
+//!   characters, a one-number position, an unknown geometry type, a string coordinate, a CSV
+//!   named .geojson → `Malformed` naming the line and column (or the feature and what is wrong:
+//!   "feature 1: Point coordinates: a position needs at least 2 numbers, found [116.4]"), an
+//!   existing output kept byte for byte; CLI exit 1 with the message.
+//! - `csv_missing_and_extra_fields` — a row ending before the y column → `PointsFailed`,
+//!   "line 3: the row has 2 field(s) but the y column 'lat' is field 3", nothing written; extra
+//!   fields are copied byte for byte and a row ending before the (optional) z column converts in
+//!   2D: nothing lost.
+//! - `wrong_encoding` — GBK read as UTF-8 → `Malformed` at line 1 (the header cannot be
+//!   decoded); UTF-8 read as GBK → `Options` "no x column found in the header: '鍚嶇О', ...;
+//!   name the columns with --x-col and --y-col"; invalid UTF-8 in GeoJSON → `Malformed` at line
+//!   2; `encoding = Gbk` for GeoJSON → `Options` ("GeoJSON is always UTF-8").
+//! - `mixed_2d_3d` — GeoJSON `[x,y]` and `[x,y,z]` in one geometry: each position keeps its own
+//!   dimension; WKT `LINESTRING (1 2, 3 4 5)` → `Malformed` "line 1: the coordinate at column 25
+//!   has 3 number(s); expected 2 numbers, as the geometry's first coordinate"; a CSV z column
+//!   partly empty: rows with z convert in 3D (new height through a datum shift), rows without in
+//!   2D (height 0 on the source datum) with the z cell left empty.
+//! - `unknown_crs_ids_library` — `EPSG:99999`, `""`, `nope` → `CrsError::Unknown { id }`,
+//!   `BuildError::UnknownCrs`, "unknown CRS id 'nope' (try `geounify crs list`)".
+//! - `unknown_crs_ids_cli` — `transform`, `convert`, `crs info` with `nope` → exit 2, "unknown
+//!   CRS id 'nope'", nothing written (`cli_convert::usage_errors_exit_2` covers `convert --to`).
+//! - `crs_file_cycles_and_missing_fields` — "city.toml:7: crs[b].base: cycle between base
+//!   entries: a → b → a"; "crs[c].datum", "datum[d].ellipsoid", "crs[e].projection.method":
+//!   "missing required field", each with its line; no parameter value quoted; nothing loaded;
+//!   CLI `--crs-file` exit 2 with the same message, nothing written.
+//! - `degenerate_control_points` — collinear (affine6, helmert7) → `Degenerate`; a repeated
+//!   source → `DuplicateSource { id, first }`; a repeated id → `DuplicateId`; 2 points for
+//!   affine6 → `TooFewPoints { needed: 3, got: 2 }`; NaN → `NonFinite { id }`.
+//! - `output_equal_to_input` — the same path, `dir/./a.csv`, `dir/sub/../a.csv`, a symlink to
+//!   the input (either way round), CLI `./a.csv` vs `a.csv` → `SameFile` / exit 2 "the output
+//!   would overwrite the input"; a Shapefile's same stem in the same folder (`ROADS.shp`,
+//!   `roads.SHP`, `./roads.shp`) → `SameFile`. A hard link to the input is allowed: the output
+//!   is renamed over the link's name, so the input's bytes are untouched.
+//! - `unwritable_output_folder` — we run as root, so permission bits (chmod 0555) would not stop
+//!   the write; the folders are unwritable for reasons root cannot override: a parent that is a
+//!   regular file (ENOTDIR), a folder under /proc (no new files there), a missing folder →
+//!   `Io` naming the output; CLI exit 2 "geounify: file/out.csv: ...".
+//! - `disk_full_stream_apis` — the CSV, GeoJSON and WKT stream converters writing into a
+//!   `Write` that fails with `StorageFull` (ENOSPC) after 0, 1, 4096, 100 000 bytes →
+//!   `ConvertError::Io` of kind `StorageFull` (a stream's partial output is documented).
+//! - `disk_full_cli_each_format` — `geounify convert` of every format (CSV, GeoJSON, GeoJSON
+//!   sequence, WKT, Shapefile, GeoPackage) under `RLIMIT_FSIZE` = 64 KiB with SIGXFSZ ignored:
+//!   writes fail with EFBIG, the same error path as a full disk → exit 2, "geounify: out.X: File
+//!   too large (os error 27)", an existing output byte-identical, no temporary left. `-o
+//!   /dev/full` is refused before anything is opened (no extension: unknown format), so it does
+//!   not exercise this path.
+//! - `sigkill_mid_conversion` — SIGKILL while `geounify convert` writes: the existing output is
+//!   intact; the one hidden temporary `.out.csv.geounify-<pid>-<n>.tmp` remains (documented in
+//!   `convert::atomic`: a killed process cannot clean up).
+//! - SIGINT mid-conversion — `cli_convert::ctrl_c_leaves_neither_output_nor_temporary_file`:
+//!   exit 130, no temporary, the existing output intact.
 #![cfg(feature = "cli")]
 
 mod common;
@@ -596,48 +655,36 @@ fn unknown_crs_ids_cli() {
 fn crs_file_cycles_and_missing_fields() {
     use geounify::crs_file::Format;
     let secret = "12345.678";
-    let cases: [(&str, String, &str, &str); 4] = [
-        (
-            "cycle",
-            format!(
-                "[[crs]]\nid = \"a\"\nbase = \"b\"\nplanar = {{ method = \"helmert4\", dx = {secret}, dy = 0.0, theta = 0.0, s = 0.0 }}\n\
-                 [[crs]]\nid = \"b\"\nbase = \"a\"\nplanar = {{ method = \"helmert4\", dx = 0.0, dy = 0.0, theta = 0.0, s = 0.0 }}\n"
-            ),
-            "cycle between base entries",
-            "crs[",
-        ),
+    // Each refusal names the file, line, field path and what is wrong, never a value.
+    let cases: [(&str, String, &str); 4] = [
+        ("cycle", cases_cycle(secret), "city.toml:7: crs[b].base: cycle between base entries: a → b → a"),
         (
             "crs without datum",
             format!("[[crs]]\nid = \"c\"\nprojection = {{ method = \"gauss-kruger\", lon0 = 117.0, k0 = 1.0, x0 = {secret}, y0 = 0.0 }}\n"),
-            "missing required field",
-            "datum",
+            "city.toml:1: crs[c].datum: missing required field",
         ),
         (
             "datum without ellipsoid",
             format!("[[datum]]\nid = \"d\"\nto_cgcs2000 = {{ method = \"helmert3\", tx = {secret}, ty = 0.0, tz = 0.0 }}\n"),
-            "missing required field",
-            "ellipsoid",
+            "city.toml:1: datum[d].ellipsoid: missing required field",
         ),
         (
             "projection without method",
             format!("[[crs]]\nid = \"e\"\ndatum = \"CGCS2000\"\nprojection = {{ lon0 = 117.0, k0 = 1.0, x0 = {secret}, y0 = 0.0 }}\n"),
-            "missing required field",
-            "method",
+            "city.toml:4: crs[e].projection.method: missing required field",
         ),
     ];
-    for (case, text, message, field) in cases {
+    for (case, text, expected) in cases {
         let mut registry = Registry::new();
         let e = registry.load_str(&text, "city.toml", Format::Toml).unwrap_err();
-        assert_eq!(e.file, "city.toml", "{case}");
-        assert!(e.line.is_some(), "{case}: {e}");
-        assert!(e.message.contains(message), "{case}: {e}");
-        assert!(e.to_string().contains(field), "{case}: {e}");
+        assert_eq!(e.to_string(), expected, "{case}");
         assert!(!e.to_string().contains(secret), "{case}: a parameter value quoted: {e}");
         assert!(registry.user_crss().is_empty(), "{case}: loaded in part");
+        assert!(registry.datum("d").is_none(), "{case}: loaded in part");
     }
     // The CLI: exit 2 before anything else happens.
     let d = Scratch::new("crsfile");
-    d.write("city.toml", &cases_cycle(secret));
+    d.write("city.toml", cases_cycle(secret));
     d.write("in.csv", "lon,lat\n116.4,39.9\n");
     let before = Snapshot::of(&d.0);
     let (code, err) = run(
@@ -662,6 +709,7 @@ fn crs_file_cycles_and_missing_fields() {
     before.assert_unchanged(&d.0, "cli crs file");
 }
 
+/// Two CRSs each based on the other; `secret` is a parameter value that must not be quoted.
 fn cases_cycle(secret: &str) -> String {
     format!(
         "[[crs]]\nid = \"a\"\nbase = \"b\"\nplanar = {{ method = \"helmert4\", dx = {secret}, dy = 0.0, theta = 0.0, s = 0.0 }}\n\
