@@ -15,7 +15,7 @@
 //! baseline) and the best the CPU has is chosen at run time; see [`SimdLevel`] and the
 //! `GEOUNIFY_SIMD` environment variable.
 
-use crate::error::PointError;
+use crate::error::{PointError, MAX_LONGITUDE_DEG};
 use crate::ops::{Op, Operation, Xyz};
 use crate::transformer::Transformer;
 use thiserror::Error;
@@ -455,9 +455,11 @@ fn compute_avx2(t: &Transformer, lanes: &mut Lanes, n: usize) {
 fn compute_chunk(t: &Transformer, l: &mut Lanes, n: usize) {
     let n = n.min(LANES);
     let angular = t.source_is_angular();
+    let identity = t.steps().is_empty();
     for i in 0..n {
         let finite = l.x[i].is_finite() & l.y[i].is_finite() & l.z[i].is_finite();
-        l.ok[i] = finite & !(angular & (l.y[i].abs() > 90.0));
+        let in_range = (l.y[i].abs() <= 90.0) & (identity | (l.x[i].abs() <= MAX_LONGITUDE_DEG));
+        l.ok[i] = finite & (!angular | in_range);
     }
     for step in t.steps() {
         let inverse = step.inverse;

@@ -10,6 +10,13 @@
 
 use thiserror::Error;
 
+/// The largest geographic longitude accepted as input, degrees: 10 radians, as PROJ
+/// (`pj_fwd_prepare`: "Invalid longitude" beyond ±10 rad). Longitudes within it are wrapped by the
+/// operations that need it (e.g. 477° is 117° to a projection); beyond it, a
+/// [`Transformer`](crate::Transformer) that computes anything refuses the point with
+/// [`PointError::LongitudeOutOfRange`] (an identity conversion passes it through unchanged).
+pub const MAX_LONGITUDE_DEG: f64 = 10.0 * (180.0 / std::f64::consts::PI);
+
 /// Why a single point could not be transformed. Carries the offending value where there is one.
 #[derive(Debug, Clone, Copy, PartialEq, Error)]
 pub enum PointError {
@@ -21,6 +28,15 @@ pub enum PointError {
     LatitudeOutOfRange {
         /// The latitude, degrees.
         latitude_deg: f64,
+    },
+    /// A geographic longitude beyond ±[`MAX_LONGITUDE_DEG`] (10 radians, ≈ 572.96°, PROJ's
+    /// limit): so far from any meaning that wrapping it would only hide an error in the data
+    /// (at 1e308° every digit of the angle is lost in radians, and a projection would return a
+    /// finite but arbitrary point).
+    #[error("longitude {longitude_deg}° is beyond ±572.96° (10 radians)")]
+    LongitudeOutOfRange {
+        /// The longitude, degrees.
+        longitude_deg: f64,
     },
     /// The point lies where the operation is not defined or not accurate (e.g. more than 90° of
     /// longitude from a transverse Mercator's central meridian, or at a pole in Mercator).

@@ -5,7 +5,7 @@ use crate::catalogue;
 use crate::crs::Crs;
 use crate::datum::{Datum, DatumShift};
 use crate::ellipsoid::Ellipsoid;
-use crate::error::{BuildError, PointError};
+use crate::error::{BuildError, PointError, MAX_LONGITUDE_DEG};
 use crate::ops::{Geocentric, Helmert, Molodensky, Op, Step, Xyz};
 
 /// A compiled conversion from one CRS to another.
@@ -22,6 +22,11 @@ use crate::ops::{Geocentric, Helmert, Molodensky, Op, Step, Xyz};
 ///   substitutes a "ballpark" no-op.
 /// - A 2D conversion across datums takes the ellipsoidal height as 0 on the source datum (as
 ///   PROJ does) and drops the output height; 3D input carries its height through.
+/// - Geographic input: a non-finite coordinate is [`PointError::NonFinite`], a latitude beyond
+///   ±90° [`PointError::LatitudeOutOfRange`], a longitude beyond ±10 radians (≈ 572.96°, PROJ's
+///   limit) [`PointError::LongitudeOutOfRange`] unless the conversion is the identity (e.g.
+///   WGS84 → CGCS2000, which passes every finite value through unchanged); longitudes within
+///   the limit are wrapped where an operation needs it (477° projects as 117°).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transformer {
     source_id: String,
@@ -119,6 +124,10 @@ impl Transformer {
         }
         if self.source_angular && p[1].abs() > 90.0 {
             return Err(PointError::LatitudeOutOfRange { latitude_deg: p[1] });
+        }
+        // An identity conversion (no steps) passes any finite longitude through unchanged.
+        if self.source_angular && p[0].abs() > MAX_LONGITUDE_DEG && !self.steps.is_empty() {
+            return Err(PointError::LongitudeOutOfRange { longitude_deg: p[0] });
         }
         Ok(())
     }

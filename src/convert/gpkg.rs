@@ -261,8 +261,9 @@ fn feature_tables(conn: &Connection, path: &Path) -> Result<Vec<FeatureTable>, C
     Ok(rows)
 }
 
-/// Copies the database `input` to `temp` (an empty file).
-fn copy_database(input: &Path, temp: &Path) -> Result<(), ConvertError> {
+/// Copies the database `input` to `temp` (an empty file beside `output`); a read error names
+/// the input, a write error (e.g. a full disk) the output.
+fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), ConvertError> {
     let mut wal = input.as_os_str().to_owned();
     wal.push("-wal");
     let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
@@ -273,9 +274,21 @@ fn copy_database(input: &Path, temp: &Path) -> Result<(), ConvertError> {
         conn.execute("VACUUM INTO ?1", [target.as_ref()]).map_err(|e| sql_error(input, e))?;
         Ok(())
     } else {
-        std::fs::copy(input, temp)
-            .map(|_| ())
-            .map_err(|source| ConvertError::Io { path: input.to_path_buf(), source })
+        use std::io::{Read, Write};
+        let io_in = |source| ConvertError::Io { path: input.to_path_buf(), source };
+        let io_out = |source| ConvertError::Io { path: output.to_path_buf(), source };
+        let mut from = std::fs::File::open(input).map_err(io_in)?;
+        let mut to = std::fs::File::options().write(true).open(temp).map_err(io_out)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_in(e)),
+            };
+            to.write_all(&buf[..n]).map_err(io_out)?;
+        }
     }
 }
 
@@ -482,7 +495,7 @@ fn convert_table(
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let file = AtomicFile::create(job.output).map_err(out_err)?;
-    copy_database(job.input, file.temp_path())?;
+    copy_database(job.input, file.temp_path(), job.output)?;
     let mut report = ConvertReport::default();
     let mut conn = Connection::open_with_flags(
         file.temp_path(),

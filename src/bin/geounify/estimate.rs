@@ -343,6 +343,7 @@ fn point_reason(error: &PointError) -> String {
     match error {
         PointError::NonFinite => "a coordinate is not finite".into(),
         PointError::LatitudeOutOfRange { .. } => "the latitude is beyond ±90°".into(),
+        PointError::LongitudeOutOfRange { .. } => "the longitude is beyond ±572.96°".into(),
         PointError::OutsideDomain { operation } => format!("outside the domain of {operation}"),
         PointError::NoConvergence { operation, .. } => format!("{operation} did not converge"),
     }
