@@ -1,9 +1,11 @@
 //! Driver for measuring the Gauss-Krüger lane kernels (callgrind / perf): forward then inverse
 //! over N points (default 1 000 000) of a 6° zone at 18–54°N through `forward_lane` /
-//! `inverse_lane` in plain loops. `cargo run --release --example gk_lanes [N]`.
+//! `inverse_lane` in plain loops (`cargo run --release --example gk_lanes [N]`), or with a
+//! second argument `batch`, EPSG:4490 → EPSG:4547 and back through the batch pipeline (the
+//! per-ISA loops; `GEOUNIFY_SIMD` picks the level).
 
 use geounify::ops::{GaussKruger, GaussKrugerParams, Operation, Xyz};
-use geounify::Ellipsoid;
+use geounify::{Ellipsoid, Transformer};
 use std::hint::black_box;
 
 fn main() {
@@ -23,6 +25,17 @@ fn main() {
     let mut pts: Vec<Xyz> = (0..n)
         .map(|_| [(114.0 + 6.0 * next()).to_radians(), (18.0 + 36.0 * next()).to_radians(), 0.0])
         .collect();
+    if std::env::args().nth(2).as_deref() == Some("batch") {
+        let there = Transformer::from_ids("EPSG:4490", "EPSG:4547").expect("catalogue");
+        let back = Transformer::from_ids("EPSG:4547", "EPSG:4490").expect("catalogue");
+        let mut deg: Vec<[f64; 2]> =
+            pts.iter().map(|p| [p[0].to_degrees(), p[1].to_degrees()]).collect();
+        let r1 = there.transform_slice(&mut deg);
+        let r2 = back.transform_slice(black_box(&mut deg));
+        let sum: f64 = deg.iter().map(|p| p[0] + p[1]).sum();
+        println!("failed {} + {}, checksum {sum:.6}", r1.failed(), r2.failed());
+        return;
+    }
     let mut ok = 0usize;
     for p in pts.iter_mut() {
         let (q, good) = gk.forward_lane(*p);
