@@ -227,9 +227,21 @@ pub fn bd09_to_gcj02_deg(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
 /// The iterative inverse with every check and an iteration cap (started at the one-step
 /// inverse): the error (or rare case) behind a not-ok kernel.
 fn inverse_slow(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
+    bd09_to_gcj02_deg_with_max_iterations(lon, lat, MAX_ITERATIONS)
+}
+
+/// The iterative inverse alone (no kernel) with another iteration cap: for tests, which show
+/// with a small cap that hitting it is reported as [`PointError::NoConvergence`] (no input
+/// has been seen to reach the real cap of [`MAX_ITERATIONS`]).
+#[doc(hidden)]
+pub fn bd09_to_gcj02_deg_with_max_iterations(
+    lon: f64,
+    lat: f64,
+    max_iterations: u32,
+) -> Result<(f64, f64), PointError> {
     check_degrees(lon, lat)?;
     let (mut x, mut y) = one_step(lon, lat);
-    for _ in 0..MAX_ITERATIONS {
+    for _ in 0..max_iterations {
         let ((mut u, mut v), a) = forward_raw_with_jacobian(x, y);
         if !(u.is_finite() && v.is_finite()) {
             // The origin, where the kernel's division by r fails.
@@ -253,7 +265,7 @@ fn inverse_slow(lon: f64, lat: f64) -> Result<(f64, f64), PointError> {
         x -= (a22 * ru - a12 * rv) / det;
         y -= (a11 * rv - a21 * ru) / det;
     }
-    Err(PointError::NoConvergence { operation: "bd09 inverse", iterations: MAX_ITERATIONS })
+    Err(PointError::NoConvergence { operation: "bd09 inverse", iterations: max_iterations })
 }
 
 #[cfg(test)]
