@@ -18,7 +18,8 @@
 //!   |x| < 1.6e6; beyond that the result is finite but meaningless); [`atan`] / [`atan2`] ≤ 2;
 //!   [`exp`] ≤ 1; [`exp_m1`] ≤ 2; [`ln`], [`ln_1p`] ≤ 1; [`asinh`] ≤ 2; [`atanh`] ≤ 2 (against
 //!   30-digit values: Rust's own `atanh` is off by up to 240 ulp near ±1); [`sinh_cosh`] ≤ 3 / 2;
-//!   [`cbrt`] ≤ 1. An ulp of an angle below 4 rad is at most 8.9e-16 rad, 5.7 nm on the earth.
+//!   [`cbrt`] ≤ 1; the division-free series [`atan_small`], [`atanh_small`] ≤ 1 for
+//!   |u| ≤ 0.199. An ulp of an angle below 4 rad is at most 8.9e-16 rad, 5.7 nm on the earth.
 //! - Special values follow `libm` where the kernels can meet them: NaN in → NaN out; `exp` of
 //!   large arguments → ∞ / 0; `ln(0)` = −∞, `ln(x < 0)` = NaN. Subnormal results of `exp` are
 //!   flushed to 0 and subnormal arguments of `cbrt` are not supported (no Chinese coordinate
@@ -168,7 +169,17 @@ fn atan_unit(t: f64) -> f64 {
     } else {
         (0.0, 0.0)
     };
-    // atan u = u − u³/3 + u⁵/5 − …, to u²³ (first omitted term u²⁵/25 < 6e-19·u).
+    base_hi + (base_lo + atan_small(u))
+}
+
+/// Largest |t| for [`atan_small`] and [`atanh_small`]: tan(π/16), where the series' first
+/// omitted term falls below 6e-19 relative.
+pub const SMALL_ARGUMENT: f64 = TAN_PIO16;
+
+/// atan u for |u| ≤ [`SMALL_ARGUMENT`] (0.199): the series u − u³/3 + u⁵/5 − … to u²³ (first
+/// omitted term u²⁵/25 < 6e-19·u), ≤ 1 ulp, no division. Meaningless beyond; callers check.
+#[inline(always)]
+pub fn atan_small(u: f64) -> f64 {
     let u2 = u * u;
     let p = horner(
         u2,
@@ -186,7 +197,31 @@ fn atan_unit(t: f64) -> f64 {
             -1.0 / 23.0,
         ],
     );
-    base_hi + (base_lo + (u + u * u2 * p))
+    u + u * u2 * p
+}
+
+/// atanh u for |u| ≤ [`SMALL_ARGUMENT`] (0.199): the series u + u³/3 + u⁵/5 + … to u²³, ≤ 1 ulp,
+/// no division. Meaningless beyond; callers check.
+#[inline(always)]
+pub fn atanh_small(u: f64) -> f64 {
+    let u2 = u * u;
+    let p = horner(
+        u2,
+        &[
+            1.0 / 3.0,
+            1.0 / 5.0,
+            1.0 / 7.0,
+            1.0 / 9.0,
+            1.0 / 11.0,
+            1.0 / 13.0,
+            1.0 / 15.0,
+            1.0 / 17.0,
+            1.0 / 19.0,
+            1.0 / 21.0,
+            1.0 / 23.0,
+        ],
+    );
+    u + u * u2 * p
 }
 
 /// atan t, ≤ 2 ulp, for any t (±∞ → ±π/2).
@@ -283,8 +318,9 @@ pub fn sinh_cosh(x: f64) -> (f64, f64) {
     let m = exp_m1(a); // e^|x| − 1
     let e = m + 1.0;
     // sinh a = (e − 1/e)/2 = (m + m/e)/2;  cosh a = (e + 1/e)/2.
-    let sinh = 0.5 * (m + m / e);
-    let cosh = 0.5 * (e + 1.0 / e);
+    let inv_e = 1.0 / e;
+    let sinh = 0.5 * (m + m * inv_e);
+    let cosh = 0.5 * (e + inv_e);
     let sinh = if m == f64::INFINITY { m } else { sinh };
     (with_sign_of(sinh, x), cosh)
 }
@@ -494,6 +530,19 @@ mod tests {
         }
         assert_eq!(atan(f64::INFINITY), std::f64::consts::FRAC_PI_2);
         assert!(atan(f64::NAN).is_nan() && atan2(f64::NAN, 1.0).is_nan());
+    }
+
+    #[test]
+    fn small_argument_series_within_one_ulp() {
+        let b = SMALL_ARGUMENT;
+        for (lo, hi) in [(-b, b), (-1e-8, 1e-8)] {
+            let (u, x) = max_ulps(atan_small, f64::atan, samples(lo, hi, 400_000));
+            assert!(u <= 1.0, "atan_small({x}): {u} ulp");
+            // The reference of `atanh_small` as in `log_family_within_bounds`.
+            let reference = |x: f64| 0.5 * (x.ln_1p() - (-x).ln_1p());
+            let (u, x) = max_ulps(atanh_small, reference, samples(lo, hi, 400_000));
+            assert!(u <= 1.0, "atanh_small({x}): {u} ulp");
+        }
     }
 
     #[test]
