@@ -2,7 +2,7 @@
 //! (one Feature or geometry per line; RFC 8142 record separators accepted and kept).
 //!
 //! **Streamed**: a FeatureCollection's `features` array is read one feature at a time and
-//! converted in chunks of [`CHUNK`] features (in parallel, order kept, with
+//! converted in chunks of [`CHUNK`] features or [`CHUNK_BYTES`] of text (in parallel, order kept, with
 //! [`ConvertOptions::parallel`]), so memory is bounded by the chunk, never the file. A top-level
 //! Feature or bare Geometry is read whole (it is one feature).
 //!
@@ -61,8 +61,14 @@ use std::sync::{mpsc, Arc};
 #[cfg(doc)]
 use super::text::Number;
 
-/// Features converted together (in parallel with [`ConvertOptions::parallel`]).
+/// Features converted together (in parallel with [`ConvertOptions::parallel`]): at most this
+/// many, and fewer when they reach [`CHUNK_BYTES`] of JSON text.
 pub const CHUNK: usize = 4096;
+
+/// A chunk is also cut once its features hold this many bytes of JSON text, so that memory
+/// stays bounded whatever the feature size (a chunk in flight and the one being read, each held
+/// as text and as converted output).
+pub const CHUNK_BYTES: usize = 4 << 20;
 
 /// Bytes reserved for a top-level `bbox` member written at the end: `,"bbox":` and 6 numbers of
 /// at most 26 characters each with their commas and brackets need 171.
@@ -785,14 +791,17 @@ impl<'a, S: Sink> Run<'a, S> {
     fn sequence<R: BufRead>(&mut self, mut input: R) -> Result<(), ConvertError> {
         let mut line_no = 0u64;
         let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        let mut bytes = 0;
         loop {
             let mut line = Vec::new();
             let n = input.read_until(b'\n', &mut line).map_err(|e| self.io_in(e))?;
             if n > 0 {
                 line_no += 1;
+                bytes += line.len();
                 chunk.push((line_no, line));
             }
-            if n == 0 || chunk.len() == CHUNK {
+            if n == 0 || chunk.len() == CHUNK || bytes >= CHUNK_BYTES {
+                bytes = 0;
                 self.lines(&mut chunk)?;
                 if n == 0 || self.sampled_enough() {
                     return Ok(());
@@ -1030,9 +1039,12 @@ impl<'de, S: Sink> Visitor<'de> for FeaturesSeed<'_, '_, S> {
         let run = self.run;
         let mut chunk = Vec::with_capacity(if run.samples.is_some() { 1 } else { CHUNK });
         let size = chunk.capacity();
+        let mut bytes = 0;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            bytes += raw.get().len();
             chunk.push(raw);
-            if chunk.len() >= size {
+            if chunk.len() >= size || bytes >= CHUNK_BYTES {
+                bytes = 0;
                 if let Err(e) = run.features(&mut chunk) {
                     return Err(stop(run, e));
                 }
@@ -1157,6 +1169,37 @@ mod tests {
                 (a, b) => panic!("parallel {a:?}, sequential {b:?}"),
             }
         }
+    }
+
+    #[test]
+    fn large_features_cut_chunks_by_bytes() {
+        // Five features of ~1.9 MB each: chunks are cut by CHUNK_BYTES (every 3 features), not
+        // by CHUNK; parallel and sequential give the same bytes and report, in the same order.
+        let line: Vec<String> = (0..60_000)
+            .map(|i| format!("[{:.9},{:.9}]", 116.0 + i as f64 * 1e-6, 39.0 + i as f64 * 1e-6))
+            .collect();
+        let feature = |id: usize| {
+            format!(
+                "{{\"type\":\"Feature\",\"id\":{id},\"properties\":null,\"geometry\":\
+                 {{\"type\":\"LineString\",\"coordinates\":[{}]}}}}",
+                line.join(",")
+            )
+        };
+        assert!(feature(0).len() * 3 > CHUNK_BYTES && feature(0).len() * 2 < CHUNK_BYTES);
+        let features: Vec<String> = (0..5).map(feature).collect();
+        let text =
+            format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", features.join(","));
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        let parallel = ConvertOptions::default();
+        let sequential = ConvertOptions { parallel: false, ..ConvertOptions::default() };
+        let (a, ra) = convert_str(&text, &t, &parallel).unwrap();
+        let (b, rb) = convert_str(&text, &t, &sequential).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(ra, rb);
+        assert_eq!((ra.features, ra.vertices), (5, 300_000));
+        let ids: Vec<usize> =
+            a.match_indices("\"id\":").map(|(i, _)| a.as_bytes()[i + 5] as usize - 48).collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4]);
     }
 
     #[test]
