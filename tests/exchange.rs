@@ -110,9 +110,15 @@ fn an_exchange_writes_every_output_and_a_lineage_that_verifies() {
     for value in ["421337", "4201112", "131.2", "5400"] {
         assert!(!text.contains(value), "{value} in lineage");
     }
-    // The converted values are the library's.
+    // The converted values are the library's, to the last digit (shortest round-trip form).
     let out = std::fs::read_to_string(dir.0.join("out/poi.csv")).unwrap();
-    assert_eq!(out, "id,lon,lat,名称\n1,449042.0474410218,4420261.219996823,天安门\n2,449558.71875587,4420812.983546197,\"a, b\"\n");
+    let t = geounify::Transformer::from_ids("WGS84", "EPSG:4548").unwrap();
+    let (e1, n1) = t.transform_xy(116.404, 39.915).unwrap();
+    let (e2, n2) = t.transform_xy(116.41, 39.92).unwrap();
+    assert_eq!(out, format!("id,lon,lat,名称\n1,{e1},{n1},天安门\n2,{e2},{n2},\"a, b\"\n"));
+    // and within 10 nm of PROJ (`cs2cs -f %.9f EPSG:4326 EPSG:4548`, PROJ 9.1.1).
+    assert!((e1 - 449_042.047_441_022).abs() < 1e-8 && (n1 - 4_420_261.219_996_822).abs() < 1e-8);
+    assert!((e2 - 449_558.718_755_870).abs() < 1e-8 && (n2 - 4_420_812.983_546_196).abs() < 1e-8);
 }
 
 #[test]
