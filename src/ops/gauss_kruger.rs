@@ -491,8 +491,9 @@ impl Operation for GaussKruger {
     }
 
     /// The forward map as a branch-free kernel: ok for finite input with |φ| ≤ 90° (+1e-12
-    /// rad), |Δλ| ≤ 90° without normalising, off the singular points, |η| ≤ [`ETA_MAX`], a
-    /// small conformal correction (always on earth ellipsoids) and a finite result.
+    /// rad), |Δλ| ≤ 90° without normalising, off the singular points, within about 11° of the
+    /// central meridian (the small-argument series), a small conformal correction (always on
+    /// earth ellipsoids) and a finite result.
     #[inline(always)]
     fn forward_lane(&self, p: Xyz) -> (Xyz, bool) {
         let lam = p[0] - self.lon0;
@@ -509,7 +510,8 @@ impl Operation for GaussKruger {
         (f.q, ok)
     }
 
-    /// The inverse map as a branch-free kernel: ok for finite input with |η| ≤ [`ETA_MAX`],
+    /// The inverse map as a branch-free kernel: ok within about 11° of the central meridian
+    /// short of the pole (the small-argument series), for finite input with |η| ≤ `ETA_MAX`,
     /// |ξ| ≤ 1e4, small Krüger corrections (within about ±60° of spherical longitude) and a
     /// finite result.
     #[inline(always)]

@@ -14,7 +14,7 @@
 //! h = R cos φ + Z sin φ − a √(1 − e² sin²φ), which is well conditioned everywhere.
 //!
 //! Both directions are branch-free lane kernels (see [`Operation::forward_lane`]) built on
-//! [`fastmath`](super::fastmath); the scalar mappings are the kernels plus a slow path for the
+//! `fastmath`; the scalar mappings are the kernels plus a slow path for the
 //! points the kernels decline: errors, |λ| > 1e5 rad (forward), and for the inverse points
 //! nearer the centre or farther out than the range above. The slow inverse is Vermeille's
 //! closed-form solution (H. Vermeille, "An analytical method to transform geocentric into
