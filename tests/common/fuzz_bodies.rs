@@ -309,9 +309,12 @@ pub const PAIRS: [(&str, &str, [f64; 4]); 10] = [
     ("EPSG:3857", "EPSG:4326", [8.2e6, 4.0e5, 1.5e7, 7.1e6]),
 ];
 
+/// A built pair: forward, inverse, round-trip box.
+type Built = (Transformer, Transformer, [f64; 4]);
+
 /// Built transformers of [`PAIRS`] (forward and inverse), `None` where one does not build.
-fn pair(index: usize) -> Option<&'static (Transformer, Transformer, [f64; 4])> {
-    static BUILT: OnceLock<Vec<Option<(Transformer, Transformer, [f64; 4])>>> = OnceLock::new();
+fn pair(index: usize) -> Option<&'static Built> {
+    static BUILT: OnceLock<Vec<Option<Built>>> = OnceLock::new();
     BUILT
         .get_or_init(|| {
             PAIRS
