@@ -437,6 +437,19 @@ fn convert_table(
             }
         }
         job.progress.advance(bytes);
+        // A damaged file can return row ids out of order or repeated (found by fuzzing: the
+        // same chunk again and again, a conversion that never ends); refuse it.
+        let mut previous = last;
+        for r in &rows {
+            if previous.is_some_and(|p| r.rowid <= p) {
+                return Err(ConvertError::Malformed {
+                    path: path.to_path_buf(),
+                    location: format!("table {table}, fid {}", r.rowid),
+                    message: "the row ids are repeated or out of order: the file is damaged".into(),
+                });
+            }
+            previous = Some(r.rowid);
+        }
         let Some(end) = rows.last().map(|r| r.rowid) else { break };
         last = Some(end);
         let transformer = job.transformer;

@@ -49,6 +49,7 @@
 
 mod lsq;
 mod models;
+pub mod points;
 
 use crate::crs::Crs;
 use crate::error::PointError;
@@ -58,6 +59,8 @@ use crate::ops::{
 };
 use std::collections::HashMap;
 use thiserror::Error;
+
+pub use points::{control_points_text, parse_control_points, PointColumns, PointRow, PointsError};
 
 /// The transformation model to estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
 use clap::{Args, ValueEnum};
 use geounify::estimate::{
-    convention_name, estimate, geocentric_on_datum, ControlPoint, Estimate, EstimateError, Model,
-    Options, Outliers, Parameters,
+    control_points_text, convention_name, estimate, geocentric_on_datum, parse_control_points,
+    ControlPoint, Estimate, EstimateError, Model, Options, Outliers, Parameters, PointColumns,
 };
 use geounify::ops::HelmertConvention;
 use geounify::{PointError, Registry};
@@ -207,12 +207,13 @@ fn run_inner(args: &EstimateArgs, registry: &Registry) -> Result<String, String>
     }
     let file = args.points.display().to_string();
     let text = read_text(&args.points).map_err(|e| format!("{file}: {e}"))?;
-    let columns: &[usize] = match (model.is_planar(), crss.is_some()) {
-        (true, _) => &[5],
-        (false, false) => &[7],
-        (false, true) => &[7, 5],
+    let columns = match (model.is_planar(), crss.is_some()) {
+        (true, _) => PointColumns::Planar,
+        (false, false) => PointColumns::Geocentric,
+        (false, true) => PointColumns::Either,
     };
-    let rows = parse_points(&text, columns).map_err(|(line, e)| format!("{file}:{line}: {e}"))?;
+    let rows = parse_control_points(&text, columns)
+        .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
     let lines: HashMap<String, usize> = rows.iter().map(|r| (r.id.clone(), r.line)).collect();
     let mut points = Vec::with_capacity(rows.len());
     for row in rows {
@@ -264,78 +265,7 @@ fn read_text(path: &PathBuf) -> Result<String, String> {
     } else {
         bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let line =
-            e.as_bytes()[..e.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count();
-        format!("line {}: not UTF-8 text", line + 1)
-    })
-}
-
-/// One data line of the control-point file.
-struct Row {
-    line: usize,
-    id: String,
-    source: [f64; 3],
-    target: [f64; 3],
-}
-
-/// Parses the data lines; `columns` lists the accepted numbers of columns (id included): 5
-/// (planar, or 2D with CRSs) or 7 (3D). Errors carry the line number.
-fn parse_points(text: &str, columns: &[usize]) -> Result<Vec<Row>, (usize, String)> {
-    let mut rows = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut first = true;
-    for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let trimmed = raw.trim_start_matches('\u{feff}').trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let fields: Vec<&str> = if trimmed.contains(',') {
-            trimmed.split(',').map(str::trim).collect()
-        } else {
-            trimmed.split_whitespace().collect()
-        };
-        let is_first = std::mem::replace(&mut first, false);
-        let numbers: Vec<Option<f64>> = fields[1..].iter().map(|f| f.parse::<f64>().ok()).collect();
-        if is_first && numbers.iter().any(Option::is_none) {
-            continue; // header
-        }
-        if !columns.contains(&fields.len()) {
-            let want = match columns {
-                [5] => "5 columns (id,x1,y1,x2,y2)",
-                [7] => "7 columns (id,x1,y1,z1,x2,y2,z2)",
-                _ => "7 columns (id,x1,y1,z1,x2,y2,z2) or 5 (id,x1,y1,x2,y2)",
-            };
-            return Err((line, format!("expected {want}, found {}", fields.len())));
-        }
-        let id = fields[0].to_string();
-        if id.is_empty() {
-            return Err((line, "the point id (column 1) is empty".into()));
-        }
-        let mut values = Vec::with_capacity(6);
-        for (k, n) in numbers.iter().enumerate() {
-            match n {
-                Some(v) if v.is_finite() => values.push(*v),
-                Some(_) => {
-                    return Err((line, format!("column {} of point '{id}' is not finite", k + 2)))
-                }
-                None => {
-                    return Err((line, format!("column {} of point '{id}' is not a number", k + 2)))
-                }
-            }
-        }
-        if let Some(previous) = seen.insert(id.clone(), line) {
-            return Err((line, format!("point id '{id}' is already used on line {previous}")));
-        }
-        let (source, target) = if values.len() == 6 {
-            ([values[0], values[1], values[2]], [values[3], values[4], values[5]])
-        } else {
-            ([values[0], values[1], 0.0], [values[2], values[3], 0.0])
-        };
-        rows.push(Row { line, id, source, target });
-    }
-    Ok(rows)
+    control_points_text(bytes).map_err(|e| e.to_string())
 }
 
 /// A point error in words, without coordinate values.
