@@ -849,3 +849,52 @@ fn write_ahead_log_pages_are_not_lost() {
     assert_eq!(name, "只在日志里");
     drop(conn);
 }
+
+#[test]
+fn a_user_column_named_rowid_does_not_hide_the_feature_ids() {
+    // A feature table with its own `rowid` column (NULLs, repeats, reverse order): rows are
+    // addressed by the table's INTEGER PRIMARY KEY (fid), so every geometry is converted in
+    // its own row and the user column is copied untouched (found by reading the code while
+    // fuzzing: `rowid` named that column in the chunk query and the UPDATE).
+    let dir = Scratch::new("rowid-column");
+    let (wgs84, gk) = (
+        Registry::new().lookup("EPSG:4326").unwrap(),
+        Registry::new().lookup("EPSG:4548").unwrap(),
+    );
+    let input = dir.path("in.gpkg");
+    fixture(&input, &beijing(), 4326, None);
+    {
+        let conn = Connection::open(&input).unwrap();
+        // The R-tree triggers call ST_* functions this connection lacks: set them aside.
+        let triggers: Vec<(String, String)> = conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (name, _) in &triggers {
+            conn.execute_batch(&format!("DROP TRIGGER \"{name}\"")).unwrap();
+        }
+        conn.execute_batch(
+            "ALTER TABLE parcels ADD COLUMN rowid INTEGER;
+             UPDATE parcels SET rowid = CASE WHEN fid % 3 = 0 THEN NULL ELSE 100 - fid / 2 END;",
+        )
+        .unwrap();
+        for (_, sql) in &triggers {
+            conn.execute_batch(sql).unwrap();
+        }
+    }
+    let user_rowids = |p: &Path| -> Vec<(i64, Option<i64>)> {
+        let c = Connection::open(p).unwrap();
+        let mut s = c.prepare("SELECT fid, \"rowid\" FROM parcels ORDER BY fid").unwrap();
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let before = user_rowids(&input);
+    assert!(before.iter().any(|r| r.1.is_none()));
+    let output = dir.path("out.gpkg");
+    let report = convert(&input, &output, &wgs84, &gk, false).unwrap();
+    assert_eq!((report.features, report.written), (35, 35));
+    check_converted(&input, &output, &Transformer::new(&wgs84, &gk).unwrap(), 4548);
+    assert_eq!(user_rowids(&output), before);
+}

@@ -219,6 +219,37 @@ fn quote(id: &str) -> String {
 
 /// A SQLite error as a [`ConvertError`] about `path`: a file that is not (or no longer) a
 /// database is malformed, anything else an I/O error.
+/// The SQL expression naming a feature table's row key: its INTEGER PRIMARY KEY column (the
+/// GeoPackage `fid`, an alias of SQLite's rowid), else the first of `rowid`, `_rowid_`, `oid`
+/// that no user column shadows (a user column named `rowid` would otherwise be read and updated
+/// in its place). A table where all three are shadowed is refused.
+fn row_key(conn: &Connection, path: &Path, table: &str) -> Result<String, ConvertError> {
+    let err = |e| sql_error(path, e);
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quote(table))).map_err(err)?;
+    let mut columns: Vec<(String, String, i64)> = Vec::new();
+    let mut rows = stmt.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        columns.push((r.get(1).map_err(err)?, r.get(2).map_err(err)?, r.get(5).map_err(err)?));
+    }
+    let keys: Vec<&(String, String, i64)> = columns.iter().filter(|c| c.2 > 0).collect();
+    if let [(name, kind, _)] = keys.as_slice() {
+        if kind.eq_ignore_ascii_case("INTEGER") {
+            return Ok(quote(name));
+        }
+    }
+    ["rowid", "_rowid_", "oid"]
+        .into_iter()
+        .find(|alias| !columns.iter().any(|c| c.0.eq_ignore_ascii_case(alias)))
+        .map(str::to_string)
+        .ok_or_else(|| ConvertError::Malformed {
+            path: path.to_path_buf(),
+            location: format!("table {table}"),
+            message: "no integer primary key, and columns named rowid, _rowid_ and oid hide \
+                      SQLite's row id: the rows cannot be addressed"
+                .into(),
+        })
+}
+
 fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
     use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     match e.sqlite_error_code() {
@@ -399,13 +430,13 @@ fn convert_table(
     let path = job.input;
     let err = |e| sql_error(path, e);
     let (t, c) = (quote(table), quote(column));
+    let k = row_key(conn, path, table)?;
     let mut envelope = Envelope::default();
     let mut last: Option<i64> = None;
-    let select_first = format!("SELECT rowid, {c} FROM {t} ORDER BY rowid LIMIT {CHUNK}");
-    let select_next =
-        format!("SELECT rowid, {c} FROM {t} WHERE rowid > ?1 ORDER BY rowid LIMIT {CHUNK}");
-    let update = format!("UPDATE {t} SET {c} = ?1 WHERE rowid = ?2");
-    let delete = format!("DELETE FROM {t} WHERE rowid = ?1");
+    let select_first = format!("SELECT {k}, {c} FROM {t} ORDER BY {k} LIMIT {CHUNK}");
+    let select_next = format!("SELECT {k}, {c} FROM {t} WHERE {k} > ?1 ORDER BY {k} LIMIT {CHUNK}");
+    let update = format!("UPDATE {t} SET {c} = ?1 WHERE {k} = ?2");
+    let delete = format!("DELETE FROM {t} WHERE {k} = ?1");
     loop {
         let mut rows: Vec<Row> = Vec::new();
         let mut bytes = 0u64;
@@ -587,7 +618,8 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
         if out.len() >= max {
             break;
         }
-        let sql = format!("SELECT rowid, {} FROM {} ORDER BY rowid", quote(&column), quote(&table));
+        let k = row_key(&conn, path, &table)?;
+        let sql = format!("SELECT {k}, {} FROM {} ORDER BY {k}", quote(&column), quote(&table));
         let mut stmt = conn.prepare(&sql).map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
