@@ -205,6 +205,8 @@ pub fn geojson(data: &[u8]) {
             let out = out.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(out);
             assert!(out.iter().all(u8::is_ascii_whitespace), "{what}: blank input, output not");
         } else {
+            // A byte-order mark is kept as it was (documented), then a JSON value follows.
+            let out = out.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(out);
             serde_json::from_slice::<serde_json::Value>(out)
                 .unwrap_or_else(|e| panic!("{what}: output is not JSON: {e}"));
         }
