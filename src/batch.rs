@@ -15,7 +15,7 @@
 //! baseline) and the best the CPU has is chosen at run time; see [`SimdLevel`] and the
 //! `GEOUNIFY_SIMD` environment variable.
 
-use crate::error::{PointError, MAX_LONGITUDE_DEG};
+use crate::error::PointError;
 use crate::ops::{Op, Operation, Xyz};
 use crate::transformer::Transformer;
 use thiserror::Error;
@@ -454,12 +454,8 @@ fn compute_avx2(t: &Transformer, lanes: &mut Lanes, n: usize) {
 #[inline(always)]
 fn compute_chunk(t: &Transformer, l: &mut Lanes, n: usize) {
     let n = n.min(LANES);
-    let angular = t.source_is_angular();
-    let identity = t.steps().is_empty();
     for i in 0..n {
-        let finite = l.x[i].is_finite() & l.y[i].is_finite() & l.z[i].is_finite();
-        let in_range = (l.y[i].abs() <= 90.0) & (identity | (l.x[i].abs() <= MAX_LONGITUDE_DEG));
-        l.ok[i] = finite & (!angular | in_range);
+        l.ok[i] = t.input_ok([l.x[i], l.y[i], l.z[i]]);
     }
     for step in t.steps() {
         let inverse = step.inverse;

@@ -77,12 +77,6 @@ impl Transformer {
         &self.steps
     }
 
-    /// Whether the source CRS is geographic (degrees; the batch input check limits latitude).
-    #[inline]
-    pub(crate) fn source_is_angular(&self) -> bool {
-        self.source_angular
-    }
-
     /// The conversion in the other direction.
     pub fn inverse(&self) -> Self {
         Self {
@@ -119,6 +113,10 @@ impl Transformer {
 
     #[inline]
     fn check_input(&self, p: Xyz) -> Result<(), PointError> {
+        if self.input_ok(p) {
+            return Ok(());
+        }
+        // Which rule of `input_ok` failed.
         if !(p[0].is_finite() && p[1].is_finite() && p[2].is_finite()) {
             return Err(PointError::NonFinite);
         }
@@ -130,6 +128,18 @@ impl Transformer {
             return Err(PointError::LongitudeOutOfRange { longitude_deg: p[0] });
         }
         Ok(())
+    }
+
+    /// The input rules, branch-free (the batch pipeline checks a whole chunk with it; the
+    /// one-point path names the failed rule): finite x, y, z; for a geographic source, a
+    /// latitude within ±90° and, unless the conversion is the identity (which passes every
+    /// finite value through), a longitude within ±[`MAX_LONGITUDE_DEG`].
+    #[inline(always)]
+    pub(crate) fn input_ok(&self, p: Xyz) -> bool {
+        let finite = p[0].is_finite() & p[1].is_finite() & p[2].is_finite();
+        let in_range =
+            (p[1].abs() <= 90.0) & (self.steps.is_empty() | (p[0].abs() <= MAX_LONGITUDE_DEG));
+        finite & (!self.source_angular | in_range)
     }
 }
 
