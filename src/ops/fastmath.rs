@@ -172,6 +172,37 @@ fn atan_unit(t: f64) -> f64 {
     base_hi + (base_lo + atan_small(u))
 }
 
+/// 1/3, 1/5, …, 1/23: the coefficients after the first of atanh x = x + x³/3 + x⁵/5 + … (and so
+/// of ln(1 + f) = 2 atanh(f/(2 + f))), in powers of x².
+const ATANH_SERIES: [f64; 11] = [
+    1.0 / 3.0,
+    1.0 / 5.0,
+    1.0 / 7.0,
+    1.0 / 9.0,
+    1.0 / 11.0,
+    1.0 / 13.0,
+    1.0 / 15.0,
+    1.0 / 17.0,
+    1.0 / 19.0,
+    1.0 / 21.0,
+    1.0 / 23.0,
+];
+
+/// The same with alternating signs, for atan x = x − x³/3 + x⁵/5 − ….
+const ATAN_SERIES: [f64; 11] = [
+    -1.0 / 3.0,
+    1.0 / 5.0,
+    -1.0 / 7.0,
+    1.0 / 9.0,
+    -1.0 / 11.0,
+    1.0 / 13.0,
+    -1.0 / 15.0,
+    1.0 / 17.0,
+    -1.0 / 19.0,
+    1.0 / 21.0,
+    -1.0 / 23.0,
+];
+
 /// Largest |t| for [`atan_small`] and [`atanh_small`]: tan(π/16), where the series' first
 /// omitted term falls below 6e-19 relative.
 pub const SMALL_ARGUMENT: f64 = TAN_PIO16;
@@ -181,22 +212,7 @@ pub const SMALL_ARGUMENT: f64 = TAN_PIO16;
 #[inline(always)]
 pub fn atan_small(u: f64) -> f64 {
     let u2 = u * u;
-    let p = horner(
-        u2,
-        &[
-            -1.0 / 3.0,
-            1.0 / 5.0,
-            -1.0 / 7.0,
-            1.0 / 9.0,
-            -1.0 / 11.0,
-            1.0 / 13.0,
-            -1.0 / 15.0,
-            1.0 / 17.0,
-            -1.0 / 19.0,
-            1.0 / 21.0,
-            -1.0 / 23.0,
-        ],
-    );
+    let p = horner(u2, &ATAN_SERIES);
     u + u * u2 * p
 }
 
@@ -205,22 +221,7 @@ pub fn atan_small(u: f64) -> f64 {
 #[inline(always)]
 pub fn atanh_small(u: f64) -> f64 {
     let u2 = u * u;
-    let p = horner(
-        u2,
-        &[
-            1.0 / 3.0,
-            1.0 / 5.0,
-            1.0 / 7.0,
-            1.0 / 9.0,
-            1.0 / 11.0,
-            1.0 / 13.0,
-            1.0 / 15.0,
-            1.0 / 17.0,
-            1.0 / 19.0,
-            1.0 / 21.0,
-            1.0 / 23.0,
-        ],
-    );
+    let p = horner(u2, &ATANH_SERIES);
     u + u * u2 * p
 }
 
@@ -334,22 +335,7 @@ fn ln_reduced_correction(f: f64) -> f64 {
     // omitted term 2s²⁵/25 is below 5e-20·s).
     let s = f / (2.0 + f);
     let s2 = s * s;
-    let p = horner(
-        s2,
-        &[
-            1.0 / 3.0,
-            1.0 / 5.0,
-            1.0 / 7.0,
-            1.0 / 9.0,
-            1.0 / 11.0,
-            1.0 / 13.0,
-            1.0 / 15.0,
-            1.0 / 17.0,
-            1.0 / 19.0,
-            1.0 / 21.0,
-            1.0 / 23.0,
-        ],
-    );
+    let p = horner(s2, &ATANH_SERIES);
     // Written as f − f·s (= 2s exactly in real arithmetic: 2s = f − f·s) keeps the leading
     // term free of the division's rounding.
     f * s - 2.0 * s * s2 * p
