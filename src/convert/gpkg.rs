@@ -289,7 +289,51 @@ fn feature_tables(conn: &Connection, path: &Path) -> Result<Vec<FeatureTable>, C
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .and_then(|rows| rows.collect::<Result<Vec<FeatureTable>, _>>())
         .map_err(|e| sql_error(path, e))?;
-    Ok(rows)
+    Ok(distinct_columns(rows))
+}
+
+/// The feature tables with each (table, column) once: SQLite names are ASCII case-insensitive,
+/// so `parcels` / `PARCELS` listed twice (or a duplicate row in a file without the primary key)
+/// name one column, which must be converted once, not twice. The first listing is kept.
+fn distinct_columns(rows: Vec<FeatureTable>) -> Vec<FeatureTable> {
+    let mut seen = std::collections::HashSet::new();
+    rows.into_iter()
+        .filter(|(t, c, _)| seen.insert((t.to_ascii_lowercase(), c.to_ascii_lowercase())))
+        .collect()
+}
+
+/// The first 8 bytes of a rollback journal's header (SQLite file format, "the rollback journal").
+const JOURNAL_MAGIC: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
+
+/// Refuses an input with a hot rollback journal beside it (`<input>-journal` starting with
+/// the journal header): a writer crashed (or is still writing) in the middle of a transaction,
+/// so the main file may hold half of it. A copy of the main file alone would be inconsistent,
+/// and opening the input with SQLite would roll the journal back, i.e. modify the input, which
+/// geounify never does. A journal with a zeroed header (`journal_mode = PERSIST`) or an empty one
+/// (`TRUNCATE`) holds no transaction and is ignored.
+fn refuse_hot_journal(input: &Path) -> Result<(), ConvertError> {
+    use std::io::Read;
+    let mut journal = input.as_os_str().to_owned();
+    journal.push("-journal");
+    let journal = std::path::PathBuf::from(journal);
+    let mut head = [0u8; 8];
+    let hot = std::fs::File::open(&journal).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && head == JOURNAL_MAGIC;
+    if hot {
+        return Err(ConvertError::Malformed {
+            path: input.to_path_buf(),
+            location: "database".into(),
+            message: format!(
+                "a hot rollback journal lies beside it ({}): a program writing the file crashed \
+                 or is still writing, and the file may hold half a transaction. geounify does \
+                 not modify its input: let that program finish, or open the file once with \
+                 SQLite (e.g. sqlite3 FILE \"PRAGMA integrity_check\") to roll the \
+                 transaction back, then convert again",
+                journal.display()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Copies the database `input` to `temp` (an empty file beside `output`); a read error names
@@ -411,6 +455,75 @@ fn target_srs(
     Ok(id)
 }
 
+/// A trigger of the database: (name, SQL text as stored in `sqlite_master`).
+type Trigger = (String, String);
+
+/// Drops every trigger of the copy, returning them (in creation order) for
+/// [`restore_triggers`]: no trigger may run on the user's data during the conversion (audit
+/// tables, `updated_at` stamps, cascades would record or change things the user never did; the
+/// R-tree triggers would update the index row by row, see [`rtree_index`]).
+fn set_triggers_aside(conn: &Connection, path: &Path) -> Result<Vec<Trigger>, ConvertError> {
+    let err = |e| sql_error(path, e);
+    let triggers: Vec<Trigger> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql NOT NULL \
+                 ORDER BY rowid",
+            )
+            .map_err(err)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)?
+    };
+    for (name, _) in &triggers {
+        conn.execute(&format!("DROP TRIGGER {}", quote(name)), []).map_err(err)?;
+    }
+    Ok(triggers)
+}
+
+/// Recreates the triggers [`set_triggers_aside`] dropped, from their exact SQL text, in their
+/// order. Each text must be one statement (rusqlite refuses a text with more).
+fn restore_triggers(
+    conn: &Connection,
+    path: &Path,
+    triggers: &[Trigger],
+) -> Result<(), ConvertError> {
+    for (name, sql) in triggers {
+        conn.execute(sql, []).map_err(|e| ConvertError::Malformed {
+            path: path.to_path_buf(),
+            location: format!("trigger {name}"),
+            message: format!("its definition cannot be recreated: {e}"),
+        })?;
+    }
+    Ok(())
+}
+
+/// The name of the R-tree spatial index of `table`.`column` (`rtree_<table>_<column>`, an
+/// SQLite `rtree` virtual table, OGC 12-128r18 §F.3) as created, if the file has one. A table of
+/// that name that is not an R-tree is not an index and is left alone.
+fn rtree_index(
+    conn: &Connection,
+    path: &Path,
+    table: &str,
+    column: &str,
+) -> Result<Option<String>, ConvertError> {
+    let row: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name = ?1 \
+             COLLATE NOCASE",
+            [format!("rtree_{table}_{column}")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| sql_error(path, e))?;
+    Ok(row.and_then(|(name, sql)| {
+        let sql = sql?.to_ascii_lowercase();
+        let words: Vec<&str> = sql.split_whitespace().collect();
+        let is_rtree = words.starts_with(&["create", "virtual", "table"])
+            && words.windows(2).any(|w| w[0] == "using" && w[1].starts_with("rtree"));
+        is_rtree.then_some(name)
+    }))
+}
+
 /// One row as read.
 struct Row {
     rowid: i64,
@@ -418,7 +531,14 @@ struct Row {
     outcome: Option<Result<Summary, WkbError>>,
 }
 
-/// Converts one feature table's geometry column; its converted envelope.
+/// Converts one feature table's geometry column; its converted envelope and the number of rows
+/// deleted (left out with `skip_invalid`).
+///
+/// The table's R-tree index (if any, see [`rtree_index`]) is emptied first and refilled with
+/// one entry per converted row, from the envelope computed while converting (the values GDAL's
+/// triggers would have written: x and y ranges of a non-empty geometry, keyed by the row key;
+/// NULL, empty geometries and envelopes with a NaN are not indexed). The triggers are set
+/// aside by the caller, so this is the only maintenance the index gets.
 fn convert_table(
     conn: &Connection,
     job: &Job<'_>,
@@ -426,11 +546,17 @@ fn convert_table(
     srs_id: i32,
     report: &mut ConvertReport,
     tally: &mut Tally,
-) -> Result<Envelope, ConvertError> {
+) -> Result<(Envelope, u64), ConvertError> {
     let path = job.input;
     let err = |e| sql_error(path, e);
     let (t, c) = (quote(table), quote(column));
     let k = row_key(conn, path, table)?;
+    let rtree = rtree_index(conn, path, table, column)?;
+    if let Some(r) = &rtree {
+        conn.execute(&format!("DELETE FROM {}", quote(r)), []).map_err(err)?;
+    }
+    let index = rtree.map(|r| format!("INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)", quote(&r)));
+    let mut deleted = 0u64;
     let mut envelope = Envelope::default();
     let mut last: Option<i64> = None;
     let select_first = format!("SELECT {k}, {c} FROM {t} ORDER BY {k} LIMIT {CHUNK}");
@@ -509,6 +635,16 @@ fn convert_table(
                     if !tally.failed() {
                         let mut stmt = conn.prepare_cached(&update).map_err(err)?;
                         stmt.execute(params![row.blob, row.rowid]).map_err(err)?;
+                        let flagged_empty = row.blob.as_ref().is_some_and(|b| b[3] & 0x10 != 0);
+                        let env = &summary.envelope;
+                        if let (Some(sql), Some((x0, x1)), Some((y0, y1)), false) =
+                            (&index, env.x, env.y, flagged_empty)
+                        {
+                            if ![x0, x1, y0, y1].iter().any(|v| v.is_nan()) {
+                                let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+                                stmt.execute(params![row.rowid, x0, x1, y0, y1]).map_err(err)?;
+                            }
+                        }
                     }
                 }
                 Some(Err(WkbError::Malformed { offset, message })) => {
@@ -523,6 +659,7 @@ fn convert_table(
                     let reason = if skip {
                         let mut stmt = conn.prepare_cached(&delete).map_err(err)?;
                         stmt.execute([row.rowid]).map_err(err)?;
+                        deleted += 1;
                         format!("{e}; row left out of the output")
                     } else {
                         e.to_string()
@@ -532,12 +669,43 @@ fn convert_table(
             }
         }
     }
-    Ok(envelope)
+    Ok((envelope, deleted))
+}
+
+/// Lowers GDAL's `gpkg_ogr_contents.feature_count` of `table` by the `deleted` rows (what GDAL's
+/// delete trigger does, set aside during the conversion); a NULL count (unknown) stays NULL, a
+/// file without that table is left as it is.
+fn feature_count_down(
+    conn: &Connection,
+    path: &Path,
+    table: &str,
+    deleted: u64,
+) -> Result<(), ConvertError> {
+    let err = |e| sql_error(path, e);
+    let exists: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name = 'gpkg_ogr_contents' COLLATE NOCASE",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(err)?;
+    if exists.is_some() {
+        conn.execute(
+            "UPDATE gpkg_ogr_contents SET feature_count = feature_count - ?1 \
+             WHERE lower(table_name) = lower(?2) AND feature_count NOT NULL",
+            params![i64::try_from(deleted).unwrap_or(i64::MAX), table],
+        )
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Converts the GeoPackage `job.input` to `job.output` (see the module docs).
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
+    refuse_hot_journal(job.input)?;
     let file = AtomicFile::create(job.output).map_err(out_err)?;
     copy_database(job.input, file.temp_path(), job.output)?;
     let mut report = ConvertReport::default();
@@ -550,6 +718,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let path = job.input;
     let err = |e| sql_error(path, e);
     let tx = conn.transaction().map_err(err)?;
+    let triggers = set_triggers_aside(&tx, path)?;
     let tables = feature_tables(&tx, path)?;
     let srs_id = target_srs(&tx, job.target, path, &mut report.warnings)?;
     let blob_srs_id = i32::try_from(srs_id).map_err(|_| ConvertError::Malformed {
@@ -576,14 +745,18 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
                 ));
             }
         }
-        let envelope =
+        let (envelope, deleted) =
             convert_table(&tx, job, (table, column), blob_srs_id, &mut report, &mut tally)?;
         if tally.failed() {
             continue;
         }
+        if deleted > 0 {
+            feature_count_down(&tx, path, table, deleted)?;
+        }
+        // Every listing of the column (a table listed twice in another case) gets the new srs.
         tx.execute(
-            "UPDATE gpkg_geometry_columns SET srs_id = ?1 WHERE table_name = ?2 \
-             AND column_name = ?3",
+            "UPDATE gpkg_geometry_columns SET srs_id = ?1 WHERE table_name = ?2 COLLATE NOCASE \
+             AND column_name = ?3 COLLATE NOCASE",
             params![srs_id, table, column],
         )
         .map_err(err)?;
@@ -591,12 +764,13 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         tx.execute(
             "UPDATE gpkg_contents SET srs_id = ?1, min_x = ?2, min_y = ?3, max_x = ?4, \
              max_y = ?5, last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-             WHERE table_name = ?6",
+             WHERE table_name = ?6 COLLATE NOCASE",
             params![srs_id, x.map(|x| x.0), y.map(|y| y.0), x.map(|x| x.1), y.map(|y| y.1), table],
         )
         .map_err(err)?;
     }
     tally.finish(&mut report, path)?;
+    restore_triggers(&tx, path, &triggers)?;
     tx.commit().map_err(err)?;
     conn.close().map_err(|(_, e)| sql_error(job.output, e))?;
     report.outputs.push(file.commit().map_err(out_err)?);
@@ -608,6 +782,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
     let path = job.input;
     let err = |e| sql_error(path, e);
+    refuse_hot_journal(path)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
