@@ -437,6 +437,21 @@ fn a_table_listed_twice_is_converted_once() {
     // Every listing now declares the target.
     assert_eq!(dump(&b, "SELECT srs_id FROM gpkg_geometry_columns"), ["4548", "4548", "4548"]);
     assert_eq!(dump(&b, "SELECT srs_id FROM gpkg_contents"), ["4548", "4548"]);
+    // Degrees to degrees (WGS84 → GCJ-02): before the fix the second and third passes did not
+    // fail, they shifted the points again, ~1 km off with no error.
+    let (wgs84, gcj02) = (crs("EPSG:4326"), crs("GCJ02"));
+    let (a, b) = (dir.path("single-gcj.gpkg"), dir.path("twice-gcj.gpkg"));
+    let options = ConvertOptions::default();
+    convert_file(&single, &a, &wgs84, &gcj02, &options, &NoProgress).unwrap();
+    let rb = convert_file(&twice, &b, &wgs84, &gcj02, &options, &NoProgress).unwrap();
+    assert_eq!((rb.features, rb.vertices), (6, 6));
+    assert_eq!(dump(&b, sql), dump(&a, sql));
+    let t = Transformer::new(&wgs84, &gcj02).unwrap();
+    let conn = Connection::open(&b).unwrap();
+    for ((_, g), p) in geometries(&conn, "pts").iter().zip(&pts) {
+        let (x, y) = t.transform_xy(p[0], p[1]).unwrap();
+        assert_eq!(read_xy(g.as_ref().unwrap()), vec![[x, y]]);
+    }
 }
 
 // ---- Journals ----------------------------------------------------------------------------------

@@ -3,16 +3,27 @@
 //! The input is copied beside the output under a temporary name (SQLite's `VACUUM INTO` when
 //! the input has a write-ahead log with unmerged pages, so none of its data is lost), the copy is
 //! changed in one transaction, and renamed over the output only if everything succeeded. The
-//! input is only ever opened read-only.
+//! input is only ever opened read-only. An input with a hot rollback journal beside it
+//! (`<input>-journal` with a journal header: a writer crashed or is writing) is refused as
+//! [`ConvertError::Malformed`] (location `database`): its main file may hold half a transaction,
+//! and rolling the journal back would modify the input. A write-ahead log (`<input>-wal`) is
+//! read through SQLite, read-only: its committed pages are in the output, and the input and its
+//! log are left as they are (SQLite may create or update the shared-memory index
+//! `<input>-shm`, as for any reader).
 //!
 //! In that transaction:
+//! - every trigger of the database is set aside (dropped) first and recreated from its exact SQL
+//!   text at the end, in its order: no trigger runs on the user's data during the conversion
+//!   (audit tables, `updated_at` stamps, cascades, GDAL's feature-count triggers);
 //! - every table of `gpkg_geometry_columns`: each row's geometry blob (GeoPackage binary header,
 //!   then standard WKB in either byte order, see [`wkb`]) is converted in place —
 //!   x/y (and z where the geometry has z; m unchanged), the header's `srs_id` set to the target's
 //!   and its envelope recomputed in the same kind (xy, xyz, xym, xyzm; an empty geometry gets
 //!   NaN). NULL geometries and empty geometries stay as they are (apart from `srs_id`). Rows are
 //!   read in chunks of [`CHUNK`] by rowid and converted in parallel when
-//!   [`parallel`](super::ConvertOptions::parallel) is set;
+//!   [`parallel`](super::ConvertOptions::parallel) is set. A column listed more than once in
+//!   `gpkg_geometry_columns` (in another case, or a duplicate row) is converted once, and every
+//!   listing gets the target's `srs_id`;
 //! - `gpkg_spatial_ref_sys` gets the target, if not there yet: `srs_id` = its EPSG code
 //!   (organization `EPSG`), or for a CRS without one the first free id ≥ 100000 with
 //!   organization `geounify` and the target's id as `srs_name`; `definition` is the target's
@@ -20,18 +31,23 @@
 //!   BD-09, ...). `gpkg_geometry_columns.srs_id`, `gpkg_contents.srs_id` and the contents'
 //!   bounding box (`min_x` … `max_y`, NULL for a table without coordinates) are updated, and
 //!   `gpkg_contents.last_change` set to now, as the specification asks of a changed table;
-//! - R-tree spatial indexes stay right through their own triggers: the functions those triggers
-//!   call (`ST_IsEmpty`, `ST_MinX`, `ST_MaxX`, `ST_MinY`, `ST_MaxY`, and `ST_GeometryType`,
-//!   `ST_SRID` of the geometry-type triggers) are registered on the connection, implemented on
-//!   the GeoPackage blob.
+//! - each feature table's R-tree spatial index (`rtree_<table>_<column>`) is emptied and refilled
+//!   once, with the envelopes computed while converting (instead of row by row through its
+//!   triggers), so it matches the output even when the input had lost the index's triggers;
+//! - the `ST_*` functions GeoPackage triggers call (`ST_IsEmpty`, `ST_MinX`, `ST_MaxX`,
+//!   `ST_MinY`, `ST_MaxY`, `ST_GeometryType`, `ST_SRID`) are registered on the connection,
+//!   implemented on the GeoPackage blob (for anything else in the schema that calls them).
 //!
 //! Attribute tables, tiles, extensions' tables and every non-geometry column are untouched.
 //!
 //! A row with a point that cannot be converted fails the conversion (nothing written); with
 //! [`skip_invalid`](super::ConvertOptions::skip_invalid) the row is **deleted from the output**
-//! (never left unconverted) and listed as `table T, fid N` — the table's triggers (R-tree,
-//! GDAL's feature count) see an ordinary delete. A blob that is not a GeoPackage geometry is
-//! [`ConvertError::Malformed`] at `table T, fid N`.
+//! (never left unconverted) and listed as `table T, fid N`; it has no R-tree entry, and GDAL's
+//! `gpkg_ogr_contents.feature_count` of the table is lowered by the rows left out (no trigger
+//! fires for the delete). A blob that is not a GeoPackage geometry — or whose declared counts
+//! exceed its bytes, or that nests collections deeper than [`wkb::MAX_DEPTH`] — is
+//! [`ConvertError::Malformed`] at `table T, fid N` (counts are checked against the bytes left
+//! before anything is allocated).
 
 use super::atomic::AtomicFile;
 use super::wkb::{self, Envelope, Summary, WkbError};
@@ -497,15 +513,15 @@ fn restore_triggers(
     Ok(())
 }
 
-/// The name of the R-tree spatial index of `table`.`column` (`rtree_<table>_<column>`, an
-/// SQLite `rtree` virtual table, OGC 12-128r18 §F.3) as created, if the file has one. A table of
-/// that name that is not an R-tree is not an index and is left alone.
+/// The R-tree spatial index of `table`.`column` (`rtree_<table>_<column>`, an SQLite `rtree`
+/// virtual table, OGC 12-128r18 §F.3), if the file has one: its name as created and its SQL
+/// text. A table of that name that is not an R-tree is not an index and is left alone.
 fn rtree_index(
     conn: &Connection,
     path: &Path,
     table: &str,
     column: &str,
-) -> Result<Option<String>, ConvertError> {
+) -> Result<Option<(String, String)>, ConvertError> {
     let row: Option<(String, Option<String>)> = conn
         .query_row(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name = ?1 \
@@ -516,11 +532,12 @@ fn rtree_index(
         .optional()
         .map_err(|e| sql_error(path, e))?;
     Ok(row.and_then(|(name, sql)| {
-        let sql = sql?.to_ascii_lowercase();
-        let words: Vec<&str> = sql.split_whitespace().collect();
+        let sql = sql?;
+        let lower = sql.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split_whitespace().collect();
         let is_rtree = words.starts_with(&["create", "virtual", "table"])
             && words.windows(2).any(|w| w[0] == "using" && w[1].starts_with("rtree"));
-        is_rtree.then_some(name)
+        is_rtree.then_some((name, sql))
     }))
 }
 
@@ -534,8 +551,9 @@ struct Row {
 /// Converts one feature table's geometry column; its converted envelope and the number of rows
 /// deleted (left out with `skip_invalid`).
 ///
-/// The table's R-tree index (if any, see [`rtree_index`]) is emptied first and refilled with
-/// one entry per converted row, from the envelope computed while converting (the values GDAL's
+/// The table's R-tree index (if any, see [`rtree_index`]) is emptied first (dropped and created
+/// again from its own SQL text: deleting a million entries one by one took minutes) and refilled
+/// with one entry per converted row, from the envelope computed while converting (the values GDAL's
 /// triggers would have written: x and y ranges of a non-empty geometry, keyed by the row key;
 /// NULL, empty geometries and envelopes with a NaN are not indexed). The triggers are set
 /// aside by the caller, so this is the only maintenance the index gets.
@@ -552,10 +570,11 @@ fn convert_table(
     let (t, c) = (quote(table), quote(column));
     let k = row_key(conn, path, table)?;
     let rtree = rtree_index(conn, path, table, column)?;
-    if let Some(r) = &rtree {
-        conn.execute(&format!("DELETE FROM {}", quote(r)), []).map_err(err)?;
+    if let Some((name, sql)) = &rtree {
+        conn.execute(&format!("DROP TABLE {}", quote(name)), []).map_err(err)?;
+        conn.execute(sql, []).map_err(err)?;
     }
-    let index = rtree.map(|r| format!("INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)", quote(&r)));
+    let index = rtree.map(|r| format!("INSERT INTO {} VALUES (?1, ?2, ?3, ?4, ?5)", quote(&r.0)));
     let mut deleted = 0u64;
     let mut envelope = Envelope::default();
     let mut last: Option<i64> = None;
@@ -702,6 +721,20 @@ fn feature_count_down(
     Ok(())
 }
 
+/// Settings of the connection to the private temporary copy (nothing stored in the file): a
+/// 64 MiB page cache (the default 2 MiB spilled dirty pages of the table and its R-tree to
+/// disk again and again), and no rollback journal unless the copy is in WAL mode (kept as it
+/// is). The copy is never rolled back and kept: any error discards the whole file, and it is
+/// renamed over the output only after the commit, so a journal would only double the writes.
+fn private_copy_settings(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA cache_size = -65536")?;
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.query_row("PRAGMA journal_mode = OFF", [], |r| r.get::<_, String>(0))?;
+    }
+    Ok(())
+}
+
 /// Converts the GeoPackage `job.input` to `job.output` (see the module docs).
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
@@ -715,6 +748,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     )
     .map_err(|e| sql_error(job.input, e))?;
     register_functions(&conn).map_err(|e| sql_error(job.input, e))?;
+    private_copy_settings(&conn).map_err(|e| sql_error(job.output, e))?;
     let path = job.input;
     let err = |e| sql_error(path, e);
     let tx = conn.transaction().map_err(err)?;
