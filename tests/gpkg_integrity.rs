@@ -645,3 +645,56 @@ fn deep_geometry_collection_nesting_is_a_clear_error() {
         assert!(!dir.path("out.gpkg").exists());
     }
 }
+
+// ---- Memory: chunks bounded in bytes -----------------------------------------------------------
+
+/// Records every `advance` (one per chunk of rows read).
+#[derive(Default)]
+struct Chunks(std::sync::Mutex<Vec<u64>>);
+
+impl geounify::convert::Progress for Chunks {
+    fn start(&self, _total: Option<u64>) {}
+    fn advance(&self, bytes: u64) {
+        self.0.lock().unwrap().push(bytes);
+    }
+    fn finish(&self) {}
+}
+
+#[test]
+fn a_chunk_of_large_geometries_is_bounded_in_bytes() {
+    // Three 9 MiB line strings (589,824 points each): before the fix one chunk held up to
+    // 16,384 rows whatever their size (here all 28 MiB at once; a table of large polygons
+    // could need gigabytes). Now a chunk ends once its blobs reach CHUNK_BYTES (16 MiB).
+    use geounify::convert::gpkg::CHUNK_BYTES;
+    let dir = Scratch::new("chunk-bytes");
+    let input = dir.path("in.gpkg");
+    let n = 589_824;
+    let line: Vec<[f64; 2]> =
+        (0..n).map(|k| [116.0 + k as f64 * 1e-6, 39.5 + (k % 1000) as f64 * 1e-5]).collect();
+    let b = blob(&wkb_line(&line));
+    add_table(
+        &create_gpkg(&input, true),
+        "lines",
+        &[(Some(b.clone()), "a"), (Some(b.clone()), "b"), (Some(b.clone()), "c")],
+    );
+    let chunks = Chunks::default();
+    let options = ConvertOptions::default();
+    let report = convert_file(
+        &input,
+        &dir.path("out.gpkg"),
+        &crs("EPSG:4326"),
+        &crs("EPSG:4548"),
+        &options,
+        &chunks,
+    )
+    .unwrap();
+    assert_eq!((report.features, report.vertices), (3, 3 * n as u64));
+    let row = b.len() as u64;
+    assert_eq!(*chunks.0.lock().unwrap(), [2 * row, row, 0], "rows 1-2, row 3, end");
+    assert!(2 * row >= CHUNK_BYTES && row < CHUNK_BYTES);
+    // Converted right across the chunk boundary.
+    let conn = Connection::open(dir.path("out.gpkg")).unwrap();
+    let third = geometries(&conn, "lines").pop().unwrap().1.unwrap();
+    let xy = read_xy(&third);
+    assert_eq!((xy.len(), xy[n - 1]), (n, expected(line[n - 1])));
+}

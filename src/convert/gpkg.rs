@@ -60,8 +60,13 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
-/// Rows converted per chunk.
+/// Rows converted per chunk (at most).
 pub const CHUNK: usize = 16_384;
+
+/// Geometry bytes read per chunk (at most, plus one row): a chunk ends at [`CHUNK`] rows or once
+/// its blobs reach this size, so a table of large geometries does not hold 16,384 of them in
+/// memory at once (one row is always read whole, whatever its size).
+pub const CHUNK_BYTES: u64 = 16 << 20;
 
 /// The first `srs_id` given to a target CRS without an EPSG code.
 pub const FIRST_PRIVATE_SRS_ID: i64 = 100_000;
@@ -610,6 +615,9 @@ fn convert_table(
                 };
                 bytes += blob.as_ref().map_or(8, |b| b.len() as u64);
                 rows.push(Row { rowid, blob, outcome: None });
+                if bytes >= CHUNK_BYTES {
+                    break;
+                }
             }
         }
         job.progress.advance(bytes);
