@@ -137,7 +137,7 @@ enum ConventionArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum AxisOrder {
+pub(crate) enum AxisOrder {
     #[value(name = "east_north", alias = "east-north")]
     EastNorth,
     #[value(name = "north_east", alias = "north-east")]
