@@ -451,6 +451,29 @@ fn a_line_over_64_mib_stops_with_its_line_number() {
     assert!(r.stderr.contains("standard input, line 1: longer than 64 MiB"), "{}", r.stderr);
 }
 
+/// The reading is bounded: of a 512 MiB line the binary reads (and the writer gets into the
+/// pipe) at most the cap plus a few MiB (a 512 KiB block, the pipe buffer, the writer's 1 MiB
+/// chunk) before it stops; the writer then sees the pipe closed. Before: it read all 512 MiB.
+#[test]
+fn an_endless_line_is_not_read_beyond_the_cap() {
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = written.clone();
+    let args = ["transform", "--from", "EPSG:4326", "--to", "EPSG:4490"];
+    let r = run_with(&args, move |stdin| {
+        let chunk = vec![b'7'; 1 << 20];
+        for _ in 0..512 {
+            if stdin.write_all(&chunk).is_err() {
+                return;
+            }
+            counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert_eq!((r.code, r.stdout.len()), (2, 0));
+    assert!(r.stderr.contains("standard input, line 1: longer than 64 MiB"), "{}", r.stderr);
+    let written = written.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(written <= MIB64 + (4 << 20), "{written} bytes accepted");
+}
+
 /// Exactly 64 MiB (CRLF not counted) is allowed: the comment is copied unchanged.
 #[test]
 fn a_line_of_exactly_64_mib_is_converted() {
@@ -460,4 +483,26 @@ fn a_line_of_exactly_64_mib_is_converted() {
     assert_eq!(r.stdout.len(), 17 + MIB64 + 2 + 13);
     assert!(r.stdout.starts_with(b"116.404 39.915 a\n#xxx"));
     assert!(r.stdout.ends_with(b"xxx\r\n116.4 39.9 b\n"));
+}
+
+/// `transform --help` documents the new options and rules.
+#[test]
+fn help_documents_the_check_axis_order_precision_and_line_cap() {
+    let r = run(&["transform", "--help"], b"");
+    assert_eq!(r.code, 0);
+    let help = r.out();
+    for needle in [
+        "--axis-order <AXIS_ORDER>",
+        "north_east",
+        "latitude first",
+        "--precision <N>",
+        "N + 6 for degrees",
+        "ties",
+        "--force",
+        "Sanity check",
+        "64 MiB",
+        "the first lines fail the sanity check",
+    ] {
+        assert!(help.contains(needle), "transform --help lacks {needle:?}:\n{help}");
+    }
 }

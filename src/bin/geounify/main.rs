@@ -32,9 +32,10 @@ Exit status:
   1  some data could not be converted, each case reported on stderr with its location:
      input lines (transform: all other lines were converted), features (convert, unify:
      nothing written unless --skip-invalid, which leaves them out), malformed files, or data
-     that fails the sanity check for its declared CRS
+     that fails the sanity check for its declared CRS (convert, unify)
   2  usage error, unknown CRS id, invalid CRS file or manifest, no transformation between the
-     two CRSs, or an I/O error";
+     two CRSs, or an I/O error; transform: the first lines fail the sanity check (nothing
+     written), or a line is longer than 64 MiB (the lines before it were converted)";
 
 /// Convert coordinates between the systems Chinese cities use: CGCS2000 and its Gauss-Krüger
 /// zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator, and a city's own
