@@ -384,26 +384,36 @@ struct Blocks<R> {
     /// The bytes after the last line end of the previous block.
     carry: Vec<u8>,
     at_end: bool,
+    /// A read error, reported by the call after the one that returned the whole lines read
+    /// before it.
+    error: Option<io::Error>,
 }
 
 impl<R: Read> Blocks<R> {
     fn new(input: R) -> Self {
-        Self { input, carry: Vec::new(), at_end: false }
+        Self { input, carry: Vec::new(), at_end: false, error: None }
     }
 
     /// Replaces `block` with the next block: whole lines (with their line endings) of at least
     /// [`BLOCK_BYTES`], or the rest of the input (whose last line may lack a line ending);
     /// `false` at the end of the input. A first line longer than [`MAX_LINE`] (only the first
     /// line of a block can be longer than a block) is an error, found after reading at most
-    /// [`MAX_LINE`] + [`BLOCK_BYTES`] of it.
+    /// [`MAX_LINE`] + [`BLOCK_BYTES`] of it. On a read error, the whole lines read before it
+    /// are returned first (the incomplete line at the error is dropped, never converted as if
+    /// it were complete), and the error on the next call.
     fn next_block(&mut self, block: &mut Vec<u8>) -> Result<bool, ReadStop> {
+        if let Some(error) = self.error.take() {
+            return Err(ReadStop::Io(error));
+        }
         block.clear();
         block.extend_from_slice(&self.carry);
         self.carry.clear();
         let mut searched = 0;
         loop {
             if !self.at_end && block.len() < BLOCK_BYTES.max(searched + 1) {
-                self.fill(block).map_err(ReadStop::Io)?;
+                if let Err(error) = self.fill(block) {
+                    return self.failed(block, searched, error);
+                }
                 continue;
             }
             if self.at_end {
@@ -430,10 +440,31 @@ impl<R: Read> Blocks<R> {
                         return Err(ReadStop::LineTooLong);
                     }
                     searched = block.len();
-                    self.fill(block).map_err(ReadStop::Io)?;
+                    if let Err(error) = self.fill(block) {
+                        return self.failed(block, searched, error);
+                    }
                 }
             }
         }
+    }
+
+    /// After a read error: the whole lines of `block` (none longer than [`MAX_LINE`]), the
+    /// error kept for the next call; or the error now if `block` holds no whole line.
+    fn failed(
+        &mut self,
+        block: &mut Vec<u8>,
+        searched: usize,
+        error: io::Error,
+    ) -> Result<bool, ReadStop> {
+        let Some(i) = block.iter().rposition(|&b| b == b'\n') else {
+            return Err(ReadStop::Io(error));
+        };
+        if searched > 0 && first_line_len(block, searched) > MAX_LINE {
+            return Err(ReadStop::LineTooLong);
+        }
+        block.truncate(i + 1);
+        self.error = Some(error);
+        Ok(true)
     }
 
     /// Reads once more into `block` (at least [`BLOCK_BYTES`] more room); sets `at_end` at the
@@ -764,9 +795,9 @@ mod tests {
     /// Many rounds of blocks, a line longer than a block, failures on both sides of block
     /// edges, CRLF and a last line without a line ending: the same bytes, the same `line N`
     /// reports in the same order as converting line by line, however the input arrives.
-    #[test]
-    fn blocks_give_the_line_by_line_result() {
-        let t = Transformer::from_ids("EPSG:4490", "EPSG:4547").unwrap();
+    /// Several rounds of blocks of mixed lines: comments, blank lines, failures, CRLF, z, a
+    /// line longer than a block, a last line without a line ending.
+    fn mixed_input() -> Vec<u8> {
         let mut input = Vec::new();
         let mut i = 0u64;
         while input.len() < 3 * BLOCKS_PER_ROUND * BLOCK_BYTES {
@@ -785,6 +816,16 @@ mod tests {
             i += 1;
         }
         input.extend_from_slice(b"116.4 39.9 last");
+        input
+    }
+
+    /// Many rounds of blocks, a line longer than a block, failures on both sides of block
+    /// edges, CRLF and a last line without a line ending: the same bytes, the same `line N`
+    /// reports in the same order as converting line by line, however the input arrives.
+    #[test]
+    fn blocks_give_the_line_by_line_result() {
+        let t = Transformer::from_ids("EPSG:4490", "EPSG:4547").unwrap();
+        let input = mixed_input();
         let (expected_out, expected_errors) = line_by_line(&t, &input);
         assert!(expected_errors.lines().count() > 10);
         for step in [usize::MAX, 100_003, 4096] {
@@ -796,6 +837,60 @@ mod tests {
             assert_eq!(outcome.failed, expected_errors.lines().count() as u64);
             assert!(out == expected_out, "output differs, reads of {step} bytes");
             assert_eq!(String::from_utf8(errors).unwrap(), expected_errors);
+        }
+    }
+
+    /// With the sanity check on, the blocks read ahead for it are converted first, in order:
+    /// the same bytes and reports as without it.
+    #[test]
+    fn the_read_ahead_of_the_check_changes_nothing() {
+        let source = geounify::catalogue::lookup("EPSG:4490").unwrap();
+        let t = Transformer::from_ids("EPSG:4490", "EPSG:4547").unwrap();
+        let input = mixed_input();
+        let (expected_out, expected_errors) = line_by_line(&t, &input);
+        for step in [usize::MAX, 4096] {
+            let (mut out, mut errors) = (Vec::new(), Vec::new());
+            let options = Options { check: Some(&source), ..Options::default() };
+            let outcome =
+                convert(&t, Trickle { data: &input, step }, &mut out, &mut errors, &options);
+            assert!(outcome.stopped_by.is_none());
+            assert!(out == expected_out, "output differs, reads of {step} bytes");
+            assert_eq!(String::from_utf8(errors).unwrap(), expected_errors);
+        }
+    }
+
+    /// Gives `data`, then fails.
+    struct FailsAfter<'a>(&'a [u8]);
+
+    impl Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// A read error met while reading ahead for the check: the lines before it are converted
+    /// and written, then the error is reported, as without the check.
+    #[test]
+    fn a_read_error_during_the_read_ahead_comes_after_the_lines_before_it() {
+        let source = geounify::catalogue::lookup("EPSG:4326").unwrap();
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4490").unwrap();
+        let lines = b"116.404 39.915 a\n116.4 39.9 b\n".repeat(3);
+        // The last line is cut by the error: it is not converted as if it were "116.4 39".
+        let input = [&lines[..], b"116.4 39"].concat();
+        for check in [None, Some(&source)] {
+            let (mut out, mut errors) = (Vec::new(), Vec::new());
+            let options = Options { check, ..Options::default() };
+            let outcome = convert(&t, FailsAfter(&input), &mut out, &mut errors, &options);
+            assert!(
+                matches!(outcome.stopped_by, Some(Stop::Read(ref e)) if e.to_string() == "disk on fire")
+            );
+            assert_eq!(out, lines);
         }
     }
 
