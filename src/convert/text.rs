@@ -96,6 +96,50 @@ fn fast_plain(buffer: &mut zmij::Buffer, v: f64) -> Option<&str> {
     Some(text.strip_suffix(".0").unwrap_or(text))
 }
 
+/// A finite `f64` with exactly `decimals` digits after the decimal point (none, and no point,
+/// for 0), plain decimal whatever its size: `Fixed(448688.94449, 3)` is `448688.944`.
+///
+/// Rounding: the exact binary value of `v` is rounded to the nearest multiple of
+/// 10^-`decimals` (std's `{:.N}`, exact for every `f64`); an exact tie, which only a value with
+/// few binary fraction digits can be (`0.125` to 2 decimals), goes to the even last digit
+/// (`0.12`). A decimal that the binary value only approximates is rounded by its true value:
+/// `2.675` is stored as 2.67499999999999982236431605997495353221893310546875 and gives `2.67`.
+/// A value that rounds to zero is written without a sign (`-0.0004` to 3 decimals is `0.000`),
+/// so a sign is never the only trace of a rounding residue.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed(pub f64, pub usize);
+
+impl Fixed {
+    /// Appends the number's text to `out` (the same bytes as its `Display`).
+    pub fn push_to(self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let start = out.len();
+        // Writing to a `Vec` cannot fail.
+        let _ = write!(out, "{:.*}", self.1, self.0);
+        if out[start] == b'-' && out[start + 1..].iter().all(|&b| b == b'0' || b == b'.') {
+            out.remove(start);
+        }
+    }
+}
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = Vec::new();
+        self.push_to(&mut text);
+        // `{:.N}` of a finite f64 writes ASCII only.
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// Decimal places for degrees that match `metre_decimals` decimal places of metres: 6 more.
+/// A step of 10^-(N+6) degrees is at most 0.112 · 10^-N m on the ground (1° of latitude or of
+/// longitude at the equator is at most 111.32 km), the first power of ten not coarser than the
+/// metre step 10^-N m (10^-(N+5)° would be up to 1.11 · 10^-N m). So `--precision 3` writes
+/// metres to the millimetre and degrees to 9 decimals (≤ 0.11 mm).
+pub fn degree_decimals(metre_decimals: usize) -> usize {
+    metre_decimals + 6
+}
+
 /// `text` as a coordinate: it contains an ASCII digit, parses as an `f64` (surrounding ASCII
 /// whitespace ignored) and is finite. `nan`, `inf`, words and `1e999` are not coordinates.
 pub fn parse_coordinate(text: &str) -> Option<f64> {
@@ -228,6 +272,29 @@ mod tests {
         }
         for v in [0.0, -0.0, 1.0, -1.0, 1e15, 1e16, 1e20, 9.9e20, 1e-7, 1e-5, 9.9e-8, 5e-324] {
             check(v);
+        }
+    }
+
+    #[test]
+    fn fixed_decimals() {
+        let show = |v: f64, d: usize| Fixed(v, d).to_string();
+        assert_eq!(show(448_688.944_49, 3), "448688.944");
+        assert_eq!(show(448_688.944_5, 3), "448688.944"); // binary value 448688.94449999998...
+        assert_eq!(show(448_688.944_51, 3), "448688.945");
+        assert_eq!(show(2.675, 2), "2.67"); // binary value 2.67499999999999982...
+        assert_eq!(show(0.125, 2), "0.12"); // exact tie: to even
+        assert_eq!(show(0.375, 2), "0.38"); // exact tie: to even
+        assert_eq!(show(116.404, 9), "116.404000000");
+        assert_eq!(show(-0.0004, 3), "0.000");
+        assert_eq!(show(-0.0, 0), "0");
+        assert_eq!(show(-0.6, 0), "-1");
+        assert_eq!(show(-12.3456, 2), "-12.35");
+        assert_eq!(show(1e21, 1), "1000000000000000000000.0");
+        assert_eq!(degree_decimals(3), 9);
+        // 10^-(N+6)° on the ground at 111.32 km per degree is within the metre step 10^-N m.
+        for n in 0..=12 {
+            let step = 10f64.powi(-(degree_decimals(n) as i32)) * 111_320.0;
+            assert!(step <= 10f64.powi(-(n as i32)) && step * 10.0 > 10f64.powi(-(n as i32)));
         }
     }
 

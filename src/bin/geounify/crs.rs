@@ -1,19 +1,36 @@
 //! `geounify crs list` and `geounify crs info ID`: the built-in catalogue, for people.
 
+use crate::estimate::display_width;
 use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
 use geounify::ops::{ChinaBounds, GaussKrugerParams, HelmertConvention};
 use geounify::{catalogue, Crs, CrsKind, DatumShift, HeightMethod, Projection, Registry};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+/// Ids wider than this many terminal columns do not widen the id column of `crs list`: they
+/// are written whole, followed by two spaces and the name.
+pub(crate) const MAX_ID_COLUMN: usize = 40;
+
 /// Prints the catalogue, one line per CRS: id, name, and aliases in brackets.
+///
+/// The id column is as wide as the widest id of at most [`MAX_ID_COLUMN`] terminal columns
+/// (East Asian wide characters count two, see [`display_width`]); a longer id (ids have no
+/// length limit: a CRS file may hold a 65,536-character one) is written whole and only its own
+/// line is wider.
 pub(crate) fn list(registry: &Registry) -> u8 {
     let mut crss = catalogue::all();
     crss.extend(registry.user_crss().iter().cloned());
-    let width = crss.iter().map(|crs| crs.id().len()).max().unwrap_or(0);
+    let width = crss
+        .iter()
+        .map(|crs| display_width(crs.id()))
+        .filter(|&w| w <= MAX_ID_COLUMN)
+        .max()
+        .unwrap_or(0);
     let mut text = String::new();
     for crs in &crss {
-        let _ = write!(text, "{:<width$}  {}", crs.id(), crs.name());
+        // Padded by hand: a width argument of `format!` panics above 65,535.
+        let pad = width.saturating_sub(display_width(crs.id()));
+        let _ = write!(text, "{}{}  {}", crs.id(), " ".repeat(pad), crs.name());
         let aliases = aliases_of(crs.id());
         if !aliases.is_empty() {
             let _ = write!(text, "  [aliases: {}]", aliases.join(", "));

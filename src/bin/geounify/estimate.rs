@@ -2,6 +2,7 @@
 //! [`geounify::estimate`]). The file format and the outputs are documented once, in
 //! [`LONG_ABOUT`] (shown by `geounify estimate --help`).
 
+use crate::crs::MAX_ID_COLUMN;
 use crate::{output_error, report, EXIT_OK, EXIT_USAGE};
 use clap::{Args, ValueEnum};
 use geounify::estimate::{
@@ -136,7 +137,7 @@ enum ConventionArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum AxisOrder {
+pub(crate) enum AxisOrder {
     #[value(name = "east_north", alias = "east-north")]
     EastNorth,
     #[value(name = "north_east", alias = "north-east")]
@@ -455,14 +456,23 @@ impl Output {
             ["dE", "dN", ""]
         };
         let _ = writeln!(s, "residuals (target - model(source), metres):");
-        let id_width = e.residuals.iter().map(|r| display_width(&r.id)).max().unwrap_or(2).max(2);
-        let mut header = format!("  {:<id_width$} {:>9} {:>9}", "id", axes[0], axes[1]);
+        // Ids wider than MAX_ID_COLUMN are written whole and only shift their own row; padding
+        // by hand (a width argument of `format!` panics above 65,535).
+        let id_width = e
+            .residuals
+            .iter()
+            .map(|r| display_width(&r.id))
+            .filter(|&w| w <= MAX_ID_COLUMN)
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        let mut header = format!("  id{} {:>9} {:>9}", " ".repeat(id_width - 2), axes[0], axes[1]);
         if self.geocentric {
             let _ = write!(header, " {:>9}", axes[2]);
         }
         let _ = writeln!(s, "{header} {:>9} {:>7}  status", "norm", "w");
         for (r, v) in e.residuals.iter().zip(&self.residuals) {
-            let pad = id_width - display_width(&r.id);
+            let pad = id_width.saturating_sub(display_width(&r.id));
             let _ = write!(s, "  {}{} {:>9.4} {:>9.4}", r.id, " ".repeat(pad), v[0], v[1]);
             if self.geocentric {
                 let _ = write!(s, " {:>9.4}", v[2]);
@@ -591,6 +601,6 @@ impl Output {
 
 /// Terminal columns of `s`, counting East Asian wide characters (Hangul Jamo onwards: CJK,
 /// kana, Hangul, full-width forms) as two: enough to align a table of Chinese point names.
-fn display_width(s: &str) -> usize {
+pub(crate) fn display_width(s: &str) -> usize {
     s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
 }

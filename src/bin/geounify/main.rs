@@ -32,9 +32,10 @@ Exit status:
   1  some data could not be converted, each case reported on stderr with its location:
      input lines (transform: all other lines were converted), features (convert, unify:
      nothing written unless --skip-invalid, which leaves them out), malformed files, or data
-     that fails the sanity check for its declared CRS
+     that fails the sanity check for its declared CRS (convert, unify)
   2  usage error, unknown CRS id, invalid CRS file or manifest, no transformation between the
-     two CRSs, or an I/O error";
+     two CRSs, or an I/O error; transform: the first lines fail the sanity check (nothing
+     written), or a line is longer than 64 MiB (the lines before it were converted)";
 
 /// Convert coordinates between the systems Chinese cities use: CGCS2000 and its Gauss-Krüger
 /// zones, Beijing 1954, Xi'an 1980, WGS84, GCJ-02, BD-09, Web Mercator, and a city's own
@@ -81,6 +82,19 @@ struct TransformArgs {
     /// Target CRS id or alias (case-insensitive), e.g. EPSG:4547, CGCS2000, BD09.
     #[arg(long, value_name = "ID")]
     to: String,
+    /// Order of the first two numbers of every input and output line: east_north (x =
+    /// easting or longitude first) or north_east (survey order X = northing, Y = easting;
+    /// latitude first for degrees).
+    #[arg(long = "axis-order", value_enum, default_value = "east_north")]
+    axis_order: estimate::AxisOrder,
+    /// Write numbers with N decimal places for metres (projected x y, and z), N + 6 for
+    /// degrees (same ground step or finer: 3 gives mm and 1e-9°), rounded to nearest (ties to
+    /// even) from the exact binary value. Default: the shortest form that reads back exactly.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=12))]
+    precision: Option<u8>,
+    /// Convert even if the sanity check says the first lines cannot belong to --from.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +132,7 @@ fn main() -> ExitCode {
         Err(status) => return ExitCode::from(status),
     };
     let status = match cli.command {
-        Command::Transform(args) => transform::run(&registry, &args.from, &args.to),
+        Command::Transform(args) => transform::run(&registry, &args),
         Command::Crs(CrsCommand::List) => crs::list(&registry),
         Command::Crs(CrsCommand::Info { id, show_parameters }) => {
             crs::info(&registry, &id, show_parameters)
