@@ -187,3 +187,179 @@ fn very_long_ids_do_not_panic_and_are_shortened_in_messages() {
     let r = load(&entry("EPSG:4547")).unwrap();
     assert_eq!(r.lookup(&long).unwrap().id(), long);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shapefile allocation bombs: every declared size is checked against the real file before
+// anything is allocated from it.
+
+use geounify::convert::{convert_file, ConvertError, ConvertOptions, NoProgress};
+
+/// A `.shp` and `.shx` of shape type `shape_type` holding `records` (raw record contents), each
+/// record's declared content length in words as given (`None`: the true one).
+fn write_shp(s: &Scratch, stem: &str, shape_type: i32, records: &[(Vec<u8>, Option<i32>)]) {
+    let header = |words: usize| {
+        let mut h = vec![0u8; 100];
+        h[0..4].copy_from_slice(&9994i32.to_be_bytes());
+        h[24..28].copy_from_slice(&(words as i32).to_be_bytes());
+        h[28..32].copy_from_slice(&1000i32.to_le_bytes());
+        h[32..36].copy_from_slice(&shape_type.to_le_bytes());
+        h
+    };
+    let mut body = Vec::new();
+    let mut index = Vec::new();
+    for (n, (content, words)) in records.iter().enumerate() {
+        let words = words.unwrap_or((content.len() / 2) as i32);
+        index.extend((((100 + body.len()) / 2) as i32).to_be_bytes());
+        index.extend(words.to_be_bytes());
+        body.extend((n as i32 + 1).to_be_bytes());
+        body.extend(words.to_be_bytes());
+        body.extend(content);
+    }
+    let mut shp = header((100 + body.len()) / 2);
+    shp.extend(&body);
+    let mut shx = header((100 + index.len()) / 2);
+    shx.extend(&index);
+    s.write(&format!("{stem}.shp"), shp);
+    s.write(&format!("{stem}.shx"), shx);
+}
+
+fn convert_shp(s: &Scratch, stem: &str) -> Result<geounify::convert::ConvertReport, ConvertError> {
+    let from = geounify::catalogue::lookup("EPSG:4326").unwrap();
+    let to = geounify::catalogue::lookup("EPSG:4490").unwrap();
+    let options = ConvertOptions { force: true, ..ConvertOptions::default() };
+    convert_file(
+        &s.path(&format!("{stem}.shp")),
+        &s.path("out.shp"),
+        &from,
+        &to,
+        &options,
+        &NoProgress,
+    )
+}
+
+fn malformed(result: Result<geounify::convert::ConvertReport, ConvertError>) -> (String, String) {
+    match result {
+        Err(ConvertError::Malformed { location, message, .. }) => (location, message),
+        other => panic!("expected Malformed, got {other:?}"),
+    }
+}
+
+/// A Polygon record of 100 bytes claiming 2^31 − 1 points (and one claiming 2^31 − 1 parts):
+/// refused by its size, naming the record, nothing allocated from the claim, nothing written.
+#[test]
+fn a_shapefile_record_claiming_two_billion_points_in_100_bytes_is_refused() {
+    let s = Scratch::new("h6-shp-points");
+    let polygon = |parts: i32, points: i32| {
+        let mut c = 5i32.to_le_bytes().to_vec();
+        c.extend([0u8; 32]);
+        c.extend(parts.to_le_bytes());
+        c.extend(points.to_le_bytes());
+        c.extend(0i32.to_le_bytes());
+        c.resize(100, 0);
+        c
+    };
+    write_shp(&s, "bomb", 5, &[(polygon(1, 4), None), (polygon(1, i32::MAX), None)]);
+    let (location, message) = malformed(convert_shp(&s, "bomb"));
+    // The first record is itself malformed (4 points need 112 bytes); the point is the error.
+    assert_eq!(
+        (location.as_str(), message.as_str()),
+        ("record 1", "a Polygon record of 100 bytes (expected 112)")
+    );
+    write_shp(&s, "bomb", 5, &[(polygon(1, i32::MAX), None)]);
+    let (location, message) = malformed(convert_shp(&s, "bomb"));
+    assert_eq!(location, "record 1");
+    assert_eq!(message, "a Polygon record of 100 bytes (expected 34359738400)");
+    write_shp(&s, "bomb", 5, &[(polygon(i32::MAX, 1), None)]);
+    let (_, message) = malformed(convert_shp(&s, "bomb"));
+    assert_eq!(message, "a Polygon record of 100 bytes (expected 8589934648)");
+    // A record declaring 2^31 − 1 words of content in a file of a few hundred bytes.
+    write_shp(&s, "bomb", 5, &[(polygon(1, 4), Some(i32::MAX))]);
+    let (location, message) = malformed(convert_shp(&s, "bomb"));
+    assert_eq!(location, "record 1");
+    assert_eq!(
+        message,
+        "content of 4294967294 bytes runs past the end of the file (100 bytes left)"
+    );
+    assert_eq!(s.listing(), ["bomb.shp", "bomb.shx"], "nothing written");
+}
+
+/// A `.dbf` whose header declares more rows than its file holds is reported (it is copied byte
+/// for byte and never loaded, so the declared size allocates nothing).
+#[test]
+fn a_dbf_declaring_more_rows_than_it_holds_is_reported() {
+    let s = Scratch::new("h6-dbf");
+    let mut c = 1i32.to_le_bytes().to_vec();
+    c.extend(116.4f64.to_le_bytes());
+    c.extend(39.9f64.to_le_bytes());
+    write_shp(&s, "p", 1, &[(c, None)]);
+    // dBASE III header: 0x03, date, rows = 2^31, header 65, row length 11, one C 10 field.
+    let mut dbf = vec![0x03, 125, 1, 1];
+    dbf.extend((1u32 << 31).to_le_bytes());
+    dbf.extend(65u16.to_le_bytes());
+    dbf.extend(11u16.to_le_bytes());
+    dbf.extend([0u8; 20]);
+    let mut field = [0u8; 32];
+    field[..4].copy_from_slice(b"NAME");
+    field[11] = b'C';
+    field[16] = 10;
+    dbf.extend(field);
+    dbf.push(0x0D);
+    dbf.extend(b" abcdefghij");
+    dbf.push(0x1A);
+    let dbf_path = s.write("p.dbf", &dbf);
+    let report = convert_shp(&s, "p").unwrap();
+    let d = dbf_path.display();
+    assert!(
+        report.warnings.contains(&format!("{d}: 2147483648 rows for 1 shapes (copied unchanged)")),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        report.warnings.contains(&format!("{d}: the header declares 23622320193 bytes (2147483648 rows of 11 bytes after a header of 65) but the file has 77 (copied unchanged)")),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(std::fs::read(s.path("out.dbf")).unwrap(), dbf, "copied byte for byte");
+}
+
+/// A 1 GiB record (a sparse file: its length is real, its bytes are not written) under a
+/// 400 MB address-space limit: the record's buffer cannot be had, and the conversion fails with
+/// an error naming the record instead of the process aborting.
+#[test]
+fn a_record_larger_than_memory_is_an_error_not_an_abort() {
+    let s = Scratch::new("h6-shp-huge");
+    let len: u64 = 1 << 30;
+    let mut header = vec![0u8; 100];
+    header[0..4].copy_from_slice(&9994i32.to_be_bytes());
+    header[28..32].copy_from_slice(&1000i32.to_le_bytes());
+    header[32..36].copy_from_slice(&5i32.to_le_bytes());
+    let mut shp = header.clone();
+    shp[24..28].copy_from_slice(&(((108 + len) / 2) as i32).to_be_bytes());
+    shp.extend(1i32.to_be_bytes());
+    shp.extend(((len / 2) as i32).to_be_bytes());
+    let shp_path = s.write("huge.shp", &shp);
+    std::fs::OpenOptions::new().write(true).open(&shp_path).unwrap().set_len(108 + len).unwrap();
+    let mut shx = header;
+    shx[24..28].copy_from_slice(&(108i32 / 2).to_be_bytes());
+    shx.extend(50i32.to_be_bytes());
+    shx.extend(((len / 2) as i32).to_be_bytes());
+    s.write("huge.shx", &shx);
+    let bin = env!("CARGO_BIN_EXE_geounify");
+    let script = format!(
+        "ulimit -v 400000 && exec '{bin}' convert --from EPSG:4326 --to EPSG:4490 --force \
+         --output '{}' '{}'",
+        s.path("out.shp").display(),
+        shp_path.display()
+    );
+    let out = std::process::Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{:?} {stderr}", out.status);
+    assert!(
+        stderr.contains(&format!(
+            "{}: record 1: content of 1073741824 bytes does not fit in memory",
+            shp_path.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(s.listing(), ["huge.shp", "huge.shx"], "nothing written");
+}
