@@ -363,3 +363,180 @@ fn a_record_larger_than_memory_is_an_error_not_an_abort() {
     );
     assert_eq!(s.listing(), ["huge.shp", "huge.shx"], "nothing written");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Item 7: GCJ-02 at the edges of its box and near the poles.
+
+use geounify::ops::gcj02::{gcj02_to_wgs84_deg, wgs84_to_gcj02_deg, MAX_OFFSET_DEG};
+use geounify::ops::ChinaBounds;
+use geounify::PointError;
+
+const GCJ_OUTSIDE: PointError = PointError::OutsideDomain { operation: "gcj02" };
+
+/// A WGS84 point just inside the usual box's east edge whose offset pushes it out: it was
+/// converted to a GCJ-02 point outside the box, whose inverse is itself — a silent 1 km jump.
+/// Now the forward refuses it.
+#[test]
+fn gcj02_forward_refuses_a_point_its_offset_pushes_out_of_the_box() {
+    let b = ChinaBounds::UsualBox;
+    let w = (137.834, 30.0);
+    assert_eq!(wgs84_to_gcj02_deg(w.0, w.1, &b), Err(GCJ_OUTSIDE));
+    // Where the image stays inside, the forward is unchanged and inverts exactly.
+    let (lon, lat) = wgs84_to_gcj02_deg(137.82, 30.0, &b).unwrap();
+    assert!(lon <= 137.8347 && lon > 137.82, "{lon}");
+    let back = gcj02_to_wgs84_deg(lon, lat, &b).unwrap();
+    assert!((back.0 - 137.82).abs() < 1e-12 && (back.1 - 30.0).abs() < 1e-12, "{back:?}");
+}
+
+/// Along every edge of the usual box, a dense walk across a 0.05° strip each way: each
+/// direction is the identity composed with the other, or an error — never another point.
+#[test]
+fn gcj02_is_one_to_one_at_every_edge_of_the_box() {
+    let b = ChinaBounds::UsualBox;
+    let (w, e, s, n) = ChinaBounds::USUAL_BOX_DEG;
+    let mut points = Vec::new();
+    for i in 0..=200 {
+        let across = -0.025 + 0.05 * f64::from(i) / 200.0;
+        for j in 0..=40 {
+            let along = f64::from(j) / 40.0;
+            let lon = w + (e - w) * along;
+            let lat = s + (n - s) * along;
+            points.extend([
+                (w + across, lat),
+                (e + across, lat),
+                (lon, s + across),
+                (lon, n + across),
+            ]);
+        }
+    }
+    let (mut refused_forward, mut refused_inverse) = (0, 0);
+    for &(lon, lat) in &points {
+        match wgs84_to_gcj02_deg(lon, lat, &b) {
+            Ok(g) => match gcj02_to_wgs84_deg(g.0, g.1, &b) {
+                Ok(back) => assert!(
+                    (back.0 - lon).abs() < 1e-11 && (back.1 - lat).abs() < 1e-11,
+                    "{lon} {lat}"
+                ),
+                // Only a point or an image on an edge (to a rounding) can be refused back.
+                Err(_) => {
+                    let margin = |(x, y): (f64, f64)| {
+                        (x - w).abs().min((x - e).abs()).min((y - s).abs()).min((y - n).abs())
+                    };
+                    let margin = margin(g).min(margin((lon, lat)));
+                    assert!(margin < 1e-11, "{lon} {lat}: inverse refused {margin} from an edge");
+                }
+            },
+            Err(error) => {
+                assert_eq!(error, GCJ_OUTSIDE);
+                refused_forward += 1;
+            }
+        }
+        match gcj02_to_wgs84_deg(lon, lat, &b) {
+            Ok(p) => {
+                let again = wgs84_to_gcj02_deg(p.0, p.1, &b).unwrap();
+                assert!(
+                    (again.0 - lon).abs() < 1e-11 && (again.1 - lat).abs() < 1e-11,
+                    "{lon} {lat}"
+                );
+            }
+            Err(error) => {
+                assert_eq!(error, GCJ_OUTSIDE);
+                refused_inverse += 1;
+            }
+        }
+    }
+    // Both refusals occur (east and south edges: the offset points out of the box there).
+    assert!(refused_forward > 0 && refused_inverse > 0, "{refused_forward} {refused_inverse}");
+}
+
+/// With `ChinaBounds::Everywhere` near the poles the formula's 1/cos φ gave longitudes of ~1e15°
+/// as Ok: offsets beyond 1° are refused, both ways.
+#[test]
+fn gcj02_everywhere_near_the_poles_is_refused_not_a_huge_longitude() {
+    let b = ChinaBounds::Everywhere;
+    assert_eq!(MAX_OFFSET_DEG, 1.0);
+    for lat in [90.0, 89.999_999_9, -89.999_999, 89.99] {
+        assert_eq!(wgs84_to_gcj02_deg(116.0, lat, &b), Err(GCJ_OUTSIDE), "{lat}");
+        let inverse = gcj02_to_wgs84_deg(116.0, lat, &b);
+        assert!(
+            matches!(inverse, Err(GCJ_OUTSIDE | PointError::NoConvergence { .. })),
+            "{lat}: {inverse:?}"
+        );
+    }
+    // Away from the poles Everywhere still converts (and inverts) far from China.
+    let g = wgs84_to_gcj02_deg(2.35, 48.85, &b).unwrap();
+    assert!((g.0 - 2.35).abs() < 1.0 && (g.0 - 2.35).abs() > 1e-3, "{g:?}");
+    let back = gcj02_to_wgs84_deg(g.0, g.1, &b).unwrap();
+    assert!((back.0 - 2.35).abs() < 1e-11 && (back.1 - 48.85).abs() < 1e-11);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 7: Gauss-Krüger inverse at and over the pole, and far eastings.
+
+use geounify::ops::{GaussKruger, GaussKrugerParams, Operation};
+use geounify::Ellipsoid;
+
+fn gk(lon0: f64) -> GaussKruger {
+    GaussKruger::new(
+        &Ellipsoid::grs80(),
+        GaussKrugerParams { lon0, lat0: 0.0, k0: 1.0, x0: 500_000.0, y0: 0.0 },
+    )
+    .unwrap()
+}
+
+const GK_OUTSIDE: PointError = PointError::OutsideDomain { operation: "gauss-kruger inverse" };
+
+/// The GRS80 meridian arc from the equator to the pole, metres.
+const POLE_NORTHING: f64 = 10_001_965.729;
+
+/// A northing beyond the pole came back as longitude 297° (the 117° zone's opposite meridian)
+/// and a northing wrapped past a full turn as an unrelated point; now both are refused, and
+/// the pole itself still inverts to latitude 90°.
+#[test]
+fn gauss_kruger_inverse_over_the_pole_is_refused_not_the_opposite_meridian() {
+    let zone = gk(117.0);
+    let [_, lat, _] = zone.inverse([500_000.0, POLE_NORTHING, 0.0]).unwrap();
+    assert!((lat.to_degrees() - 90.0).abs() < 1e-8, "{}", lat.to_degrees()); // 1 mm
+    for n in [POLE_NORTHING + 1.0, 10_100_000.0, 15_000_000.0, 19_000_000.0, 2.0 * POLE_NORTHING] {
+        for e in [500_000.0, 400_000.0, 1_500_000.0] {
+            assert_eq!(zone.inverse([e, n, 0.0]), Err(GK_OUTSIDE), "{e} {n}");
+            assert_eq!(zone.inverse([e, -n, 0.0]), Err(GK_OUTSIDE), "{e} -{n}");
+        }
+    }
+    // Wrapped by a whole turn of ξ (4 × the pole's northing): was a point near the equator.
+    assert_eq!(zone.inverse([500_000.0, 4.0 * POLE_NORTHING + 1000.0, 0.0]), Err(GK_OUTSIDE));
+    assert_eq!(zone.inverse([500_000.0, 6.0e10, 0.0]), Err(GK_OUTSIDE));
+}
+
+/// Far eastings (up to the series' limit) at every northing: each inverse is refused or lies
+/// within 90° of the central meridian, normalised to ±180°, and its forward gives the point
+/// back (to 1 mm; far out the series is only approximate).
+#[test]
+fn gauss_kruger_inverse_stays_in_the_forward_domain() {
+    for lon0 in [117.0, 177.0, -177.0] {
+        let zone = gk(lon0);
+        let mut inverted = 0;
+        for i in -40..=40 {
+            for k in -44..=44 {
+                let e = 500_000.0 + f64::from(i) * 250_000.0;
+                let n = f64::from(k) * 250_000.0;
+                let Ok([lon, lat, _]) = zone.inverse([e, n, 0.0]) else { continue };
+                inverted += 1;
+                let (lon_d, lat_d) = (lon.to_degrees(), lat.to_degrees());
+                assert!(lon_d.abs() <= 180.0 && lat_d.abs() <= 90.0, "{e} {n}: {lon_d} {lat_d}");
+                let dl = (lon_d - lon0 + 540.0).rem_euclid(360.0) - 180.0;
+                assert!(dl.abs() <= 90.0 + 1e-9, "{e} {n}: {lon_d} is {dl}° from {lon0}");
+                if dl.abs() < 60.0 && lat_d.abs() < 89.0 {
+                    let [e2, n2, _] = zone.forward([lon, lat, 0.0]).unwrap();
+                    assert!((e2 - e).abs() < 1e-3 && (n2 - n).abs() < 1e-3, "{e} {n}");
+                }
+            }
+        }
+        assert!(inverted > 3000, "{inverted}");
+    }
+    // lon0 = 177°: a point 10° east comes back as −173°, not 187°.
+    let zone = gk(177.0);
+    let [e, n, _] = zone.forward([(-173.0f64).to_radians(), 0.5, 0.0]).unwrap();
+    let [lon, _, _] = zone.inverse([e, n, 0.0]).unwrap();
+    assert!((lon.to_degrees() + 173.0).abs() < 1e-9, "{}", lon.to_degrees());
+}
