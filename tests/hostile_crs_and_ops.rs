@@ -540,3 +540,54 @@ fn gauss_kruger_inverse_stays_in_the_forward_domain() {
     let [lon, _, _] = zone.inverse([e, n, 0.0]).unwrap();
     assert!((lon.to_degrees() + 173.0).abs() < 1e-9, "{}", lon.to_degrees());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Item 7: a poly2 grid that folds inside its area is refused at load; without an area, points
+// beyond the fold are refused one by one.
+
+/// A poly2 grid on the 117° E zone whose E' = u + 1.07531e-5·u² folds back at u ≈ −46.5 km
+/// (E ≈ 453.5 km, about 116.45° E at 40° N); `area` is its `area` table or nothing.
+fn folding_grid(area: &str) -> String {
+    format!(
+        "[[crs]]\nid = \"fold\"\nbase = \"EPSG:4548\"\n{area}\
+         planar = {{ method = \"poly2\", e0 = 500000.0, n0 = 4420000.0, \
+         a = [0.0, 1.0, 0.0, 1.07531e-5, 0.0, 0.0], b = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0] }}\n"
+    )
+}
+
+#[test]
+fn a_poly2_grid_folding_inside_its_area_is_refused_at_load() {
+    let e =
+        load(&folding_grid("area = { west = 116.0, south = 39.5, east = 117.5, north = 40.5 }\n"))
+            .unwrap_err();
+    let shown = e.to_string();
+    assert_eq!((e.line, e.field.as_deref()), (Some(5), Some("crs[fold].planar")), "{shown}");
+    assert!(e.message.starts_with("the poly2 map folds inside the CRS's area of use"), "{shown}");
+    assert!(!shown.contains("7531") && !shown.contains("116"), "a value leaked: {shown}");
+    // An area on the origin's side of the fold (and away from it) loads.
+    let r =
+        load(&folding_grid("area = { west = 116.7, south = 39.5, east = 117.3, north = 40.5 }\n"))
+            .unwrap();
+    let t = r.transformer("EPSG:4490", "fold").unwrap();
+    let p = t.transform([116.9, 40.0, 0.0]).unwrap();
+    let back = t.inverse().transform(p).unwrap();
+    assert!((back[0] - 116.9).abs() < 1e-9 && (back[1] - 40.0).abs() < 1e-9, "{back:?}");
+}
+
+/// Without an area the grid loads; a point beyond the fold is refused (it converted to a value
+/// whose inverse is another point, on the origin's side), with the reason.
+#[test]
+fn a_point_beyond_a_poly2_fold_is_refused_with_its_reason() {
+    let r = load(&folding_grid("")).unwrap();
+    let t = r.transformer("EPSG:4490", "fold").unwrap();
+    let e = t.transform([116.0, 40.0, 0.0]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "point is outside the domain of poly2 (beyond the fold of the grid, where it maps two \
+         points to one)"
+    );
+    // On the origin's side points convert and come back.
+    let p = t.transform([116.6, 40.0, 0.0]).unwrap();
+    let back = t.inverse().transform(p).unwrap();
+    assert!((back[0] - 116.6).abs() < 1e-9 && (back[1] - 40.0).abs() < 1e-9, "{back:?}");
+}

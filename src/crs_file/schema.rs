@@ -10,8 +10,9 @@ use crate::crs::{
 use crate::datum::{Datum, DatumShift};
 use crate::ellipsoid::Ellipsoid;
 use crate::ops::{AffineParams, GaussKrugerParams, HelmertConvention, HelmertParams};
-use crate::ops::{PlanarHelmertParams, Polynomial2Params};
+use crate::ops::{PlanarHelmertParams, Polynomial2, Polynomial2Params};
 use crate::registry::{display_id, Registry, RegistryError};
+use crate::transformer::Transformer;
 use std::collections::HashMap;
 
 /// Where an error is: the file, and the field path being read.
@@ -466,6 +467,9 @@ fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
             ));
         }
         let planar = read_planar(f)?.ok_or_else(|| f.missing("planar"))?;
+        if let (PlanarTransform::Polynomial2(params), Some(area)) = (&planar, &area) {
+            check_poly2_area(f, &base, params, area)?;
+        }
         let datum = base.datum().clone();
         let kind = CrsKind::Local { base: Box::new(base), planar };
         return Crs::new(id, name, datum, kind, area, None).map_err(invalid);
@@ -494,6 +498,55 @@ fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
         Some(projection) => CrsKind::Projected(projection),
     };
     Crs::new(id, name, datum, kind, area, None).map_err(invalid)
+}
+
+/// Refuses a poly2 grid that folds (or nearly) inside its CRS's area of use: the area's
+/// outline (64 points per side, degrees on the base's datum) is projected into the base CRS,
+/// and the map's Jacobian determinant checked over the bounding rectangle of the image
+/// ([`Polynomial2::fold_free_over`]; conservative: the rectangle covers the area).
+fn check_poly2_area(
+    f: &Fields<'_>,
+    base: &Crs,
+    params: &Polynomial2Params,
+    area: &AreaOfUse,
+) -> Result<(), CrsFileError> {
+    let pos = f.get("planar").map_or(f.pos, |n| n.pos);
+    let refuse = |message: &str| f.cx.error(pos, &f.field("planar"), message);
+    // The parameters were checked by `read_planar` and are checked again when the CRS is built.
+    let Ok(poly) = Polynomial2::new(params.clone()) else { return Ok(()) };
+    let geographic =
+        Crs::new("geographic", "", base.datum().clone(), CrsKind::Geographic, None, None);
+    let to_base = geographic.ok().and_then(|g| Transformer::new(&g, base).ok());
+    let Some(to_base) = to_base else {
+        return Err(refuse("cannot project the area of use into the base CRS to check the grid"));
+    };
+    let (mut e, mut n) = ((f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::NEG_INFINITY));
+    const STEPS: u32 = 64;
+    for i in 0..=STEPS {
+        let t = f64::from(i) / f64::from(STEPS);
+        let lon = area.west + (area.east - area.west) * t;
+        let lat = area.south + (area.north - area.south) * t;
+        for (x, y) in [(lon, area.south), (lon, area.north), (area.west, lat), (area.east, lat)] {
+            let Ok((x, y)) = to_base.transform_xy(x, y) else {
+                return Err(refuse(
+                    "the area of use reaches beyond the base CRS's domain, where the grid cannot \
+                     be checked; give the area the grid is used in",
+                ));
+            };
+            e = (e.0.min(x), e.1.max(x));
+            n = (n.0.min(y), n.1.max(y));
+        }
+    }
+    if poly.fold_free_over(e, n) {
+        Ok(())
+    } else {
+        Err(refuse(
+            "the poly2 map folds inside the CRS's area of use: its Jacobian determinant changes \
+             sign, or falls below a tenth of its value at the origin (e0, n0), there, so points \
+             of the area would have two preimages or none; check the quadratic coefficients \
+             (units: per metre), their axis order, and the area",
+        ))
+    }
 }
 
 fn read_area(f: &Fields<'_>) -> Result<Option<AreaOfUse>, CrsFileError> {

@@ -113,7 +113,7 @@ impl<'a> LineIndex<'a> {
                 chars += 1;
             }
         }
-        if bytes.len() % Self::STRIDE == 0 {
+        if bytes.len().is_multiple_of(Self::STRIDE) {
             chars_before.push(chars); // the checkpoint of the end itself
         }
         Self {

@@ -477,11 +477,11 @@ impl GaussKruger {
         }
         let v = self.inverse_parts::<true>(xi, eta, p[2]);
         // 1e-9 rad (6 mm) of rounding allowed at the pole itself.
-        if !(v.xip.abs() <= FRAC_PI_2 + 1e-9) {
+        let [mut lon, phi, h] = v.q;
+        if v.xip.is_nan() || v.xip.abs() > FRAC_PI_2 + 1e-9 || v.lam.is_nan() || phi.is_nan() {
             return outside;
         }
-        let [mut lon, phi, h] = v.q;
-        if !(v.lam.abs() <= FRAC_PI_2) {
+        if v.lam.abs() > FRAC_PI_2 {
             if phi.abs() < FRAC_PI_2 - 1e-9 {
                 return outside;
             }

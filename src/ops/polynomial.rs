@@ -35,6 +35,15 @@ const MAX_ITERATIONS: u32 = 20;
 /// Convergence tolerance of the inverse, metres.
 const TOLERANCE: f64 = 1e-10;
 
+/// The smallest Jacobian determinant accepted over a declared area, as a fraction of its value
+/// at the origin ([`Polynomial2::fold_free_over`]): below it the grid is close to folding
+/// (points a tenth as far apart as at the origin), far from any real grid (whose determinant
+/// varies by parts per million over a city).
+pub const MIN_DET_RATIO: f64 = 0.1;
+
+/// The error of a point beyond the fold of the map.
+const BEYOND_FOLD: &str = "poly2 (beyond the fold of the grid, where it maps two points to one)";
+
 /// Parameters of a planar second-order polynomial, in the (E, N) axis order (see the
 /// [module docs](self) for the formula).
 #[derive(Debug, Clone, PartialEq)]
@@ -155,6 +164,69 @@ impl Polynomial2 {
         )
     }
 
+    /// Whether the map is one-to-one and well conditioned over the rectangle `e` × `n`
+    /// (eastings and northings in metres, `(min, max)` each, in the source CRS): its Jacobian
+    /// determinant keeps the sign it has at the origin and stays above a tenth of its value
+    /// there ([`MIN_DET_RATIO`]). Exact up to rounding: the determinant is a quadratic in
+    /// (u, v), so its extremes over the rectangle are among the corners, the vertices of its
+    /// restrictions to the edges and its one interior critical point, all evaluated here.
+    /// `false` for a non-finite or empty rectangle.
+    pub fn fold_free_over(&self, e: (f64, f64), n: (f64, f64)) -> bool {
+        let (e0, n0) = (self.params.e0, self.params.n0);
+        let (u0, u1, v0, v1) = (e.0 - e0, e.1 - e0, n.0 - n0, n.1 - n0);
+        if !([u0, u1, v0, v1].iter().all(|x| x.is_finite()) && u0 <= u1 && v0 <= v1) {
+            return false;
+        }
+        let d = self.det_coefficients();
+        let det = |u: f64, v: f64| {
+            d[0] + d[1] * u + d[2] * v + d[3] * u * u + d[4] * u * v + d[5] * v * v
+        };
+        let mut candidates = vec![(u0, v0), (u0, v1), (u1, v0), (u1, v1)];
+        // Edges u = const: det(v) has v² coefficient d5 and v coefficient d2 + d4·u.
+        for u in [u0, u1] {
+            if d[5] != 0.0 {
+                candidates.push((u, -(d[2] + d[4] * u) / (2.0 * d[5])));
+            }
+        }
+        for v in [v0, v1] {
+            if d[3] != 0.0 {
+                candidates.push((-(d[1] + d[4] * v) / (2.0 * d[3]), v));
+            }
+        }
+        // The interior critical point: d1 + 2·d3·u + d4·v = 0, d2 + d4·u + 2·d5·v = 0.
+        let h = 4.0 * d[3] * d[5] - d[4] * d[4];
+        if h != 0.0 {
+            candidates.push((
+                (d[4] * d[2] - 2.0 * d[5] * d[1]) / h,
+                (d[4] * d[1] - 2.0 * d[3] * d[2]) / h,
+            ));
+        }
+        let origin = d[0] * self.sign;
+        candidates
+            .into_iter()
+            .filter(|&(u, v)| (u0..=u1).contains(&u) && (v0..=v1).contains(&v))
+            .all(|(u, v)| det(u, v) * self.sign >= MIN_DET_RATIO * origin)
+    }
+
+    /// The Jacobian determinant as a quadratic in (u, v): `[d0, du, dv, duu, duv, dvv]` of
+    /// `1, u, v, u², u·v, v²`.
+    fn det_coefficients(&self) -> [f64; 6] {
+        let (a, b) = (&self.params.a, &self.params.b);
+        // J = [[p0 + p1·u + p2·v, q0 + q1·u + q2·v], [r0 + r1·u + r2·v, s0 + s1·u + s2·v]].
+        let (p0, p1, p2) = (a[1], 2.0 * a[3], a[4]);
+        let (q0, q1, q2) = (a[2], a[4], 2.0 * a[5]);
+        let (r0, r1, r2) = (b[1], 2.0 * b[3], b[4]);
+        let (s0, s1, s2) = (b[2], b[4], 2.0 * b[5]);
+        [
+            p0 * s0 - q0 * r0,
+            p0 * s1 + p1 * s0 - q0 * r1 - q1 * r0,
+            p0 * s2 + p2 * s0 - q0 * r2 - q2 * r0,
+            p1 * s1 - q1 * r1,
+            p1 * s2 + p2 * s1 - q1 * r2 - q2 * r1,
+            p2 * s2 - q2 * r2,
+        ]
+    }
+
     /// The Jacobian ∂(E', N')/∂(u, v) at (u, v), row-major.
     #[inline]
     fn jacobian(&self, u: f64, v: f64) -> [[f64; 2]; 2] {
@@ -172,9 +244,19 @@ impl Operation for Polynomial2 {
     }
 
     #[inline]
+    /// `[E, N, h]` → `[E', N', h]`. A point where the Jacobian determinant has not the sign
+    /// it has at the origin, or is singular, lies beyond the fold of the map (on another sheet,
+    /// whose image the inverse would take back to the origin's sheet):
+    /// [`PointError::OutsideDomain`], never a value that does not round-trip.
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
         check_finite(p)?;
-        let (du, dv) = self.variable_part(p[0] - self.params.e0, p[1] - self.params.n0);
+        let (u, v) = (p[0] - self.params.e0, p[1] - self.params.n0);
+        let j = self.jacobian(u, v);
+        let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+        if !(det * self.sign > 0.0 && invertible(j, det)) {
+            return Err(PointError::OutsideDomain { operation: BEYOND_FOLD });
+        }
+        let (du, dv) = self.variable_part(u, v);
         let q = [self.params.a[0] + du, self.params.b[0] + dv, p[2]];
         check_finite(q)?;
         Ok(q)
@@ -212,7 +294,7 @@ impl Operation for Polynomial2 {
                 let j = self.jacobian(u, v);
                 let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
                 if det * self.sign <= 0.0 {
-                    return Err(PointError::OutsideDomain { operation: "poly2 inverse" });
+                    return Err(PointError::OutsideDomain { operation: BEYOND_FOLD });
                 }
                 let q = [u + self.params.e0, v + self.params.n0, p[2]];
                 check_finite(q)?;
@@ -318,8 +400,13 @@ mod tests {
         let q = t.forward([-200_000.0, 3.0, 0.0]).unwrap();
         let back = t.inverse(q).unwrap();
         assert!((back[0] + 200_000.0).abs() < 1e-9 && (back[1] - 3.0).abs() < 1e-12);
-        let far = t.forward([-900_000.0, 0.0, 0.0]).unwrap(); // the other sheet's point
-        let near = t.inverse(far).unwrap();
+        // The other sheet's point (−900 km, 0): its forward is refused (issue 11); its image,
+        // −900 000 + 10⁻⁶·900 000² = −90 000, inverts on the origin's sheet.
+        assert_eq!(
+            t.forward([-900_000.0, 0.0, 0.0]),
+            Err(PointError::OutsideDomain { operation: BEYOND_FOLD })
+        );
+        let near = t.inverse([-90_000.0, 0.0, 0.0]).unwrap();
         assert!((near[0] + 100_000.0).abs() < 1e-9, "{near:?}");
         // The example grid's fold is ~1/(2·2e-10) = 2.5e9 m away: 1e8 m still inverts (and
         // round-trips), 1e300 m overflows into an error, never a panic.
