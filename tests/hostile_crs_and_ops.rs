@@ -590,4 +590,16 @@ fn a_point_beyond_a_poly2_fold_is_refused_with_its_reason() {
     let p = t.transform([116.6, 40.0, 0.0]).unwrap();
     let back = t.inverse().transform(p).unwrap();
     assert!((back[0] - 116.6).abs() < 1e-9 && (back[1] - 40.0).abs() < 1e-9, "{back:?}");
+
+    // Folded along both axes: beyond both folds the determinant has the origin's sign again
+    // (another sheet), and that point converted to the image of a point near the origin.
+    let both = folding_grid("")
+        .replace("b = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]", "b = [0.0, 0.0, 1.0, 0.0, 0.0, 1.07531e-5]");
+    let r = load(&both).unwrap();
+    let t = r.transformer("EPSG:4548", "fold").unwrap();
+    let e = t.transform([400_000.0, 4_320_000.0, 0.0]).unwrap_err();
+    assert!(e.to_string().contains("beyond the fold of the grid"), "{e}");
+    let p = t.transform([480_000.0, 4_400_000.0, 0.0]).unwrap();
+    let back = t.inverse().transform(p).unwrap();
+    assert!((back[0] - 480_000.0).abs() < 1e-6 && (back[1] - 4_400_000.0).abs() < 1e-6);
 }

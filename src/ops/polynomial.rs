@@ -20,6 +20,13 @@
 //! Within a city (tens of kilometres, quadratic terms of metres at most) Newton converges in
 //! two or three iterations.
 //!
+//! The map is taken on the origin's sheet only: the points joined to the origin (e0, n0) by a
+//! segment along which the Jacobian determinant keeps its sign. The forward refuses a point
+//! beyond the fold ([`PointError::OutsideDomain`], "beyond the fold of the grid"), as the
+//! inverse refuses a solution there: either would otherwise give a value that converts back to
+//! another point. A CRS file's grid with an `area` is checked whole at load instead
+//! ([`Polynomial2::fold_free_over`]).
+//!
 //! Parameters stated for the survey axis order (X = north, Y = east) are converted by
 //! [`Polynomial2Params::from_north_east`].
 
@@ -171,12 +178,17 @@ impl Polynomial2 {
     /// (u, v), so its extremes over the rectangle are among the corners, the vertices of its
     /// restrictions to the edges and its one interior critical point, all evaluated here.
     /// `false` for a non-finite or empty rectangle.
+    ///
+    /// The rectangle checked is the smallest containing both `e` × `n` and the origin
+    /// (e0, n0): the same sign elsewhere is not enough (E' = u + k·u², N' = v + k·v² has the
+    /// origin's sign again beyond both of its folds, on another sheet).
     pub fn fold_free_over(&self, e: (f64, f64), n: (f64, f64)) -> bool {
         let (e0, n0) = (self.params.e0, self.params.n0);
         let (u0, u1, v0, v1) = (e.0 - e0, e.1 - e0, n.0 - n0, n.1 - n0);
         if !([u0, u1, v0, v1].iter().all(|x| x.is_finite()) && u0 <= u1 && v0 <= v1) {
             return false;
         }
+        let (u0, u1, v0, v1) = (u0.min(0.0), u1.max(0.0), v0.min(0.0), v1.max(0.0));
         let d = self.det_coefficients();
         let det = |u: f64, v: f64| {
             d[0] + d[1] * u + d[2] * v + d[3] * u * u + d[4] * u * v + d[5] * v * v
@@ -206,6 +218,22 @@ impl Polynomial2 {
             .into_iter()
             .filter(|&(u, v)| (u0..=u1).contains(&u) && (v0..=v1).contains(&v))
             .all(|(u, v)| det(u, v) * self.sign >= MIN_DET_RATIO * origin)
+    }
+
+    /// Whether (u, v) is on the origin's sheet: the Jacobian determinant keeps the origin's
+    /// sign along the segment from the origin to (u, v) (a quadratic in the segment's
+    /// parameter t: its ends and its vertex are checked). `false` for non-finite input.
+    fn on_origin_sheet(&self, u: f64, v: f64) -> bool {
+        let d = self.det_coefficients();
+        let (c0, c1, c2) = (d[0], d[1] * u + d[2] * v, d[3] * u * u + d[4] * u * v + d[5] * v * v);
+        let mut low = (c0 * self.sign).min((c0 + c1 + c2) * self.sign);
+        if c2 != 0.0 {
+            let t = -c1 / (2.0 * c2);
+            if t > 0.0 && t < 1.0 {
+                low = low.min((c0 + t * (c1 + t * c2)) * self.sign);
+            }
+        }
+        low > 0.0
     }
 
     /// The Jacobian determinant as a quadratic in (u, v): `[d0, du, dv, duu, duv, dvv]` of
@@ -245,7 +273,8 @@ impl Operation for Polynomial2 {
 
     #[inline]
     /// `[E, N, h]` → `[E', N', h]`. A point where the Jacobian determinant has not the sign
-    /// it has at the origin, or is singular, lies beyond the fold of the map (on another sheet,
+    /// it has at the origin (here or anywhere on the segment from the origin), or is singular,
+    /// lies beyond the fold of the map (on another sheet,
     /// whose image the inverse would take back to the origin's sheet):
     /// [`PointError::OutsideDomain`], never a value that does not round-trip.
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
@@ -253,7 +282,7 @@ impl Operation for Polynomial2 {
         let (u, v) = (p[0] - self.params.e0, p[1] - self.params.n0);
         let j = self.jacobian(u, v);
         let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
-        if !(det * self.sign > 0.0 && invertible(j, det)) {
+        if !(det * self.sign > 0.0 && invertible(j, det) && self.on_origin_sheet(u, v)) {
             return Err(PointError::OutsideDomain { operation: BEYOND_FOLD });
         }
         let (du, dv) = self.variable_part(u, v);
@@ -293,7 +322,7 @@ impl Operation for Polynomial2 {
                 // sheet of the map, not the inverse of the grid around its origin.
                 let j = self.jacobian(u, v);
                 let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
-                if det * self.sign <= 0.0 {
+                if det * self.sign <= 0.0 || !self.on_origin_sheet(u, v) {
                     return Err(PointError::OutsideDomain { operation: BEYOND_FOLD });
                 }
                 let q = [u + self.params.e0, v + self.params.n0, p[2]];
@@ -436,6 +465,73 @@ mod tests {
             p.b[2] = 4.0;
         }));
         assert!(!refused(&|_| ()));
+    }
+
+    /// A grid with an interior minimum of its determinant (E' = u + k·u², N' = v + k·v²:
+    /// det = (1 + 2ku)(1 + 2kv)): fold-free exactly up to the fold lines, refused across them
+    /// and where the determinant falls below a tenth of the origin's.
+    #[test]
+    fn fold_check_over_a_rectangle() {
+        let k = 1e-5; // fold lines at u = −50 km and v = −50 km
+        let t = Polynomial2::new(Polynomial2Params {
+            e0: 500_000.0,
+            n0: 4_000_000.0,
+            a: [0.0, 1.0, 0.0, k, 0.0, 0.0],
+            b: [0.0, 0.0, 1.0, 0.0, 0.0, k],
+        })
+        .unwrap();
+        let around = |w: f64| (500_000.0 - w, 500_000.0 + w);
+        let around_n = |w: f64| (4_000_000.0 - w, 4_000_000.0 + w);
+        assert!(t.fold_free_over(around(30_000.0), around_n(30_000.0)));
+        // det ≥ 0.1 needs (1 − 2k·w)² ≥ 0.1 at the corner: w ≤ 34 189 m.
+        assert!(t.fold_free_over(around(34_000.0), around_n(34_000.0)));
+        assert!(!t.fold_free_over(around(35_000.0), around_n(35_000.0)));
+        assert!(!t.fold_free_over(around(60_000.0), around_n(1_000.0)));
+        // Beyond both fold lines the determinant is positive again (another sheet): refused.
+        assert!(!t.fold_free_over((380_000.0, 420_000.0), (3_880_000.0, 3_920_000.0)));
+        assert!(!t.fold_free_over((1.0, 0.0), (0.0, 1.0)), "an empty rectangle");
+    }
+
+    proptest! {
+        /// The exact check against a dense 101 × 101 grid of the rectangle: wherever the grid
+        /// sees the determinant below the bound, the check refuses; the check accepts only
+        /// where every grid point is above it.
+        #[test]
+        fn fold_check_agrees_with_a_dense_grid(
+            q in prop::array::uniform6(-2e-5f64..2e-5),
+            lin in prop::array::uniform4(-1.5f64..1.5),
+            w in 1_000.0f64..80_000.0,
+            h in 1_000.0f64..80_000.0,
+            du in -40_000.0f64..40_000.0,
+            dv in -40_000.0f64..40_000.0,
+        ) {
+            let params = Polynomial2Params {
+                e0: 0.0,
+                n0: 0.0,
+                a: [0.0, lin[0], lin[1], q[0], q[1], q[2]],
+                b: [0.0, lin[2], lin[3], q[3], q[4], q[5]],
+            };
+            let Ok(t) = Polynomial2::new(params) else { return Ok(()) };
+            let (e, n) = ((du - w, du + w), (dv - h, dv + h));
+            let d = t.det_coefficients();
+            let origin = d[0] * t.sign;
+            let mut grid_ok = true;
+            for i in 0..=100 {
+                for j in 0..=100 {
+                    let u = e.0 + (e.1 - e.0) * f64::from(i) / 100.0;
+                    let v = n.0 + (n.1 - n.0) * f64::from(j) / 100.0;
+                    let m = t.jacobian(u, v);
+                    let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+                    // A relative margin for rounding: the two evaluations differ by ulps.
+                    if det * t.sign < MIN_DET_RATIO * origin * (1.0 - 1e-9) {
+                        grid_ok = false;
+                    }
+                }
+            }
+            if !grid_ok {
+                prop_assert!(!t.fold_free_over(e, n));
+            }
+        }
     }
 
     proptest! {
