@@ -52,30 +52,30 @@ fn forty_thousand_crs_entries_load() {
     assert!(r.transformer("city:g39999", "EPSG:4490").is_ok());
 }
 
-/// A base chain of 16 local grids loads; the 17th level is refused naming its line and field
+/// A base chain of 8 local grids loads; the 9th level is refused naming its line and field
 /// (the cap bounds memory: every CRS holds a copy of its base chain).
 #[test]
-fn base_chains_are_capped_at_sixteen_local_grids() {
-    let r = load(&chain_file(17, true)).unwrap();
-    let t = r.transformer("city:g16", "city:g0").unwrap();
+fn base_chains_are_capped_at_eight_local_grids() {
+    let r = load(&chain_file(9, true)).unwrap();
+    let t = r.transformer("city:g8", "city:g0").unwrap();
     let [x, y, _] = t.transform([0.0, 0.0, 0.0]).unwrap();
-    assert!((x + 16.0).abs() < 1e-9 && (y + 32.0).abs() < 1e-9, "{x} {y}");
+    assert!((x + 8.0).abs() < 1e-9 && (y + 16.0).abs() < 1e-9, "{x} {y}");
 
-    let e = load(&chain_file(18, true)).unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("crs[city:g17].base"), "{e}");
-    assert_eq!(e.line, Some(17 * 5 + 3), "{e}");
-    assert!(e.message.contains("more than 16 local grids"), "{e}");
+    let e = load(&chain_file(10, true)).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("crs[city:g9].base"), "{e}");
+    assert_eq!(e.line, Some(9 * 5 + 3), "{e}");
+    assert!(e.message.contains("more than 8 local grids"), "{e}");
 
-    // Also across files: a second file may not stack a 17th level on the first's 16.
-    let mut r = load(&chain_file(17, true)).unwrap();
-    let more = "[[crs]]\nid = \"more\"\nbase = \"city:g16\"\n\
+    // Also across files: a second file may not stack a 9th level on the first's 8.
+    let mut r = load(&chain_file(9, true)).unwrap();
+    let more = "[[crs]]\nid = \"more\"\nbase = \"city:g8\"\n\
                 planar = { method = \"helmert4\", dx = 1.0, dy = 2.0, theta = 0.0, s = 0.0 }\n";
     let e = r.load_str(more, "more.toml", Format::Toml).unwrap_err();
     assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("crs[more].base")), "{e}");
 }
 
 /// A 20,000-entry chain (written in reverse order, so each entry's base comes later) is refused
-/// at the 17th level, without walking it quadratically or overflowing the stack.
+/// at the 9th level, without walking it quadratically or overflowing the stack.
 #[test]
 fn a_very_long_base_chain_is_refused_not_overflowed() {
     let n = 20_000;
@@ -92,8 +92,8 @@ fn a_very_long_base_chain_is_refused_not_overflowed() {
         "[[crs]]\nid = \"g0\"\ndatum = \"CGCS2000\"\nprojection = { method = \"gauss-kruger\", lon0 = 117.0 }\n",
     );
     let e = load(&text).unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("crs[g17].base"), "{e}");
-    assert!(e.message.contains("more than 16 local grids"), "{e}");
+    assert_eq!(e.field.as_deref(), Some("crs[g9].base"), "{e}");
+    assert!(e.message.contains("more than 8 local grids"), "{e}");
     // A cycle through 20,000 entries is named shortly.
     let cyclic = text.replace("id = \"g0\"\ndatum = \"CGCS2000\"\nprojection = { method = \"gauss-kruger\", lon0 = 117.0 }", &format!("id = \"g0\"\nbase = \"g{}\"\nplanar = {{ method = \"helmert4\", dx = 1.0, dy = 2.0, theta = 0.0, s = 0.0 }}", n - 1));
     let e = load(&cyclic).unwrap_err();
