@@ -59,7 +59,7 @@ pub enum PointError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CrsError {
     /// The id is not in the catalogue.
-    #[error("unknown CRS id '{id}' (try `geounify crs list`)")]
+    #[error("unknown CRS id '{}' (try `geounify crs list`)", crate::registry::display_id(id))]
     Unknown {
         /// The id as given.
         id: String,
@@ -72,9 +72,11 @@ pub enum BuildError {
     /// The two CRSs are on different datums and at least one datum has no known shift to
     /// CGCS2000. geounify never substitutes a "ballpark" (no-op) shift.
     #[error(
-        "no datum shift is defined from {source_datum} to {target_datum}: {missing}; \
+        "no datum shift is defined from {} to {}: {missing}; \
          supply the datum's parameters to CGCS2000 (e.g. a 7-parameter Helmert set) to convert \
-         between these CRSs"
+         between these CRSs",
+        crate::registry::display_id(source_datum),
+        crate::registry::display_id(target_datum)
     )]
     MissingDatumShift {
         /// The source CRS's datum id.
@@ -88,7 +90,7 @@ pub enum BuildError {
     #[error(transparent)]
     UnknownCrs(#[from] CrsError),
     /// A CRS's or datum's definition is invalid.
-    #[error("definition of {id} is invalid: {error}")]
+    #[error("definition of {} is invalid: {error}", crate::registry::display_id(id))]
     InvalidDefinition {
         /// The CRS or datum id.
         id: String,

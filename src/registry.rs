@@ -11,6 +11,23 @@ use crate::datum::Datum;
 use crate::ellipsoid::Ellipsoid;
 use crate::error::{BuildError, CrsError};
 use crate::transformer::Transformer;
+use std::collections::HashMap;
+
+/// An id as shown in messages: whole up to 64 characters, else its first 64 characters and
+/// "…" (ids may be of any length, e.g. from a hostile file; a message stays readable). Cuts
+/// at a character boundary, never inside a multi-byte character.
+pub(crate) fn display_id(id: &str) -> String {
+    match id.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}…", &id[..cut]),
+        None => id.to_string(),
+    }
+}
+
+/// The key an id is indexed under: trimmed, ASCII letters lower-cased (ids compare with
+/// `eq_ignore_ascii_case`).
+fn key(id: &str) -> String {
+    id.trim().to_ascii_lowercase()
+}
 
 /// The built-in catalogue plus user-defined ellipsoids, datums and CRSs.
 ///
@@ -28,13 +45,18 @@ pub struct Registry {
     ellipsoids: Vec<(String, Ellipsoid)>,
     datums: Vec<Datum>,
     crss: Vec<Crs>,
+    /// `crss` by [`key`]: lookups and clash checks in constant time, so adding `n` CRSs costs
+    /// `O(n)`, not `O(n²)`.
+    crs_index: HashMap<String, usize>,
+    /// `datums` by [`key`].
+    datum_index: HashMap<String, usize>,
 }
 
 /// Why a definition cannot be added to a [`Registry`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
     /// The id is already taken, by the built-in catalogue or by an earlier definition.
-    #[error("{kind} id '{id}' is already defined {by}")]
+    #[error("{kind} id '{}' is already defined {by}", display_id(id))]
     Clash {
         /// `"CRS"`, `"datum"` or `"ellipsoid"`.
         kind: &'static str,
@@ -73,8 +95,7 @@ impl Registry {
 
     /// The user-defined CRS with this id (case-insensitive), if there is one.
     pub fn user_crs(&self, id: &str) -> Option<&Crs> {
-        let id = id.trim();
-        self.crss.iter().find(|c| c.id().eq_ignore_ascii_case(id))
+        self.crs_index.get(&key(id)).map(|&i| &self.crss[i])
     }
 
     /// The user-defined CRSs, in the order they were added.
@@ -85,10 +106,10 @@ impl Registry {
     /// A datum by id: a user-defined one, else a built-in (`CGCS2000`, `WGS84`, `BJ54`,
     /// `XIAN80`). Case-insensitive.
     pub fn datum(&self, id: &str) -> Option<Datum> {
-        let id = id.trim();
-        if let Some(d) = self.datums.iter().find(|d| d.id().eq_ignore_ascii_case(id)) {
-            return Some(d.clone());
+        if let Some(&i) = self.datum_index.get(&key(id)) {
+            return Some(self.datums[i].clone());
         }
+        let id = id.trim();
         let builtin = [Datum::cgcs2000(), Datum::wgs84(), Datum::beijing1954(), Datum::xian1980()];
         builtin.into_iter().find(|d| d.id().eq_ignore_ascii_case(id))
     }
@@ -118,6 +139,7 @@ impl Registry {
         if self.user_crs(crs.id()).is_some() {
             return Err(clash("by an earlier definition"));
         }
+        self.crs_index.insert(key(crs.id()), self.crss.len());
         self.crss.push(crs);
         Ok(())
     }
@@ -128,9 +150,10 @@ impl Registry {
         if BUILTIN_DATUMS.iter().any(|b| b.eq_ignore_ascii_case(datum.id().trim())) {
             return Err(clash("in the built-in catalogue"));
         }
-        if self.datums.iter().any(|d| d.id().eq_ignore_ascii_case(datum.id().trim())) {
+        if self.datum_index.contains_key(&key(datum.id())) {
             return Err(clash("by an earlier definition"));
         }
+        self.datum_index.insert(key(datum.id()), self.datums.len());
         self.datums.push(datum);
         Ok(())
     }

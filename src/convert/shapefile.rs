@@ -41,6 +41,11 @@ use std::path::{Path, PathBuf};
 /// Records converted per chunk.
 pub const CHUNK: usize = 65_536;
 
+/// Record content held per chunk, in bytes (64 MiB): a chunk ends at [`CHUNK`] records or once
+/// this much is read, so memory stays bounded by the largest record plus this, whatever the
+/// records' sizes.
+pub const CHUNK_BYTES: usize = 64 << 20;
+
 const HEADER_LEN: usize = 100;
 const FILE_CODE: i32 = 9994;
 const VERSION: i32 = 1000;
@@ -367,7 +372,14 @@ impl ShpReader {
                 ),
             ));
         }
-        let mut content = vec![0u8; len as usize];
+        // The length is now known to be within the file; still, a file of gigabytes can declare
+        // a record of gigabytes: its buffer is reserved fallibly, so a lack of memory is this
+        // record's error, never an abort.
+        let mut content = Vec::new();
+        if usize::try_from(len).map_or(true, |len| content.try_reserve_exact(len).is_err()) {
+            return Err((location, format!("content of {len} bytes does not fit in memory")));
+        }
+        content.resize(len as usize, 0);
         self.shp.read_exact(&mut content).map_err(io_err)?;
         if self.read >= self.shx_entries {
             return Err((location, format!("the .shx has only {} entries", self.shx_entries)));
@@ -475,9 +487,13 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     loop {
         chunk.clear();
         let before = reader.pos;
-        while chunk.len() < CHUNK {
+        let mut chunk_bytes = 0usize;
+        while chunk.len() < CHUNK && chunk_bytes < CHUNK_BYTES {
             match reader.next() {
-                Ok(Some(r)) => chunk.push(r),
+                Ok(Some(r)) => {
+                    chunk_bytes += r.content.len();
+                    chunk.push(r);
+                }
                 Ok(None) => break,
                 Err((location, message)) => {
                     return Err(ConvertError::Malformed {
@@ -624,18 +640,37 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     Ok(report)
 }
 
-/// Warns when the `.dbf` declares a different number of rows than the `.shp` has records.
+/// Warns when the `.dbf` declares a different number of rows than the `.shp` has records, or a
+/// size (header length + rows × row length) its file does not have. Only the 12-byte header is
+/// read: the `.dbf` is copied byte for byte, never loaded, so its declared sizes allocate
+/// nothing.
 fn check_dbf_rows(dbf: &Path, records: u64, warnings: &mut Vec<String>) {
-    let mut head = [0u8; 8];
-    let read = File::open(dbf).and_then(|mut f| f.read_exact(&mut head));
-    if read.is_ok() {
-        let rows = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        if u64::from(rows) != records {
-            warnings.push(format!(
-                "{}: {rows} rows for {records} shapes (copied unchanged)",
-                dbf.display()
-            ));
-        }
+    let mut head = [0u8; 12];
+    let Ok(mut file) = File::open(dbf) else { return };
+    let size = file.metadata().map_or(0, |m| m.len());
+    if file.read_exact(&mut head).is_err() {
+        warnings.push(format!(
+            "{}: {size} bytes, shorter than a dBASE header (copied unchanged)",
+            dbf.display()
+        ));
+        return;
+    }
+    let rows = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    if u64::from(rows) != records {
+        warnings.push(format!(
+            "{}: {rows} rows for {records} shapes (copied unchanged)",
+            dbf.display()
+        ));
+    }
+    let header_len = u64::from(u16::from_le_bytes([head[8], head[9]]));
+    let row_len = u64::from(u16::from_le_bytes([head[10], head[11]]));
+    let declared = header_len + u64::from(rows) * row_len;
+    if header_len < 33 || declared > size {
+        warnings.push(format!(
+            "{}: the header declares {declared} bytes ({rows} rows of {row_len} bytes after a \
+             header of {header_len}) but the file has {size} (copied unchanged)",
+            dbf.display()
+        ));
     }
 }
 

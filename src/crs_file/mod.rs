@@ -95,20 +95,71 @@ impl Format {
     }
 }
 
+/// The largest CRS file read, in bytes (16 MiB): a city's file is a few kilobytes; a larger one
+/// is refused before reading, with the file named.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Loads `path` into `registry`, whole or not at all.
+///
+/// Only a regular file (or a symbolic link to one) of at most [`MAX_FILE_BYTES`] is read: a
+/// directory, a device (`/dev/zero`, `/dev/urandom`), a FIFO or a socket is refused before it
+/// is opened (opening a FIFO would wait for a writer; a device never ends), and the read stops
+/// past the cap even if the file grows meanwhile.
 pub(crate) fn load_file(registry: &mut Registry, path: &Path) -> Result<(), CrsFileError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| CrsFileError {
-        file: file.clone(),
-        line: None,
-        field: None,
-        message: if error.kind() == std::io::ErrorKind::InvalidData {
-            "is not UTF-8 text (save CRS files as UTF-8)".to_string()
-        } else {
-            format!("cannot read: {error}")
-        },
-    })?;
+    let refuse =
+        |message: String| CrsFileError { file: file.clone(), line: None, field: None, message };
+    let cannot_read = |error: std::io::Error| refuse(format!("cannot read: {error}"));
+    let too_large = || {
+        refuse(format!(
+            "is larger than {} MiB; a CRS file holds a city's definitions, a few kilobytes",
+            MAX_FILE_BYTES >> 20
+        ))
+    };
+    let metadata = std::fs::metadata(path).map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(refuse(format!(
+            "is not a regular file ({}); give the path of a CRS file (TOML or JSON)",
+            file_kind(&metadata.file_type())
+        )));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read;
+        let handle = std::fs::File::open(path).map_err(cannot_read)?;
+        handle.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot_read)?;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| refuse("is not UTF-8 text (save CRS files as UTF-8)".to_string()))?;
     load_str(registry, &text, &file, Format::detect(path, &text))
+}
+
+/// A file type in words, for the refusal of anything but a regular file.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
 }
 
 /// Loads `text` (named `origin` in errors) into `registry`, whole or not at all.

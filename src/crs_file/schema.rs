@@ -10,8 +10,10 @@ use crate::crs::{
 use crate::datum::{Datum, DatumShift};
 use crate::ellipsoid::Ellipsoid;
 use crate::ops::{AffineParams, GaussKrugerParams, HelmertConvention, HelmertParams};
-use crate::ops::{PlanarHelmertParams, Polynomial2Params};
-use crate::registry::{Registry, RegistryError};
+use crate::ops::{PlanarHelmertParams, Polynomial2, Polynomial2Params};
+use crate::registry::{display_id, Registry, RegistryError};
+use crate::transformer::Transformer;
+use std::collections::HashMap;
 
 /// Where an error is: the file, and the field path being read.
 struct Cx<'a> {
@@ -192,7 +194,7 @@ fn entry_path(kind: &str, index: usize, node: &Node) -> String {
             entries.iter().find(|e| e.key == "id")
         {
             if valid_id(id) {
-                return format!("{kind}[{id}]");
+                return format!("{kind}[{}]", display_id(id));
             }
         }
     }
@@ -271,8 +273,9 @@ fn read_datum(
             ellipsoid_pos,
             &f.field("ellipsoid"),
             format!(
-                "unknown ellipsoid '{ellipsoid_id}' (built-in: grs80, cgcs2000, wgs84, \
-                 krassovsky, iag1975; or an [[ellipsoid]] id defined earlier)"
+                "unknown ellipsoid '{}' (built-in: grs80, cgcs2000, wgs84, krassovsky, \
+                 iag1975; or an [[ellipsoid]] id defined earlier)",
+                display_id(ellipsoid_id)
             ),
         )
     })?;
@@ -329,53 +332,87 @@ fn read_shift(f: &Fields<'_>) -> Result<DatumShift, CrsFileError> {
 
 const CRS_KEYS: &[&str] = &["id", "name", "datum", "projection", "base", "planar", "area"];
 
+/// The most local grids a CRS may stack on its projected CRS (`base` of a `base` of ...).
+/// Real cities use one to three; every CRS holds a copy of its whole base chain
+/// (`CrsKind::Local` boxes its base), so the cap also bounds the memory a file takes to a
+/// constant factor of its size (at most 9 CRS copies per entry; a file of 20,000 entries each
+/// one level below the previous would otherwise hold 2·10⁸ copies) and keeps every walk over
+/// the chain shallow (no stack overflow).
+pub(crate) const MAX_BASE_DEPTH: usize = 8;
+
+/// How many local grids `crs` stacks on its projected CRS (0 for a projected CRS).
+fn base_depth(crs: &Crs) -> usize {
+    let mut depth = 0;
+    let mut crs = crs;
+    while let CrsKind::Local { base, .. } = crs.kind() {
+        depth += 1;
+        crs = base;
+    }
+    depth
+}
+
 /// The CRSs of the file, each after its `base`, whatever the order they are written in.
+/// Linear in the number of entries: ids are found through a hash map, never by scanning.
 fn load_crss(cx: &Cx<'_>, registry: &mut Registry, nodes: &[Node]) -> Result<(), CrsFileError> {
     // Ids first, to resolve `base` references to entries of this file in any order.
-    let mut entries = Vec::with_capacity(nodes.len());
+    let mut entries: Vec<(Fields<'_>, &str, Pos)> = Vec::with_capacity(nodes.len());
+    let mut by_id: HashMap<String, usize> = HashMap::with_capacity(nodes.len());
     for (i, node) in nodes.iter().enumerate() {
         let path = entry_path("crs", i, node);
         let f = Fields::new(cx, node, path.clone(), CRS_KEYS)?;
         let (id, id_pos) = id_of(&f)?;
-        if let Some(earlier) =
-            entries.iter().find(|(_, e, _): &&(Fields<'_>, &str, Pos)| e.eq_ignore_ascii_case(id))
-        {
+        if let Some(&earlier) = by_id.get(&id.to_ascii_lowercase()) {
             return Err(cx.error(
                 id_pos,
                 &join(&path, "id"),
                 format!(
-                    "CRS id '{id}' is defined twice in this file (first on line {})",
-                    earlier.2.line
+                    "CRS id '{}' is defined twice in this file (first on line {})",
+                    display_id(id),
+                    entries[earlier].2.line
                 ),
             ));
         }
+        by_id.insert(id.to_ascii_lowercase(), entries.len());
         entries.push((f, id, id_pos));
     }
     let mut done = vec![false; entries.len()];
+    // Where each entry is on the chain being walked (`usize::MAX`: not on it).
+    let mut on_chain = vec![usize::MAX; entries.len()];
     for start in 0..entries.len() {
         // Walk down the base chain, then add from the bottom up.
         let mut chain = vec![start];
-        loop {
+        on_chain[start] = 0;
+        let walked = loop {
             let (f, _, _) = &entries[*chain.last().unwrap_or(&start)];
-            let Some((base, base_pos)) = f.string("base")? else { break };
-            let Some(next) = entries.iter().position(|(_, id, _)| id.eq_ignore_ascii_case(base))
-            else {
-                break; // a CRS of the registry, or unknown: reported when the CRS is built
+            let Some((base, base_pos)) = f.string("base")? else { break Ok(()) };
+            let Some(&next) = by_id.get(&base.trim().to_ascii_lowercase()) else {
+                break Ok(()); // a CRS of the registry, or unknown: reported when the CRS is built
             };
             if done[next] {
-                break;
+                break Ok(());
             }
-            if let Some(at) = chain.iter().position(|&c| c == next) {
-                let mut ids: Vec<&str> = chain[at..].iter().map(|&c| entries[c].1).collect();
-                ids.push(entries[next].1);
-                return Err(cx.error(
+            if on_chain[next] != usize::MAX {
+                let at = on_chain[next];
+                let mut ids: Vec<String> =
+                    chain[at..].iter().map(|&c| display_id(entries[c].1)).collect();
+                ids.push(display_id(entries[next].1));
+                if ids.len() > 8 {
+                    ids.drain(4..ids.len() - 4);
+                    ids.insert(4, "…".to_string());
+                }
+                break Err(cx.error(
                     base_pos,
                     &f.field("base"),
                     format!("cycle between base entries: {}", ids.join(" → ")),
                 ));
             }
+            on_chain[next] = chain.len();
             chain.push(next);
+        };
+        for &index in &chain {
+            on_chain[index] = usize::MAX;
         }
+        walked?;
         for &index in chain.iter().rev() {
             if done[index] {
                 continue;
@@ -407,16 +444,33 @@ fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
             }
         }
         let base = registry.lookup(base_id).map_err(|_| {
-            cx.error(base_pos, &f.field("base"), format!("unknown CRS '{base_id}'"))
+            cx.error(base_pos, &f.field("base"), format!("unknown CRS '{}'", display_id(base_id)))
         })?;
         if base.is_angular() {
             return Err(cx.error(
                 base_pos,
                 &f.field("base"),
-                format!("'{base_id}' is not a projected CRS; a local grid's base must be one"),
+                format!(
+                    "'{}' is not a projected CRS; a local grid's base must be one",
+                    display_id(base_id)
+                ),
+            ));
+        }
+        if base_depth(&base) >= MAX_BASE_DEPTH {
+            return Err(cx.error(
+                base_pos,
+                &f.field("base"),
+                format!(
+                    "more than {MAX_BASE_DEPTH} local grids stacked on one projected CRS (each \
+                     `base` here is itself a local grid); a real grid needs a few: define the \
+                     deep ones on a shallower base"
+                ),
             ));
         }
         let planar = read_planar(f)?.ok_or_else(|| f.missing("planar"))?;
+        if let (PlanarTransform::Polynomial2(params), Some(area)) = (&planar, &area) {
+            check_poly2_area(f, &base, params, area)?;
+        }
         let datum = base.datum().clone();
         let kind = CrsKind::Local { base: Box::new(base), planar };
         return Crs::new(id, name, datum, kind, area, None).map_err(invalid);
@@ -434,8 +488,9 @@ fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
             datum_pos,
             &f.field("datum"),
             format!(
-                "unknown datum '{datum_id}' (built-in: CGCS2000, WGS84, BJ54, XIAN80; or a \
-                 [[datum]] id)"
+                "unknown datum '{}' (built-in: CGCS2000, WGS84, BJ54, XIAN80; or a [[datum]] \
+                 id)",
+                display_id(datum_id)
             ),
         )
     })?;
@@ -444,6 +499,55 @@ fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
         Some(projection) => CrsKind::Projected(projection),
     };
     Crs::new(id, name, datum, kind, area, None).map_err(invalid)
+}
+
+/// Refuses a poly2 grid that folds (or nearly) inside its CRS's area of use: the area's
+/// outline (64 points per side, degrees on the base's datum) is projected into the base CRS,
+/// and the map's Jacobian determinant checked over the bounding rectangle of the image
+/// ([`Polynomial2::fold_free_over`]; conservative: the rectangle covers the area).
+fn check_poly2_area(
+    f: &Fields<'_>,
+    base: &Crs,
+    params: &Polynomial2Params,
+    area: &AreaOfUse,
+) -> Result<(), CrsFileError> {
+    let pos = f.get("planar").map_or(f.pos, |n| n.pos);
+    let refuse = |message: &str| f.cx.error(pos, &f.field("planar"), message);
+    // The parameters were checked by `read_planar` and are checked again when the CRS is built.
+    let Ok(poly) = Polynomial2::new(params.clone()) else { return Ok(()) };
+    let geographic =
+        Crs::new("geographic", "", base.datum().clone(), CrsKind::Geographic, None, None);
+    let to_base = geographic.ok().and_then(|g| Transformer::new(&g, base).ok());
+    let Some(to_base) = to_base else {
+        return Err(refuse("cannot project the area of use into the base CRS to check the grid"));
+    };
+    let (mut e, mut n) = ((f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::NEG_INFINITY));
+    const STEPS: u32 = 64;
+    for i in 0..=STEPS {
+        let t = f64::from(i) / f64::from(STEPS);
+        let lon = area.west + (area.east - area.west) * t;
+        let lat = area.south + (area.north - area.south) * t;
+        for (x, y) in [(lon, area.south), (lon, area.north), (area.west, lat), (area.east, lat)] {
+            let Ok((x, y)) = to_base.transform_xy(x, y) else {
+                return Err(refuse(
+                    "the area of use reaches beyond the base CRS's domain, where the grid cannot \
+                     be checked; give the area the grid is used in",
+                ));
+            };
+            e = (e.0.min(x), e.1.max(x));
+            n = (n.0.min(y), n.1.max(y));
+        }
+    }
+    if poly.fold_free_over(e, n) {
+        Ok(())
+    } else {
+        Err(refuse(
+            "the poly2 map folds inside the CRS's area of use: its Jacobian determinant changes \
+             sign, or falls below a tenth of its value at the origin (e0, n0), there, so points \
+             of the area would have two preimages or none; check the quadratic coefficients \
+             (units: per metre), their axis order, and the area",
+        ))
+    }
 }
 
 fn read_area(f: &Fields<'_>) -> Result<Option<AreaOfUse>, CrsFileError> {

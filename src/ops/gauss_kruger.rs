@@ -62,7 +62,10 @@ pub struct GaussKrugerParams {
 /// input and with [`PointError::OutsideDomain`] more than 90° of longitude from the central
 /// meridian (the longitude difference is first normalised to [−180°, 180°]). Inverse fails with
 /// [`PointError::NonFinite`] on non-finite input and [`PointError::OutsideDomain`] for eastings
-/// more than about 150° of spherical longitude from the central meridian.
+/// more than about 150° of spherical longitude from the central meridian and for points
+/// beyond the pole (northing past the pole's meridian arc, or a result more than 90° of
+/// longitude from the central meridian): it returns only points of the forward's domain,
+/// longitude normalised to [−180°, 180°], never the opposite meridian's branch.
 ///
 /// Accuracy: the Krüger series to n⁶ is good to a few nanometres on earth ellipsoids
 /// (Karney 2011); against PROJ 9.1 the largest difference over 20 000 points of a 3°/6° zone at
@@ -299,8 +302,8 @@ fn normalise_lon(lam: f64) -> f64 {
 }
 
 /// Largest |ξ| (normalised northing) the inverse kernel takes: the fast sin/cos is exact in
-/// its argument reduction up to 1e5 rad. Larger values (northings beyond 6e10 m, meaningless
-/// but not an error, as before) go through the slow path with `libm`.
+/// its argument reduction up to 1e5 rad. (Any |ξ'| beyond π/2 is past the pole and declined
+/// by the kernel anyway; the slow path refuses it.)
 const XI_MAX: f64 = 1.0e4;
 
 /// What the forward kernel computes besides the result, for the slow path's error report.
@@ -324,6 +327,10 @@ struct InverseParts {
     deta: f64,
     /// Whether the division-free small-argument series were enough.
     small: bool,
+    /// The spherical northing ξ' = ξ − dξ (unwrapped): beyond ±π/2 the point is over the pole.
+    xip: f64,
+    /// The longitude from the central meridian, radians.
+    lam: f64,
 }
 
 impl GaussKruger {
@@ -429,7 +436,7 @@ impl GaussKruger {
         let sin2chi = 2.0 * sx * q * inv_ch2;
         let cos2chi = (q - sx) * (q + sx) * inv_ch2;
         let phi = chi + clenshaw_sin(&self.cgb, sin2chi, cos2chi);
-        InverseParts { q: [self.lon0 + lam, phi, h], dxi, deta, small }
+        InverseParts { q: [self.lon0 + lam, phi, h], dxi, deta, small, xip: xi - dxi, lam }
     }
 
     /// The scalar forward for points the kernel declines: the precise error, or the same maths
@@ -450,16 +457,39 @@ impl GaussKruger {
         Ok(f.q)
     }
 
-    /// The scalar inverse for points the kernel declines.
+    /// The scalar inverse for points the kernel declines: the precise error, or the same maths
+    /// with the general functions, the longitude normalised to ±180°.
+    ///
+    /// Only the forward's domain is returned: a northing beyond the pole (|ξ'| > π/2, the
+    /// far side of the pole in the transverse Mercator plane) would come back as a point on
+    /// the opposite meridian (longitude lon0 ± 180°, e.g. 297° for a 117° zone) or, for a
+    /// northing wrapped past 2π, as an unrelated point: it is [`PointError::OutsideDomain`], as
+    /// is any result more than 90° of longitude from the central meridian.
     #[cold]
     fn inverse_slow(&self, p: Xyz) -> Result<Xyz, PointError> {
         check_finite(p)?;
+        let outside = Err(PointError::OutsideDomain { operation: "gauss-kruger inverse" });
         let xi = (p[1] - self.y0) / self.qn + self.xi0;
         let eta = (p[0] - self.x0) / self.qn;
-        if eta.is_nan() || eta.abs() > ETA_MAX {
-            return Err(PointError::OutsideDomain { operation: "gauss-kruger inverse" });
+        // |ξ| beyond π (twice the pole's) is past the pole whatever the small correction dξ.
+        if eta.is_nan() || eta.abs() > ETA_MAX || xi.is_nan() || xi.abs() > PI {
+            return outside;
         }
-        Ok(self.inverse_parts::<true>(xi, eta, p[2]).q)
+        let v = self.inverse_parts::<true>(xi, eta, p[2]);
+        // 1e-9 rad (6 mm) of rounding allowed at the pole itself.
+        let [mut lon, phi, h] = v.q;
+        if v.xip.is_nan() || v.xip.abs() > FRAC_PI_2 + 1e-9 || v.lam.is_nan() || phi.is_nan() {
+            return outside;
+        }
+        if v.lam.abs() > FRAC_PI_2 {
+            if phi.abs() < FRAC_PI_2 - 1e-9 {
+                return outside;
+            }
+            // The pole, reached past it by a rounding (λ = ±π from cos ξ' = −0): its longitude
+            // is arbitrary; the central meridian's is given.
+            lon = self.lon0;
+        }
+        Ok([normalise_lon(lon), phi, h])
     }
 }
 
@@ -522,6 +552,7 @@ impl Operation for GaussKruger {
         let ok = all_finite(p)
             & (eta.abs() <= ETA_MAX)
             & (xi.abs() <= XI_MAX)
+            & (v.q[0].abs() <= PI)
             & (v.dxi.abs() < SMALL)
             & (v.deta.abs() < SMALL)
             & v.small
@@ -760,13 +791,18 @@ mod tests {
         }
         let (_, ok) = gk.forward_lane([(117.0f64 - 360.0 + 2.0).to_radians(), 0.7, 1.0]);
         assert!(!ok);
-        for p in [
-            [500_000.0, 3.0e6, 0.0],
-            [-9.0e6, 1.0e6, 0.0],
-            [500_000.0, 1e12, 0.0], // far beyond the pole: slow path, as before
-            [f64::NAN, 0.0, 0.0],
-            [1e300, 0.0, 0.0],
-        ] {
+        // Far beyond the pole: declined by the kernel, refused by the slow path (issue 11; it
+        // used to give a point of the opposite meridian or a wrapped one, as the reference
+        // formulas still do).
+        let (_, ok) = gk.inverse_lane([500_000.0, 1e12, 0.0]);
+        assert!(!ok);
+        assert_eq!(
+            gk.inverse([500_000.0, 1e12, 0.0]),
+            Err(PointError::OutsideDomain { operation: "gauss-kruger inverse" })
+        );
+        for p in
+            [[500_000.0, 3.0e6, 0.0], [-9.0e6, 1.0e6, 0.0], [f64::NAN, 0.0, 0.0], [1e300, 0.0, 0.0]]
+        {
             let (q, ok) = gk.inverse_lane(p);
             let scalar = gk.inverse(p);
             if ok {

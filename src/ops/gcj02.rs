@@ -26,21 +26,31 @@
 //!
 //! # The out-of-China rule ([`ChinaBounds`])
 //!
-//! The common libraries leave points outside a bounding box unchanged. The box is tested on the
-//! point *given to the function*:
-//! - **forward** (WGS84 → GCJ-02): the offset is applied iff the WGS84 point is inside the box
-//!   (edges included); otherwise the point is returned unchanged.
-//! - **inverse** (GCJ-02 → WGS84): if the GCJ-02 point is outside the box it is returned
-//!   unchanged (it is its own preimage, since the forward leaves outside points alone). If it is
-//!   inside, the exact WGS84 point `w` with `w + Δ(w) = g` is found by Newton iteration; if that
-//!   `w` falls outside the box (possible only within ~0.011° of an edge) no WGS84 point maps to
-//!   `g` and [`PointError::OutsideDomain`] is returned.
+//! The common libraries leave points outside a bounding box unchanged, testing the box on the
+//! point given to the function in both directions. Near the edges that is not one-to-one: a
+//! WGS84 point just inside the box whose offset pushes it out lands on a GCJ-02 point outside
+//! the box, which those libraries' inverse returns unchanged — a silent jump of up to ~1 km.
+//! geounify keeps the offset's domain and its image on the same side of the box edge:
+//! - **forward** (WGS84 → GCJ-02): a WGS84 point outside the box is returned unchanged; a point
+//!   inside gets the offset, and its image must be inside the box too, else
+//!   [`PointError::OutsideDomain`] (possible only within ~0.011° of an edge). The images of
+//!   inside points are thus inside the box and those of outside points outside: the forward
+//!   is one-to-one.
+//! - **inverse** (GCJ-02 → WGS84): a GCJ-02 point outside the box is returned unchanged (only an
+//!   outside point maps there). Inside, the exact WGS84 point `w` with `w + Δ(w) = g` is found
+//!   by Newton iteration; if that `w` falls outside the box no WGS84 point maps to `g` and
+//!   [`PointError::OutsideDomain`] is returned.
 //!
-//! So `forward(inverse(g)) == g` (to 1e-12°) wherever the inverse succeeds. The converse fails
-//! only in a strip ≤ 0.011° wide just inside the box edges, where the offset pushes a point out
-//! of the box: the forward there is not one-to-one, and the inverse returns the outside
-//! preimage. All the usual-box edges lie outside China's territory (China spans roughly
-//! 73.5°–135.1° E, 3.8°–53.6° N), so real Chinese points are never near them.
+//! So `forward(inverse(g)) == g` (to 1e-12°) wherever the inverse succeeds, and
+//! `inverse(forward(w)) == w` wherever the forward succeeds: each direction is the identity or
+//! an error, never a jump to another point. All the usual-box edges lie outside China's
+//! territory (China spans roughly 73.5°–135.1° E, 3.8°–53.6° N), so real Chinese points are
+//! never near them.
+//!
+//! The offset is bounded: an offset (or an inverse's correction) beyond [`MAX_OFFSET_DEG`] on
+//! either axis is [`PointError::OutsideDomain`]. Inside the usual box it stays below 0.011°; only
+//! [`ChinaBounds::Everywhere`] reaches the bound, near the poles, where the formula's 1/cos φ
+//! would otherwise give longitudes of ~1e15°.
 
 use super::{
     all_finite, check_degrees, check_geographic, check_output_degrees, fastmath, Operation, Xyz,
@@ -52,6 +62,10 @@ pub const KRASOVSKY_A: f64 = 6_378_245.0;
 /// First eccentricity squared used by the GCJ-02 formula (Krasovsky 1940, as published).
 #[allow(clippy::excessive_precision)]
 pub const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943_23;
+
+/// The largest offset applied, degrees on either axis (see the module docs): beyond it (only
+/// with [`ChinaBounds::Everywhere`] near the poles) the point is [`PointError::OutsideDomain`].
+pub const MAX_OFFSET_DEG: f64 = 1.0;
 
 /// Iteration cap of the exact inverses in this module (Newton converges in 2–4 steps).
 pub const MAX_ITERATIONS: u32 = 30;
@@ -228,7 +242,9 @@ fn forward_kernel(lon: f64, lat: f64, edges: (f64, f64, f64, f64)) -> (f64, f64,
     let inside = in_box(lon, lat, edges);
     let d = offset(lon, lat);
     let (a, b) = (lon + d.dlon, lat + d.dlat);
-    let ok = degrees_ok(lon, lat) & (output_ok(a, b) | !inside);
+    // Inside: the image must be a valid point inside the box, the offset bounded.
+    let applied = output_ok(a, b) & in_box(a, b, edges) & bounded(d.dlon, d.dlat);
+    let ok = degrees_ok(lon, lat) & (applied | !inside);
     (if inside { a } else { lon }, if inside { b } else { lat }, ok)
 }
 
@@ -248,7 +264,13 @@ fn inverse_kernel(glon: f64, glat: f64, edges: (f64, f64, f64, f64)) -> (f64, f6
     let inside = in_box(glon, glat, edges);
     // Inside: the preimage must have converged, lie in the box (else nothing maps to g: an
     // error, from the slow path) and be a valid latitude.
-    let solved = converged & in_box(lon, lat, edges) & output_ok(lon, lat);
+    // The forward of the preimage (as the forward computes it) must land inside the box too,
+    // else the forward refuses it: at an edge the residual could cross it.
+    let solved = converged
+        & in_box(lon, lat, edges)
+        & in_box(lon + d.dlon, lat + d.dlat, edges)
+        & output_ok(lon, lat)
+        & bounded(glon - lon, glat - lat);
     let ok = degrees_ok(glon, glat) & (solved | !inside);
     (if inside { lon } else { glon }, if inside { lat } else { glat }, ok)
 }
@@ -275,7 +297,19 @@ fn forward_slow(lon: f64, lat: f64, bounds: &ChinaBounds) -> Result<(f64, f64), 
         return Ok((lon, lat));
     }
     let d = offset(lon, lat);
-    check_output_degrees(lon + d.dlon, lat + d.dlat, OP)
+    let (a, b) = (lon + d.dlon, lat + d.dlat);
+    if !bounded(d.dlon, d.dlat) || (a.is_finite() && b.is_finite() && !bounds.contains_deg(a, b)) {
+        // An unbounded offset (near a pole), or an image outside the box, where the forward of
+        // an outside point would land too: refused rather than ambiguous.
+        return Err(PointError::OutsideDomain { operation: OP });
+    }
+    check_output_degrees(a, b, OP)
+}
+
+/// Whether an offset (degrees) is within [`MAX_OFFSET_DEG`] on both axes; `false` for NaN.
+#[inline(always)]
+fn bounded(dlon: f64, dlat: f64) -> bool {
+    (dlon.abs() <= MAX_OFFSET_DEG) & (dlat.abs() <= MAX_OFFSET_DEG)
 }
 
 /// One Newton step for `w + Δ(w) = g` from `w`.
@@ -315,8 +349,12 @@ fn inverse_slow(lon: f64, lat: f64, bounds: &ChinaBounds) -> Result<(f64, f64), 
         return Ok((lon, lat));
     }
     let (wlon, wlat) = solve_inverse(lon, lat)?;
-    if !bounds.contains_deg(wlon, wlat) {
-        // The forward would leave (wlon, wlat) unchanged: nothing maps to (lon, lat).
+    if !bounded(lon - wlon, lat - wlat) {
+        return Err(PointError::OutsideDomain { operation: OP });
+    }
+    if !bounds.contains_deg(wlon, wlat) || forward_slow(wlon, wlat, bounds).is_err() {
+        // The forward would leave (wlon, wlat) unchanged (nothing maps to (lon, lat)), or would
+        // refuse it (its image crosses the edge by a rounding).
         return Err(PointError::OutsideDomain { operation: OP });
     }
     check_output_degrees(wlon, wlat, OP)
@@ -581,7 +619,13 @@ mod tests {
                 let lon = 72.004 + (137.8347 - 72.004) * f64::from(i) / 200.0;
                 let lat = 0.8293 + (55.8271 - 0.8293) * f64::from(k) / 200.0;
                 let (a, b) = literal(lon, lat);
-                let (c, d) = wgs84_to_gcj02_deg(lon, lat, &ChinaBounds::UsualBox).unwrap();
+                // On the edges the offset can push points out of the box: refused there
+                // (issue 11), nothing to compare.
+                let Ok((c, d)) = wgs84_to_gcj02_deg(lon, lat, &ChinaBounds::UsualBox) else {
+                    let edge = i == 0 || i == 200 || k == 0 || k == 200;
+                    assert!(edge, "refused inside the box: {lon} {lat}");
+                    continue;
+                };
                 worst = worst.max((a - c).abs()).max((b - d).abs());
             }
         }

@@ -20,6 +20,13 @@
 //! Within a city (tens of kilometres, quadratic terms of metres at most) Newton converges in
 //! two or three iterations.
 //!
+//! The map is taken on the origin's sheet only: the points joined to the origin (e0, n0) by a
+//! segment along which the Jacobian determinant keeps its sign. The forward refuses a point
+//! beyond the fold ([`PointError::OutsideDomain`], "beyond the fold of the grid"), as the
+//! inverse refuses a solution there: either would otherwise give a value that converts back to
+//! another point. A CRS file's grid with an `area` is checked whole at load instead
+//! ([`Polynomial2::fold_free_over`]).
+//!
 //! Parameters stated for the survey axis order (X = north, Y = east) are converted by
 //! [`Polynomial2Params::from_north_east`].
 
@@ -34,6 +41,15 @@ const MAX_ITERATIONS: u32 = 20;
 
 /// Convergence tolerance of the inverse, metres.
 const TOLERANCE: f64 = 1e-10;
+
+/// The smallest Jacobian determinant accepted over a declared area, as a fraction of its value
+/// at the origin ([`Polynomial2::fold_free_over`]): below it the grid is close to folding
+/// (points a tenth as far apart as at the origin), far from any real grid (whose determinant
+/// varies by parts per million over a city).
+pub const MIN_DET_RATIO: f64 = 0.1;
+
+/// The error of a point beyond the fold of the map.
+const BEYOND_FOLD: &str = "poly2 (beyond the fold of the grid, where it maps two points to one)";
 
 /// Parameters of a planar second-order polynomial, in the (E, N) axis order (see the
 /// [module docs](self) for the formula).
@@ -155,6 +171,90 @@ impl Polynomial2 {
         )
     }
 
+    /// Whether the map is one-to-one and well conditioned over the rectangle `e` × `n`
+    /// (eastings and northings in metres, `(min, max)` each, in the source CRS): its Jacobian
+    /// determinant keeps the sign it has at the origin and stays above a tenth of its value
+    /// there ([`MIN_DET_RATIO`]). Exact up to rounding: the determinant is a quadratic in
+    /// (u, v), so its extremes over the rectangle are among the corners, the vertices of its
+    /// restrictions to the edges and its one interior critical point, all evaluated here.
+    /// `false` for a non-finite or empty rectangle.
+    ///
+    /// The rectangle checked is the smallest containing both `e` × `n` and the origin
+    /// (e0, n0): the same sign elsewhere is not enough (E' = u + k·u², N' = v + k·v² has the
+    /// origin's sign again beyond both of its folds, on another sheet).
+    pub fn fold_free_over(&self, e: (f64, f64), n: (f64, f64)) -> bool {
+        let (e0, n0) = (self.params.e0, self.params.n0);
+        let (u0, u1, v0, v1) = (e.0 - e0, e.1 - e0, n.0 - n0, n.1 - n0);
+        if !([u0, u1, v0, v1].iter().all(|x| x.is_finite()) && u0 <= u1 && v0 <= v1) {
+            return false;
+        }
+        let (u0, u1, v0, v1) = (u0.min(0.0), u1.max(0.0), v0.min(0.0), v1.max(0.0));
+        let d = self.det_coefficients();
+        let det = |u: f64, v: f64| {
+            d[0] + d[1] * u + d[2] * v + d[3] * u * u + d[4] * u * v + d[5] * v * v
+        };
+        let mut candidates = vec![(u0, v0), (u0, v1), (u1, v0), (u1, v1)];
+        // Edges u = const: det(v) has v² coefficient d5 and v coefficient d2 + d4·u.
+        for u in [u0, u1] {
+            if d[5] != 0.0 {
+                candidates.push((u, -(d[2] + d[4] * u) / (2.0 * d[5])));
+            }
+        }
+        for v in [v0, v1] {
+            if d[3] != 0.0 {
+                candidates.push((-(d[1] + d[4] * v) / (2.0 * d[3]), v));
+            }
+        }
+        // The interior critical point: d1 + 2·d3·u + d4·v = 0, d2 + d4·u + 2·d5·v = 0.
+        let h = 4.0 * d[3] * d[5] - d[4] * d[4];
+        if h != 0.0 {
+            candidates.push((
+                (d[4] * d[2] - 2.0 * d[5] * d[1]) / h,
+                (d[4] * d[1] - 2.0 * d[3] * d[2]) / h,
+            ));
+        }
+        let origin = d[0] * self.sign;
+        candidates
+            .into_iter()
+            .filter(|&(u, v)| (u0..=u1).contains(&u) && (v0..=v1).contains(&v))
+            .all(|(u, v)| det(u, v) * self.sign >= MIN_DET_RATIO * origin)
+    }
+
+    /// Whether (u, v) is on the origin's sheet: the Jacobian determinant keeps the origin's
+    /// sign along the segment from the origin to (u, v) (a quadratic in the segment's
+    /// parameter t: its ends and its vertex are checked). `false` for non-finite input.
+    fn on_origin_sheet(&self, u: f64, v: f64) -> bool {
+        let d = self.det_coefficients();
+        let (c0, c1, c2) = (d[0], d[1] * u + d[2] * v, d[3] * u * u + d[4] * u * v + d[5] * v * v);
+        let mut low = (c0 * self.sign).min((c0 + c1 + c2) * self.sign);
+        if c2 != 0.0 {
+            let t = -c1 / (2.0 * c2);
+            if t > 0.0 && t < 1.0 {
+                low = low.min((c0 + t * (c1 + t * c2)) * self.sign);
+            }
+        }
+        low > 0.0
+    }
+
+    /// The Jacobian determinant as a quadratic in (u, v): `[d0, du, dv, duu, duv, dvv]` of
+    /// `1, u, v, u², u·v, v²`.
+    fn det_coefficients(&self) -> [f64; 6] {
+        let (a, b) = (&self.params.a, &self.params.b);
+        // J = [[p0 + p1·u + p2·v, q0 + q1·u + q2·v], [r0 + r1·u + r2·v, s0 + s1·u + s2·v]].
+        let (p0, p1, p2) = (a[1], 2.0 * a[3], a[4]);
+        let (q0, q1, q2) = (a[2], a[4], 2.0 * a[5]);
+        let (r0, r1, r2) = (b[1], 2.0 * b[3], b[4]);
+        let (s0, s1, s2) = (b[2], b[4], 2.0 * b[5]);
+        [
+            p0 * s0 - q0 * r0,
+            p0 * s1 + p1 * s0 - q0 * r1 - q1 * r0,
+            p0 * s2 + p2 * s0 - q0 * r2 - q2 * r0,
+            p1 * s1 - q1 * r1,
+            p1 * s2 + p2 * s1 - q1 * r2 - q2 * r1,
+            p2 * s2 - q2 * r2,
+        ]
+    }
+
     /// The Jacobian ∂(E', N')/∂(u, v) at (u, v), row-major.
     #[inline]
     fn jacobian(&self, u: f64, v: f64) -> [[f64; 2]; 2] {
@@ -172,9 +272,20 @@ impl Operation for Polynomial2 {
     }
 
     #[inline]
+    /// `[E, N, h]` → `[E', N', h]`. A point where the Jacobian determinant has not the sign
+    /// it has at the origin (here or anywhere on the segment from the origin), or is singular,
+    /// lies beyond the fold of the map (on another sheet,
+    /// whose image the inverse would take back to the origin's sheet):
+    /// [`PointError::OutsideDomain`], never a value that does not round-trip.
     fn forward(&self, p: Xyz) -> Result<Xyz, PointError> {
         check_finite(p)?;
-        let (du, dv) = self.variable_part(p[0] - self.params.e0, p[1] - self.params.n0);
+        let (u, v) = (p[0] - self.params.e0, p[1] - self.params.n0);
+        let j = self.jacobian(u, v);
+        let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
+        if !(det * self.sign > 0.0 && invertible(j, det) && self.on_origin_sheet(u, v)) {
+            return Err(PointError::OutsideDomain { operation: BEYOND_FOLD });
+        }
+        let (du, dv) = self.variable_part(u, v);
         let q = [self.params.a[0] + du, self.params.b[0] + dv, p[2]];
         check_finite(q)?;
         Ok(q)
@@ -211,8 +322,8 @@ impl Operation for Polynomial2 {
                 // sheet of the map, not the inverse of the grid around its origin.
                 let j = self.jacobian(u, v);
                 let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
-                if det * self.sign <= 0.0 {
-                    return Err(PointError::OutsideDomain { operation: "poly2 inverse" });
+                if det * self.sign <= 0.0 || !self.on_origin_sheet(u, v) {
+                    return Err(PointError::OutsideDomain { operation: BEYOND_FOLD });
                 }
                 let q = [u + self.params.e0, v + self.params.n0, p[2]];
                 check_finite(q)?;
@@ -318,8 +429,13 @@ mod tests {
         let q = t.forward([-200_000.0, 3.0, 0.0]).unwrap();
         let back = t.inverse(q).unwrap();
         assert!((back[0] + 200_000.0).abs() < 1e-9 && (back[1] - 3.0).abs() < 1e-12);
-        let far = t.forward([-900_000.0, 0.0, 0.0]).unwrap(); // the other sheet's point
-        let near = t.inverse(far).unwrap();
+        // The other sheet's point (−900 km, 0): its forward is refused (issue 11); its image,
+        // −900 000 + 10⁻⁶·900 000² = −90 000, inverts on the origin's sheet.
+        assert_eq!(
+            t.forward([-900_000.0, 0.0, 0.0]),
+            Err(PointError::OutsideDomain { operation: BEYOND_FOLD })
+        );
+        let near = t.inverse([-90_000.0, 0.0, 0.0]).unwrap();
         assert!((near[0] + 100_000.0).abs() < 1e-9, "{near:?}");
         // The example grid's fold is ~1/(2·2e-10) = 2.5e9 m away: 1e8 m still inverts (and
         // round-trips), 1e300 m overflows into an error, never a panic.
@@ -349,6 +465,73 @@ mod tests {
             p.b[2] = 4.0;
         }));
         assert!(!refused(&|_| ()));
+    }
+
+    /// A grid with an interior minimum of its determinant (E' = u + k·u², N' = v + k·v²:
+    /// det = (1 + 2ku)(1 + 2kv)): fold-free exactly up to the fold lines, refused across them
+    /// and where the determinant falls below a tenth of the origin's.
+    #[test]
+    fn fold_check_over_a_rectangle() {
+        let k = 1e-5; // fold lines at u = −50 km and v = −50 km
+        let t = Polynomial2::new(Polynomial2Params {
+            e0: 500_000.0,
+            n0: 4_000_000.0,
+            a: [0.0, 1.0, 0.0, k, 0.0, 0.0],
+            b: [0.0, 0.0, 1.0, 0.0, 0.0, k],
+        })
+        .unwrap();
+        let around = |w: f64| (500_000.0 - w, 500_000.0 + w);
+        let around_n = |w: f64| (4_000_000.0 - w, 4_000_000.0 + w);
+        assert!(t.fold_free_over(around(30_000.0), around_n(30_000.0)));
+        // det ≥ 0.1 needs (1 − 2k·w)² ≥ 0.1 at the corner: w ≤ 34 189 m.
+        assert!(t.fold_free_over(around(34_000.0), around_n(34_000.0)));
+        assert!(!t.fold_free_over(around(35_000.0), around_n(35_000.0)));
+        assert!(!t.fold_free_over(around(60_000.0), around_n(1_000.0)));
+        // Beyond both fold lines the determinant is positive again (another sheet): refused.
+        assert!(!t.fold_free_over((380_000.0, 420_000.0), (3_880_000.0, 3_920_000.0)));
+        assert!(!t.fold_free_over((1.0, 0.0), (0.0, 1.0)), "an empty rectangle");
+    }
+
+    proptest! {
+        /// The exact check against a dense 101 × 101 grid of the rectangle: wherever the grid
+        /// sees the determinant below the bound, the check refuses; the check accepts only
+        /// where every grid point is above it.
+        #[test]
+        fn fold_check_agrees_with_a_dense_grid(
+            q in prop::array::uniform6(-2e-5f64..2e-5),
+            lin in prop::array::uniform4(-1.5f64..1.5),
+            w in 1_000.0f64..80_000.0,
+            h in 1_000.0f64..80_000.0,
+            du in -40_000.0f64..40_000.0,
+            dv in -40_000.0f64..40_000.0,
+        ) {
+            let params = Polynomial2Params {
+                e0: 0.0,
+                n0: 0.0,
+                a: [0.0, lin[0], lin[1], q[0], q[1], q[2]],
+                b: [0.0, lin[2], lin[3], q[3], q[4], q[5]],
+            };
+            let Ok(t) = Polynomial2::new(params) else { return Ok(()) };
+            let (e, n) = ((du - w, du + w), (dv - h, dv + h));
+            let d = t.det_coefficients();
+            let origin = d[0] * t.sign;
+            let mut grid_ok = true;
+            for i in 0..=100 {
+                for j in 0..=100 {
+                    let u = e.0 + (e.1 - e.0) * f64::from(i) / 100.0;
+                    let v = n.0 + (n.1 - n.0) * f64::from(j) / 100.0;
+                    let m = t.jacobian(u, v);
+                    let det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+                    // A relative margin for rounding: the two evaluations differ by ulps.
+                    if det * t.sign < MIN_DET_RATIO * origin * (1.0 - 1e-9) {
+                        grid_ok = false;
+                    }
+                }
+            }
+            if !grid_ok {
+                prop_assert!(!t.fold_free_over(e, n));
+            }
+        }
     }
 
     proptest! {
