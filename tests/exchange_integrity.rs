@@ -1,0 +1,399 @@
+//! Exchange integrity (issue 11, item 4, and the stale `.prj` of item 2): `unify` checks the
+//! whole manifest before writing anything, keeps its outputs inside the output folder and away
+//! from every file it reads, never leaves a previous output or a `lineage.json` that does not
+//! describe the files beside it (even after SIGKILL), and a Shapefile set is replaced as a unit
+//! (temporary folder, journal, stale sidecars removed, leftovers of a killed run recovered).
+
+mod common;
+use common::scratch::Scratch;
+use geounify::convert::atomic::recover_leftovers;
+use geounify::convert::exchange::{read_manifest, run, Dataset, ExchangeError};
+use geounify::convert::lineage::sha256_file;
+use geounify::convert::{convert_file, ConvertError, ConvertOptions, NoProgress, Progress};
+use geounify::Registry;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_geounify");
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
+
+fn no_progress(_: &Dataset) -> Box<dyn Progress> {
+    Box::new(NoProgress)
+}
+
+/// Every file under `dir` (recursively, relative names) with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if e.file_type().unwrap().is_dir() {
+                out.insert(format!("{name}/"), Vec::new());
+                walk(root, &e.path(), out);
+            } else {
+                out.insert(name, std::fs::read(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Runs the manifest `text` (written as `exchange.toml` in `dir`), which must be refused as a
+/// whole with nothing written; the problems listed.
+fn refused(dir: &Scratch, text: &str) -> Vec<String> {
+    refused_named(dir, "exchange.toml", text)
+}
+
+/// [`refused`] with the manifest written as `name`.
+fn refused_named(dir: &Scratch, name: &str, text: &str) -> Vec<String> {
+    let path = dir.write(name, text);
+    let manifest = read_manifest(&path).unwrap();
+    let before = snapshot(&dir.0);
+    let result = run(&manifest, &Registry::new(), &no_progress);
+    assert_eq!(snapshot(&dir.0), before, "nothing written for a refused manifest");
+    match result {
+        Err(ExchangeError::Invalid { path: p, problems }) => {
+            assert_eq!(p, path);
+            problems
+        }
+        other => panic!("expected a refused manifest, got {other:?}"),
+    }
+}
+
+const POI: &str = "id,lon,lat\n1,116.404,39.915\n2,116.41,39.92\n";
+
+#[test]
+fn a_manifest_with_problems_is_refused_whole_with_every_problem_listed() {
+    let d = Scratch::new("problems");
+    d.write("poi.csv", POI);
+    d.write("notes.txt", "not geodata\n");
+    std::fs::create_dir(d.path("folder.csv")).unwrap();
+    d.write("roads.geojson", r#"{"type":"FeatureCollection","features":[]}"#);
+    let problems = refused(
+        &d,
+        "target = \"EPSG:4548\"\noutput = \"out\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"nope\"\noutput = \"poi2.csv\"\n\
+         [[dataset]]\npath = \"notes.txt\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"missing.csv\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"folder.csv\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"BJ54\"\noutput = \"poi3.csv\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"poi.geojson\"\n",
+    );
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert_eq!(problems[0], "dataset 2 (poi.csv): unknown CRS id 'nope' (try `geounify crs list`)");
+    assert_eq!(
+        problems[1],
+        "dataset 3 (notes.txt): unknown format (supported: .csv, .tsv, .geojson, .json, \
+         .geojsonl, .ndjson, .wkt, .shp, .gpkg)"
+    );
+    assert!(problems[2].starts_with("dataset 4 (missing.csv): cannot read the input: "));
+    assert_eq!(problems[3], "dataset 5 (folder.csv): the input is not a regular file");
+    assert!(
+        problems[4].starts_with("dataset 6 (poi.csv): BJ54 → EPSG:4548: ")
+            && problems[4].contains("no parameters"),
+        "{}",
+        problems[4]
+    );
+    assert_eq!(
+        problems[5],
+        "dataset 7 (poi.csv): output out/poi.geojson is not a csv file like its input \
+         (converting between formats is not supported)"
+    );
+    // An unknown target is one more problem, listed with the datasets'.
+    let problems = refused(
+        &d,
+        "target = \"EPSG:9\"\noutput = \"out\"\n[[dataset]]\npath = \"missing.csv\"\ncrs = \"WGS84\"\n",
+    );
+    assert_eq!(problems[0], "target: unknown CRS id 'EPSG:9' (try `geounify crs list`)");
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+}
+
+#[test]
+fn outputs_are_confined_to_the_output_folder() {
+    let d = Scratch::new("confined");
+    d.write("poi.csv", POI);
+    std::fs::create_dir(d.path("out")).unwrap();
+    let escape = d.path("escape.csv");
+    let problems = refused(
+        &d,
+        &format!(
+            "target = \"EPSG:4548\"\noutput = \"out\"\n\
+             [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"../escape.csv\"\n\
+             [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"{}\"\n\
+             [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"sub/poi.csv\"\n\
+             [[dataset]]\npath = \"..\"\ncrs = \"WGS84\"\n",
+            escape.display()
+        ),
+    );
+    let why = "is not a file name in the output folder (no absolute paths, folders or ..)";
+    assert_eq!(problems[0], format!("dataset 1 (poi.csv): output out/../escape.csv {why}"));
+    assert_eq!(problems[1], format!("dataset 2 (poi.csv): output escape.csv {why}"));
+    assert_eq!(problems[2], format!("dataset 3 (poi.csv): output out/sub/poi.csv {why}"));
+    // `path = ".."` has no file name to derive an output from: its output is the folder.
+    assert_eq!(problems[5], format!("dataset 4 (..): output out {why}"));
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert!(!escape.exists());
+}
+
+#[test]
+fn outputs_never_clash_with_the_lineage_each_other_or_anything_the_exchange_reads() {
+    let d = Scratch::new("clash");
+    d.write("poi.csv", POI);
+    d.write("POI2.CSV", POI);
+    d.write("roads.geojson", r#"{"type":"FeatureCollection","features":[]}"#);
+    for f in ["roads_bj54.shp", "roads_bj54.shx", "roads_bj54.dbf", "roads_bj54.cpg"] {
+        std::fs::copy(Path::new(SAMPLE).join(f), d.path(f)).unwrap();
+    }
+    let city = Path::new(SAMPLE).join("city.toml");
+    // The lineage, case-insensitively; two outputs differing only in case.
+    let problems = refused(
+        &d,
+        "target = \"EPSG:4548\"\noutput = \"out\"\n\
+         [[dataset]]\npath = \"roads.geojson\"\ncrs = \"WGS84\"\noutput = \"Lineage.JSON\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"POI2.CSV\"\ncrs = \"WGS84\"\noutput = \"POI.csv\"\n",
+    );
+    assert_eq!(
+        problems,
+        [
+            "dataset 1 (roads.geojson): output out/Lineage.JSON would overwrite the exchange's \
+             lineage.json",
+            "dataset 3 (POI2.CSV): output out/POI.csv clashes with the output of dataset 2 \
+             (poi.csv; names are compared ignoring case)",
+        ]
+    );
+    // Shapefile sets clash through their sidecars too: a.shp and A.SHP are one set.
+    let problems = refused(
+        &d,
+        &format!(
+            "target = \"EPSG:4548\"\noutput = \"out\"\ncrs_files = [\"{}\"]\n\
+             [[dataset]]\npath = \"roads_bj54.shp\"\ncrs = \"city:bj54-gk117\"\n\
+             [[dataset]]\npath = \"roads_bj54.shp\"\ncrs = \"city:bj54-gk117\"\noutput = \"ROADS_BJ54.SHP\"\n",
+            city.display()
+        ),
+    );
+    assert_eq!(
+        problems,
+        ["dataset 2 (roads_bj54.shp): output out/ROADS_BJ54.SHP clashes with the output of \
+          dataset 1 (roads_bj54.shp; names are compared ignoring case)"]
+    );
+    // The output folder is the inputs' folder: an output over an input (or its set), or over
+    // the manifest or a CRS file, is refused. Resolved paths: `out/..` is the folder too.
+    std::fs::create_dir(d.path("out")).unwrap();
+    std::fs::copy(&city, d.path("city.json")).unwrap(); // only its name matters here
+    let problems = refused(
+        &d,
+        "target = \"EPSG:4548\"\noutput = \"out/..\"\ncrs_files = []\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"roads.geojson\"\ncrs = \"WGS84\"\noutput = \"exchange.json\"\n\
+         [[dataset]]\npath = \"roads.geojson\"\ncrs = \"WGS84\"\noutput = \"roads2.geojson\"\n",
+    );
+    assert_eq!(
+        problems,
+        ["dataset 1 (poi.csv): output out/../poi.csv would overwrite input poi.csv of dataset 1"]
+    );
+    // A Shapefile output whose set would overwrite the input set (another spelling of it, the
+    // folder reached another way), a GeoJSON output over a CRS file, a CSV over an input whose
+    // name differs in case, a GeoJSON output over the manifest.
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.json"), d.path("city.json"))
+        .unwrap();
+    let problems = refused_named(
+        &d,
+        "exchange.geojson",
+        "target = \"EPSG:4548\"\noutput = \".\"\ncrs_files = [\"city.json\"]\n\
+         [[dataset]]\npath = \"out/../roads_bj54.shp\"\ncrs = \"city:bj54-gk117\"\noutput = \"Roads_BJ54.shp\"\n\
+         [[dataset]]\npath = \"roads.geojson\"\ncrs = \"WGS84\"\noutput = \"CITY.json\"\n\
+         [[dataset]]\npath = \"POI2.CSV\"\ncrs = \"WGS84\"\noutput = \"poi2.csv\"\n\
+         [[dataset]]\npath = \"roads.geojson\"\ncrs = \"WGS84\"\noutput = \"Exchange.geojson\"\n",
+    );
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert!(
+        problems[0].starts_with(
+            "dataset 1 (out/../roads_bj54.shp): output Roads_BJ54.shp would overwrite input "
+        ) && problems[0].ends_with(" of dataset 1"),
+        "{problems:#?}"
+    );
+    assert_eq!(
+        problems[1..],
+        [
+            "dataset 2 (roads.geojson): output CITY.json would overwrite CRS file city.json",
+            "dataset 3 (POI2.CSV): output poi2.csv would overwrite input POI2.CSV of dataset 3",
+            "dataset 4 (roads.geojson): output Exchange.geojson would overwrite the manifest",
+        ]
+    );
+    // A hard link to an input under another name in the output folder.
+    #[cfg(unix)]
+    {
+        std::fs::hard_link(d.path("poi.csv"), d.path("out/linked.csv")).unwrap();
+        let problems = refused(
+            &d,
+            "target = \"EPSG:4548\"\noutput = \"out\"\n\
+             [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"linked.csv\"\n",
+        );
+        assert_eq!(
+            problems,
+            ["dataset 1 (poi.csv): output out/linked.csv would overwrite input poi.csv of \
+              dataset 1"]
+        );
+    }
+}
+
+#[test]
+fn the_cli_refuses_a_bad_manifest_with_every_problem_and_exit_2() {
+    let d = Scratch::new("cli-refused");
+    d.write("poi.csv", POI);
+    d.write(
+        "exchange.toml",
+        "target = \"EPSG:4548\"\noutput = \"out\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"nope\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"../poi.csv\"\n",
+    );
+    let out =
+        Command::new(BIN).args(["unify", "exchange.toml"]).current_dir(&d.0).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "geounify: exchange.toml: the exchange was not run, nothing written; 2 problem(s):\n  \
+         dataset 1 (poi.csv): unknown CRS id 'nope' (try `geounify crs list`)\n  \
+         dataset 2 (poi.csv): output out/../poi.csv is not a file name in the output folder \
+         (no absolute paths, folders or ..)\n"
+    );
+    assert_eq!(d.listing(), ["exchange.toml", "poi.csv"]);
+}
+
+/// The lineage of `dir/out`, parsed.
+fn lineage_of(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("out/lineage.json")).unwrap()).unwrap()
+}
+
+/// Every hash the lineage at `dir/out/lineage.json` records (manifest, inputs, outputs)
+/// checked against the file on disk; the number of files checked.
+fn assert_lineage_verifies(dir: &Path) -> usize {
+    let lineage = lineage_of(dir);
+    let mut files = vec![&lineage["manifest"]];
+    for d in lineage["datasets"].as_array().unwrap() {
+        files.extend(d["input"]["files"].as_array().unwrap());
+        files.extend(d["outputs"].as_array().unwrap());
+    }
+    for f in &files {
+        let path = dir.join(f["path"].as_str().unwrap());
+        let now = sha256_file(&path).unwrap_or_else(|e| format!("{}: {e}", path.display()));
+        assert_eq!(f["sha256"], now, "lineage.json does not describe {}", path.display());
+    }
+    files.len()
+}
+
+#[test]
+fn a_failed_dataset_leaves_no_previous_output() {
+    let d = Scratch::new("stale-output");
+    d.write("poi.csv", POI);
+    for f in ["roads_bj54.shp", "roads_bj54.shx", "roads_bj54.dbf", "roads_bj54.cpg"] {
+        std::fs::copy(Path::new(SAMPLE).join(f), d.path(f)).unwrap();
+    }
+    let manifest = |roads_crs: &str| {
+        format!(
+            "target = \"EPSG:4548\"\noutput = \"out\"\ncrs_files = [\"{SAMPLE}/city.toml\"]\n\
+             [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n\
+             [[dataset]]\npath = \"roads_bj54.shp\"\ncrs = \"{roads_crs}\"\n"
+        )
+    };
+    let path = d.write("exchange.toml", manifest("city:bj54-gk117"));
+    let report = run(&read_manifest(&path).unwrap(), &Registry::new(), &no_progress).unwrap();
+    assert!(report.is_complete());
+    d.write("out/roads_bj54.qix", "an index a viewer built over the converted roads");
+    let set = ["roads_bj54.cpg", "roads_bj54.dbf", "roads_bj54.prj", "roads_bj54.qix"];
+    let set = [&set[..], &["roads_bj54.shp", "roads_bj54.shx"]].concat();
+    // Second run: a point beyond ±90° in the CSV, and the roads declared in a CRS they cannot
+    // belong to (the sanity check refuses them). Both datasets fail.
+    d.write("poi.csv", "id,lon,lat\n1,116.404,39.915\n2,116.41,95\n");
+    let path = d.write("exchange.toml", manifest("EPSG:4326"));
+    let report = run(&read_manifest(&path).unwrap(), &Registry::new(), &no_progress).unwrap();
+    assert!(report.datasets.iter().all(|o| o.result.is_err()));
+    let names: Vec<String> = std::fs::read_dir(d.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["lineage.json"], "no output of the earlier run is left");
+    let lineage = lineage_of(&d.0);
+    let poi = &lineage["datasets"][0];
+    assert_eq!(poi["status"], "failed");
+    assert_eq!(poi["outputs"], serde_json::json!([]));
+    assert_eq!(poi["removed_previous_outputs"], serde_json::json!(["out/poi.csv"]));
+    let roads = &lineage["datasets"][1];
+    assert_eq!(roads["status"], "failed");
+    assert!(roads["error"].as_str().unwrap().contains("--force"), "{roads}");
+    let mut removed: Vec<&str> = roads["removed_previous_outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().strip_prefix("out/").unwrap())
+        .collect();
+    removed.sort_unstable();
+    assert_eq!(removed, set);
+    assert_lineage_verifies(&d.0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_kill_mid_exchange_never_leaves_a_lineage_describing_other_files() {
+    use std::io::Write;
+    let d = Scratch::new("sigkill");
+    d.write("a.csv", POI);
+    let manifest = |datasets: &[&str]| {
+        let mut m = String::from("target = \"EPSG:4548\"\noutput = \"out\"\n");
+        for p in datasets {
+            m.push_str(&format!("[[dataset]]\npath = \"{p}\"\ncrs = \"WGS84\"\n"));
+        }
+        m
+    };
+    d.write("exchange.toml", manifest(&["a.csv"]));
+    let status = Command::new(BIN).args(["unify", "exchange.toml"]).current_dir(&d.0).output();
+    assert_eq!(status.unwrap().status.code(), Some(0));
+    assert_lineage_verifies(&d.0);
+    // Second run: a.csv changed (converted first, quickly), then a large dataset, killed while
+    // it is written.
+    d.write("a.csv", "id,lon,lat\n1,116.5,39.8\n");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(d.path("big.csv")).unwrap());
+        writeln!(f, "id,lon,lat").unwrap();
+        for i in 0..2_000_000u32 {
+            let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
+            writeln!(f, "{i},{},{}", 116.0 + u, 39.5 + v).unwrap();
+        }
+    }
+    d.write("exchange.toml", manifest(&["a.csv", "big.csv"]));
+    let mut child = Command::new(BIN)
+        .args(["unify", "exchange.toml"])
+        .current_dir(&d.0)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let writing_big = || {
+        std::fs::read_dir(d.path("out"))
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".big.csv.geounify-"))
+    };
+    let start = std::time::Instant::now();
+    while !writing_big() {
+        assert!(child.try_wait().unwrap().is_none(), "finished before it could be killed");
+        assert!(start.elapsed().as_secs() < 60);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    // a.csv's new output is in place; a lineage, if any, must describe it.
+    if d.path("out/lineage.json").exists() {
+        assert_lineage_verifies(&d.0);
+    }
+    assert!(!d.path("out/lineage.json").exists(), "the old lineage was removed before converting");
+    // Run again to the end: the lineage describes the files.
+    let out = Command::new(BIN).args(["unify", "exchange.toml"]).current_dir(&d.0).output();
+    assert_eq!(out.unwrap().status.code(), Some(0));
+    assert_eq!(assert_lineage_verifies(&d.0), 5); // manifest, 2 inputs, 2 outputs
+}
