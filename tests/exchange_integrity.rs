@@ -397,3 +397,167 @@ fn a_kill_mid_exchange_never_leaves_a_lineage_describing_other_files() {
     assert_eq!(out.unwrap().status.code(), Some(0));
     assert_eq!(assert_lineage_verifies(&d.0), 5); // manifest, 2 inputs, 2 outputs
 }
+
+// ---- Shapefile sets replaced as a unit -------------------------------------------------------
+
+/// The sample roads set (Beijing 1954 city GK, GBK attributes) copied into `dir` as `in.*`, and
+/// a registry with the sample city CRSs.
+fn roads(dir: &Scratch) -> (PathBuf, Registry) {
+    for ext in ["shp", "shx", "dbf", "cpg"] {
+        std::fs::copy(
+            Path::new(SAMPLE).join(format!("roads_bj54.{ext}")),
+            dir.path(&format!("in.{ext}")),
+        )
+        .unwrap();
+    }
+    let mut registry = Registry::new();
+    registry.load_file(Path::new(SAMPLE).join("city.toml")).unwrap();
+    (dir.path("in.shp"), registry)
+}
+
+fn convert_roads(
+    registry: &Registry,
+    input: &Path,
+    output: &Path,
+    to: &str,
+) -> Result<geounify::convert::ConvertReport, ConvertError> {
+    let (from, to) = (registry.lookup("city:bj54-gk117").unwrap(), registry.lookup(to).unwrap());
+    convert_file(input, output, &from, &to, &ConvertOptions::default(), &NoProgress)
+}
+
+/// The names of `dir`'s files, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn reconverting_a_shapefile_leaves_no_stale_prj_or_index() {
+    let d = Scratch::new("stale-prj");
+    let (input, registry) = roads(&d);
+    let output = d.path("out.shp");
+    convert_roads(&registry, &input, &output, "EPSG:4548").unwrap();
+    assert!(d.path("out.prj").exists());
+    // Sidecars a GIS adds to the converted set: indexes and metadata of its coordinates.
+    for ext in ["qix", "sbn", "sbx", "shp.xml", "CPG"] {
+        d.write(&format!("out.{ext}"), "describes the EPSG:4548 coordinates");
+    }
+    // Into GCJ-02, which has no WKT form: the new set has no .prj, so the old one must go (it
+    // would declare EPSG:4548 over GCJ-02 coordinates), and so must the old indexes.
+    let report = convert_roads(&registry, &input, &output, "GCJ02").unwrap();
+    assert!(report.warnings.iter().any(|w| w.starts_with("no .prj written: ")), "{report:?}");
+    assert_eq!(
+        names(&d.0),
+        ["in.cpg", "in.dbf", "in.shp", "in.shx", "out.cpg", "out.dbf", "out.shp", "out.shx"]
+    );
+    // The set is the new conversion: GCJ-02 longitudes and latitudes, not metres.
+    let shp = std::fs::read(&output).unwrap();
+    let xmin = f64::from_le_bytes(shp[36..44].try_into().unwrap());
+    assert!((115.0..118.0).contains(&xmin), "{xmin}");
+    assert_eq!(std::fs::read(d.path("out.dbf")).unwrap(), std::fs::read(d.path("in.dbf")).unwrap());
+}
+
+#[test]
+fn a_leftover_set_folder_without_journal_is_removed_by_the_next_conversion() {
+    let d = Scratch::new("leftover");
+    let (input, registry) = roads(&d);
+    // A conversion killed while writing (pid 4294967 is beyond any pid_max): part of a set.
+    let leftover = d.path(".out.shp.geounify-4294967-0.set");
+    std::fs::create_dir(&leftover).unwrap();
+    std::fs::write(leftover.join("out.shp"), b"half a shapefile").unwrap();
+    let report = convert_roads(&registry, &input, &d.path("out.shp"), "EPSG:4548").unwrap();
+    assert_eq!(
+        report.warnings[0],
+        format!("{}: removed the unfinished output of an interrupted run", leftover.display())
+    );
+    assert_eq!(
+        names(&d.0),
+        [
+            "in.cpg", "in.dbf", "in.shp", "in.shx", "out.cpg", "out.dbf", "out.prj", "out.shp",
+            "out.shx"
+        ]
+    );
+}
+
+#[test]
+fn an_interrupted_commit_is_completed_from_its_journal() {
+    let d = Scratch::new("journal");
+    let (input, registry) = roads(&d);
+    // The old set (EPSG:4548, with .prj) and an index over it.
+    let output = d.path("out.shp");
+    convert_roads(&registry, &input, &output, "EPSG:4548").unwrap();
+    d.write("out.qix", "old index");
+    // The new set (GCJ-02, no .prj), made aside.
+    std::fs::create_dir(d.path("new")).unwrap();
+    convert_roads(&registry, &input, &d.path("new/out.shp"), "GCJ02").unwrap();
+    let new: BTreeMap<String, Vec<u8>> = snapshot(&d.path("new"));
+    // A commit killed after its journal and the first rename: the .shp is new, the rest old.
+    let leftover = d.path(".out.shp.geounify-4294967-3.set");
+    std::fs::create_dir(&leftover).unwrap();
+    std::fs::rename(d.path("new/out.shp"), &output).unwrap();
+    for ext in ["shx", "dbf", "cpg"] {
+        std::fs::rename(d.path(&format!("new/out.{ext}")), leftover.join(format!("out.{ext}")))
+            .unwrap();
+    }
+    let journal = "rename out.shp\nrename out.shx\nrename out.dbf\nrename out.cpg\n\
+                   remove out.prj\nremove out.qix\n";
+    std::fs::write(leftover.join("COMMIT"), journal).unwrap();
+    let family = ["shp", "shx", "dbf", "prj", "cpg", "qix"];
+    let messages = recover_leftovers(&output, &family).unwrap();
+    assert_eq!(
+        messages,
+        [format!(
+            "{}: completed the replacement of the out.shp set that an interrupted run had begun",
+            leftover.display()
+        )]
+    );
+    // The whole new set, nothing of the old one.
+    let now: BTreeMap<String, Vec<u8>> =
+        snapshot(&d.0).into_iter().filter(|(n, _)| n.starts_with("out.")).collect();
+    assert_eq!(now, new);
+    assert!(!leftover.exists());
+
+    // A journal naming anything but the set's own files is refused, nothing done.
+    std::fs::create_dir(&leftover).unwrap();
+    std::fs::write(leftover.join("COMMIT"), "remove in.shp\nrename ../../x.shp\n").unwrap();
+    let e = recover_leftovers(&output, &family).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: not a geounify journal line: \"remove in.shp\"",
+            leftover.join("COMMIT").display()
+        )
+    );
+    assert!(d.path("in.shp").exists() && leftover.join("COMMIT").exists());
+    // convert refuses to write over it, naming it.
+    let e = convert_roads(&registry, &input, &output, "EPSG:4548").unwrap_err();
+    assert!(e.to_string().contains("not a geounify journal line"), "{e}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_set_folder_of_a_running_process_is_refused() {
+    let d = Scratch::new("running");
+    let (input, registry) = roads(&d);
+    let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
+    let folder = d.path(&format!(".out.shp.geounify-{}-0.set", sleeper.id()));
+    std::fs::create_dir(&folder).unwrap();
+    let result = convert_roads(&registry, &input, &d.path("out.shp"), "EPSG:4548");
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    let e = result.unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: {}: process {} is still writing this output (remove the folder if it is not)",
+            d.path("out.shp").display(),
+            folder.display(),
+            sleeper.id()
+        )
+    );
+    assert!(!d.path("out.shp").exists() && folder.exists());
+}
