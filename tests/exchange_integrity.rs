@@ -54,7 +54,10 @@ fn refused_named(dir: &Scratch, name: &str, text: &str) -> Vec<String> {
     let manifest = read_manifest(&path).unwrap();
     let before = snapshot(&dir.0);
     let result = run(&manifest, &Registry::new(), &no_progress);
-    assert_eq!(snapshot(&dir.0), before, "nothing written for a refused manifest");
+    let after = snapshot(&dir.0);
+    let names = |s: &BTreeMap<String, Vec<u8>>| s.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&after), names(&before), "nothing written for a refused manifest");
+    assert!(after == before, "nothing changed for a refused manifest");
     match result {
         Err(ExchangeError::Invalid { path: p, problems }) => {
             assert_eq!(p, path);
@@ -196,6 +199,17 @@ fn outputs_never_clash_with_the_lineage_each_other_or_anything_the_exchange_read
     assert_eq!(
         problems,
         ["dataset 1 (poi.csv): output out/../poi.csv would overwrite input poi.csv of dataset 1"]
+    );
+    // Through a folder that does not exist yet (created by the run, then `..` is this folder).
+    let problems = refused(
+        &d,
+        "target = \"EPSG:4548\"\noutput = \"not-yet/..\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n",
+    );
+    assert_eq!(
+        problems,
+        ["dataset 1 (poi.csv): output not-yet/../poi.csv would overwrite input poi.csv of \
+          dataset 1"]
     );
     // A Shapefile output whose set would overwrite the input set (another spelling of it, the
     // folder reached another way), a GeoJSON output over a CRS file, a CSV over an input whose

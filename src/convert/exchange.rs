@@ -417,6 +417,9 @@ pub const LINEAGE: &str = "lineage.json";
 /// names that differ only in case are one file on Windows and macOS, where exchanges go).
 type Place = (PathBuf, String);
 
+/// A file's (device, inode).
+type FileId = (u64, u64);
+
 /// `path`'s folder resolved (symbolic links, `..`) as far as it exists, the rest appended;
 /// with the lower-case file name.
 fn place(path: &Path) -> Place {
@@ -428,26 +431,30 @@ fn place(path: &Path) -> Place {
     (resolve(&folder), name)
 }
 
-/// `folder` canonicalized as far as it exists, the missing rest appended as written.
-fn resolve(folder: &Path) -> PathBuf {
-    let mut existing = folder.to_path_buf();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(c) = existing.canonicalize() {
-            return rest.into_iter().rev().fold(c, |p, c: std::ffi::OsString| p.join(c));
-        }
-        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
-            (Some(n), Some(parent)) => {
-                rest.push(n);
-                existing = if parent.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    parent.to_path_buf()
-                };
+/// `path` made absolute and resolved component by component: symbolic links and `..` as far
+/// as the path exists, the missing rest lexically (a folder that does not exist yet cannot be
+/// a link, and `missing/..` is the folder once `missing` is created).
+fn resolve(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut current = if path.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().and_then(|d| d.canonicalize()).unwrap_or_default()
+    };
+    for component in path.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => current.push(component.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                current.pop();
             }
-            _ => return folder.to_path_buf(),
+            Component::Normal(name) => current.push(name),
+        }
+        if let Ok(c) = current.canonicalize() {
+            current = c;
         }
     }
+    current
 }
 
 /// The names (lower case) a dataset's output touches in the output folder: the file, or for a
@@ -483,7 +490,7 @@ fn input_files(path: &Path, format: Option<FileFormat>) -> Vec<PathBuf> {
 
 /// (device, inode) of an existing file, to catch the same file under another name (a hard
 /// link); `None` where unknown.
-fn file_id(path: &Path) -> Option<(u64, u64)> {
+fn file_id(path: &Path) -> Option<FileId> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -522,7 +529,7 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
         _ => {}
     }
     // Every file the exchange reads: inputs (a Shapefile's whole set), the manifest, CRS files.
-    let mut inputs: Vec<(Place, Option<(u64, u64)>, String)> = Vec::new();
+    let mut inputs: Vec<(Place, Option<FileId>, String)> = Vec::new();
     let mut add_input = |path: &Path, label: String| {
         inputs.push((place(path), file_id(path), label));
     };
