@@ -575,3 +575,116 @@ fn a_set_folder_of_a_running_process_is_refused() {
     );
     assert!(!d.path("out.shp").exists() && folder.exists());
 }
+
+/// A point Shapefile `stem.shp` + `.shx` of `n` WGS84 points around Beijing, written byte by
+/// byte (ESRI Shapefile Technical Description, July 1998), no `.dbf`.
+fn big_point_shapefile(dir: &Scratch, stem: &str, n: u32) {
+    use std::io::Write;
+    let header = |words: u32| {
+        let mut h = [0u8; 100];
+        h[0..4].copy_from_slice(&9994i32.to_be_bytes());
+        h[24..28].copy_from_slice(&words.to_be_bytes());
+        h[28..32].copy_from_slice(&1000i32.to_le_bytes());
+        h[32..36].copy_from_slice(&1i32.to_le_bytes());
+        for (k, v) in [116.0f64, 39.5, 117.0, 40.0].into_iter().enumerate() {
+            h[36 + 8 * k..44 + 8 * k].copy_from_slice(&v.to_le_bytes());
+        }
+        h
+    };
+    let mut shp =
+        std::io::BufWriter::new(std::fs::File::create(dir.path(&format!("{stem}.shp"))).unwrap());
+    let mut shx =
+        std::io::BufWriter::new(std::fs::File::create(dir.path(&format!("{stem}.shx"))).unwrap());
+    shp.write_all(&header((100 + 28 * n) / 2)).unwrap();
+    shx.write_all(&header((100 + 8 * n) / 2)).unwrap();
+    for i in 0..n {
+        let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
+        shp.write_all(&(i + 1).to_be_bytes()).unwrap();
+        shp.write_all(&10u32.to_be_bytes()).unwrap();
+        shp.write_all(&1i32.to_le_bytes()).unwrap();
+        shp.write_all(&(116.0 + u).to_le_bytes()).unwrap();
+        shp.write_all(&(39.5 + v).to_le_bytes()).unwrap();
+        shx.write_all(&((100 + 28 * i) / 2).to_be_bytes()).unwrap();
+        shx.write_all(&10u32.to_be_bytes()).unwrap();
+    }
+}
+
+/// Starts `geounify convert` of `big.shp` into `out.shp` and waits until its set folder
+/// appears (the set being written); the child and the folder's name.
+#[cfg(unix)]
+fn convert_until_writing(d: &Scratch) -> (std::process::Child, String) {
+    let child = Command::new(BIN)
+        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.shp", "-o", "out.shp"])
+        .current_dir(&d.0)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(name) = d
+            .listing()
+            .into_iter()
+            .find(|n| n.starts_with(".out.shp.geounify-") && n.ends_with(".set"))
+        {
+            return (child, name);
+        }
+        assert!(start.elapsed().as_secs() < 60, "no set folder appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_shapefile_conversion_leaves_the_old_set_and_a_folder_the_next_run_removes() {
+    let d = Scratch::new("set-kill");
+    big_point_shapefile(&d, "big", 2_000_000);
+    // The old set: its own .prj and an index.
+    d.write("out.shp", "old shp");
+    d.write("out.shx", "old shx");
+    d.write("out.prj", "old prj");
+    d.write("out.qix", "old index");
+    let (mut child, folder) = convert_until_writing(&d);
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    let status = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
+    // The old set untouched (the kill came before the commit's journal), and the folder.
+    for (name, bytes) in [
+        ("out.shp", "old shp"),
+        ("out.shx", "old shx"),
+        ("out.prj", "old prj"),
+        ("out.qix", "old index"),
+    ] {
+        assert_eq!(std::fs::read_to_string(d.path(name)).unwrap(), bytes);
+    }
+    assert!(!d.path(&folder).join("COMMIT").exists());
+    // The next run into the same output removes the folder and says so.
+    big_point_shapefile(&d, "big", 3);
+    let out = Command::new(BIN)
+        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.shp", "-o", "out.shp"])
+        .current_dir(&d.0)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let warning = format!(
+        "geounify: warning: {folder}: removed the unfinished output of an interrupted run\n"
+    );
+    assert!(err.contains(&warning), "{err}");
+    assert_eq!(d.listing(), ["big.shp", "big.shx", "out.prj", "out.shp", "out.shx"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_shapefile_conversion_removes_its_set_folder() {
+    let d = Scratch::new("set-ctrl-c");
+    big_point_shapefile(&d, "big", 2_000_000);
+    d.write("out.shp", "old shp");
+    let (child, folder) = convert_until_writing(&d);
+    let pid = i32::try_from(child.id()).unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let status = child.wait_with_output().unwrap().status;
+    assert_eq!(status.code(), Some(130));
+    assert!(!d.path(&folder).exists());
+    assert_eq!(d.listing(), ["big.shp", "big.shx", "out.shp"]);
+    assert_eq!(std::fs::read_to_string(d.path("out.shp")).unwrap(), "old shp");
+}

@@ -201,7 +201,8 @@ impl AtomicSet {
             .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let parent = folder_of(anchor);
-        let folder = parent.join(format!(".{name}.geounify-{}-{n}.set", std::process::id()));
+        let folder =
+            anchor.with_file_name(format!(".{name}.geounify-{}-{n}.set", std::process::id()));
         live().push(folder.clone());
         if let Err(e) = std::fs::create_dir(&folder) {
             live().retain(|p| p != &folder);
@@ -361,7 +362,7 @@ pub fn recover_leftovers(anchor: &Path, family: &[&str]) -> io::Result<Vec<Strin
         else {
             continue;
         };
-        let folder = entry.path();
+        let folder = anchor.with_file_name(&entry_name); // as the user named the output
         if !entry.file_type()?.is_dir() || live().contains(&folder) {
             continue;
         }
