@@ -613,7 +613,7 @@ fn big_point_shapefile(dir: &Scratch, stem: &str, n: u32) {
 /// appears (the set being written); the child and the folder's name.
 #[cfg(unix)]
 fn convert_until_writing(d: &Scratch) -> (std::process::Child, String) {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.shp", "-o", "out.shp"])
         .current_dir(&d.0)
         .stderr(std::process::Stdio::null())
@@ -628,7 +628,11 @@ fn convert_until_writing(d: &Scratch) -> (std::process::Child, String) {
         {
             return (child, name);
         }
-        assert!(start.elapsed().as_secs() < 60, "no set folder appeared");
+        if start.elapsed().as_secs() > 60 || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no set folder appeared while the conversion ran");
+        }
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
