@@ -219,10 +219,20 @@ impl AtomicSet {
     }
 
     /// Adds a file to the set (written in the temporary folder until the commit); its index.
+    /// `final_path` must be `stem.<ext>` beside the anchor, `ext` of the family (else an
+    /// `InvalidInput` error).
     pub fn create(&mut self, final_path: &Path) -> io::Result<usize> {
-        let name = final_path.file_name().ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "a set file needs a file name")
-        })?;
+        let name = final_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| in_family(n, &self.stem, &self.family))
+            .filter(|_| folder_of(final_path) == self.parent)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is not a file of this set", final_path.display()),
+                )
+            })?;
         let temp_path = self.folder.join(name);
         let file = File::options().write(true).create_new(true).open(&temp_path)?;
         self.files.push(SetFile {
