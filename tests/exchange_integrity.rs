@@ -328,6 +328,8 @@ fn a_failed_dataset_leaves_no_previous_output() {
     let path = d.write("exchange.toml", manifest("EPSG:4326"));
     let report = run(&read_manifest(&path).unwrap(), &Registry::new(), &no_progress).unwrap();
     assert!(report.datasets.iter().all(|o| o.result.is_err()));
+    assert_eq!(report.datasets[0].removed, [d.path("out/poi.csv")]);
+    assert_eq!(report.datasets[1].removed.len(), 6);
     let names: Vec<String> = std::fs::read_dir(d.path("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -691,4 +693,28 @@ fn ctrl_c_during_a_shapefile_conversion_removes_its_set_folder() {
     assert!(!d.path(&folder).exists());
     assert_eq!(d.listing(), ["big.shp", "big.shx", "out.shp"]);
     assert_eq!(std::fs::read_to_string(d.path("out.shp")).unwrap(), "old shp");
+}
+
+#[test]
+fn the_cli_says_which_earlier_outputs_a_failed_dataset_removed() {
+    let d = Scratch::new("cli-removed");
+    d.write("poi.csv", POI);
+    d.write(
+        "exchange.toml",
+        "target = \"EPSG:4548\"\noutput = \"out\"\n[[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n",
+    );
+    let unify = || Command::new(BIN).args(["unify", "exchange.toml"]).current_dir(&d.0).output();
+    assert_eq!(unify().unwrap().status.code(), Some(0));
+    d.write("poi.csv", "id,lon,lat\n1,116.41,95\n");
+    let out = unify().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.ends_with(
+            "geounify: poi.csv: removed out/poi.csv, an earlier run's output\n\
+             geounify: lineage: out/lineage.json\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(names(&d.path("out")), ["lineage.json"]);
 }

@@ -109,6 +109,8 @@ pub struct DatasetOutcome {
     pub dataset: Dataset,
     /// Its conversion report, or why it failed.
     pub result: Result<ConvertReport, String>,
+    /// Files of an earlier run's output removed because this dataset failed (see [`run`]).
+    pub removed: Vec<PathBuf>,
 }
 
 /// What an exchange did.
@@ -298,6 +300,7 @@ pub fn run(
             "target_crs": target.id(),
         });
         let result = convert_dataset(dataset, source, &target, progress(dataset).as_ref());
+        let mut removed = Vec::new();
         if let Some(format) = format {
             let files = lineage::files_of(&dataset.path, format);
             record["input"]["files"] = lineage::hashed(&files, &base).unwrap_or(Value::Null);
@@ -324,7 +327,7 @@ pub fn run(
                     record["failures_total"] = json!(total);
                 }
                 record["outputs"] = json!([]);
-                let removed =
+                removed =
                     remove_previous_output(&dataset.output, format).map_err(io(&dataset.output))?;
                 if !removed.is_empty() {
                     record["removed_previous_outputs"] = Value::Array(
@@ -337,6 +340,7 @@ pub fn run(
         outcomes.push(DatasetOutcome {
             dataset: dataset.clone(),
             result: result.map(|(r, _)| r).map_err(|e| e.to_string()),
+            removed,
         });
     }
     let crs_files = manifest

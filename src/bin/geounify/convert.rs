@@ -219,7 +219,15 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
         let label = d.dataset.path.display().to_string();
         match &d.result {
             Ok(r) => summarise(&label, r),
-            Err(e) => report(format_args!("{label}: FAILED: {e}")),
+            Err(e) => {
+                report(format_args!("{label}: FAILED: {e}"));
+                for p in &d.removed {
+                    report(format_args!(
+                        "{label}: removed {}, an earlier run's output",
+                        p.display()
+                    ));
+                }
+            }
         }
     }
     report(format_args!("lineage: {}", outcome.lineage.display()));
