@@ -475,8 +475,9 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     };
     // A set folder left by an interrupted run into this output: removed, or its commit
     // completed (see `AtomicSet`), before anything is written.
-    report.warnings =
+    let recovered =
         super::atomic::recover_leftovers(job.output, &SET_FAMILY).map_err(io_out(job.output))?;
+    report.warnings.extend(recovered);
     let mut set = AtomicSet::new(job.output, &SET_FAMILY).map_err(io_out(job.output))?;
     let shp_i = set.create(&out_shp).map_err(io_out(&out_shp))?;
     let shx_i = set.create(&out_shx).map_err(io_out(&out_shx))?;
