@@ -19,9 +19,12 @@
 //! # skip_invalid, force: optional per-dataset overrides; output = "other-name.csv" optional
 //! ```
 //!
-//! Each dataset is converted on its own (atomically, like `convert`); one that fails is
-//! recorded as failed in the lineage and the others still go on. The lineage file is written
-//! last, atomically.
+//! The whole manifest is checked before anything is converted (see [`run`]: ids, formats,
+//! inputs, datum parameters, outputs confined to the output folder and clashing with nothing).
+//! Each dataset is then converted on its own (atomically, like `convert`); one that fails is
+//! recorded as failed in the lineage, its output from an earlier run removed, and the others
+//! still go on. The previous lineage file is removed before the first conversion and the new
+//! one written last, atomically: a `lineage.json` always describes the files beside it.
 
 use super::lineage;
 use super::{
@@ -47,6 +50,16 @@ pub enum ExchangeError {
         line: Option<u32>,
         /// What is wrong.
         message: String,
+    },
+    /// The manifest cannot run as it is: every problem found by the check of the whole
+    /// manifest (ids, formats, inputs, datum parameters, outputs). Nothing was converted or
+    /// written.
+    #[error("{path}: the exchange was not run, nothing written; {} problem(s):{}", problems.len(), problems.iter().map(|p| format!("\n  {p}")).collect::<String>())]
+    Invalid {
+        /// The manifest.
+        path: PathBuf,
+        /// Each problem, naming its dataset (`dataset 2 (roads.shp): ...`) and why.
+        problems: Vec<String>,
     },
     /// A CRS file named by the manifest is invalid.
     #[error(transparent)]
@@ -96,6 +109,8 @@ pub struct DatasetOutcome {
     pub dataset: Dataset,
     /// Its conversion report, or why it failed.
     pub result: Result<ConvertReport, String>,
+    /// Files of an earlier run's output removed because this dataset failed (see [`run`]).
+    pub removed: Vec<PathBuf>,
 }
 
 /// What an exchange did.
@@ -234,6 +249,23 @@ fn boolean(entries: &[Entry], key: &str) -> TreeResult<Option<bool>> {
 /// Runs the exchange in `manifest` with the CRSs of `registry` plus the manifest's CRS files:
 /// converts every dataset into the output folder and writes `lineage.json` there.
 /// `progress(dataset)` gives the progress sink for each dataset.
+///
+/// First the whole manifest is checked, and any problem refuses the exchange with
+/// [`ExchangeError::Invalid`] listing every problem, before anything is converted or written
+/// (not even the output folder): each id resolves, datum parameters exist from each dataset's
+/// CRS to the target, each input exists, is a regular file and has a known format, and each
+/// output is a file name in the output folder (no absolute path elsewhere, no folder, no `..`)
+/// in its input's format that clashes neither with `lineage.json`, nor with another dataset's
+/// output (names compared ignoring case; a Shapefile output counts as its whole set of
+/// sidecars), nor with any file the exchange reads (inputs and their Shapefile sets, the
+/// manifest, CRS files; resolved paths, and hard links).
+///
+/// Then, in this order, so that a `lineage.json` on disk always describes the files beside
+/// it, even after a kill: the previous `lineage.json` is removed; each dataset is converted
+/// (atomically, like `convert`); a dataset that fails gets its output from an earlier run
+/// removed (the lineage records it as failed with no outputs and lists what was removed, so
+/// no stale file looks like this run's output); the new `lineage.json` is written last,
+/// atomically. A kill before the end leaves no lineage, never a wrong one.
 pub fn run(
     manifest: &Manifest,
     registry: &Registry,
@@ -247,16 +279,19 @@ pub fn run(
         let path = path.to_path_buf();
         move |source| ExchangeError::Io { path, source }
     };
+    let Plan { target, sources } = check(manifest, &registry)?;
     std::fs::create_dir_all(&manifest.output).map_err(io(&manifest.output))?;
-    let target = registry.lookup(&manifest.target).map_err(|e| ExchangeError::Manifest {
-        path: manifest.path.clone(),
-        line: None,
-        message: format!("target: {e}"),
-    })?;
+    let lineage_path = manifest.output.join(LINEAGE);
+    match std::fs::remove_file(&lineage_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io(&lineage_path)(e));
+        }
+        _ => sync_folder(&manifest.output),
+    }
     let base = manifest.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut outcomes = Vec::new();
     let mut records = Vec::new();
-    for dataset in &manifest.datasets {
+    for (dataset, source) in manifest.datasets.iter().zip(&sources) {
         let format = FileFormat::from_path(&dataset.path);
         let mut record = json!({
             "input": { "path": lineage::shown(&dataset.path, &base) },
@@ -264,7 +299,8 @@ pub fn run(
             "source_crs": dataset.crs,
             "target_crs": target.id(),
         });
-        let result = convert_dataset(dataset, &registry, &target, progress(dataset).as_ref());
+        let result = convert_dataset(dataset, source, &target, progress(dataset).as_ref());
+        let mut removed = Vec::new();
         if let Some(format) = format {
             let files = lineage::files_of(&dataset.path, format);
             record["input"]["files"] = lineage::hashed(&files, &base).unwrap_or(Value::Null);
@@ -291,12 +327,20 @@ pub fn run(
                     record["failures_total"] = json!(total);
                 }
                 record["outputs"] = json!([]);
+                removed =
+                    remove_previous_output(&dataset.output, format).map_err(io(&dataset.output))?;
+                if !removed.is_empty() {
+                    record["removed_previous_outputs"] = Value::Array(
+                        removed.iter().map(|p| json!(lineage::shown(p, &base))).collect(),
+                    );
+                }
             }
         }
         records.push(record);
         outcomes.push(DatasetOutcome {
             dataset: dataset.clone(),
             result: result.map(|(r, _)| r).map_err(|e| e.to_string()),
+            removed,
         });
     }
     let crs_files = manifest
@@ -318,11 +362,277 @@ pub fn run(
         "crs_files": crs_files,
         "datasets": records,
     });
-    let lineage_path = manifest.output.join("lineage.json");
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     super::atomic::write_atomically(&lineage_path, text.as_bytes()).map_err(io(&lineage_path))?;
+    sync_folder(&manifest.output);
     Ok(ExchangeReport { datasets: outcomes, lineage: lineage_path })
+}
+
+/// Syncs a folder's entries (a removal or rename in it) to disk, where the platform allows.
+fn sync_folder(folder: &Path) {
+    #[cfg(unix)]
+    if let Ok(f) = std::fs::File::open(folder) {
+        let _ = f.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+}
+
+/// Removes the output of a failed dataset left by an earlier run: the file, or for a Shapefile
+/// every file of its set family (`stem.<ext>`, extension in any case). The paths removed.
+fn remove_previous_output(
+    output: &Path,
+    format: Option<FileFormat>,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let mut candidates = vec![output.to_path_buf()];
+    if format == Some(FileFormat::Shapefile) {
+        let (Some(stem), Some(folder)) = (output.file_stem(), output.parent()) else {
+            return Ok(removed);
+        };
+        let prefix = format!("{}.", stem.to_string_lossy());
+        for e in std::fs::read_dir(folder)? {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            let family = name.strip_prefix(&prefix).is_some_and(|ext| {
+                super::shapefile::SET_FAMILY.iter().any(|f| f.eq_ignore_ascii_case(ext))
+            });
+            if family && !candidates.contains(&folder.join(&name)) {
+                candidates.push(folder.join(name));
+            }
+        }
+    }
+    for path in candidates {
+        if path.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            std::fs::remove_file(&path)?;
+            removed.push(path);
+        }
+    }
+    if !removed.is_empty() {
+        sync_folder(output.parent().unwrap_or(Path::new(".")));
+    }
+    Ok(removed)
+}
+
+/// The lineage file's name in the output folder.
+pub const LINEAGE: &str = "lineage.json";
+
+/// A file's place for clash checks: its folder, resolved, and its name in lower case (two
+/// names that differ only in case are one file on Windows and macOS, where exchanges go).
+type Place = (PathBuf, String);
+
+/// A file's (device, inode).
+type FileId = (u64, u64);
+
+/// `path`'s folder resolved (symbolic links, `..`) as far as it exists, the rest appended;
+/// with the lower-case file name.
+fn place(path: &Path) -> Place {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    (resolve(&folder), name)
+}
+
+/// `path` made absolute and resolved component by component: symbolic links and `..` as far
+/// as the path exists, the missing rest lexically (a folder that does not exist yet cannot be
+/// a link, and `missing/..` is the folder once `missing` is created).
+fn resolve(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut current = if path.is_absolute() {
+        PathBuf::new()
+    } else {
+        std::env::current_dir().and_then(|d| d.canonicalize()).unwrap_or_default()
+    };
+    for component in path.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => current.push(component.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                current.pop();
+            }
+            Component::Normal(name) => current.push(name),
+        }
+        if let Ok(c) = current.canonicalize() {
+            current = c;
+        }
+    }
+    current
+}
+
+/// The names (lower case) a dataset's output touches in the output folder: the file, or for a
+/// Shapefile every file of its set family (written, or removed as stale, see
+/// [`AtomicSet`](super::atomic::AtomicSet)).
+fn touched_names(output: &Path, format: Option<FileFormat>) -> Vec<String> {
+    let name = output.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if format != Some(FileFormat::Shapefile) {
+        return vec![name];
+    }
+    let stem = output.file_stem().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    super::shapefile::SET_FAMILY.iter().map(|ext| format!("{stem}.{ext}")).collect()
+}
+
+/// The existing files of `path`'s Shapefile set (`stem.*` beside it), or `path` itself.
+fn input_files(path: &Path, format: Option<FileFormat>) -> Vec<PathBuf> {
+    if format != Some(FileFormat::Shapefile) {
+        return vec![path.to_path_buf()];
+    }
+    let mut files = vec![path.to_path_buf()];
+    let (Some(stem), Some(folder)) = (path.file_stem(), path.parent()) else { return files };
+    let folder = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let prefix = format!("{}.", stem.to_string_lossy().to_lowercase());
+    if let Ok(entries) = std::fs::read_dir(folder) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().to_lowercase().starts_with(&prefix) {
+                files.push(e.path());
+            }
+        }
+    }
+    files
+}
+
+/// (device, inode) of an existing file, to catch the same file under another name (a hard
+/// link); `None` where unknown.
+fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// What the check of a whole manifest found usable: the target and each dataset's source CRS.
+struct Plan {
+    target: crate::crs::Crs,
+    sources: Vec<crate::crs::Crs>,
+}
+
+/// Checks the whole manifest before anything is converted or written (see [`run`]); every
+/// problem found, or the CRSs to use.
+fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError> {
+    let base = manifest.path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut problems = Vec::new();
+    let target = match registry.lookup(&manifest.target) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(format!("target: {e}"));
+            None
+        }
+    };
+    match std::fs::metadata(&manifest.output) {
+        Ok(m) if !m.is_dir() => problems.push(format!(
+            "output folder {}: exists and is not a folder",
+            lineage::shown(&manifest.output, &base)
+        )),
+        _ => {}
+    }
+    // Every file the exchange reads: inputs (a Shapefile's whole set), the manifest, CRS files.
+    let mut inputs: Vec<(Place, Option<FileId>, String)> = Vec::new();
+    let mut add_input = |path: &Path, label: String| {
+        inputs.push((place(path), file_id(path), label));
+    };
+    add_input(&manifest.path, "the manifest".into());
+    for f in &manifest.crs_files {
+        add_input(f, format!("CRS file {}", lineage::shown(f, &base)));
+    }
+    for (i, d) in manifest.datasets.iter().enumerate() {
+        let format = FileFormat::from_path(&d.path);
+        for f in input_files(&d.path, format) {
+            add_input(&f, format!("input {} of dataset {}", lineage::shown(&f, &base), i + 1));
+        }
+    }
+    let output_folder = resolve(&manifest.output);
+    let mut written: Vec<(String, usize)> = Vec::new(); // touched names, dataset index
+    let mut sources = Vec::new();
+    for (i, d) in manifest.datasets.iter().enumerate() {
+        let label = format!("dataset {} ({})", i + 1, lineage::shown(&d.path, &base));
+        let mut problem = |m: String| problems.push(format!("{label}: {m}"));
+        // The input.
+        let format = FileFormat::from_path(&d.path);
+        if format.is_none() {
+            problem(
+                "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, \
+                     .ndjson, .wkt, .shp, .gpkg)"
+                    .into(),
+            );
+        }
+        match std::fs::metadata(&d.path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => problem("the input is not a regular file".into()),
+            Err(e) => problem(format!("cannot read the input: {e}")),
+        }
+        // The CRSs and the datum parameters between them.
+        match registry.lookup(&d.crs) {
+            Ok(source) => {
+                if let Some(target) = &target {
+                    if let Err(e) = crate::Transformer::new(&source, target) {
+                        problem(format!("{} → {}: {e}", d.crs, manifest.target));
+                    }
+                }
+                sources.push(source);
+            }
+            Err(e) => problem(e.to_string()),
+        }
+        // The output: a file name in the output folder, in the input's format.
+        let shown = lineage::shown(&d.output, &base);
+        let confined = d.output.parent() == Some(manifest.output.as_path())
+            && matches!(
+                d.output.file_name().map(Path::new).and_then(|n| n.components().next()),
+                Some(std::path::Component::Normal(_))
+            )
+            && d.output.file_name().is_some_and(|n| n != "." && n != "..");
+        if !confined {
+            problem(format!(
+                "output {shown} is not a file name in the output folder (no absolute paths, \
+                 folders or ..)"
+            ));
+            continue;
+        }
+        let out_format = FileFormat::from_path(&d.output);
+        if format.is_some() && out_format != format {
+            problem(format!(
+                "output {shown} is not a {} file like its input (converting between formats \
+                 is not supported)",
+                format.map_or("", FileFormat::name)
+            ));
+        }
+        let names = touched_names(&d.output, format);
+        if names.iter().any(|n| n == LINEAGE) {
+            problem(format!("output {shown} would overwrite the exchange's {LINEAGE}"));
+        }
+        if let Some((name, j)) = written.iter().find(|(n, _)| names.contains(n)) {
+            problem(format!(
+                "output {shown} clashes with the output of dataset {} ({name}; names are \
+                 compared ignoring case)",
+                j + 1
+            ));
+        }
+        for name in &names {
+            let path = manifest.output.join(name);
+            let id = file_id(&path);
+            let hit = inputs.iter().find(|(p, input_id, _)| {
+                (p.0 == output_folder && p.1 == *name) || (id.is_some() && *input_id == id)
+            });
+            if let Some((_, _, what)) = hit {
+                problem(format!("output {shown} would overwrite {what}"));
+                break;
+            }
+        }
+        if d.output.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            problem(format!("output {shown} exists and is a folder"));
+        }
+        written.extend(names.into_iter().map(|n| (n, i)));
+    }
+    match target {
+        Some(target) if problems.is_empty() => Ok(Plan { target, sources }),
+        _ => Err(ExchangeError::Invalid { path: manifest.path.clone(), problems }),
+    }
 }
 
 fn failures_json(failures: &[super::Failure]) -> Value {
@@ -334,16 +644,12 @@ fn failures_json(failures: &[super::Failure]) -> Value {
 /// Converts one dataset; its report and the lineage's steps.
 fn convert_dataset(
     dataset: &Dataset,
-    registry: &Registry,
+    source: &crate::crs::Crs,
     target: &crate::crs::Crs,
     progress: &dyn Progress,
 ) -> Result<(ConvertReport, Value), ConvertError> {
-    let source = registry.lookup(&dataset.crs).map_err(|e| ConvertError::Options {
-        path: dataset.path.clone(),
-        message: e.to_string(),
-    })?;
-    let transformer = crate::Transformer::new(&source, target)?;
+    let transformer = crate::Transformer::new(source, target)?;
     let report =
-        convert_file(&dataset.path, &dataset.output, &source, target, &dataset.options, progress)?;
+        convert_file(&dataset.path, &dataset.output, source, target, &dataset.options, progress)?;
     Ok((report, lineage::steps(&transformer)))
 }

@@ -14,6 +14,11 @@
 //!   a city grid on an expanded ellipsoid) gets no `.prj` and a warning.
 //! - Spatial indexes and metadata beside the set (`.sbn`, `.sbx`, `.qix`, `.shp.xml`, ...) would
 //!   describe the old coordinates: they are not copied and each gets a warning.
+//! - The output set is written into a temporary folder beside it and moved into place as a
+//!   unit ([`AtomicSet`]); files of an older set at the output's name that the new set lacks
+//!   (a `.prj` when the target has no WKT form, `.cpg`, `.qix`, `.sbn`, `.shp.xml`, ...) are
+//!   removed in the same commit, so a reconverted set never keeps a stale sidecar. What a kill
+//!   can leave, and how the next run cleans it, is described there.
 //! - A record with a point that cannot be converted fails the conversion (nothing written), or
 //!   with [`skip_invalid`](super::ConvertOptions::skip_invalid) is **written as a null shape**
 //!   (shape type 0): dropping the record would misalign the `.dbf`, whose rows pair with the
@@ -52,6 +57,13 @@ const VERSION: i32 = 1000;
 /// Sidecars that describe the old coordinates and are not copied.
 const STALE: [&str; 11] =
     ["sbn", "sbx", "qix", "fbn", "fbx", "ain", "aih", "atx", "ixs", "mxs", "shp.xml"];
+/// Every file of an output set: written (`shp` ... `cpg`) or, left from an older set at the
+/// output's name, removed when the new set is committed ([`AtomicSet`]), so that no old sidecar
+/// (a `.prj` of another CRS, an index of the old coordinates) stays beside the new set.
+pub(crate) const SET_FAMILY: [&str; 16] = [
+    "shp", "shx", "dbf", "prj", "cpg", "sbn", "sbx", "qix", "fbn", "fbx", "ain", "aih", "atx",
+    "ixs", "mxs", "shp.xml",
+];
 
 fn shape_type_name(t: i32) -> Option<&'static str> {
     Some(match t {
@@ -473,7 +485,12 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         let path = path.to_path_buf();
         move |source| ConvertError::Io { path, source }
     };
-    let mut set = AtomicSet::new();
+    // A set folder left by an interrupted run into this output: removed, or its commit
+    // completed (see `AtomicSet`), before anything is written.
+    let recovered =
+        super::atomic::recover_leftovers(job.output, &SET_FAMILY).map_err(io_out(job.output))?;
+    report.warnings.extend(recovered);
+    let mut set = AtomicSet::new(job.output, &SET_FAMILY).map_err(io_out(job.output))?;
     let shp_i = set.create(&out_shp).map_err(io_out(&out_shp))?;
     let shx_i = set.create(&out_shx).map_err(io_out(&out_shx))?;
     set.file(shp_i).writer().write_all(&[0u8; HEADER_LEN]).map_err(io_out(&out_shp))?;

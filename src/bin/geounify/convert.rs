@@ -186,9 +186,17 @@ Manifest (paths relative to it):
   x_col = \"E\"                          # optional: x_col y_col z_col encoding skip_invalid force
                                        # output (file name in the output folder)
 
+The whole manifest is checked first: every CRS id, datum parameters to the target, every input
+(a regular file of a known format), every output (a file name in the output folder, in its
+input's format, clashing neither with lineage.json, another output (ignoring case; a Shapefile
+with its whole set) nor any file the exchange reads). Any problem: all are listed, nothing is
+converted or written, exit status 2.
+
 Each dataset is converted like `geounify convert` (sanity check, atomic output); a dataset that
-fails is recorded as failed and the others still go on. Exit status 1 if any dataset failed or
-left features out.";
+fails is recorded as failed, its output from an earlier run removed (the lineage lists it), and
+the others still go on. The previous lineage.json is removed before converting and the new one
+written last: a lineage.json always describes the files beside it. Exit status 1 if any dataset
+failed or left features out.";
 
 /// Exit status of `geounify unify`.
 pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
@@ -211,7 +219,15 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
         let label = d.dataset.path.display().to_string();
         match &d.result {
             Ok(r) => summarise(&label, r),
-            Err(e) => report(format_args!("{label}: FAILED: {e}")),
+            Err(e) => {
+                report(format_args!("{label}: FAILED: {e}"));
+                for p in &d.removed {
+                    report(format_args!(
+                        "{label}: removed {}, an earlier run's output",
+                        p.display()
+                    ));
+                }
+            }
         }
     }
     report(format_args!("lineage: {}", outcome.lineage.display()));
