@@ -115,10 +115,17 @@ fn shapefile_gdal_prj_is_identified_and_checked() {
         ),
     );
 
+    // The same data without its .prj converts as EPSG:4547: the sanity check cannot tell the
+    // zones apart (CM 117E data read as CM 114E lands inside CM 114E's area), so before the
+    // declaration was read this contradiction converted silently, 3° off.
+    let bare = shapefile(&dir, "bare", "EPSG:4548", None);
+    assert_eq!(convert(&bare, &dir.path("bare_out.shp"), "EPSG:4547", false).unwrap().written, 3);
+
     // Without --from: identified as EPSG:4548.
     assert_eq!(declared_crs(&input, &Registry::new()).unwrap().unwrap().id(), "EPSG:4548");
     // The input set is untouched.
-    assert!(before.iter().all(|n| dir.listing().contains(n)));
+    let after = dir.listing();
+    assert!(before.iter().all(|n| after.contains(n)));
 }
 
 #[test]
@@ -498,4 +505,117 @@ fn cli_takes_from_out_of_the_declaration_and_refuses_contradictions() {
          srs or EWKT SRID=): give the source CRS with --from\n"
     );
     assert!(!dir.path("q.csv").exists());
+}
+
+// ---- Generated input ---------------------------------------------------------------------
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Any text over the WKT alphabet (or a mutation of GDAL's .prj) is read without a panic
+    /// and compared with a CRS as agreeing, contradicting or unknown.
+    #[test]
+    fn any_wkt_text_is_read_without_panic(
+        text in "[A-Z_\\[\\]\\(\\),\"0-9.eE+ -]{0,300}",
+        cut in 0usize..GDAL_PRJ_4548.len(),
+        junk in "[\\[\\],\"0-9a-z]{0,8}",
+    ) {
+        let gk = crs("EPSG:4548");
+        let _ = DeclaredCrs::from_wkt(&text, "x.prj").matches(&gk);
+        let mutated = format!("{}{junk}{}", &GDAL_PRJ_4548[..cut], &GDAL_PRJ_4548[cut..]);
+        let d = DeclaredCrs::from_wkt(&mutated, "x.prj");
+        let _ = d.matches(&gk);
+        let _ = d.identify(&Registry::new());
+    }
+
+    /// Any GeoJSON-like prefix is scanned for its crs member without a panic or a hang.
+    #[test]
+    fn any_geojson_text_is_scanned_without_panic(text in "[{}\\[\\]\",:a-z0-9\\\\ ]{0,200}") {
+        let dir = Scratch::new("prop-geojson");
+        let path = dir.write("p.geojson", format!("{{\"crs\"{text}"));
+        let _ = declared::read(&path);
+        let path = dir.write("q.geojson", &text);
+        let _ = declared::read(&path);
+    }
+}
+
+// ---- Decisions: CRS-file CRSs, GCJ-02, local grids, WGS84 vs CGCS2000 ----------------------
+
+fn city() -> Registry {
+    let mut r = Registry::new();
+    r.load_file(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml"))).unwrap();
+    r
+}
+
+fn wkt_of(id: &str) -> DeclaredCrs {
+    DeclaredCrs::from_wkt(&crs(id).to_wkt().unwrap(), "x.prj")
+}
+
+fn unknown(m: Match) -> String {
+    match m {
+        Match::Unknown(r) => r,
+        m => panic!("expected unknown, got {m:?}"),
+    }
+}
+
+fn contradicts(m: Match) -> String {
+    match m {
+        Match::Contradicts(r) => r,
+        m => panic!("expected a contradiction, got {m:?}"),
+    }
+}
+
+#[test]
+fn crs_file_crss_are_compared_by_parameters() {
+    let reg = city();
+    let bj54_city = reg.lookup("city:bj54-gk117").unwrap();
+    // EPSG's plain Beijing 1954 zone vs the city's Beijing 1954 realisation: same ellipsoid and
+    // projection, not a contradiction that can be proved.
+    assert_eq!(wkt_of("EPSG:2436").matches(&bj54_city), Match::Agrees);
+    // Another ellipsoid is.
+    assert_eq!(
+        contradicts(wkt_of("EPSG:4548").matches(&bj54_city)),
+        "the file's ellipsoid has a = 6378137 m, 1/f = 298.257222101; city:bj54-gk117's has a = \
+         6378245 m, 1/f = 298.3"
+    );
+    // The city CRS's own WKT (with its TOWGS84) identifies it, not EPSG:2436.
+    let own = DeclaredCrs::from_wkt(&bj54_city.to_wkt().unwrap(), "x.prj");
+    assert_eq!(own.matches(&bj54_city), Match::Agrees);
+    assert_eq!(own.identify(&reg).unwrap().id(), "city:bj54-gk117");
+    // A declared TOWGS84 other than the source datum's: a warning, converted with --from's.
+    let other = crs("EPSG:2436").to_wkt().unwrap().replace(
+        "SPHEROID[\"Krassowsky 1940\",6378245,298.3,AUTHORITY[\"EPSG\",\"7024\"]]",
+        "SPHEROID[\"Krassowsky 1940\",6378245,298.3],TOWGS84[15,-130,-50,0,0,0,0]",
+    );
+    let other = DeclaredCrs::from_wkt(&other, "x.prj");
+    assert!(unknown(other.matches(&bj54_city))
+        .starts_with("x.prj declares TOWGS84[15,-130,-50,0,0,0,0]"));
+    // The ESRI 6-degree name picks the 6-degree zone with the same parameters.
+    let esri_6 = GDAL_PRJ_4548.replace("CGCS2000_3_Degree_GK_CM_117E", "CGCS2000_GK_CM_117E");
+    assert_eq!(DeclaredCrs::from_wkt(&esri_6, "x").identify(&reg).unwrap().id(), "EPSG:4509");
+}
+
+#[test]
+fn web_map_systems_local_grids_and_one_frame_are_decided() {
+    let reg = city();
+    // GCJ-02 cannot be declared: data labelled WGS84 is not refused, but a warning says so.
+    let r = unknown(wkt_of("EPSG:4326").matches(&crs("GCJ02")));
+    assert!(r.contains("GCJ02 (GCJ-02) cannot be declared in a file"), "{r}");
+    assert_eq!(
+        contradicts(wkt_of("EPSG:4548").matches(&crs("GCJ02"))),
+        "the file declares projected coordinates, GCJ02 is GCJ-02 longitude/latitude in degrees"
+    );
+    // A local grid is not expressible in WKT: a projected declaration is a warning, degrees a
+    // contradiction.
+    let grid = reg.lookup("city:old-grid").unwrap();
+    assert!(unknown(wkt_of("EPSG:2436").matches(&grid)).contains("a local grid"));
+    assert_eq!(
+        contradicts(wkt_of("EPSG:4326").matches(&grid)),
+        "the file declares longitude/latitude in degrees, city:old-grid is a local grid in metres"
+    );
+    // WGS84 declared, CGCS2000 given: one frame in geounify, a warning.
+    let r = unknown(wkt_of("EPSG:4326").matches(&crs("EPSG:4490")));
+    assert!(r.contains("geounify treats WGS 84 and CGCS2000 as one frame"), "{r}");
+    // Beijing 1954 declared, Xi'an 1980 given: different ellipsoids.
+    assert!(matches!(wkt_of("EPSG:2436").matches(&crs("EPSG:2384")), Match::Contradicts(_)));
 }

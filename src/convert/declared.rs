@@ -18,7 +18,8 @@
 //! - CSV / TSV declare nothing.
 //!
 //! [`DeclaredCrs::matches`] compares a declaration with a [`Crs`] by parameters, never by id
-//! string: an EPSG code is first looked up in the built-in catalogue, a WKT without authority is
+//! string: a WKT is read for its parameters (with or without an authority; the parameters are
+//! what the file says), an EPSG code without WKT is looked up in the built-in catalogue. WKT is
 //! read for its ellipsoid (`a`, `1/f`), prime meridian, units and projection (transverse Mercator
 //! / Gauss-Krüger: latitude of origin, central meridian, scale factor, false easting and
 //! northing; web Mercator). The rules:
@@ -176,9 +177,12 @@ impl DeclaredCrs {
         }
     }
 
-    /// The declaration as parameters: the catalogue's CRS for an EPSG code it knows, else the
-    /// parsed WKT.
+    /// The declaration as parameters: the WKT's own (what the file says, with its TOWGS84),
+    /// else the catalogue's CRS for the EPSG code.
     fn resolved(&self) -> Result<Definition, String> {
+        if let Some(d) = &self.definition {
+            return Ok(d.clone());
+        }
         if let Some(code) = self.epsg {
             if let Ok(crs) = catalogue::lookup(&format!("EPSG:{code}")) {
                 if let Ok(d) = definition_of(&crs) {
@@ -259,9 +263,22 @@ impl DeclaredCrs {
                 declared.summary()
             ));
         }
+        // Prefer the same datum shift (a CRS file's city datum over EPSG's plain one when the
+        // declaration has its TOWGS84), then the same zone width.
+        let same_shift = |c: &Crs| {
+            let ours = crate::wkt::towgs84(c.datum().to_cgcs2000());
+            match (declared.towgs84, ours) {
+                (Some(t), Some(o)) => t.iter().zip(o.iter()).all(|(a, b)| close(*a, *b, 1e-9)),
+                (None, None) => true,
+                _ => false,
+            }
+        };
+        let width = |c: &Crs| c.name().to_ascii_lowercase().contains("3-degree") == three;
         let pick = candidates
             .iter()
-            .position(|c| c.name().to_ascii_lowercase().contains("3-degree") == three)
+            .position(|c| same_shift(c) && width(c))
+            .or_else(|| candidates.iter().position(same_shift))
+            .or_else(|| candidates.iter().position(width))
             .unwrap_or(0);
         Ok(candidates.swap_remove(pick))
     }
@@ -973,38 +990,56 @@ impl Scan<'_> {
         }
     }
     /// Skips a value, copying at most `keep` of its bytes into `out`; `false` if the document
-    /// ends first.
+    /// ends first. Works on the reader's buffer a block at a time, nesting counted (never
+    /// recursed), strings and escapes tracked.
     fn value(&mut self, out: &mut Vec<u8>, keep: usize) -> Result<bool, ConvertError> {
-        let mut depth = 0usize;
+        let (mut depth, mut in_string, mut escape) = (0usize, false, false);
         loop {
-            let Some(b) = self.peek()? else { return Ok(false) };
-            if depth == 0 && matches!(b, b',' | b'}' | b']') {
+            let buf = self.r.fill_buf().map_err(io_error(self.path))?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            let mut used = 0;
+            let mut done = false;
+            for &b in buf {
+                if !in_string && depth == 0 && matches!(b, b',' | b'}' | b']') {
+                    done = true; // the end of a scalar, left for the caller
+                    break;
+                }
+                used += 1;
+                if out.len() < keep {
+                    out.push(b);
+                }
+                if in_string {
+                    if escape {
+                        escape = false;
+                    } else if b == b'\\' {
+                        escape = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            done = true;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            self.r.consume(used);
+            if done {
                 return Ok(true);
-            }
-            self.r.consume(1);
-            if out.len() < keep {
-                out.push(b);
-            }
-            match b {
-                b'"' => {
-                    if !self.string(out, keep)? {
-                        return Ok(false);
-                    }
-                    if out.len() < keep {
-                        out.push(b'"');
-                    }
-                    if depth == 0 {
-                        return Ok(true);
-                    }
-                }
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Ok(true);
-                    }
-                }
-                _ => {}
             }
         }
     }

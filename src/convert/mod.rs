@@ -418,7 +418,14 @@ fn check_declarations(
     force: bool,
 ) -> Result<Vec<String>, ConvertError> {
     let mut warnings = Vec::new();
-    for d in declared::read(input)? {
+    // A file whose declarations cannot be read is converted by its format's converter, which
+    // reports the problem in its own terms if it is one; if it converts, the warning says the
+    // declaration was not checked.
+    let found = declared::read(input).unwrap_or_else(|e| {
+        warnings.push(format!("the CRS the file declares could not be read ({e}); not checked"));
+        Vec::new()
+    });
+    for d in found {
         match d.matches(source) {
             declared::Match::Agrees => {}
             declared::Match::Unknown(reason) => warnings.push(reason),
