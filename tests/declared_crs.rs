@@ -619,3 +619,33 @@ fn web_map_systems_local_grids_and_one_frame_are_decided() {
     // Beijing 1954 declared, Xi'an 1980 given: different ellipsoids.
     assert!(matches!(wkt_of("EPSG:2436").matches(&crs("EPSG:2384")), Match::Contradicts(_)));
 }
+
+#[test]
+fn unify_refuses_a_dataset_whose_declaration_contradicts_the_manifest() {
+    // unify converts each dataset through convert_file, so it gets the same check; the
+    // manifest's `force = true` overrides it like --force.
+    let dir = Scratch::new("unify");
+    shapefile(&dir, "roads", "EPSG:4548", Some(GDAL_PRJ_4548));
+    dir.write(
+        "exchange.toml",
+        "target = \"EPSG:4326\"\noutput = \"out\"\n[[dataset]]\npath = \"roads.shp\"\ncrs = \"EPSG:4547\"\n",
+    );
+    let (code, err) = run(&["unify", "exchange.toml"], &dir.0);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "roads.prj declares \"CGCS2000_3_Degree_GK_CM_117E\", which contradicts the source \
+             CRS EPSG:4547: the file's central meridian is 117°, EPSG:4547's is 114°"
+        ),
+        "{err}"
+    );
+    assert!(!dir.path("out/roads.shp").exists());
+    dir.write(
+        "exchange.toml",
+        "target = \"EPSG:4326\"\noutput = \"out\"\nforce = true\n[[dataset]]\npath = \"roads.shp\"\ncrs = \"EPSG:4547\"\n",
+    );
+    let (code, err) = run(&["unify", "exchange.toml"], &dir.0);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("warning: roads.prj declares"), "{err}");
+    assert!(dir.path("out/roads.shp").exists());
+}

@@ -581,7 +581,7 @@ impl Node {
             return None;
         }
         let code = a.number(1)?;
-        (code >= 1.0 && code < 1e9 && code.fract() == 0.0).then_some(code as u32)
+        ((1.0..1e9).contains(&code) && code.fract() == 0.0).then_some(code as u32)
     }
 }
 
