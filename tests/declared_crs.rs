@@ -649,3 +649,36 @@ fn unify_refuses_a_dataset_whose_declaration_contradicts_the_manifest() {
     assert!(err.contains("warning: roads.prj declares"), "{err}");
     assert!(dir.path("out/roads.shp").exists());
 }
+
+#[test]
+fn oversized_special_and_compound_prj_files() {
+    let dir = Scratch::new("prj-odd");
+    // Larger than 64 KiB: not read, a warning.
+    let big = format!("{GDAL_PRJ_4548}{}", " ".repeat(70_000));
+    let input = shapefile(&dir, "big", "EPSG:4548", Some(&big));
+    let r = convert(&input, &dir.path("o.shp"), "EPSG:4548", false).unwrap();
+    assert_eq!(
+        r.warnings[0],
+        "big.prj declares a CRS geounify cannot identify (70430 bytes, more than the 65536 a CRS \
+         definition may have); not checked"
+    );
+    // ArcGIS's horizontal + VERTCS form: the horizontal CRS is read.
+    let compound = format!(
+        "{GDAL_PRJ_4548},VERTCS[\"Yellow_Sea_1985\",VDATUM[\"Yellow_Sea_1985\"],PARAMETER[\"Vertical_Shift\",0.0],PARAMETER[\"Direction\",1.0],UNIT[\"Meter\",1.0]]"
+    );
+    let input = shapefile(&dir, "vert", "EPSG:4548", Some(&compound));
+    assert_eq!(declared_crs(&input, &Registry::new()).unwrap().unwrap().id(), "EPSG:4548");
+    // A FIFO named .prj is not opened (it would block): a warning, the conversion goes on.
+    #[cfg(unix)]
+    {
+        let input = shapefile(&dir, "fifo", "EPSG:4548", None);
+        let status = Command::new("mkfifo").arg(dir.path("fifo.prj")).status().unwrap();
+        assert!(status.success());
+        let r = convert(&input, &dir.path("f.shp"), "EPSG:4548", false).unwrap();
+        assert_eq!(
+            r.warnings[0],
+            "fifo.prj declares a CRS geounify cannot identify (not a regular file, not read); \
+             not checked"
+        );
+    }
+}
