@@ -8,6 +8,11 @@
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables.
 //!
+//! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
+//! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
+//! contradicts the source CRS ([`ConvertError::DeclaredCrsMismatch`], `force` overrides) and
+//! [`declared_crs`] gives the declared CRS to a conversion without an explicit source.
+//!
 //! [`convert_file`] picks the format from the file name, refuses an output that is the input,
 //! checks that the data can belong to the declared source CRS ([`sanity`]), converts into
 //! temporary files beside the outputs and renames them only on success ([`atomic`]), so a
