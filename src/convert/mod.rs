@@ -8,6 +8,11 @@
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables.
 //!
+//! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
+//! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
+//! contradicts the source CRS ([`ConvertError::DeclaredCrsMismatch`], `force` overrides) and
+//! [`declared_crs`] gives the declared CRS to a conversion without an explicit source.
+//!
 //! [`convert_file`] picks the format from the file name, refuses an output that is the input,
 //! checks that the data can belong to the declared source CRS ([`sanity`]), converts into
 //! temporary files beside the outputs and renames them only on success ([`atomic`]), so a
@@ -20,6 +25,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod declared;
 pub mod exchange;
 pub mod geojson;
 pub mod gpkg;
@@ -259,6 +265,22 @@ pub enum ConvertError {
         /// How many features failed in all.
         total: u64,
     },
+    /// The file declares a CRS (Shapefile `.prj`, GeoJSON `crs` member, GeoPackage
+    /// `gpkg_spatial_ref_sys`, EWKT `SRID=`) that contradicts the source CRS it was to be
+    /// converted from (see [`declared`]); `force` converts anyway, with a warning.
+    #[error("{path}: {origin} declares {declared}, which contradicts the source CRS {from}: {reason} (use --force to convert anyway)")]
+    DeclaredCrsMismatch {
+        /// The input.
+        path: PathBuf,
+        /// Where the declaration is, e.g. `roads.prj`.
+        origin: String,
+        /// What it declares, e.g. `EPSG:4547` or the WKT's name.
+        declared: String,
+        /// The source CRS's id.
+        from: String,
+        /// The parameter that differs, with both values.
+        reason: String,
+    },
     /// No transformer between the two CRSs.
     #[error(transparent)]
     Build(#[from] BuildError),
@@ -367,6 +389,7 @@ pub fn convert_file(
         });
     }
     atomic::refuse_same_file(input, output, format)?;
+    let notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::new(source, target)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };
     if !options.force {
@@ -384,7 +407,96 @@ pub fn convert_file(
         FileFormat::GeoPackage => gpkg::convert_file(&job),
     };
     progress.finish();
-    result
+    result.map(|mut report| {
+        report.warnings.splice(0..0, notes);
+        report
+    })
+}
+
+/// Compares every CRS `input` declares with `source` ([`declared::read`],
+/// [`declared::DeclaredCrs::matches`]): a contradiction is [`ConvertError::DeclaredCrsMismatch`]
+/// unless `force` (then a warning); a declaration that cannot be decided is a warning. The
+/// warnings.
+fn check_declarations(
+    input: &Path,
+    source: &Crs,
+    force: bool,
+) -> Result<Vec<String>, ConvertError> {
+    let mut warnings = Vec::new();
+    // A file whose declarations cannot be read is converted by its format's converter, which
+    // reports the problem in its own terms if it is one; if it converts, the warning says the
+    // declaration was not checked.
+    let found = declared::read(input).unwrap_or_else(|e| {
+        warnings.push(format!("the CRS the file declares could not be read ({e}); not checked"));
+        Vec::new()
+    });
+    for d in found {
+        match d.matches(source) {
+            declared::Match::Agrees => {}
+            declared::Match::Unknown(reason) => warnings.push(reason),
+            declared::Match::Contradicts(reason) if force => warnings.push(format!(
+                "{} declares {}, which contradicts the source CRS {}: {reason}; converted as {} \
+                 (--force)",
+                d.origin,
+                d.describe(),
+                source.id(),
+                source.id()
+            )),
+            declared::Match::Contradicts(reason) => {
+                return Err(ConvertError::DeclaredCrsMismatch {
+                    path: input.to_path_buf(),
+                    origin: d.origin.clone(),
+                    declared: d.describe(),
+                    from: source.id().to_string(),
+                    reason,
+                })
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// The source CRS `input` declares, for a conversion without an explicit source CRS (the CLI's
+/// `convert` without `--from`): `Ok(None)` if the file declares none (CSV/TSV, NDJSON, GeoJSON
+/// without a `crs` member, Shapefile without `.prj`, WKT without `SRID=`, GeoPackage tables on
+/// the undefined systems). EPSG codes and ids are resolved through `registry`, WKT without an
+/// authority by its parameters (see [`declared::DeclaredCrs::identify`]).
+///
+/// Errors: [`ConvertError::Options`] naming the file if a declaration cannot be identified or
+/// the declarations (GeoPackage tables) name different CRSs; I/O and database errors as in
+/// [`declared::read`].
+pub fn declared_crs(
+    input: &Path,
+    registry: &crate::registry::Registry,
+) -> Result<Option<Crs>, ConvertError> {
+    let mut found: Option<(Crs, String)> = None;
+    for d in declared::read(input)? {
+        let crs = d.identify(registry).map_err(|reason| ConvertError::Options {
+            path: input.to_path_buf(),
+            message: format!(
+                "{} declares {}, which geounify cannot identify: {reason}; give the source CRS \
+                 (--from)",
+                d.origin,
+                d.describe()
+            ),
+        })?;
+        match &found {
+            None => found = Some((crs, d.origin.clone())),
+            Some((first, origin)) if first.id() != crs.id() => {
+                return Err(ConvertError::Options {
+                    path: input.to_path_buf(),
+                    message: format!(
+                        "{origin} declares {} but {} declares {}; give the source CRS (--from)",
+                        first.id(),
+                        d.origin,
+                        crs.id()
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found.map(|(crs, _)| crs))
 }
 
 /// Opens `job.input`, runs `convert` from it into a temporary file beside `job.output`, and

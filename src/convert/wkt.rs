@@ -149,6 +149,33 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     Ok(samples)
 }
 
+/// The EWKT `SRID=n;` of the first geometry line, with its line number (1-based), for
+/// [`declared`](super::declared); `None` if that line has none, or no line parses before the
+/// end (the conversion reports malformed lines).
+pub(crate) fn first_srid(path: &Path) -> Result<Option<(u64, u32)>, ConvertError> {
+    let io = |source| ConvertError::Io { path: path.to_path_buf(), source };
+    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buf.clear();
+        let n = (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf).map_err(io)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        line += 1;
+        let mut body = strip_line_ending(&buf);
+        if line == 1 {
+            body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+        }
+        match parse_line(body) {
+            Ok(None) => continue,
+            Ok(Some(parsed)) => return Ok(parsed.srid.map(|s| (line, s.value))),
+            Err(_) => return Ok(None),
+        }
+    }
+}
+
 /// The EPSG codes for `SRID=` prefixes.
 #[derive(Debug, Clone, Copy)]
 struct Srid {

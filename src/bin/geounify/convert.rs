@@ -4,7 +4,9 @@
 use crate::{progress, report, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
 use clap::Args;
 use geounify::convert::exchange::{self, Dataset};
-use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, TextEncoding};
+use geounify::convert::{
+    convert_file, declared_crs, ConvertError, ConvertOptions, ConvertReport, TextEncoding,
+};
 use geounify::Registry;
 use std::path::PathBuf;
 
@@ -24,6 +26,13 @@ same format:
                      .prj written for the target
   .gpkg              GeoPackage: every feature table, its srs and envelopes, R-tree indexes
 
+The CRS the input declares (Shapefile .prj, GeoJSON \"crs\" member, GeoPackage
+gpkg_spatial_ref_sys, EWKT SRID=) is compared with --from by its parameters (ellipsoid,
+projection, central meridian, false easting, scale, units): a contradiction stops the conversion
+(exit 2; --force converts anyway, with a warning), a declaration that cannot be identified or
+decided is a warning. Without --from, the declared CRS is used; a file that declares none needs
+--from.
+
 Before converting, a sample of the data is checked against the source CRS: degrees declared as
 metres (or the reverse), swapped axes, a missing or wrong zone prefix, points far outside the
 area of use stop the conversion with what the data looks like instead (--force converts
@@ -37,9 +46,10 @@ location, nothing is written), or with --skip-invalid is left out and listed.";
 /// Arguments of `geounify convert`.
 #[derive(Debug, Args)]
 pub(crate) struct ConvertArgs {
-    /// Source CRS id (built-in or from a --crs-file).
+    /// Source CRS id (built-in or from a --crs-file). Without it, the CRS the input declares
+    /// (.prj, GeoJSON "crs", GeoPackage srs, EWKT SRID=) is used.
     #[arg(long, value_name = "ID")]
-    from: String,
+    from: Option<String>,
     /// Target CRS id.
     #[arg(long, value_name = "ID")]
     to: String,
@@ -80,12 +90,43 @@ pub(crate) fn run(registry: &Registry, args: &ConvertArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let (source, target) = match (registry.lookup(&args.from), registry.lookup(&args.to)) {
-        (Ok(s), Ok(t)) => (s, t),
-        (Err(e), _) | (_, Err(e)) => {
+    let target = match registry.lookup(&args.to) {
+        Ok(t) => t,
+        Err(e) => {
             report(e);
             return EXIT_USAGE;
         }
+    };
+    let source = match &args.from {
+        Some(from) => match registry.lookup(from) {
+            Ok(s) => s,
+            Err(e) => {
+                report(e);
+                return EXIT_USAGE;
+            }
+        },
+        None => match declared_crs(&args.input, registry) {
+            Ok(Some(s)) => {
+                report(format_args!(
+                    "{}: no --from: converting from {}, the CRS the file declares",
+                    args.input.display(),
+                    s.id()
+                ));
+                s
+            }
+            Ok(None) => {
+                report(format_args!(
+                    "{}: the file declares no CRS (no .prj, GeoJSON \"crs\" member, GeoPackage \
+                     srs or EWKT SRID=): give the source CRS with --from",
+                    args.input.display()
+                ));
+                return EXIT_USAGE;
+            }
+            Err(e) => {
+                report(e);
+                return EXIT_USAGE;
+            }
+        },
     };
     let options = ConvertOptions {
         x_col: args.x_col.clone(),
