@@ -703,7 +703,7 @@ impl<'p, R: BufRead> Reader<'p, R> {
         loop {
             let from = buf.len();
             let limit = MAX_RECORD.saturating_sub((from - start) as u64);
-            let n = (&mut self.input).take(limit).read_until(b'\n', buf).map_err(|e| self.io(e))?;
+            let n = text::read_line_bounded(&mut self.input, buf, limit).map_err(|e| self.io(e))?;
             let chunk_end = buf.len();
             let ends_line = n > 0 && buf[chunk_end - 1] == b'\n';
             let scan_to = if ends_line { chunk_end - 1 } else { chunk_end };

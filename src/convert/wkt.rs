@@ -124,9 +124,7 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     let mut first = true;
     while samples.len() < max {
         buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut buf)
+        let n = text::read_line_bounded(&mut reader, &mut buf, MAX_LINE)
             .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
         if n == 0 {
             break;
@@ -224,7 +222,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
         lines.clear();
         while lines.len() < CHUNK_LINES && bytes.len() < CHUNK_BYTES {
             let start = bytes.len();
-            let n = (&mut input).take(MAX_LINE).read_until(b'\n', &mut bytes).map_err(io_in)?;
+            let n = text::read_line_bounded(&mut input, &mut bytes, MAX_LINE).map_err(io_in)?;
             if n == 0 {
                 at_eof = true;
                 break;

@@ -32,9 +32,12 @@
 //! nothing but blank lines) are a [`ConvertError::Malformed`] at `line 1` ("the file is empty"),
 //! never an empty output. A FeatureCollection with no features is not empty: it converts.
 //!
-//! **Hostile input.** One feature (or NDJSON line, or a top-level Feature or geometry document)
-//! may hold at most [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES) (64 MiB) of text: a longer one
-//! is `Malformed` at `feature N` / `line N`, refused before more than that is held in memory.
+//! **Hostile input.** One feature of a collection (counted with the separators before it: the
+//! `,` and whitespace, or `:[` for the first), one NDJSON line (without its line ending), a
+//! top-level Feature or geometry document, and the collection's members outside `features` may
+//! each hold at most [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES) (64 MiB) of text: more is
+//! `Malformed` at `feature N` / `line N` / `top level`, refused before more than that is held in
+//! memory (the parser reads through a guard that stops it at the limit).
 //! GeometryCollections may nest at most [`MAX_COLLECTION_DEPTH`] deep (`Malformed` beyond). Other
 //! JSON nesting (arrays and objects in `properties`, foreign members, a position) is never
 //! walked recursively: it is copied as text however deep (serde_json skips raw values with an
@@ -93,17 +96,15 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The longest feature (or NDJSON line) read into memory, [`super::MAX_RECORD_BYTES`].
 const MAX_RECORD: u64 = super::MAX_RECORD_BYTES;
 
-/// The buffer between the input and the JSON parser; a feature's budget allows this much on top
-/// of [`MAX_RECORD`], so that the guard trips only when the feature is surely too long (the exact
-/// length is checked once the feature is read).
+/// The buffer between the input and the JSON parser.
 const GUARD_BUFFER: usize = 64 << 10;
 
-/// How much of the input the JSON parser may read before the current record is too long.
+/// How much of the input the JSON parser may take before the current record is too long.
 #[derive(Debug)]
 struct Guard {
-    /// Bytes handed to the parser's buffer so far.
-    read: Cell<u64>,
-    /// `read` may not pass this.
+    /// Bytes the parser has taken so far (exactly: it reads one byte at a time).
+    taken: Cell<u64>,
+    /// `taken` may not pass this.
     limit: Cell<u64>,
     /// The limit was reached.
     over: Cell<bool>,
@@ -111,37 +112,63 @@ struct Guard {
 
 impl Guard {
     fn new() -> Rc<Self> {
-        let limit = MAX_RECORD + GUARD_BUFFER as u64;
-        Rc::new(Self { read: Cell::new(0), limit: Cell::new(limit), over: Cell::new(false) })
+        Rc::new(Self { taken: Cell::new(0), limit: Cell::new(MAX_RECORD), over: Cell::new(false) })
     }
 
-    /// A new record starts: it may read [`MAX_RECORD`] bytes (plus the buffer's slack).
+    /// A new record starts: it may take [`MAX_RECORD`] bytes, with the separators before it.
     fn reset(&self) {
-        self.limit.set(self.read.get() + MAX_RECORD + GUARD_BUFFER as u64);
+        self.limit.set(self.taken.get() + MAX_RECORD);
     }
 }
 
-/// A reader that stops with an error once its [`Guard`]'s limit is reached, before the parser
-/// can hold more of one record in memory.
+/// The parser's buffered reader, which stops with an error once its [`Guard`]'s limit is
+/// reached: serde_json holds the record being read (a raw feature) in a buffer, which so never
+/// grows past [`MAX_RECORD`] bytes (nor doubles to twice that).
 struct Guarded<R> {
     inner: R,
+    buffer: Box<[u8]>,
+    at: usize,
+    filled: usize,
     guard: Rc<Guard>,
 }
 
+impl<R: Read> Guarded<R> {
+    fn new(inner: R, guard: Rc<Guard>) -> Self {
+        Self { inner, buffer: vec![0; GUARD_BUFFER].into_boxed_slice(), at: 0, filled: 0, guard }
+    }
+}
+
 impl<R: Read> Read for Guarded<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    #[inline]
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.at == self.filled {
+            self.filled = loop {
+                match self.inner.read(&mut self.buffer) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            self.at = 0;
+            if self.filled == 0 {
+                return Ok(0);
+            }
+        }
         let g = &self.guard;
-        let room = g.limit.get().saturating_sub(g.read.get());
-        if room == 0 && !buf.is_empty() {
+        let room = g.limit.get().saturating_sub(g.taken.get());
+        if room == 0 {
             g.over.set(true);
             return Err(io::Error::other(format!(
                 "a record longer than {} MiB",
                 MAX_RECORD >> 20
             )));
         }
-        let n = room.min(buf.len() as u64) as usize;
-        let n = self.inner.read(&mut buf[..n])?;
-        g.read.set(g.read.get() + n as u64);
+        let n = out.len().min(self.filled - self.at).min(room.try_into().unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        g.taken.set(g.taken.get() + n as u64);
         Ok(n)
     }
 }
@@ -164,8 +191,8 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         &target,
         seq,
     );
-    // The progress counter sits below the buffer, so serde_json's byte-at-a-time reads hit the
-    // buffer's fast path and the counter only sees refills.
+    // The progress counter sits below the buffer, so it only sees refills (a document's parser
+    // reads through its own length-guarded buffer above this one).
     let input = BufReader::with_capacity(
         1 << 20,
         ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
@@ -707,10 +734,7 @@ impl<'a, S: Sink> Run<'a, S> {
         };
         let guard = Guard::new();
         self.guard = Some(Rc::clone(&guard));
-        let input = BufReader::with_capacity(
-            GUARD_BUFFER,
-            Guarded { inner: input, guard: Rc::clone(&guard) },
-        );
+        let input = Guarded::new(input, Rc::clone(&guard));
         let mut de = serde_json::Deserializer::from_reader(input);
         let top = match de::Deserializer::deserialize_map(&mut de, TopVisitor { run: self }) {
             Ok(top) => top,
@@ -727,6 +751,9 @@ impl<'a, S: Sink> Run<'a, S> {
             }
         };
         if let Err(e) = de.end() {
+            if guard.over.get() {
+                return Err(self.too_long());
+            }
             return Err(self.malformed(at(&e), serde_message(&e)));
         }
         let Some(members) = top else { return Ok(()) };
@@ -907,9 +934,7 @@ impl<'a, S: Sink> Run<'a, S> {
         let mut bytes = 0;
         loop {
             let mut line = Vec::new();
-            let n = (&mut input)
-                .take(MAX_RECORD + 1)
-                .read_until(b'\n', &mut line)
+            let n = super::text::read_line_bounded(&mut input, &mut line, MAX_RECORD + 1)
                 .map_err(|e| self.io_in(e))?;
             if n > 0 {
                 line_no += 1;
