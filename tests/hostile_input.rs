@@ -155,12 +155,8 @@ fn deep_nesting_never_overflows_the_stack() {
             let e = malformed(convert::geojson::convert_str(&doc, &t, &options));
             assert_eq!(e, "<stream>: feature 1: GeometryCollections nested deeper than 32");
             let mut out = Vec::new();
-            let e = malformed(convert::geojson::convert_reader(
-                doc.as_bytes(),
-                &mut out,
-                &t,
-                &options,
-            ));
+            let e =
+                malformed(convert::geojson::convert_reader(doc.as_bytes(), &mut out, &t, &options));
             assert_eq!(e, "<stream>: feature 1: GeometryCollections nested deeper than 32");
         }
         // In a collection (parallel and sequential) and in a sequence: named by feature / line.
@@ -174,12 +170,8 @@ fn deep_nesting_never_overflows_the_stack() {
         let lines = format!("{ok}\n{ok}\n{}\n", feature(&deep));
         for o in [&options, &sequential] {
             let mut out = Vec::new();
-            let e = malformed(convert::geojson::convert_seq_reader(
-                lines.as_bytes(),
-                &mut out,
-                &t,
-                o,
-            ));
+            let e =
+                malformed(convert::geojson::convert_seq_reader(lines.as_bytes(), &mut out, &t, o));
             assert_eq!(e, "<stream>: line 3: GeometryCollections nested deeper than 32");
         }
         // 32 levels is the deepest accepted, and converts.
@@ -243,7 +235,11 @@ fn deep_nesting_in_the_cli() {
     d.write("deep.geojsonl", format!("{}\n", feature(&nested_collections(100_000))));
     d.write(
         "deep.wkt",
-        format!("{}POINT (116.4 39.9){}\n", "GEOMETRYCOLLECTION(".repeat(100_000), ")".repeat(100_000)),
+        format!(
+            "{}POINT (116.4 39.9){}\n",
+            "GEOMETRYCOLLECTION(".repeat(100_000),
+            ")".repeat(100_000)
+        ),
     );
     for (input, expected) in [
         ("deep.geojson", "feature 1: GeometryCollections nested deeper than 32"),
@@ -372,8 +368,7 @@ fn one_record_is_at_most_64_mib() {
 // ---- FIFOs and devices -----------------------------------------------------------------------
 
 /// Every format's input name.
-const NAMES: [&str; 7] =
-    ["x.csv", "x.tsv", "x.geojson", "x.geojsonl", "x.wkt", "x.shp", "x.gpkg"];
+const NAMES: [&str; 7] = ["x.csv", "x.tsv", "x.geojson", "x.geojsonl", "x.wkt", "x.shp", "x.gpkg"];
 
 #[test]
 fn fifos_and_devices_are_refused() {
@@ -427,7 +422,12 @@ fn fifos_and_devices_are_refused() {
     }
     std::fs::create_dir(d.path("folder.csv")).unwrap();
     let e = lib_convert(&d.path("folder.csv"), &d.path("out-folder.csv")).unwrap_err();
-    assert!(e.to_string().ends_with("folder.csv: not a regular file (a folder); only regular files are converted"), "{e}");
+    assert!(
+        e.to_string().ends_with(
+            "folder.csv: not a regular file (a folder); only regular files are converted"
+        ),
+        "{e}"
+    );
     // The CLI returns at once with exit 2 (an input it cannot read); nothing is written.
     let before = listing(&d.0);
     for name in ["u.wkt", "z.csv", "x.geojson", "x.wkt"] {
@@ -482,8 +482,11 @@ fn empty_inputs_are_errors() {
     }
     // Through the CLI: exit 1, the message, nothing written.
     let before = listing(&d.0);
-    let (status, err) =
-        run_cli(&["convert", "--from", "WGS84", "--to", "EPSG:4548", "a.csv", "-o", "o.csv"], &d.0, false);
+    let (status, err) = run_cli(
+        &["convert", "--from", "WGS84", "--to", "EPSG:4548", "a.csv", "-o", "o.csv"],
+        &d.0,
+        false,
+    );
     assert_eq!(status.code(), Some(1), "{err}");
     assert_eq!(err, format!("geounify: a.csv: {}\n", expected("a.csv")));
     assert_eq!(listing(&d.0), before);
@@ -518,7 +521,9 @@ fn bounded_memory_under_ulimit() {
     d.write("deep.geojson", feature(&nested_collections(3000)));
     cases.push((
         "deep.geojson".into(),
-        Some("geounify: deep.geojson: feature 1: GeometryCollections nested deeper than 32\n".into()),
+        Some(
+            "geounify: deep.geojson: feature 1: GeometryCollections nested deeper than 32\n".into(),
+        ),
     ));
     // Normal large files: 500,000 points in each text format.
     let n = 500_000u32;

@@ -238,7 +238,8 @@ fn run<R: BufRead, W: Write + ?Sized>(
             let body_len = strip_line_ending(&bytes[start..]).len();
             if !content {
                 let body = &bytes[start..start + body_len];
-                let body = if number == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
+                let body =
+                    if number == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
                 content = !body.iter().all(u8::is_ascii_whitespace);
             }
             lines.push(LineRec { start, body_end: start + body_len, end: bytes.len(), number });

@@ -113,7 +113,8 @@ fn one_malloc_arena_under_an_address_space_limit() {
     // SAFETY: plain libc calls with valid arguments, before any other thread exists.
     unsafe {
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        if libc::getrlimit(libc::RLIMIT_AS, &mut limit) == 0 && limit.rlim_cur != libc::RLIM_INFINITY
+        if libc::getrlimit(libc::RLIMIT_AS, &mut limit) == 0
+            && limit.rlim_cur != libc::RLIM_INFINITY
         {
             libc::mallopt(libc::M_ARENA_MAX, 1);
         }

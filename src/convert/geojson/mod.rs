@@ -67,10 +67,10 @@ use crate::transformer::Transformer;
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
@@ -160,10 +160,7 @@ impl<R: Read> Read for Guarded<R> {
         let room = g.limit.get().saturating_sub(g.taken.get());
         if room == 0 {
             g.over.set(true);
-            return Err(io::Error::other(format!(
-                "a record longer than {} MiB",
-                MAX_RECORD >> 20
-            )));
+            return Err(io::Error::other(format!("a record longer than {} MiB", MAX_RECORD >> 20)));
         }
         let n = out.len().min(self.filled - self.at).min(room.try_into().unwrap_or(usize::MAX));
         out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);

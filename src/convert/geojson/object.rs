@@ -448,8 +448,7 @@ struct Walk<'w, 'f> {
 impl Walk<'_, '_> {
     fn coordinates(&mut self, value: &RawValue, depth: u8, root: bool) -> Result<(), ObjectError> {
         let text = value.get();
-        let items: Vec<&RawValue> =
-            scan(text).map_err(|_| self.expected(depth, text))?;
+        let items: Vec<&RawValue> = scan(text).map_err(|_| self.expected(depth, text))?;
         if depth == 0 {
             return self.position(&items, text, root);
         }
