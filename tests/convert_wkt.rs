@@ -197,13 +197,12 @@ fn empty_and_comment_only_files() {
         "{e}"
     );
     assert!(!b.exists());
-    for text in ["# nothing yet\r\n\r\n"] {
-        std::fs::write(&a, text).unwrap();
-        let report =
-            convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
-        assert_eq!(std::fs::read(&b).unwrap(), text.as_bytes());
-        assert_eq!(report.features, 0);
-    }
+    let text = "# nothing yet\r\n\r\n";
+    std::fs::write(&a, text).unwrap();
+    let report =
+        convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
+    assert_eq!(std::fs::read(&b).unwrap(), text.as_bytes());
+    assert_eq!(report.features, 0);
 }
 
 #[test]

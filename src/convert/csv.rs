@@ -52,7 +52,7 @@ use super::{
 use crate::transformer::Transformer;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::Path;
 

@@ -46,7 +46,7 @@ use super::{
 use crate::crs::Crs;
 use crate::transformer::Transformer;
 use rayon::prelude::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::Path;
 
