@@ -18,6 +18,8 @@
 //!   format, `/dev/urandom`, `/dev/zero`, `/dev/null` through symlinks named `x.wkt`, `x.csv`,
 //!   `x.geojson`, and a folder named `x.csv` → `Io` "not a regular file (...)" before anything
 //!   is read; nothing written; the CLI exits 2 at once.
+//! - `unify_with_a_fifo_dataset_returns` — a FIFO as a dataset of an exchange: the dataset
+//!   fails with "not a regular file", and hashing it for the lineage does not open it (no hang).
 //! - `empty_inputs_are_errors` — 0 bytes, whitespace only, a byte-order mark only (and blank
 //!   lines only for NDJSON) in every text format → `Malformed` at `line 1` "the file is empty
 //!   ..." naming the file, nothing written; a CSV header alone, a WKT file of comments and an
@@ -444,6 +446,26 @@ fn fifos_and_devices_are_refused() {
         assert!(err.starts_with(&format!("geounify: {name}: not a regular file (")), "{err}");
     }
     assert_eq!(listing(&d.0), before);
+}
+
+#[test]
+fn unify_with_a_fifo_dataset_returns() {
+    // `unify` converts through `convert_file` (which refuses the FIFO) and then hashes the
+    // dataset's files for the lineage: the hash must not open the FIFO either (it would block).
+    let d = Scratch::new("hostile-unify-fifo");
+    let c = std::ffi::CString::new(d.path("pipe.csv").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    d.write("ok.csv", "lon,lat\n116.4,39.9\n");
+    d.write(
+        "exchange.toml",
+        "target = \"EPSG:4548\"\noutput = \"out\"\n\n[[dataset]]\npath = \"ok.csv\"\n\
+         crs = \"WGS84\"\n\n[[dataset]]\npath = \"pipe.csv\"\ncrs = \"WGS84\"\n",
+    );
+    let (status, err) = run_cli(&["unify", "exchange.toml"], &d.0, false);
+    assert_eq!(status.signal(), None, "{err}");
+    assert_ne!(status.code(), Some(0), "{err}");
+    assert!(err.contains("pipe.csv: not a regular file (a FIFO (named pipe))"), "{err}");
 }
 
 // ---- empty input -----------------------------------------------------------------------------

@@ -102,39 +102,43 @@ const GUARD_BUFFER: usize = 64 << 10;
 /// How much of the input the JSON parser may take before the current record is too long.
 #[derive(Debug)]
 struct Guard {
-    /// Bytes the parser has taken so far (exactly: it reads one byte at a time).
-    taken: Cell<u64>,
-    /// `taken` may not pass this.
-    limit: Cell<u64>,
+    /// A new record starts (set by the visitors, applied by the reader at its next read).
+    reset: Cell<bool>,
     /// The limit was reached.
     over: Cell<bool>,
 }
 
 impl Guard {
     fn new() -> Rc<Self> {
-        Rc::new(Self { taken: Cell::new(0), limit: Cell::new(MAX_RECORD), over: Cell::new(false) })
+        Rc::new(Self { reset: Cell::new(false), over: Cell::new(false) })
     }
 
     /// A new record starts: it may take [`MAX_RECORD`] bytes, with the separators before it.
     fn reset(&self) {
-        self.limit.set(self.taken.get() + MAX_RECORD);
+        self.reset.set(true);
     }
 }
 
-/// The parser's buffered reader, which stops with an error once its [`Guard`]'s limit is
-/// reached: serde_json holds the record being read (a raw feature) in a buffer, which so never
-/// grows past [`MAX_RECORD`] bytes (nor doubles to twice that).
+/// The parser's buffered reader, which stops with an error once the current record has taken
+/// [`MAX_RECORD`] bytes: serde_json holds the record being read (a raw feature) in a buffer, which
+/// so never grows past [`MAX_RECORD`] bytes (nor doubles to twice that). The parser reads one
+/// byte at a time, so the count is exact.
 struct Guarded<R> {
     inner: R,
     buffer: Box<[u8]>,
     at: usize,
     filled: usize,
+    /// Bytes taken before `buffer`'s contents.
+    base: u64,
+    /// The current record may take bytes up to this offset.
+    limit: u64,
     guard: Rc<Guard>,
 }
 
 impl<R: Read> Guarded<R> {
     fn new(inner: R, guard: Rc<Guard>) -> Self {
-        Self { inner, buffer: vec![0; GUARD_BUFFER].into_boxed_slice(), at: 0, filled: 0, guard }
+        let buffer = vec![0; GUARD_BUFFER].into_boxed_slice();
+        Self { inner, buffer, at: 0, filled: 0, base: 0, limit: MAX_RECORD, guard }
     }
 }
 
@@ -145,6 +149,7 @@ impl<R: Read> Read for Guarded<R> {
             return Ok(0);
         }
         if self.at == self.filled {
+            self.base += self.filled as u64;
             self.filled = loop {
                 match self.inner.read(&mut self.buffer) {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -156,16 +161,25 @@ impl<R: Read> Read for Guarded<R> {
                 return Ok(0);
             }
         }
-        let g = &self.guard;
-        let room = g.limit.get().saturating_sub(g.taken.get());
-        if room == 0 {
-            g.over.set(true);
+        let taken = self.base + self.at as u64;
+        if self.guard.reset.get() {
+            self.guard.reset.set(false);
+            self.limit = taken + MAX_RECORD;
+        }
+        if taken >= self.limit {
+            self.guard.over.set(true);
             return Err(io::Error::other(format!("a record longer than {} MiB", MAX_RECORD >> 20)));
         }
-        let n = out.len().min(self.filled - self.at).min(room.try_into().unwrap_or(usize::MAX));
+        if out.len() == 1 {
+            // serde_json's byte-at-a-time reads.
+            out[0] = self.buffer[self.at];
+            self.at += 1;
+            return Ok(1);
+        }
+        let room = usize::try_from(self.limit - taken).unwrap_or(usize::MAX);
+        let n = out.len().min(self.filled - self.at).min(room);
         out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
         self.at += n;
-        g.taken.set(g.taken.get() + n as u64);
         Ok(n)
     }
 }
