@@ -31,11 +31,14 @@
 //!   defined and converts; easting 5e7 m → `OutsideDomain("gauss-kruger inverse")`; a file whose
 //!   eastings lie ≈ 2000 km outside its declared zone is stopped by the sanity check
 //!   (`Implausible`, "... (use --force to convert anyway)"), nothing written.
-//! - `empty_files_each_format` — a 0-byte .csv / .tsv converts to a 0-byte output, 0 features,
-//!   warning "the input is empty (no header): nothing to convert"; .geojson / .geojsonl / .wkt
-//!   to a 0-byte output, 0 features; .gpkg → `Malformed` "database: no gpkg_geometry_columns
-//!   table: not a GeoPackage"; a 0-byte .shp set → `Malformed` "header: 0 bytes, shorter than a
-//!   header" (a header-only Shapefile: `convert_shapefile::empty_shapefile_converts_to_an_empty_one`).
+//! - `empty_files_each_format` — a 0-byte file of every format is an error naming the file,
+//!   nothing written (issue 11; before, the text formats converted to an empty output):
+//!   .csv / .tsv → `Malformed` "line 1: the file is empty (no header line): nothing to convert";
+//!   .geojson, .geojsonl, .wkt → `Malformed` "line 1: the file is empty (...)"; .gpkg →
+//!   `Malformed` "database: no gpkg_geometry_columns table: not a GeoPackage"; a 0-byte .shp set
+//!   → `Malformed` "header: 0 bytes, shorter than a header" (a header-only Shapefile:
+//!   `convert_shapefile::empty_shapefile_converts_to_an_empty_one`). Whitespace-only files and
+//!   files with no features: `hostile_input::empty_inputs_are_errors`.
 //! - `geojson_truncated_and_invalid` — cut mid-feature, cut inside a coordinate array, trailing
 //!   characters, a one-number position, an unknown geometry type, a string coordinate, a CSV
 //!   named .geojson → `Malformed` naming the line and column (or the feature and what is wrong:
@@ -353,40 +356,26 @@ fn points_far_outside_a_zone() {
 
 #[test]
 fn empty_files_each_format() {
-    // The text formats: an empty file is an empty dataset and converts to an empty file (0
-    // features; CSV/TSV also warn that there was no header). The binary formats: a 0-byte
-    // file is not a Shapefile / GeoPackage (Malformed, nothing written).
-    let cases: [(&str, Option<&str>); 6] = [
-        ("in.csv", Some("the input is empty (no header): nothing to convert")),
-        ("in.tsv", Some("the input is empty (no header): nothing to convert")),
-        ("in.geojson", None),
-        ("in.geojsonl", None),
-        ("in.wkt", None),
-        ("in.gpkg", None),
+    // Every format: a 0-byte file is an error naming the file, nothing written (issue 11: the
+    // text formats used to convert it to an empty output, which passed for a conversion).
+    let cases: [(&str, &str); 6] = [
+        ("in.csv", "line 1: the file is empty (no header line): nothing to convert"),
+        ("in.tsv", "line 1: the file is empty (no header line): nothing to convert"),
+        ("in.geojson", "line 1: the file is empty (no GeoJSON object): nothing to convert"),
+        (
+            "in.geojsonl",
+            "line 1: the file is empty (no GeoJSON record, only blank lines): nothing to convert",
+        ),
+        ("in.wkt", "line 1: the file is empty (only whitespace, no WKT line): nothing to convert"),
+        ("in.gpkg", "database: no gpkg_geometry_columns table: not a GeoPackage"),
     ];
-    for (name, warning) in cases {
+    for (name, expected) in cases {
         let d = Scratch::new(&format!("empty-{name}"));
         d.write(name, "");
         let output = d.path(&name.replace("in.", "out."));
         let before = Snapshot::of(&d.0);
         let result = lib_convert(&d.path(name), &output, "WGS84", "EPSG:4548");
-        if name == "in.gpkg" {
-            assert_eq!(
-                malformed(result),
-                format!(
-                    "{}: database: no gpkg_geometry_columns table: not a GeoPackage",
-                    d.path(name).display()
-                )
-            );
-        } else {
-            let report = result.unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!((report.features, report.written, report.vertices), (0, 0, 0), "{name}");
-            if let Some(w) = warning {
-                assert!(report.warnings.iter().any(|x| x == w), "{name}: {:?}", report.warnings);
-            }
-            assert_eq!(std::fs::read(&output).unwrap(), b"", "{name}: an empty output");
-            std::fs::remove_file(&output).unwrap();
-        }
+        assert_eq!(malformed(result), format!("{}: {expected}", d.path(name).display()));
         before.assert_unchanged(&d.0, name);
     }
     // A Shapefile set of three 0-byte files. (A header-only Shapefile converts to an empty

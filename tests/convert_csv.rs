@@ -194,12 +194,14 @@ fn gbk_files_keep_their_bytes_and_bad_headers_are_reported() {
 fn empty_and_header_only_files() {
     let dir = Scratch::new("empty");
     let (a, b) = (dir.path("a.csv"), dir.path("b.csv"));
+    // An empty file is an error, nothing written (issue 11; it used to convert to an empty
+    // output with a warning).
     std::fs::write(&a, b"").unwrap();
-    let report =
-        convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
-    assert_eq!(std::fs::read(&b).unwrap(), b"");
-    assert_eq!(report.features, 0);
-    assert_eq!(report.warnings.len(), 1);
+    let e = convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.ends_with("a.csv: line 1: the file is empty (no header line): nothing to convert"));
+    assert!(!b.exists());
     std::fs::write(&a, "\u{FEFF}lon,lat\r\n").unwrap();
     let report =
         convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();

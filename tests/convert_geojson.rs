@@ -633,15 +633,18 @@ fn malformed_documents_are_errors_and_write_nothing() {
 fn empty_files_and_same_file() {
     let dir = Scratch::new("empty");
     let t = (crs("EPSG:4326"), crs("EPSG:4548"));
+    // An empty file (nothing but whitespace or a byte-order mark) is an error, nothing written
+    // (issue 11; it used to convert to an empty output).
     for (name, text) in
         [("a.geojson", ""), ("b.geojson", " \n"), ("c.geojsonl", ""), ("d.geojson", "\u{feff}")]
     {
         let input = dir.path(name);
         std::fs::write(&input, text).unwrap();
         let output = dir.path(&format!("out-{name}"));
-        let r = convert(&input, &output, &t.0, &t.1, &options()).unwrap();
-        assert_eq!(r.features, 0);
-        assert_eq!(read(&output), text.trim_matches(|c: char| c.is_ascii_whitespace()));
+        let e = convert(&input, &output, &t.0, &t.1, &options()).unwrap_err();
+        assert!(matches!(e, ConvertError::Malformed { .. }), "{e}");
+        assert!(e.to_string().contains(": line 1: the file is empty ("), "{e}");
+        assert!(!output.exists());
     }
     let input = dir.path("e.geojson");
     std::fs::write(&input, r#"{"type":"FeatureCollection","features":[]}"#).unwrap();

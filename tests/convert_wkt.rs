@@ -184,13 +184,25 @@ fn gbk_ids_are_copied_as_bytes() {
 fn empty_and_comment_only_files() {
     let dir = Scratch::new("empty");
     let (a, b) = (dir.path("a.wkt"), dir.path("b.wkt"));
-    for text in ["", "# nothing yet\r\n\r\n"] {
-        std::fs::write(&a, text).unwrap();
-        let report =
-            convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
-        assert_eq!(std::fs::read(&b).unwrap(), text.as_bytes());
-        assert_eq!(report.features, 0);
-    }
+    // An empty file is an error, nothing written (issue 11; it used to convert to an empty
+    // output); a file of comments is a valid file with no features.
+    std::fs::write(&a, "").unwrap();
+    let e = convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with(
+            "a.wkt: line 1: the file is empty (only whitespace, no WKT line): nothing to convert"
+        ),
+        "{e}"
+    );
+    assert!(!b.exists());
+    let text = "# nothing yet\r\n\r\n";
+    std::fs::write(&a, text).unwrap();
+    let report =
+        convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
+    assert_eq!(std::fs::read(&b).unwrap(), text.as_bytes());
+    assert_eq!(report.features, 0);
 }
 
 #[test]

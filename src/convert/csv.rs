@@ -21,7 +21,9 @@
 //! `x`/`X` is always the easting here. Chinese survey tables often call the *northing* X: such a
 //! table must name its columns with `--x-col`/`--y-col`; detection never guesses the swap. Two
 //! candidate columns for one role, or none, is a [`ConvertError::Options`] that shows the header.
-//! A header (the first record) is required.
+//! A header (the first record) is required: an empty file (0 bytes, or only a byte-order mark)
+//! is a [`ConvertError::Malformed`] at `line 1` ("the file is empty"), never an empty output; a
+//! header alone is a valid table with no rows and converts to itself.
 //!
 //! **Rows.** A row whose x and y cells are both empty has no geometry: it is copied unchanged and
 //! counted in [`ConvertReport::empty`]. A blank line is copied and not counted as a feature. A row
@@ -50,8 +52,7 @@ use super::{
 use crate::transformer::Transformer;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::Path;
 
@@ -60,7 +61,7 @@ const CHUNK_RECORDS: usize = 65_536;
 /// Bytes per chunk (a chunk ends after the record that crosses this).
 const CHUNK_BYTES: usize = 16 << 20;
 /// The longest record accepted.
-const MAX_RECORD: u64 = 64 << 20;
+const MAX_RECORD: u64 = super::MAX_RECORD_BYTES;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const GB18030_BOM: &[u8] = b"\x84\x31\x95\x33";
@@ -108,8 +109,7 @@ pub fn convert_reader<R: BufRead, W: Write>(
 /// Up to `max` coordinates `[x, y, z]` (z = 0 without a z value) from the first rows, for the
 /// sanity check; rows without geometry or with bad values are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    let file = File::open(job.input)
-        .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
+    let file = super::open_regular(job.input)?;
     let mut reader = Reader::new(BufReader::new(file), delimiter_of(job.input), job.input);
     let encoding = job.options.encoding.unwrap_or(TextEncoding::Utf8);
     reader.skip_bom(encoding)?;
@@ -165,8 +165,13 @@ fn run<R: BufRead, W: Write + ?Sized>(
 
     let mut buf = Vec::new();
     let Some(header) = reader.next_record(&mut buf)? else {
-        report.warnings.push("the input is empty (no header): nothing to convert".into());
-        return Ok(report);
+        // Nothing at all (or only a byte-order mark): not a CSV file, and never an empty output
+        // that would look like a successful conversion. A header alone is a valid, empty table.
+        return Err(ConvertError::Malformed {
+            path: paths.input.to_path_buf(),
+            location: "line 1".into(),
+            message: "the file is empty (no header line): nothing to convert".into(),
+        });
     };
     let columns = Columns::resolve(&buf[header.body()], delimiter, paths.input, options, encoding)?;
     output.write_all(&buf).map_err(io_out)?;
@@ -698,7 +703,7 @@ impl<'p, R: BufRead> Reader<'p, R> {
         loop {
             let from = buf.len();
             let limit = MAX_RECORD.saturating_sub((from - start) as u64);
-            let n = (&mut self.input).take(limit).read_until(b'\n', buf).map_err(|e| self.io(e))?;
+            let n = text::read_line_bounded(&mut self.input, buf, limit).map_err(|e| self.io(e))?;
             let chunk_end = buf.len();
             let ends_line = n > 0 && buf[chunk_end - 1] == b'\n';
             let scan_to = if ends_line { chunk_end - 1 } else { chunk_end };

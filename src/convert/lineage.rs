@@ -12,8 +12,13 @@ use sha2::{Digest, Sha256};
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The SHA-256 of a file, lowercase hex.
+/// The SHA-256 of a file, lowercase hex. A path that is not a regular file (a FIFO, which
+/// would block with no writer, or a device such as `/dev/urandom`, which never ends) is an
+/// `InvalidInput` error "not a regular file", checked before it is opened.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 16];

@@ -289,6 +289,58 @@ pub enum ConvertError {
 /// At most this many failures are kept in reports (the count is always exact).
 pub const MAX_FAILURES: usize = 1000;
 
+/// The longest single record any text format reads into memory, in bytes: a CSV record, a WKT
+/// line, a newline-delimited GeoJSON line, a GeoJSON feature (64 MiB). A longer one is a
+/// [`ConvertError::Malformed`] naming its line or feature, refused before it is held whole.
+pub const MAX_RECORD_BYTES: u64 = 64 << 20;
+
+/// Refuses an input that is not a regular file (a FIFO, a character or block device, a folder,
+/// a socket), following symbolic links: such an input could block forever (a FIFO with no
+/// writer), never end (`/dev/urandom`) or be consumed by the sanity check's sample before the
+/// conversion reads it again. Checked before anything opens it; `Io` naming the file.
+pub(crate) fn require_regular_file(path: &Path) -> Result<(), ConvertError> {
+    let meta =
+        std::fs::metadata(path).map_err(|source| ConvertError::Io { path: path.into(), source })?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    use std::os::unix::fs::FileTypeExt as _;
+    let t = meta.file_type();
+    let what = if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    Err(ConvertError::Io {
+        path: path.into(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({what}); only regular files are converted"),
+        ),
+    })
+}
+
+/// Opens an input checked by [`require_regular_file`], and checks the opened file again (it may
+/// have been replaced in between).
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, ConvertError> {
+    require_regular_file(path)?;
+    let io = |source| ConvertError::Io { path: path.into(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file; only regular files are converted",
+        )));
+    }
+    Ok(file)
+}
+
 /// The features of one conversion that could not be converted: left out and listed in
 /// [`ConvertReport::skipped`] with `skip_invalid`, else failing the conversion. At most
 /// [`MAX_FAILURES`] of each are kept; all are counted.
@@ -389,6 +441,7 @@ pub fn convert_file(
         });
     }
     atomic::refuse_same_file(input, output, format)?;
+    require_regular_file(input)?;
     let notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::new(source, target)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };
@@ -509,9 +562,8 @@ pub(crate) fn through_temporary(
         &mut std::io::BufWriter<std::fs::File>,
     ) -> Result<ConvertReport, ConvertError>,
 ) -> Result<ConvertReport, ConvertError> {
-    let io_in = |source| ConvertError::Io { path: job.input.to_path_buf(), source };
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
-    let file = std::fs::File::open(job.input).map_err(io_in)?;
+    let file = open_regular(job.input)?;
     let mut out = atomic::AtomicFile::create(job.output).map_err(io_out)?;
     let mut report = convert(file, out.writer())?;
     report.outputs.push(out.commit().map_err(io_out)?);

@@ -197,8 +197,78 @@ pub fn encode(text: &str, encoding: TextEncoding) -> Result<Cow<'_, [u8]>, char>
     Ok(bytes)
 }
 
+/// Appends the bytes of `input` up to and including the next `\n` to `buf`, at most `max` of
+/// them; the count appended (0 at the end of the input). Like
+/// `(&mut input).take(max).read_until(b'\n', buf)`, except for memory: `buf` grows to at most
+/// `max` bytes beyond its length at the call (never `Vec`'s doubling past that: a 64 MiB + 1
+/// record does not take 128 MiB), and a growth that cannot be allocated is an
+/// [`io::ErrorKind::OutOfMemory`] error instead of an abort of the process.
+pub(crate) fn read_line_bounded<R: std::io::BufRead + ?Sized>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<usize> {
+    let start = buf.len();
+    let ceiling = start.saturating_add(usize::try_from(max).unwrap_or(usize::MAX));
+    while buf.len() < ceiling {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let room = ceiling - buf.len();
+        let window = &available[..available.len().min(room)];
+        let (used, done) = match window.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (window.len(), false),
+        };
+        if buf.capacity() - buf.len() < used {
+            let wanted = buf.capacity().saturating_mul(2).min(ceiling).max(buf.len() + used);
+            buf.try_reserve_exact(wanted - buf.len()).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::OutOfMemory,
+                    format!(
+                        "not enough memory to hold one record ({} MiB read so far)",
+                        (buf.len() - start) >> 20
+                    ),
+                )
+            })?;
+        }
+        buf.extend_from_slice(&window[..used]);
+        input.consume(used);
+        if done {
+            break;
+        }
+    }
+    Ok(buf.len() - start)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn read_line_bounded_reads_like_read_until_and_never_overallocates() {
+        use std::io::BufRead as _;
+        let text = b"ab\ncdef\n\ngh";
+        for cap in [1, 2, 3, 100] {
+            let mut a = std::io::BufReader::with_capacity(cap, &text[..]);
+            let mut b = std::io::BufReader::with_capacity(cap, &text[..]);
+            for max in [100u64, 3, 1, 100, 100, 100] {
+                let (mut x, mut y) = (b"z".to_vec(), b"z".to_vec());
+                let n = read_line_bounded(&mut a, &mut x, max).unwrap();
+                let m = std::io::Read::take(&mut b, max).read_until(b'\n', &mut y).unwrap();
+                assert_eq!((n, &x), (m, &y), "cap {cap} max {max}");
+            }
+        }
+        // A 1 MiB + 1 line read with max 1 MiB: the buffer holds at most 1 MiB more.
+        let long = vec![b'x'; (1 << 20) + 1];
+        let mut input = std::io::BufReader::with_capacity(4096, &long[..]);
+        let mut buf = vec![b'a'; 10];
+        assert_eq!(read_line_bounded(&mut input, &mut buf, 1 << 20).unwrap(), 1 << 20);
+        assert!(buf.capacity() <= 10 + (1 << 20), "{}", buf.capacity());
+    }
     use super::*;
 
     #[test]

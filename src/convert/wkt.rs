@@ -20,6 +20,10 @@
 //! prefix is removed and the report says so. An SRID that is not the source's EPSG code is
 //! reported as a warning (the data may not be in the declared source CRS).
 //!
+//! **Empty input.** A file with nothing but whitespace (or a byte-order mark) is a
+//! [`ConvertError::Malformed`] at `line 1` ("the file is empty"), never an empty output; a file of
+//! comment lines only is a valid file with no features.
+//!
 //! **Errors.** A line whose syntax is wrong (unbalanced parentheses, unknown keyword, a tuple
 //! with the wrong number of numbers, text after the geometry) is a [`ConvertError::Malformed`]
 //! at `line N`, even with [`ConvertOptions::skip_invalid`]: `skip_invalid` is about points that
@@ -42,8 +46,7 @@ use super::{
 use crate::crs::Crs;
 use crate::transformer::Transformer;
 use rayon::prelude::*;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::Path;
 
@@ -52,7 +55,7 @@ const CHUNK_LINES: usize = 65_536;
 /// Bytes per chunk (a chunk ends after the line that crosses this).
 const CHUNK_BYTES: usize = 16 << 20;
 /// The longest line accepted.
-const MAX_LINE: u64 = 64 << 20;
+const MAX_LINE: u64 = super::MAX_RECORD_BYTES;
 /// The deepest nesting of geometry collections accepted.
 const MAX_DEPTH: usize = 32;
 
@@ -114,17 +117,14 @@ pub fn convert_reader<R: BufRead, W: Write>(
 /// Up to `max` coordinates `[x, y, z]` (z = 0 without Z) from the first lines, for the sanity
 /// check; malformed lines are passed over (the conversion reports them).
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    let file = File::open(job.input)
-        .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
+    let file = super::open_regular(job.input)?;
     let mut reader = BufReader::new(file);
     let mut samples = Vec::new();
     let mut buf = Vec::new();
     let mut first = true;
     while samples.len() < max {
         buf.clear();
-        let n = (&mut reader)
-            .take(MAX_LINE)
-            .read_until(b'\n', &mut buf)
+        let n = text::read_line_bounded(&mut reader, &mut buf, MAX_LINE)
             .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
         if n == 0 {
             break;
@@ -242,12 +242,14 @@ fn run<R: BufRead, W: Write + ?Sized>(
     let mut bytes: Vec<u8> = Vec::new();
     let mut lines: Vec<LineRec> = Vec::new();
     let mut at_eof = false;
+    // Whether any line holds more than whitespace (a geometry, an id, a comment).
+    let mut content = false;
     while !at_eof {
         bytes.clear();
         lines.clear();
         while lines.len() < CHUNK_LINES && bytes.len() < CHUNK_BYTES {
             let start = bytes.len();
-            let n = (&mut input).take(MAX_LINE).read_until(b'\n', &mut bytes).map_err(io_in)?;
+            let n = text::read_line_bounded(&mut input, &mut bytes, MAX_LINE).map_err(io_in)?;
             if n == 0 {
                 at_eof = true;
                 break;
@@ -261,6 +263,12 @@ fn run<R: BufRead, W: Write + ?Sized>(
                 });
             }
             let body_len = strip_line_ending(&bytes[start..]).len();
+            if !content {
+                let body = &bytes[start..start + body_len];
+                let body =
+                    if number == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
+                content = !body.iter().all(u8::is_ascii_whitespace);
+            }
             lines.push(LineRec { start, body_end: start + body_len, end: bytes.len(), number });
         }
         let convert = |l: &LineRec| {
@@ -338,6 +346,14 @@ fn run<R: BufRead, W: Write + ?Sized>(
             }
         }
         progress.advance(bytes.len() as u64);
+    }
+    if !content {
+        // Nothing but whitespace: an empty output would pass for a successful conversion.
+        return Err(ConvertError::Malformed {
+            path: ctx.input.to_path_buf(),
+            location: "line 1".into(),
+            message: "the file is empty (only whitespace, no WKT line): nothing to convert".into(),
+        });
     }
     tally.finish(&mut report, ctx.input)?;
     if dropped_srids > 0 {

@@ -196,8 +196,9 @@ pub fn geojson(data: &[u8]) {
         }
         return;
     }
-    // An input of nothing but whitespace (after a byte-order mark) converts to an empty output
-    // by design (src/convert/geojson/mod.rs, "Empty files"); any other success is a JSON value.
+    // An input of nothing but whitespace (after a byte-order mark) is an error since issue 11
+    // (src/convert/geojson/mod.rs, "Empty files"), so the blank branch below only guards against
+    // a regression; any success is a JSON value.
     let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let blank = body.iter().all(u8::is_ascii_whitespace);
     let check = |out: &[u8], what: &str| {

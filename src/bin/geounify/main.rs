@@ -117,7 +117,26 @@ enum CrsCommand {
     },
 }
 
+/// Under a limited address space (`ulimit -v`), glibc's malloc would reserve 64 MiB of it for
+/// each thread's arena (the conversion threads each get one): with two threads that is most of
+/// a 200 MB limit before any data is read, and an allocation then fails, which aborts a Rust
+/// process. With a limit, all threads share one arena, so the limit is spent on data (and the
+/// record caps keep that bounded). Without a limit nothing changes.
+fn one_malloc_arena_under_an_address_space_limit() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: plain libc calls with valid arguments, before any other thread exists.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_AS, &mut limit) == 0
+            && limit.rlim_cur != libc::RLIM_INFINITY
+        {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    one_malloc_arena_under_an_address_space_limit();
     let cli = Cli::parse(); // prints help / usage errors itself; usage errors exit 2
                             // Ctrl-C: remove the temporary outputs of an unfinished conversion, then exit as SIGINT
                             // would (128 + 2). Outputs are only ever renamed into place complete, so nothing else needs

@@ -28,14 +28,29 @@
 //! geounify id when it has no EPSG code; a warning says RFC 7946 expects WGS84. NDJSON records
 //! only have an existing `crs` member replaced (or dropped).
 //!
-//! **Empty files** (nothing but whitespace, or a byte-order mark) convert to an empty file: the
-//! same shape as the input, although an empty `.geojson` is not a valid GeoJSON document.
+//! **Empty files** (nothing but whitespace, or a byte-order mark; for newline-delimited GeoJSON
+//! nothing but blank lines) are a [`ConvertError::Malformed`] at `line 1` ("the file is empty"),
+//! never an empty output. A FeatureCollection with no features is not empty: it converts.
+//!
+//! **Hostile input.** One feature of a collection (counted with the separators before it: the
+//! `,` and whitespace, or `:[` for the first), one NDJSON line (without its line ending), a
+//! top-level Feature or geometry document, and the collection's members outside `features` may
+//! each hold at most [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES) (64 MiB) of text: more is
+//! `Malformed` at `feature N` / `line N` / `top level`, refused before more than that is held in
+//! memory (the parser reads through a guard that stops it at the limit).
+//! GeometryCollections may nest at most [`MAX_COLLECTION_DEPTH`] deep (`Malformed` beyond). Other
+//! JSON nesting (arrays and objects in `properties`, foreign members, a position) is never
+//! walked recursively: it is copied as text however deep (serde_json skips raw values with an
+//! explicit stack, not its 128-level recursion), and a `coordinates` array deeper than its
+//! geometry type allows is `Malformed` ("... is not a number in position ...").
 //!
 //! A point that cannot be converted fails its feature (see [`super`]); with a top-level Feature
 //! or bare Geometry there is no collection to leave it out of, so it fails the file even with
 //! [`ConvertOptions::skip_invalid`].
 
 mod object;
+
+pub use self::object::MAX_COLLECTION_DEPTH;
 
 use self::object::{
     bbox_is_3d, key_name, kind_of, parse_members, string_value, type_of, Bounds, Converted,
@@ -52,10 +67,12 @@ use crate::transformer::Transformer;
 use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::{mpsc, Arc};
 
 #[cfg(doc)]
@@ -76,6 +93,97 @@ const BBOX_RESERVED: usize = 192;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The longest feature (or NDJSON line) read into memory, [`super::MAX_RECORD_BYTES`].
+const MAX_RECORD: u64 = super::MAX_RECORD_BYTES;
+
+/// The buffer between the input and the JSON parser.
+const GUARD_BUFFER: usize = 64 << 10;
+
+/// How much of the input the JSON parser may take before the current record is too long.
+#[derive(Debug)]
+struct Guard {
+    /// A new record starts (set by the visitors, applied by the reader at its next read).
+    reset: Cell<bool>,
+    /// The limit was reached.
+    over: Cell<bool>,
+}
+
+impl Guard {
+    fn new() -> Rc<Self> {
+        Rc::new(Self { reset: Cell::new(false), over: Cell::new(false) })
+    }
+
+    /// A new record starts: it may take [`MAX_RECORD`] bytes, with the separators before it.
+    fn reset(&self) {
+        self.reset.set(true);
+    }
+}
+
+/// The parser's buffered reader, which stops with an error once the current record has taken
+/// [`MAX_RECORD`] bytes: serde_json holds the record being read (a raw feature) in a buffer, which
+/// so never grows past [`MAX_RECORD`] bytes (nor doubles to twice that). The parser reads one
+/// byte at a time, so the count is exact.
+struct Guarded<R> {
+    inner: R,
+    buffer: Box<[u8]>,
+    at: usize,
+    filled: usize,
+    /// Bytes taken before `buffer`'s contents.
+    base: u64,
+    /// The current record may take bytes up to this offset.
+    limit: u64,
+    guard: Rc<Guard>,
+}
+
+impl<R: Read> Guarded<R> {
+    fn new(inner: R, guard: Rc<Guard>) -> Self {
+        let buffer = vec![0; GUARD_BUFFER].into_boxed_slice();
+        Self { inner, buffer, at: 0, filled: 0, base: 0, limit: MAX_RECORD, guard }
+    }
+}
+
+impl<R: Read> Read for Guarded<R> {
+    #[inline]
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.at == self.filled {
+            self.base += self.filled as u64;
+            self.filled = loop {
+                match self.inner.read(&mut self.buffer) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+            self.at = 0;
+            if self.filled == 0 {
+                return Ok(0);
+            }
+        }
+        let taken = self.base + self.at as u64;
+        if self.guard.reset.get() {
+            self.guard.reset.set(false);
+            self.limit = taken + MAX_RECORD;
+        }
+        if taken >= self.limit {
+            self.guard.over.set(true);
+            return Err(io::Error::other(format!("a record longer than {} MiB", MAX_RECORD >> 20)));
+        }
+        if out.len() == 1 {
+            // serde_json's byte-at-a-time reads.
+            out[0] = self.buffer[self.at];
+            self.at += 1;
+            return Ok(1);
+        }
+        let room = usize::try_from(self.limit - taken).unwrap_or(usize::MAX);
+        let n = out.len().min(self.filled - self.at).min(room);
+        out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Converts `job.input` (GeoJSON, or newline-delimited GeoJSON by its extension) to
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
@@ -94,8 +202,8 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         &target,
         seq,
     );
-    // The progress counter sits below the buffer, so serde_json's byte-at-a-time reads hit the
-    // buffer's fast path and the counter only sees refills.
+    // The progress counter sits below the buffer, so it only sees refills (a document's parser
+    // reads through its own length-guarded buffer above this one).
     let input = BufReader::with_capacity(
         1 << 20,
         ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
@@ -209,9 +317,7 @@ fn check_encoding(job: &Job<'_>) -> Result<(), ConvertError> {
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, ConvertError> {
-    File::open(path)
-        .map(|f| BufReader::with_capacity(1 << 20, f))
-        .map_err(|source| ConvertError::Io { path: path.to_path_buf(), source })
+    super::open_regular(path).map(|f| BufReader::with_capacity(1 << 20, f))
 }
 
 /// What the target CRS means for the `crs` member, and the warnings it brings.
@@ -385,6 +491,12 @@ struct Run<'a, S: Sink> {
     pending: Option<mpsc::Receiver<Vec<FeatureResult>>>,
     /// The transformer, shared with the background conversions.
     shared: Option<Arc<Transformer>>,
+    /// The length guard of the document being read.
+    guard: Option<Rc<Guard>>,
+    /// Inside the `features` array: the features read from it so far.
+    features_read: Option<u64>,
+    /// A record (or a line that is not blank) was seen: the input is not empty.
+    seen: bool,
 }
 
 /// A feature converted: its id (for messages) and its text, or why not.
@@ -438,6 +550,9 @@ impl<'a, S: Sink> Run<'a, S> {
             bbox_deferred: None,
             pending: None,
             shared: None,
+            guard: None,
+            features_read: None,
+            seen: false,
         }
     }
 
@@ -454,6 +569,34 @@ impl<'a, S: Sink> Run<'a, S> {
 
     fn malformed(&self, location: String, message: String) -> ConvertError {
         ConvertError::Malformed { path: self.input.clone(), location, message }
+    }
+
+    /// The record being read is longer than [`MAX_RECORD`].
+    fn too_long(&self) -> ConvertError {
+        match self.features_read {
+            Some(n) => self.malformed(
+                format!("feature {}", n + 1),
+                format!(
+                    "a feature longer than {} MiB (with the separators before it)",
+                    MAX_RECORD >> 20
+                ),
+            ),
+            None => self.malformed(
+                "top level".into(),
+                format!(
+                    "more than {} MiB of JSON outside the \"features\" array (a Feature or a \
+                     geometry document, or the collection's other members, is read whole)",
+                    MAX_RECORD >> 20
+                ),
+            ),
+        }
+    }
+
+    /// A new record starts: it gets the whole length budget.
+    fn reset_guard(&self) {
+        if let Some(g) = &self.guard {
+            g.reset();
+        }
     }
 
     fn io_in(&self, source: io::Error) -> ConvertError {
@@ -566,10 +709,11 @@ impl<'a, S: Sink> Run<'a, S> {
         loop {
             let buf = input.fill_buf().map_err(|e| self.io_in(e))?;
             if buf.is_empty() {
-                if bom {
-                    self.write(BOM)?;
-                }
-                return Ok(()); // an empty file converts to an empty file
+                // Nothing but whitespace: an empty output would pass for a conversion.
+                return Err(self.malformed(
+                    "line 1".into(),
+                    "the file is empty (no GeoJSON object): nothing to convert".into(),
+                ));
             }
             if !bom && lines == 0 && column == 0 && buf.starts_with(BOM) {
                 bom = true;
@@ -599,6 +743,9 @@ impl<'a, S: Sink> Run<'a, S> {
             let col = e.column() as u64 + if e.line() == 1 { column } else { 0 };
             format!("line {line}, column {col}")
         };
+        let guard = Guard::new();
+        self.guard = Some(Rc::clone(&guard));
+        let input = Guarded::new(input, Rc::clone(&guard));
         let mut de = serde_json::Deserializer::from_reader(input);
         let top = match de::Deserializer::deserialize_map(&mut de, TopVisitor { run: self }) {
             Ok(top) => top,
@@ -606,6 +753,7 @@ impl<'a, S: Sink> Run<'a, S> {
             Err(e) => {
                 return Err(match self.error.take() {
                     Some(error) => error,
+                    None if guard.over.get() => self.too_long(),
                     None => match e.classify() {
                         serde_json::error::Category::Io => self.io_in(e.into()),
                         _ => self.malformed(at(&e), serde_message(&e)),
@@ -614,6 +762,9 @@ impl<'a, S: Sink> Run<'a, S> {
             }
         };
         if let Err(e) = de.end() {
+            if guard.over.get() {
+                return Err(self.too_long());
+            }
             return Err(self.malformed(at(&e), serde_message(&e)));
         }
         let Some(members) = top else { return Ok(()) };
@@ -794,15 +945,31 @@ impl<'a, S: Sink> Run<'a, S> {
         let mut bytes = 0;
         loop {
             let mut line = Vec::new();
-            let n = input.read_until(b'\n', &mut line).map_err(|e| self.io_in(e))?;
+            let n = super::text::read_line_bounded(&mut input, &mut line, MAX_RECORD + 1)
+                .map_err(|e| self.io_in(e))?;
             if n > 0 {
                 line_no += 1;
+                if n as u64 > MAX_RECORD && line.last() != Some(&b'\n') {
+                    return Err(self.malformed(
+                        format!("line {line_no}"),
+                        format!("a line longer than {} MiB", MAX_RECORD >> 20),
+                    ));
+                }
                 bytes += line.len();
                 chunk.push((line_no, line));
             }
             if n == 0 || chunk.len() == CHUNK || bytes >= CHUNK_BYTES {
                 bytes = 0;
                 self.lines(&mut chunk)?;
+                if n == 0 && !self.seen {
+                    // Nothing but blank lines: an empty output would pass for a conversion.
+                    return Err(self.malformed(
+                        "line 1".into(),
+                        "the file is empty (no GeoJSON record, only blank lines): nothing to \
+                         convert"
+                            .into(),
+                    ));
+                }
                 if n == 0 || self.sampled_enough() {
                     return Ok(());
                 }
@@ -840,6 +1007,7 @@ impl<'a, S: Sink> Run<'a, S> {
         };
         chunk.clear();
         for line in outcomes {
+            self.seen |= !matches!(line, Line::Blank(_));
             match line {
                 Line::Blank(bytes) => self.write(&bytes)?,
                 Line::Record { n, bom, rs, ending, result } => {
@@ -993,7 +1161,11 @@ impl<'de, S: Sink> Visitor<'de> for TopVisitor<'_, '_, S> {
                     return Err(stop(run, e));
                 }
                 pending = Vec::new();
+                run.reset_guard();
+                run.features_read = Some(0);
                 map.next_value_seed(FeaturesSeed { run: &mut *run })?;
+                run.features_read = None;
+                run.reset_guard();
                 if let Err(e) = run.end_features() {
                     return Err(stop(run, e));
                 }
@@ -1041,6 +1213,12 @@ impl<'de, S: Sink> Visitor<'de> for FeaturesSeed<'_, '_, S> {
         let size = chunk.capacity();
         let mut bytes = 0;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            if raw.get().len() as u64 > MAX_RECORD {
+                let e = run.too_long();
+                return Err(stop(run, e));
+            }
+            run.reset_guard();
+            run.features_read = run.features_read.map(|n| n + 1);
             bytes += raw.get().len();
             chunk.push(raw);
             if chunk.len() >= size || bytes >= CHUNK_BYTES {

@@ -10,6 +10,15 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+/// The deepest nesting of GeometryCollections accepted (a collection directly in a Feature or a
+/// document is at depth 1), as for WKT lines. RFC 7946 §3.1.8 asks writers to avoid nested
+/// GeometryCollections altogether, so real data stays far below this. Each level is a stack frame
+/// of the converter and a re-scan of the level's text (its members are kept as raw JSON, read
+/// again one level down), so the cap bounds both the stack and the work: at most
+/// `MAX_COLLECTION_DEPTH + 1` scans of each byte, linear in the feature size. Deeper is
+/// [`ObjectError::Malformed`] "GeometryCollections nested deeper than 32", before recursing.
+pub const MAX_COLLECTION_DEPTH: usize = 32;
+
 /// Converts one position: `[x, y, z]` and whether `z` was given (else it is 0 and ignored).
 pub(super) type ConvertPoint<'f> = dyn FnMut(Xyz, bool) -> Result<Xyz, PointError> + 'f;
 
@@ -211,7 +220,9 @@ pub(super) fn convert_object(
     let type_name = type_of(members);
     match type_name.as_deref().and_then(kind_of) {
         Some(Kind::Feature) => convert_feature(members, top, convert),
-        Some(Kind::Geometry(name, depth)) => convert_geometry(members, name, depth, top, convert),
+        Some(Kind::Geometry(name, depth)) => {
+            convert_geometry(members, name, depth, 0, top, convert)
+        }
         Some(Kind::FeatureCollection) => Err(ObjectError::Malformed(
             "a FeatureCollection is not allowed here (expected a Feature or a geometry)".into(),
         )),
@@ -309,7 +320,7 @@ fn convert_feature(
                     parts.push(Part::Value(k, Cow::Borrowed(v)));
                     continue;
                 }
-                let geometry: Members<'_> = serde_json::from_str(v).map_err(|_| {
+                let geometry: Members<'_> = scan(v).map_err(|_| {
                     ObjectError::Malformed(format!(
                         "\"geometry\" must be an object or null, found {}",
                         snippet(v)
@@ -323,7 +334,7 @@ fn convert_feature(
                         None => "\"geometry\" has no \"type\"".into(),
                     }));
                 };
-                let g = convert_geometry(&geometry.0, name, depth, None, convert)?;
+                let g = convert_geometry(&geometry.0, name, depth, 0, None, convert)?;
                 bounds.merge(&g.bounds);
                 vertices += g.vertices;
                 parts.push(Part::Value(k, Cow::Owned(g.text)));
@@ -337,13 +348,21 @@ fn convert_feature(
     Ok(Converted { text: render(&parts, &bounds), bounds, vertices })
 }
 
+/// Converts a geometry inside `nesting` GeometryCollections (0 at the top of a Feature or a
+/// document); `depth` is its coordinates' nesting (`None`: a GeometryCollection).
 fn convert_geometry(
     members: &[(&RawValue, &RawValue)],
     name: &'static str,
     depth: Option<u8>,
+    nesting: usize,
     top: Option<&CrsMember>,
     convert: &mut ConvertPoint<'_>,
 ) -> Result<Converted, ObjectError> {
+    if depth.is_none() && nesting >= MAX_COLLECTION_DEPTH {
+        return Err(ObjectError::Malformed(format!(
+            "GeometryCollections nested deeper than {MAX_COLLECTION_DEPTH}"
+        )));
+    }
     let mut crs = CrsPolicy { member: top, written: false };
     let mut parts = Vec::with_capacity(members.len() + 1);
     let mut bounds = Bounds::default();
@@ -365,7 +384,7 @@ fn convert_geometry(
             ("geometries", None) => {
                 crs.add(&mut parts);
                 has_payload = true;
-                let items: Vec<&RawValue> = serde_json::from_str(v).map_err(|_| {
+                let items: Vec<&RawValue> = scan(v).map_err(|_| {
                     ObjectError::Malformed(format!(
                         "GeometryCollection \"geometries\" must be an array of geometries, \
                          found {}",
@@ -375,7 +394,7 @@ fn convert_geometry(
                 let mut out = String::with_capacity(v.len());
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
-                    let member: Members<'_> = serde_json::from_str(item.get()).map_err(|_| {
+                    let member: Members<'_> = scan(item.get()).map_err(|_| {
                         ObjectError::Malformed(format!(
                             "GeometryCollection member {} must be a geometry object, found {}",
                             i + 1,
@@ -390,7 +409,7 @@ fn convert_geometry(
                             type_name.map_or_else(|| "missing".into(), |t| format!("\"{t}\""))
                         )));
                     };
-                    let g = convert_geometry(&member.0, n, d, None, convert)?;
+                    let g = convert_geometry(&member.0, n, d, nesting + 1, None, convert)?;
                     if i > 0 {
                         out.push(',');
                     }
@@ -429,8 +448,7 @@ struct Walk<'w, 'f> {
 impl Walk<'_, '_> {
     fn coordinates(&mut self, value: &RawValue, depth: u8, root: bool) -> Result<(), ObjectError> {
         let text = value.get();
-        let items: Vec<&RawValue> =
-            serde_json::from_str(text).map_err(|_| self.expected(depth, text))?;
+        let items: Vec<&RawValue> = scan(text).map_err(|_| self.expected(depth, text))?;
         if depth == 0 {
             return self.position(&items, text, root);
         }
@@ -514,12 +532,63 @@ fn number(text: &str) -> Option<f64> {
 
 /// Collects members of `text` (an object) or the serde_json error's message.
 pub(super) fn parse_members(text: &str) -> Result<Members<'_>, serde_json::Error> {
+    scan(text)
+}
+
+/// `serde_json::from_str` for the values this module reads (members and arrays of raw values):
+/// one scan of `text`. Tests count the bytes scanned.
+fn scan<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, serde_json::Error> {
+    #[cfg(test)]
+    tests::SCANNED.with(|n| n.set(n.get() + text.len()));
     serde_json::from_str(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Bytes of JSON text scanned by [`scan`] on this thread.
+        pub(super) static SCANNED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A Point inside `levels` nested GeometryCollections.
+    fn nested(levels: usize) -> String {
+        let mut text = String::from(r#"{"type":"Point","coordinates":[1,2]}"#);
+        for _ in 0..levels {
+            text = format!(r#"{{"type":"GeometryCollection","geometries":[{text}]}}"#);
+        }
+        text
+    }
+
+    #[test]
+    fn collection_nesting_is_capped_and_each_byte_scanned_a_bounded_number_of_times() {
+        // Each level re-scans its subtree twice (the array, then each member): the work is at
+        // most 2 * (levels + 1) scans of the text, and the levels are capped, so it is linear
+        // in the size. Before the cap, 3,000 levels meant ~6,000 scans of a 210 kB text (and a
+        // stack overflow on the way).
+        let bound = |len: usize| 2 * (MAX_COLLECTION_DEPTH + 1) * len;
+        let text = nested(MAX_COLLECTION_DEPTH);
+        SCANNED.with(|n| n.set(0));
+        let c = run(&text).unwrap();
+        assert_eq!(c.vertices, 1);
+        assert_eq!(c.text, text.replace("[1,2]", "[2,4]"));
+        let scanned = SCANNED.with(Cell::get);
+        assert!(scanned <= bound(text.len()), "{scanned} bytes scanned for {}", text.len());
+        for levels in [MAX_COLLECTION_DEPTH + 1, 3000] {
+            let text = nested(levels);
+            SCANNED.with(|n| n.set(0));
+            match run(&text) {
+                Err(ObjectError::Malformed(m)) => {
+                    assert_eq!(m, "GeometryCollections nested deeper than 32", "{levels}")
+                }
+                other => panic!("{levels} levels: {other:?}"),
+            }
+            let scanned = SCANNED.with(Cell::get);
+            assert!(scanned <= bound(text.len()), "{levels}: {scanned} for {}", text.len());
+        }
+    }
 
     fn shift(p: Xyz, _z: bool) -> Result<Xyz, PointError> {
         Ok([p[0] + 1.0, p[1] + 2.0, p[2] + 3.0])
