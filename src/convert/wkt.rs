@@ -154,7 +154,8 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
 /// end (the conversion reports malformed lines).
 pub(crate) fn first_srid(path: &Path) -> Result<Option<(u64, u32)>, ConvertError> {
     let io = |source| ConvertError::Io { path: path.to_path_buf(), source };
-    let mut reader = BufReader::new(File::open(path).map_err(io)?);
+    use std::io::Read as _;
+    let mut reader = BufReader::new(std::fs::File::open(path).map_err(io)?);
     let mut buf = Vec::new();
     let mut line = 0u64;
     loop {
