@@ -465,7 +465,9 @@ fn unify_with_a_fifo_dataset_returns() {
     let (status, err) = run_cli(&["unify", "exchange.toml"], &d.0, false);
     assert_eq!(status.signal(), None, "{err}");
     assert_ne!(status.code(), Some(0), "{err}");
-    assert!(err.contains("pipe.csv: not a regular file (a FIFO (named pipe))"), "{err}");
+    // The manifest check refuses the dataset before anything is converted or hashed.
+    assert!(err.contains("dataset 2 (pipe.csv): the input is not a regular file"), "{err}");
+    assert!(!d.0.join("out").join("lineage.json").exists(), "{err}");
 }
 
 // ---- empty input -----------------------------------------------------------------------------
