@@ -16,7 +16,7 @@ use std::fmt::{self, Write as _};
 /// of the converter and a re-scan of the level's text (its members are kept as raw JSON, read
 /// again one level down), so the cap bounds both the stack and the work: at most
 /// `MAX_COLLECTION_DEPTH + 1` scans of each byte, linear in the feature size. Deeper is
-/// [`ObjectError::Malformed`] "GeometryCollections nested deeper than 32", before recursing.
+/// a malformed-object error, "GeometryCollections nested deeper than 32", before recursing.
 pub const MAX_COLLECTION_DEPTH: usize = 32;
 
 /// Converts one position: `[x, y, z]` and whether `z` was given (else it is 0 and ignored).
