@@ -39,7 +39,7 @@ fn param(wkt: &str, name: &str) -> Option<f64> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // (code, expected lon0, expected x0); None for the non-Gauss-Krüger CRSs.
     let mut codes: Vec<(u32, Option<(f64, f64)>)> =
-        [4326, 4490, 4214, 4610, 3857].iter().map(|&c| (c, None)).collect();
+        [4326, 4490, 4214, 4610, 3857, 4479, 4480, 4978, 4979].iter().map(|&c| (c, None)).collect();
     for &(first, zones, width, first_zone, prefix) in RANGES {
         for i in 0..zones {
             let zone = first_zone + i;

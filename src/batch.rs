@@ -25,6 +25,9 @@ use thiserror::Error;
 /// Implemented for `[f64; 2]`, `[f64; 3]`, `(f64, f64)`, `(f64, f64, f64)` and (with the `geo`
 /// feature) `geo_types::Coord<f64>`; implement it for your own point type to transform it in
 /// place. 2D types are read with height 0 and their output height is dropped.
+///
+/// Between two 2D CRSs a height is an elevation and comes back unchanged (see
+/// [`Transformer`]); the plane coordinates never depend on it.
 pub trait Coordinate {
     /// The point as `[x, y, z]`.
     fn xyz(&self) -> Xyz;
@@ -266,18 +269,25 @@ impl Transformer {
 /// other (1M points, EPSG:4490 -> 4547 and a 7-parameter city grid); 128 is the middle.
 pub(crate) const LANES: usize = 128;
 
-/// One chunk in structure-of-arrays form: coordinates and whether each lane is still on the
-/// vector path.
+/// One chunk in structure-of-arrays form: coordinates, whether each lane is still on the
+/// vector path, and the input heights while a height-copying pipeline runs at height 0.
 struct Lanes {
     x: [f64; LANES],
     y: [f64; LANES],
     z: [f64; LANES],
     ok: [bool; LANES],
+    kept_z: [f64; LANES],
 }
 
 impl Lanes {
     fn new() -> Self {
-        Self { x: [0.0; LANES], y: [0.0; LANES], z: [0.0; LANES], ok: [false; LANES] }
+        Self {
+            x: [0.0; LANES],
+            y: [0.0; LANES],
+            z: [0.0; LANES],
+            ok: [false; LANES],
+            kept_z: [0.0; LANES],
+        }
     }
 }
 
@@ -449,13 +459,21 @@ fn compute_avx2(t: &Transformer, lanes: &mut Lanes, n: usize) {
     compute_chunk(t, lanes, n)
 }
 
-/// The chunk: input check (the same rules as [`Transformer::transform`]), each step as one
-/// tight loop, final finite check. A lane stays ok only if every step's lane kernel said so.
+/// The chunk: input check (the same rules as [`Transformer::transform`]), heights set aside
+/// if the transformer copies them, each step as one tight loop, heights put back, final finite
+/// check. A lane stays ok only if every step's lane kernel said so.
 #[inline(always)]
 fn compute_chunk(t: &Transformer, l: &mut Lanes, n: usize) {
     let n = n.min(LANES);
     for i in 0..n {
         l.ok[i] = t.input_ok([l.x[i], l.y[i], l.z[i]]);
+    }
+    let copies_height = t.copies_height();
+    if copies_height {
+        for i in 0..n {
+            l.kept_z[i] = l.z[i];
+            l.z[i] = 0.0;
+        }
     }
     for step in t.steps() {
         let inverse = step.inverse;
@@ -472,6 +490,11 @@ fn compute_chunk(t: &Transformer, l: &mut Lanes, n: usize) {
             Op::PlanarHelmert(o) => run_step(o, inverse, l, n),
             Op::Affine(o) => run_step(o, inverse, l, n),
             Op::Polynomial2(o) => run_step(o, inverse, l, n),
+        }
+    }
+    if copies_height {
+        for i in 0..n {
+            l.z[i] = l.kept_z[i];
         }
     }
     for i in 0..n {

@@ -112,8 +112,12 @@ impl PlanarTransform {
 /// How coordinates are expressed on the CRS's datum.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CrsKind {
-    /// Longitude, latitude in degrees (x = longitude), ellipsoidal height in metres.
+    /// Longitude, latitude in degrees (x = longitude); the third coordinate is an elevation
+    /// (2D CRS) or an ellipsoidal height in metres (3D CRS, see [`Crs::is_3d`]).
     Geographic,
+    /// Geocentric (earth-centred, earth-fixed) X, Y, Z in metres: X towards longitude 0 on the
+    /// equator, Z towards the north pole. Always 3D.
+    Geocentric,
     /// Easting, northing in metres.
     Projected(Projection),
     /// GCJ-02 ("Mars coordinates"): WGS84 longitude/latitude, degrees, with the published
@@ -151,6 +155,7 @@ pub struct Crs {
     kind: CrsKind,
     area_of_use: Option<AreaOfUse>,
     epsg: Option<u32>,
+    ellipsoidal_height: bool,
 }
 
 impl Crs {
@@ -178,10 +183,46 @@ impl Crs {
                 });
             }
         }
-        let crs =
-            Self { id: id.to_string(), name: name.to_string(), datum, kind, area_of_use, epsg };
+        let ellipsoidal_height = matches!(kind, CrsKind::Geocentric);
+        let crs = Self {
+            id: id.to_string(),
+            name: name.to_string(),
+            datum,
+            kind,
+            area_of_use,
+            epsg,
+            ellipsoidal_height,
+        };
         crs.chain()?; // validates projection parameters against the ellipsoid
         Ok(crs)
+    }
+
+    /// The 3D variant of this CRS: its third coordinate is an ellipsoidal height in metres on
+    /// its datum (as EPSG:4480 is CGCS2000 geographic 3D), and conversions carry it through the
+    /// datum shift. `id`, `name` and `epsg` name the new CRS. Refused for the web-map systems
+    /// (GCJ-02, BD-09, BD-09MC), which have no height.
+    pub fn with_ellipsoidal_height(
+        self,
+        id: &str,
+        name: &str,
+        epsg: Option<u32>,
+    ) -> Result<Self, DefinitionError> {
+        if matches!(
+            self.kind,
+            CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } | CrsKind::Bd09Mc { .. }
+        ) {
+            return Err(DefinitionError::OutOfRange {
+                what: "dimension",
+                reason: "must be 2 for GCJ-02, BD-09 and BD-09MC (web-map systems have no height)",
+            });
+        }
+        Ok(Self {
+            id: id.to_string(),
+            name: name.to_string(),
+            epsg,
+            ellipsoidal_height: true,
+            ..self
+        })
     }
 
     /// The id, e.g. `EPSG:4547` or `GCJ02`.
@@ -207,6 +248,14 @@ impl Crs {
     /// The EPSG code, where the CRS has one.
     pub fn epsg(&self) -> Option<u32> {
         self.epsg
+    }
+
+    /// Whether the third coordinate is an ellipsoidal height on the datum (a 3D CRS: EPSG:4480,
+    /// EPSG:4979, a CRS file's `dimension = 3`, or geocentric Z) rather than an elevation in the
+    /// national height datum (a 2D CRS). Between two 2D CRSs heights are copied unchanged; see
+    /// [`Transformer`](crate::Transformer).
+    pub fn is_3d(&self) -> bool {
+        self.ellipsoidal_height
     }
 
     /// Whether coordinates are angles in degrees (geographic, GCJ-02, BD-09) rather than metres.
@@ -244,6 +293,7 @@ impl Crs {
         let bd09 = || Step::forward(Op::Bd09(Bd09::new()));
         Ok(match &self.kind {
             CrsKind::Geographic => vec![to_degrees],
+            CrsKind::Geocentric => vec![Step::forward(Op::Geocentric(Geocentric::new(ellipsoid)))],
             CrsKind::Projected(Projection::GaussKruger(p)) => {
                 vec![Step::forward(Op::GaussKruger(GaussKruger::new(ellipsoid, p.clone())?))]
             }

@@ -86,6 +86,23 @@ pub enum BuildError {
         /// Which datum lacks parameters, in words.
         missing: String,
     },
+    /// One CRS is 3D (its heights are ellipsoidal) and the other 2D (its heights are
+    /// elevations in the national height datum): converting between the two kinds of height
+    /// needs a geoid model, which geounify does not have. Say that the 2D heights are
+    /// ellipsoidal ([`Heights::Ellipsoidal`](crate::Heights), CLI `--ellipsoidal-heights`), or
+    /// convert between CRSs of one dimension.
+    #[error(
+        "{three_d} is 3D (its heights are ellipsoidal) but {two_d} is 2D (its heights are \
+         elevations in the national height datum); geounify has no geoid model to convert \
+         between them: use a 3D CRS on both sides, or state that the heights are ellipsoidal \
+         (--ellipsoidal-heights)"
+    )]
+    HeightsNotConvertible {
+        /// The 3D CRS's id.
+        three_d: String,
+        /// The 2D CRS's id.
+        two_d: String,
+    },
     /// A CRS id could not be resolved.
     #[error(transparent)]
     UnknownCrs(#[from] CrsError),

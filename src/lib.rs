@@ -54,4 +54,4 @@ pub use datum::{Datum, DatumShift};
 pub use ellipsoid::Ellipsoid;
 pub use error::{BuildError, CrsError, DefinitionError, ExportError, PointError};
 pub use registry::{Registry, RegistryError};
-pub use transformer::Transformer;
+pub use transformer::{Heights, Transformer};

@@ -61,6 +61,7 @@ impl Crs {
         }
         Ok(match self.kind() {
             CrsKind::Geographic => format!("+proj=longlat {datum} +no_defs"),
+            CrsKind::Geocentric => format!("+proj=geocent {datum} +units=m +no_defs"),
             CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
                 let p = exportable_transverse_mercator(self, FORMAT)?;
                 format!(

@@ -20,8 +20,16 @@ use crate::ops::{Geocentric, Helmert, Molodensky, Op, Step, Xyz};
 /// - Between datums where either lacks a shift to CGCS2000 (Beijing 1954 and Xi'an 1980 as
 ///   built in), [`Transformer::new`] fails with [`BuildError::MissingDatumShift`]; it never
 ///   substitutes a "ballpark" no-op.
-/// - A 2D conversion across datums takes the ellipsoidal height as 0 on the source datum (as
-///   PROJ does) and drops the output height; 3D input carries its height through.
+/// - Heights. The third coordinate of a 2D CRS (every catalogue CRS but EPSG:4479, 4480, 4978
+///   and 4979, and CRS-file CRSs without `dimension = 3`) is an *elevation* in the national
+///   height datum, not an ellipsoidal height. Between two 2D CRSs it is copied unchanged, and
+///   the plane coordinates are those of the point without it (height 0 on the source datum),
+///   so a point converts to the same place with or without a z. Heights are converted only
+///   when they are ellipsoidal: between 3D CRSs ([`Crs::is_3d`]), or when the caller says the
+///   2D heights are ellipsoidal ([`Heights::Ellipsoidal`] with [`Transformer::with_heights`]).
+///   A 2D ↔ 3D pair has no conversion of heights without a geoid model, which geounify does
+///   not have: it is refused with [`BuildError::HeightsNotConvertible`] unless
+///   [`Heights::Ellipsoidal`] is given.
 /// - Geographic input: a non-finite coordinate is [`PointError::NonFinite`], a latitude beyond
 ///   ±90° [`PointError::LatitudeOutOfRange`], a longitude beyond ±10 radians (≈ 572.96°, PROJ's
 ///   limit) [`PointError::LongitudeOutOfRange`] unless the conversion is the identity (e.g.
@@ -33,12 +41,46 @@ pub struct Transformer {
     target_id: String,
     source_angular: bool,
     target_angular: bool,
+    /// Heights are elevations copied unchanged (the pipeline runs at height 0).
+    copies_height: bool,
     steps: Vec<Step>,
 }
 
+/// What the third coordinate of a 2D CRS holds (see [`Transformer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Heights {
+    /// Elevations in the national height datum (users' data unless they say otherwise):
+    /// copied unchanged between 2D CRSs; a 2D ↔ 3D pair is refused (no geoid model).
+    #[default]
+    Elevation,
+    /// Ellipsoidal heights on the CRS's own datum, in metres: converted with the point through
+    /// any datum shift, like a 3D CRS's (the caller's explicit statement; CLI
+    /// `--ellipsoidal-heights`).
+    Ellipsoidal,
+}
+
 impl Transformer {
-    /// Compiles the conversion from `source` to `target`.
+    /// Compiles the conversion from `source` to `target`, heights of 2D CRSs taken as
+    /// elevations ([`Heights::Elevation`]: copied unchanged between 2D CRSs).
     pub fn new(source: &Crs, target: &Crs) -> Result<Self, BuildError> {
+        Self::with_heights(source, target, Heights::Elevation)
+    }
+
+    /// Compiles the conversion from `source` to `target`, saying what the heights of 2D CRSs
+    /// are. With [`Heights::Elevation`] a pair of a 2D and a 3D CRS fails with
+    /// [`BuildError::HeightsNotConvertible`].
+    pub fn with_heights(source: &Crs, target: &Crs, heights: Heights) -> Result<Self, BuildError> {
+        let copies_height = match (source.is_3d(), target.is_3d(), heights) {
+            (false, false, Heights::Elevation) => true,
+            (true, true, _) | (_, _, Heights::Ellipsoidal) => false,
+            (source_3d, _, Heights::Elevation) => {
+                let (three_d, two_d) = if source_3d { (source, target) } else { (target, source) };
+                return Err(BuildError::HeightsNotConvertible {
+                    three_d: three_d.id().to_string(),
+                    two_d: two_d.id().to_string(),
+                });
+            }
+        };
         let mut steps: Vec<Step> = Vec::new();
         let definition = |crs: &Crs| {
             crs.chain()
@@ -54,6 +96,7 @@ impl Transformer {
             target_id: target.id().to_string(),
             source_angular: source.is_angular(),
             target_angular: target.is_angular(),
+            copies_height,
             steps: simplify(steps),
         })
     }
@@ -72,6 +115,11 @@ impl Transformer {
     pub fn target_id(&self) -> &str {
         &self.target_id
     }
+    /// Whether heights are copied unchanged (both CRSs 2D, heights elevations) rather than
+    /// converted with the point.
+    pub fn copies_height(&self) -> bool {
+        self.copies_height
+    }
     /// The compiled steps, in the order they are applied.
     pub fn steps(&self) -> &[Step] {
         &self.steps
@@ -84,18 +132,23 @@ impl Transformer {
             target_id: self.source_id.clone(),
             source_angular: self.target_angular,
             target_angular: self.source_angular,
+            copies_height: self.copies_height,
             steps: self.steps.iter().rev().cloned().map(Step::reversed).collect(),
         }
     }
 
-    /// Transforms one 3D point `[x, y, z]`. The result is finite or an error; never a
-    /// partially transformed point.
+    /// Transforms one point `[x, y, z]`. The result is finite or an error; never a partially
+    /// transformed point. Between 2D CRSs `z` (an elevation) comes back unchanged and `x`, `y`
+    /// are those of `[x, y, 0]`; otherwise `z` is an ellipsoidal height and is converted.
     #[inline]
     pub fn transform(&self, p: Xyz) -> Result<Xyz, PointError> {
         self.check_input(p)?;
-        let mut q = p;
+        let mut q = if self.copies_height { [p[0], p[1], 0.0] } else { p };
         for step in &self.steps {
             q = step.apply(q)?;
+        }
+        if self.copies_height {
+            q[2] = p[2];
         }
         if q.iter().all(|v| v.is_finite()) {
             Ok(q)
@@ -104,7 +157,8 @@ impl Transformer {
         }
     }
 
-    /// Transforms one 2D point `(x, y)`; the height is taken as 0 on the source datum.
+    /// Transforms one 2D point `(x, y)`; the height is taken as 0 on the source datum (for a 3D
+    /// source, an ellipsoidal height of 0).
     #[inline]
     pub fn transform_xy(&self, x: f64, y: f64) -> Result<(f64, f64), PointError> {
         let [x, y, _] = self.transform([x, y, 0.0])?;

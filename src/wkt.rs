@@ -181,6 +181,23 @@ fn authority(code: u32) -> String {
     format!(",AUTHORITY[\"EPSG\",\"{code}\"]")
 }
 
+/// `GEOCCS[...]` (geocentric X, Y, Z in metres) for `datum`, named `name` with authority
+/// `code`, as GDAL writes EPSG:4978.
+fn geoccs(name: &str, datum: &Datum, code: Option<u32>) -> String {
+    let geographic = geogcs(name, datum, None);
+    // The DATUM and PRIMEM nodes of the geographic form, without its angular UNIT.
+    let start = geographic.find(",DATUM[").unwrap_or(0);
+    let end = geographic.rfind(",UNIT[\"degree\"").unwrap_or(geographic.len());
+    format!(
+        "GEOCCS[{}{},UNIT[\"metre\",1{}],AXIS[\"Geocentric X\",OTHER],\
+         AXIS[\"Geocentric Y\",OTHER],AXIS[\"Geocentric Z\",NORTH]{}]",
+        quote(name),
+        &geographic[start..end],
+        authority(9001),
+        code.map(authority).unwrap_or_default(),
+    )
+}
+
 /// `GEOGCS[...]` for `datum`, named `name` with authority `code`.
 fn geogcs(name: &str, datum: &Datum, code: Option<u32>) -> String {
     let ellipsoid = datum.ellipsoid();
@@ -244,6 +261,7 @@ impl Crs {
         let east_north = "AXIS[\"Easting\",EAST],AXIS[\"Northing\",NORTH]";
         Ok(match self.kind() {
             CrsKind::Geographic => geogcs(self.name(), self.datum(), self.epsg()),
+            CrsKind::Geocentric => geoccs(self.name(), self.datum(), self.epsg()),
             CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
                 let p = exportable_transverse_mercator(self, FORMAT)?;
                 // GDAL drops the AXIS nodes of the EPSG northing/easting zones; a user-built

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use geounify::ops::{GaussKrugerParams, HelmertConvention};
 
 mod common;
-use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Projection, Transformer};
+use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Heights, Projection, Transformer};
 
 const METRES: f64 = 1e-6;
 const DEGREES: f64 = 1e-11;
@@ -95,11 +95,16 @@ fn check(case: &str, web_mercator: bool) -> Worst {
             continue;
         }
         let (source_crs, target_crs) = (crs(&source), crs(&target));
-        let forward = Transformer::new(&source_crs, &target_crs).unwrap();
+        // Ellipsoidal heights (3D), so that the inverse below can start from the output height;
+        // the forward at height 0 is also the 2D (elevation) conversion, checked to be that.
+        let forward =
+            Transformer::with_heights(&source_crs, &target_crs, Heights::Ellipsoidal).unwrap();
         let inverse = forward.inverse();
+        let two_d = Transformer::new(&source_crs, &target_crs).unwrap();
         for r in rows {
             // 3D, height 0 on the source datum as PROJ's 2D `convert` takes it; the output
             // height `h` is kept for the inverse below.
+            let plane = two_d.transform([r.x_in, r.y_in, 123.0]).unwrap();
             let [x, y, h] = forward
                 .transform([r.x_in, r.y_in, 0.0])
                 .unwrap_or_else(|e| panic!("{source} -> {target} ({}, {}): {e}", r.x_in, r.y_in));
@@ -113,6 +118,7 @@ fn check(case: &str, web_mercator: bool) -> Worst {
                 r.y_out
             );
             worst.forward_m = worst.forward_m.max(d);
+            assert_eq!([plane[0], plane[1], plane[2]], [x, y, 123.0], "2D: elevation copied");
 
             // The inverse, from PROJ's output back to PROJ's input. Across datums this needs the
             // output height: a 2D inverse would start from height 0 on the *target* datum, and

@@ -2,7 +2,10 @@
 //!
 //! It holds, with their EPSG names, areas of use and parameters:
 //! - the geographic CRSs WGS 84 (`EPSG:4326`), CGCS2000 (`EPSG:4490`), Beijing 1954
-//!   (`EPSG:4214`) and Xi'an 1980 (`EPSG:4610`);
+//!   (`EPSG:4214`) and Xi'an 1980 (`EPSG:4610`), all 2D (their heights are elevations, copied
+//!   unchanged; see [`Transformer`](crate::Transformer));
+//! - the 3D CRSs of WGS 84 and CGCS2000, whose heights are ellipsoidal: geographic 3D
+//!   (`EPSG:4979`, `EPSG:4480`) and geocentric X, Y, Z (`EPSG:4978`, `EPSG:4479`);
 //! - every Gauss-Krüger zone of those three Chinese datums, 6° and 3° wide, with and without the
 //!   zone number prefixed to the false easting: CGCS2000 `EPSG:4491`–`4554`, Beijing 1954
 //!   `EPSG:2401`–`2442`, `21413`–`21423` and `21453`–`21463`, Xi'an 1980 `EPSG:2327`–`2390`;
@@ -142,10 +145,10 @@ pub fn lookup(id: &str) -> Result<Crs, CrsError> {
     crs.ok_or_else(unknown)
 }
 
-/// Every built-in CRS, in catalogue order (geographic first, then projected by EPSG code, then
-/// the web-map systems).
+/// Every built-in CRS, in catalogue order (geographic 2D first, then the 3D CRSs, then projected
+/// by EPSG code, then the web-map systems).
 pub fn all() -> Vec<Crs> {
-    let geographic = [4326, 4490, 4214, 4610];
+    let geographic = [4326, 4490, 4214, 4610, 4979, 4480, 4978, 4479];
     let projected = epsg_table::ENTRIES.iter().map(|e| e.code).filter(|c| !geographic.contains(c));
     geographic
         .into_iter()
@@ -182,8 +185,17 @@ fn epsg(code: u32) -> Option<Crs> {
         north: a.north,
     });
     let (datum, kind) = definition(code)?;
-    Crs::new(&format!("EPSG:{code}"), entry.name, datum, kind, area, Some(code)).ok()
+    let id = format!("EPSG:{code}");
+    let crs = Crs::new(&id, entry.name, datum, kind, area, Some(code)).ok()?;
+    if GEOGRAPHIC_3D.contains(&code) {
+        crs.with_ellipsoidal_height(&id, entry.name, Some(code)).ok()
+    } else {
+        Some(crs)
+    }
 }
+
+/// The geographic 3D CRSs (longitude, latitude, ellipsoidal height): WGS 84 and CGCS2000.
+const GEOGRAPHIC_3D: [u32; 2] = [4979, 4480];
 
 /// Datum and kind of the EPSG CRS `code`, derived from the code.
 fn definition(code: u32) -> Option<(Datum, CrsKind)> {
@@ -192,6 +204,10 @@ fn definition(code: u32) -> Option<(Datum, CrsKind)> {
         4490 => (Datum::cgcs2000(), CrsKind::Geographic),
         4214 => (Datum::beijing1954(), CrsKind::Geographic),
         4610 => (Datum::xian1980(), CrsKind::Geographic),
+        4979 => (Datum::wgs84(), CrsKind::Geographic),
+        4480 => (Datum::cgcs2000(), CrsKind::Geographic),
+        4978 => (Datum::wgs84(), CrsKind::Geocentric),
+        4479 => (Datum::cgcs2000(), CrsKind::Geocentric),
         3857 => (Datum::wgs84(), CrsKind::Projected(Projection::WebMercator)),
         _ => {
             let range = ZONE_RANGES

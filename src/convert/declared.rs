@@ -107,6 +107,8 @@ enum DefKind {
         y0: f64,
     },
     WebMercator,
+    /// Geocentric X, Y, Z (`GEOCCS`).
+    Geocentric,
     /// Another projection, by its WKT name.
     Other(String),
 }
@@ -345,6 +347,7 @@ fn definition_of(crs: &Crs) -> Result<Definition, &'static str> {
         CrsKind::Bd09 { .. } => return Err("BD-09"),
         CrsKind::Bd09Mc { .. } => return Err("BD-09MC"),
         CrsKind::Local { .. } => return Err("a local grid"),
+        CrsKind::Geocentric => DefKind::Geocentric,
     };
     Ok(Definition {
         name: crs.name().to_string(),
@@ -368,6 +371,7 @@ impl Definition {
                  {k0}, false easting {x0} m, false northing {y0} m, {e}"
             ),
             DefKind::WebMercator => "web Mercator".into(),
+            DefKind::Geocentric => format!("geocentric X, Y, Z, {e}"),
             DefKind::Other(p) => format!("projection {p}, {e}"),
         }
     }
@@ -390,6 +394,8 @@ fn hub_ellipsoid(a: f64, rf: f64) -> bool {
 fn compare(declared: &Definition, crs: &Crs, origin: &str) -> Match {
     let what = if declared.is_geographic() {
         "longitude/latitude in degrees"
+    } else if declared.kind == DefKind::Geocentric {
+        "geocentric X, Y, Z"
     } else {
         "projected coordinates"
     };
@@ -470,7 +476,8 @@ fn compare(declared: &Definition, crs: &Crs, origin: &str) -> Match {
     // Projection.
     match (&declared.kind, &ours.kind) {
         (DefKind::Geographic, DefKind::Geographic)
-        | (DefKind::WebMercator, DefKind::WebMercator) => {}
+        | (DefKind::WebMercator, DefKind::WebMercator)
+        | (DefKind::Geocentric, DefKind::Geocentric) => {}
         (
             DefKind::TransverseMercator { lat0, lon0, k0, x0, y0 },
             DefKind::TransverseMercator { lat0: l0, lon0: m0, k0: s0, x0: e0, y0: n0 },
@@ -498,6 +505,7 @@ fn compare(declared: &Definition, crs: &Crs, origin: &str) -> Match {
                 DefKind::WebMercator => "web Mercator".to_string(),
                 DefKind::Other(p) => p.clone(),
                 DefKind::Geographic => "none".to_string(),
+                DefKind::Geocentric => "geocentric X, Y, Z".to_string(),
             };
             return Match::Contradicts(format!(
                 "the file's projection is {}, {id}'s is {}",
@@ -728,6 +736,18 @@ fn interpret(node: &Node) -> Result<(Option<u32>, Option<Definition>), String> {
         "GEOGCS" => {
             let mut d = geographic(node)?;
             d.name = name;
+            Ok((epsg, Some(d)))
+        }
+        "GEOCCS" => {
+            // DATUM and PRIMEM sit directly in GEOCCS; its UNIT is linear.
+            let mut d = geographic(node)?;
+            d.name = name;
+            d.angular_unit = DEGREE;
+            d.linear_unit = match node.child(&["UNIT"]) {
+                Some(u) => u.number(1).ok_or("UNIT without a factor")?,
+                None => 1.0,
+            };
+            d.kind = DefKind::Geocentric;
             Ok((epsg, Some(d)))
         }
         "PROJCS" => {

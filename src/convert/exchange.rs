@@ -9,6 +9,8 @@
 //! crs_files = ["city.toml"]            # optional: CRS files for the datasets' and target's ids
 //! skip_invalid = false                 # optional: leave out features that cannot be converted
 //! force = false                        # optional: convert even if the sanity check objects
+//! heights = "elevation"                # optional: z values are elevations (copied unchanged
+//!                                      # between 2D CRSs) or "ellipsoidal" (converted)
 //!
 //! [[dataset]]
 //! path = "parcels_old_grid.csv"        # the output is the same file name in the output folder
@@ -16,7 +18,8 @@
 //! x_col = "E"                          # optional, CSV/TSV: x_col, y_col, z_col, encoding
 //! y_col = "N"
 //! encoding = "gbk"
-//! # skip_invalid, force: optional per-dataset overrides; output = "other-name.csv" optional
+//! # skip_invalid, force, heights: optional per-dataset overrides; output = "other-name.csv"
+//! # optional
 //! ```
 //!
 //! The whole manifest is checked before anything is converted (see [`run`]: ids, formats,
@@ -33,6 +36,7 @@ use super::{
 use crate::crs_file::toml as toml_tree;
 use crate::crs_file::tree::{Entry, Node, Pos, Value as TreeValue};
 use crate::registry::Registry;
+use crate::transformer::Heights;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -140,8 +144,11 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
     let root = toml_tree::parse(&text)
         .map_err(|e| error(Some(e.pos.line), format!("column {}: {}", e.pos.column, e.message)))?;
     let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-    let top = table(&root, &["target", "output", "crs_files", "skip_invalid", "force", "dataset"])
-        .map_err(|(pos, m)| error(Some(pos.line), m))?;
+    let top = table(
+        &root,
+        &["target", "output", "crs_files", "skip_invalid", "force", "heights", "dataset"],
+    )
+    .map_err(|(pos, m)| error(Some(pos.line), m))?;
     let at = |pos: Pos, m: String| error(Some(pos.line), m);
     let target = string(top, "target").map_err(|(p, m)| at(p, m))?;
     let target = target.ok_or_else(|| error(Some(root.pos.line), "missing `target`".into()))?;
@@ -149,6 +156,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
     let output = base.join(output.ok_or_else(|| error(None, "missing `output`".into()))?);
     let skip_invalid = boolean(top, "skip_invalid").map_err(|(p, m)| at(p, m))?.unwrap_or(false);
     let force = boolean(top, "force").map_err(|(p, m)| at(p, m))?.unwrap_or(false);
+    let heights = heights_of(top).map_err(|(p, m)| at(p, m))?.unwrap_or_default();
     let mut crs_files = Vec::new();
     if let Some(node) = get(top, "crs_files") {
         let TreeValue::Array(items) = &node.value else {
@@ -167,8 +175,18 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
         Some(Node { value: TreeValue::Array(items), .. }) => items,
         Some(node) => return Err(at(node.pos, "`dataset` must be [[dataset]] tables".into())),
     };
-    let keys =
-        ["path", "crs", "output", "x_col", "y_col", "z_col", "encoding", "skip_invalid", "force"];
+    let keys = [
+        "path",
+        "crs",
+        "output",
+        "x_col",
+        "y_col",
+        "z_col",
+        "encoding",
+        "skip_invalid",
+        "force",
+        "heights",
+    ];
     for item in items {
         let t = table(item, &keys).map_err(|(p, m)| at(p, m))?;
         let s = |k: &str| string(t, k).map_err(|(p, m)| at(p, m));
@@ -196,6 +214,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
             skip_invalid: b("skip_invalid")?.unwrap_or(skip_invalid),
             force: b("force")?.unwrap_or(force),
             parallel: true,
+            heights: heights_of(t).map_err(|(p, m)| at(p, m))?.unwrap_or(heights),
         };
         let output_path = output.join(name);
         if datasets.iter().any(|d: &Dataset| d.output == output_path) {
@@ -210,6 +229,22 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
 }
 
 type TreeResult<T> = Result<T, (Pos, String)>;
+
+/// `heights = "elevation" | "ellipsoidal"`, if given.
+fn heights_of(entries: &[Entry]) -> TreeResult<Option<Heights>> {
+    let Some(value) = string(entries, "heights")? else { return Ok(None) };
+    match value.as_str() {
+        "elevation" => Ok(Some(Heights::Elevation)),
+        "ellipsoidal" => Ok(Some(Heights::Ellipsoidal)),
+        other => {
+            let pos = get(entries, "heights").map_or(Pos::default(), |n| n.pos);
+            Err((
+                pos,
+                format!("`heights` must be \"elevation\" or \"ellipsoidal\", not \"{other}\""),
+            ))
+        }
+    }
+}
 
 fn table<'a>(node: &'a Node, allowed: &[&str]) -> TreeResult<&'a [Entry]> {
     let TreeValue::Table(entries) = &node.value else {
@@ -313,6 +348,8 @@ pub fn run(
                     "converted with features left out"
                 });
                 record["steps"] = steps.clone();
+                record["heights"] =
+                    json!(lineage::heights(source, &target, dataset.options.heights));
                 record["counts"] = lineage::counts(report);
                 record["outputs"] =
                     lineage::hashed(&report.outputs, &base).map_err(io(&manifest.output))?;
@@ -571,7 +608,8 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
         match registry.lookup(&d.crs) {
             Ok(source) => {
                 if let Some(target) = &target {
-                    if let Err(e) = crate::Transformer::new(&source, target) {
+                    let heights = d.options.heights;
+                    if let Err(e) = crate::Transformer::with_heights(&source, target, heights) {
                         problem(format!("{} → {}: {e}", d.crs, manifest.target));
                     }
                 }
@@ -648,7 +686,7 @@ fn convert_dataset(
     target: &crate::crs::Crs,
     progress: &dyn Progress,
 ) -> Result<(ConvertReport, Value), ConvertError> {
-    let transformer = crate::Transformer::new(source, target)?;
+    let transformer = crate::Transformer::with_heights(source, target, dataset.options.heights)?;
     let report =
         convert_file(&dataset.path, &dataset.output, source, target, &dataset.options, progress)?;
     Ok((report, lineage::steps(&transformer)))

@@ -5,8 +5,9 @@
 //! department checks: `sha256sum` of the inputs and outputs must match it.
 
 use super::{ConvertReport, FileFormat};
+use crate::crs::Crs;
 use crate::ops::Operation;
-use crate::transformer::Transformer;
+use crate::transformer::{Heights, Transformer};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
@@ -80,6 +81,16 @@ pub fn steps(transformer: &Transformer) -> Value {
             })
             .collect(),
     )
+}
+
+/// What happened to the z values, in words: `"elevations, copied unchanged"` between 2D CRSs,
+/// else `"ellipsoidal heights, converted"`.
+pub fn heights(source: &Crs, target: &Crs, heights: Heights) -> &'static str {
+    if !source.is_3d() && !target.is_3d() && heights == Heights::Elevation {
+        "elevations, copied unchanged"
+    } else {
+        "ellipsoidal heights, converted"
+    }
 }
 
 /// The counts and failures of a report.

@@ -36,9 +36,9 @@ pub mod text;
 pub mod wkb;
 pub mod wkt;
 
-use crate::crs::Crs;
+use crate::crs::{Crs, CrsKind};
 use crate::error::BuildError;
-use crate::transformer::Transformer;
+use crate::transformer::{Heights, Transformer};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -124,8 +124,8 @@ pub struct ConvertOptions {
     pub x_col: Option<String>,
     /// CSV/TSV: the y column (northing or latitude); `None` detects it.
     pub y_col: Option<String>,
-    /// CSV/TSV: the z column (ellipsoidal height), if any; `None` detects `z`, `h`, `height`,
-    /// `elevation`, `高程` only if present.
+    /// CSV/TSV: the z column (a height; see `heights`), if any; `None` detects `z`, `h`,
+    /// `height`, `elevation`, `高程` only if present.
     pub z_col: Option<String>,
     /// Text encoding of the input (the output is written in the same encoding); `None` = UTF-8,
     /// or a Shapefile's `.cpg`.
@@ -137,6 +137,10 @@ pub struct ConvertOptions {
     pub force: bool,
     /// Transform in parallel chunks (order kept).
     pub parallel: bool,
+    /// What the z values of 2D CRSs are: elevations (default; copied unchanged between 2D
+    /// CRSs, the plane result independent of them) or ellipsoidal heights (converted through
+    /// the datum shift). See [`Transformer`](crate::Transformer).
+    pub heights: Heights,
 }
 
 impl Default for ConvertOptions {
@@ -149,6 +153,7 @@ impl Default for ConvertOptions {
             skip_invalid: false,
             force: false,
             parallel: true,
+            heights: Heights::Elevation,
         }
     }
 }
@@ -442,8 +447,22 @@ pub fn convert_file(
     }
     atomic::refuse_same_file(input, output, format)?;
     require_regular_file(input)?;
+    // Geocentric X, Y, Z are three coordinates, not a position and an optional height: a
+    // position without z would be read as Z = 0 (a point inside the earth) or written without
+    // its Z. The formats here carry the height as optional, so geocentric is refused.
+    for (crs, path) in [(source, input), (target, output)] {
+        if matches!(crs.kind(), CrsKind::Geocentric) {
+            return Err(ConvertError::Options {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{} is geocentric (X, Y, Z): files are converted between geographic and                      projected CRSs only (for 3D data use a geographic 3D CRS such as EPSG:4480                      or EPSG:4979; `geounify transform` converts X Y Z lines)",
+                    crs.id()
+                ),
+            });
+        }
+    }
     let notes = check_declarations(input, source, options.force)?;
-    let transformer = Transformer::new(source, target)?;
+    let transformer = Transformer::with_heights(source, target, options.heights)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };
     if !options.force {
         let samples = sample(&job, format, sanity::SAMPLE_SIZE)?;

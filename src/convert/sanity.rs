@@ -18,7 +18,7 @@
 
 use crate::catalogue;
 use crate::crs::{Crs, CrsKind};
-use crate::transformer::Transformer;
+use crate::transformer::{Heights, Transformer};
 use std::fmt;
 
 /// How many coordinates from the start of a file are checked.
@@ -83,7 +83,8 @@ fn degrees(x: f64, y: f64) -> bool {
 pub fn check(source: &Crs, samples: &[[f64; 3]]) -> Option<Finding> {
     let samples: Vec<[f64; 3]> =
         samples.iter().copied().filter(|p| p[0].is_finite() && p[1].is_finite()).collect();
-    if samples.is_empty() {
+    // Geocentric X, Y, Z have no plane or angle to check.
+    if samples.is_empty() || matches!(source.kind(), CrsKind::Geocentric) {
         return None;
     }
     let (tx, ty) = typical(&samples);
@@ -234,7 +235,9 @@ fn outside_area(source: &Crs, samples: &[[f64; 3]]) -> Option<Finding> {
         None,
     )
     .ok()?;
-    let to_geographic = Transformer::new(source, &geographic).ok()?;
+    // Plane positions only: the kind of height does not matter (a 3D source is allowed).
+    let to_geographic =
+        Transformer::with_heights(source, &geographic, Heights::Ellipsoidal).ok()?;
     let m = AREA_MARGIN_DEG;
     let outside = samples
         .iter()

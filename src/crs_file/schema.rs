@@ -330,7 +330,8 @@ fn read_shift(f: &Fields<'_>) -> Result<DatumShift, CrsFileError> {
     Ok(DatumShift::Helmert(HelmertParams { tx, ty, tz, rx, ry, rz, s, convention }))
 }
 
-const CRS_KEYS: &[&str] = &["id", "name", "datum", "projection", "base", "planar", "area"];
+const CRS_KEYS: &[&str] =
+    &["id", "name", "datum", "projection", "base", "planar", "area", "dimension"];
 
 /// The most local grids a CRS may stack on its projected CRS (`base` of a `base` of ...).
 /// Real cities use one to three; every CRS holds a copy of its whole base chain
@@ -426,7 +427,22 @@ fn load_crss(cx: &Cx<'_>, registry: &mut Registry, nodes: &[Node]) -> Result<(),
     Ok(())
 }
 
+/// A CRS entry. `dimension = 3` makes it a 3D CRS (its heights ellipsoidal, converted with
+/// the point; see [`Crs::with_ellipsoidal_height`]); 2 (the default) a 2D CRS (heights are
+/// elevations, copied unchanged between 2D CRSs).
 fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
+    let dimension = f.number("dimension", |v| v == 2.0 || v == 3.0, "2 or 3")?;
+    let crs = read_crs_2d(registry, f)?;
+    if dimension != Some(3.0) {
+        return Ok(crs);
+    }
+    let (id, name) = (crs.id().to_string(), crs.name().to_string());
+    let pos = f.get("dimension").map_or(f.pos, |n| n.pos);
+    crs.with_ellipsoidal_height(&id, &name, None)
+        .map_err(|e| f.cx.error(pos, &f.field("dimension"), e.to_string()))
+}
+
+fn read_crs_2d(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
     let cx = f.cx;
     let (id, _) = id_of(f)?;
     let name = f.string("name")?.map_or(id, |(n, _)| n);
@@ -517,7 +533,10 @@ fn check_poly2_area(
     let Ok(poly) = Polynomial2::new(params.clone()) else { return Ok(()) };
     let geographic =
         Crs::new("geographic", "", base.datum().clone(), CrsKind::Geographic, None, None);
-    let to_base = geographic.ok().and_then(|g| Transformer::new(&g, base).ok());
+    // Plane positions only: the kind of height does not matter (the base may be 3D).
+    let to_base = geographic
+        .ok()
+        .and_then(|g| Transformer::with_heights(&g, base, crate::Heights::Ellipsoidal).ok());
     let Some(to_base) = to_base else {
         return Err(refuse("cannot project the area of use into the base CRS to check the grid"));
     };

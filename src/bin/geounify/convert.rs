@@ -7,7 +7,7 @@ use geounify::convert::exchange::{self, Dataset};
 use geounify::convert::{
     convert_file, declared_crs, ConvertError, ConvertOptions, ConvertReport, TextEncoding,
 };
-use geounify::Registry;
+use geounify::{Heights, Registry};
 use std::path::PathBuf;
 
 /// The long help of `geounify convert`.
@@ -38,6 +38,15 @@ metres (or the reverse), swapped axes, a missing or wrong zone prefix, points fa
 area of use stop the conversion with what the data looks like instead (--force converts
 anyway).
 
+Heights: z values are elevations in the national height datum unless --ellipsoidal-heights
+says they are ellipsoidal heights on the source CRS's datum. Between two 2D CRSs (every built-in
+CRS but the 3D EPSG:4479, 4480, 4978 and 4979, and CRS-file CRSs without `dimension = 3`) an
+elevation is copied unchanged and x y are converted as for the point without z (height 0 on the
+source datum), so a point lands in the same place with or without z. Ellipsoidal heights (3D
+CRSs on both sides, or --ellipsoidal-heights) are converted with the point through the datum
+shift. Between a 2D and a 3D CRS heights cannot be converted without a geoid model, which
+geounify does not have: refused (exit 2) unless --ellipsoidal-heights.
+
 The output is written to a temporary file beside it and renamed only on success: a failure
 never leaves a half-written output or touches an existing one; the input is never modified.
 A feature with a point that cannot be converted fails the conversion (each is reported with its
@@ -65,7 +74,7 @@ pub(crate) struct ConvertArgs {
     /// CSV/TSV: the y column (northing or latitude).
     #[arg(long, value_name = "NAME")]
     y_col: Option<String>,
-    /// CSV/TSV: the z column (ellipsoidal height), if any.
+    /// CSV/TSV: the z column (a height: an elevation unless --ellipsoidal-heights), if any.
     #[arg(long, value_name = "NAME")]
     z_col: Option<String>,
     /// Text encoding of CSV/TSV/WKT input: utf-8 (default), gbk, gb18030. The output keeps it.
@@ -78,6 +87,11 @@ pub(crate) struct ConvertArgs {
     /// Convert even if the sanity check says the data cannot belong to the source CRS.
     #[arg(long)]
     force: bool,
+    /// z values are ellipsoidal heights on the source CRS's datum (converted with the point
+    /// through the datum shift), not elevations (the default: copied unchanged between 2D
+    /// CRSs). Also allows converting between a 2D and a 3D CRS.
+    #[arg(long)]
+    ellipsoidal_heights: bool,
 }
 
 /// Exit status of `geounify convert`.
@@ -136,6 +150,7 @@ pub(crate) fn run(registry: &Registry, args: &ConvertArgs) -> u8 {
         skip_invalid: args.skip_invalid,
         force: args.force,
         parallel: true,
+        heights: if args.ellipsoidal_heights { Heights::Ellipsoidal } else { Heights::Elevation },
     };
     let label = args.input.display().to_string();
     let bar = progress::for_file(&label);

@@ -105,10 +105,19 @@ fn describe(crs: &Crs, hidden: bool) -> String {
     }
     let (x, y) = if crs.is_angular() {
         ("longitude (degrees)", "latitude (degrees)")
+    } else if matches!(crs.kind(), CrsKind::Geocentric) {
+        ("geocentric X (metres)", "geocentric Y (metres)")
     } else {
         ("easting (metres)", "northing (metres)")
     };
-    let _ = writeln!(t, "axes:        x = {x}, y = {y}, z = ellipsoidal height (metres)");
+    let z = if matches!(crs.kind(), CrsKind::Geocentric) {
+        "geocentric Z (metres)"
+    } else if crs.is_3d() {
+        "ellipsoidal height (metres; 3D CRS: converted with the point)"
+    } else {
+        "elevation (metres; 2D CRS: copied unchanged)"
+    };
+    let _ = writeln!(t, "axes:        x = {x}, y = {y}, z = {z}");
     let _ = writeln!(t, "datum:       {} ({})", datum.name(), datum.id());
     let shift = match datum.to_cgcs2000() {
         DatumShift::Helmert(_) | DatumShift::Molodensky(_) if hidden => {
@@ -169,6 +178,7 @@ fn describe(crs: &Crs, hidden: bool) -> String {
 fn kind(kind: &CrsKind) -> &'static str {
     match kind {
         CrsKind::Geographic => "geographic",
+        CrsKind::Geocentric => "geocentric (earth-centred X, Y, Z), metres",
         CrsKind::Projected(Projection::GaussKruger(_)) => "projected, Gauss-Krüger",
         CrsKind::Projected(Projection::GaussKrugerSurface(..)) => {
             "projected, Gauss-Krüger on a raised projection surface"
@@ -184,7 +194,9 @@ fn kind(kind: &CrsKind) -> &'static str {
 /// The kind's parameters, one per line.
 fn parameters(kind: &CrsKind) -> Vec<String> {
     match kind {
-        CrsKind::Geographic | CrsKind::Projected(Projection::WebMercator) => Vec::new(),
+        CrsKind::Geographic | CrsKind::Geocentric | CrsKind::Projected(Projection::WebMercator) => {
+            Vec::new()
+        }
         CrsKind::Projected(Projection::GaussKruger(p)) => {
             let GaussKrugerParams { lon0, lat0, k0, x0, y0 } = p;
             vec![format!(

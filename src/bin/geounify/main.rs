@@ -42,7 +42,8 @@ Exit status:
 /// systems from CRS files.
 ///
 /// Axis order is always x = easting/longitude, y = northing/latitude; angles are degrees,
-/// lengths metres, heights ellipsoidal metres.
+/// lengths metres; heights are elevations (copied unchanged between 2D CRSs) unless
+/// --ellipsoidal-heights says otherwise.
 #[derive(Debug, Parser)]
 #[command(name = "geounify", version, after_help = EXIT_STATUS_HELP)]
 struct Cli {
@@ -95,6 +96,11 @@ struct TransformArgs {
     /// Convert even if the sanity check says the first lines cannot belong to --from.
     #[arg(long)]
     force: bool,
+    /// z values are ellipsoidal heights on the source CRS's datum (converted with the point
+    /// through the datum shift), not elevations (the default: copied unchanged between 2D
+    /// CRSs). Also allows converting between a 2D and a 3D CRS.
+    #[arg(long)]
+    ellipsoidal_heights: bool,
 }
 
 #[derive(Debug, Subcommand)]

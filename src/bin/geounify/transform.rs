@@ -6,7 +6,7 @@ use crate::estimate::AxisOrder;
 use crate::{output_error, report, TransformArgs, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
 use geounify::convert::sanity::{self, Finding, SAMPLE_SIZE};
 use geounify::convert::text::{degree_decimals, Fixed, Number};
-use geounify::{Crs, Registry, Transformer};
+use geounify::{Crs, CrsKind, Heights, Registry, Transformer};
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Read, Write};
 
@@ -17,8 +17,8 @@ in the same order.
 
 Input: each line holds whitespace-separated (spaces or tabs) numbers x y and an optional z, in the
 source CRS's units: x = easting or longitude, y = northing or latitude (in that order, whatever
-the EPSG registry says, unless --axis-order north_east), degrees or metres, z = ellipsoidal
-height in metres. A third token counts as z if it is a number (it contains a digit and parses as
+the EPSG registry says, unless --axis-order north_east), degrees or metres, z = a height in
+metres (see Heights below). A third token counts as z if it is a number (it contains a digit and parses as
 a decimal number, e.g. `12`, `-3.5`, `1e3`); anything after the numbers is kept as is. A line
 may be at most 64 MiB long (without its line ending): a longer one stops the conversion there
 with `standard input, line N: longer than 64 MiB`, exit status 2, after the lines before it
@@ -37,11 +37,20 @@ where metres are expected or the reverse, or points more than 2° outside the CR
 nothing is converted: the reason goes to standard error (naming --axis-order when the other
 order fits) and the exit status is 2. --force converts without the check.
 
+Heights: z values are elevations in the national height datum unless --ellipsoidal-heights
+says they are ellipsoidal heights on the source CRS's datum. Between two 2D CRSs (every built-in
+CRS but the 3D EPSG:4479, 4480, 4978 and 4979, and CRS-file CRSs without `dimension = 3`) an
+elevation is copied unchanged and x y are converted as for the point without z (height 0 on the
+source datum), so a point lands in the same place with or without z. Ellipsoidal heights (3D
+CRSs on both sides, or --ellipsoidal-heights) are converted with the point through the datum
+shift. Between a 2D and a 3D CRS heights cannot be converted without a geoid model, which
+geounify does not have: refused (exit 2) unless --ellipsoidal-heights.
+
 Output:
   - A converted line is x y, or x y z when the input had z, separated by one space, followed
     unchanged by everything after the last number on the input line (including its original
-    whitespace). Whitespace before x is not kept. Without z the conversion is 2D (height 0 on
-    the source datum) and no z is written.
+    whitespace). Whitespace before x is not kept. Without z no z is written; x y are the same
+    as with any z between 2D CRSs (height 0 on the source datum).
   - Numbers are the shortest decimal that reads back as exactly the same 64-bit float: plain
     decimal (`116.404`, `4418560.123456789`, `-0` for negative zero) when 1e-7 <= |v| < 1e21 or
     v is zero, otherwise scientific notation (`1.5e-8`, `1e300`). An input number already in
@@ -77,7 +86,8 @@ pub(crate) fn run(registry: &Registry, args: &TransformArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let transformer = match Transformer::new(&source, &target) {
+    let heights = if args.ellipsoidal_heights { Heights::Ellipsoidal } else { Heights::Elevation };
+    let transformer = match Transformer::with_heights(&source, &target, heights) {
         Ok(t) => t,
         Err(error) => {
             report(error);
@@ -90,6 +100,8 @@ pub(crate) fn run(registry: &Registry, args: &TransformArgs) -> u8 {
         north_east: args.axis_order == AxisOrder::NorthEast,
         xy_decimals: precision.map(|n| if target.is_angular() { degree_decimals(n) } else { n }),
         z_decimals: precision,
+        always_z: matches!(target.kind(), CrsKind::Geocentric),
+        z_required: matches!(source.kind(), CrsKind::Geocentric),
     };
     let input = io::stdin().lock();
     let output = BufWriter::with_capacity(1 << 20, io::stdout().lock());
@@ -176,6 +188,11 @@ pub(crate) struct Options<'a> {
     pub xy_decimals: Option<usize>,
     /// Decimal places of the z written (`None`: the shortest round-trip form).
     pub z_decimals: Option<usize>,
+    /// Write z on every converted line, also for input lines without one: the target is
+    /// geocentric, where Z is a coordinate, not a height.
+    pub always_z: bool,
+    /// A line without z is an error: the source is geocentric (X Y Z are all coordinates).
+    pub z_required: bool,
 }
 
 /// What [`convert`] did.
@@ -544,6 +561,9 @@ fn convert_block(
         let (content, _) = split_line_ending(line);
         let kind = match parse_content(content) {
             Ok(None) => Kind::PassThrough,
+            Ok(Some(parsed)) if options.z_required && parsed.z.is_none() => {
+                Kind::Failed("geocentric X Y Z: the line has no Z".to_string())
+            }
             Ok(Some(parsed)) => {
                 let (x, y) =
                     if options.north_east { (parsed.y, parsed.x) } else { (parsed.x, parsed.y) };
@@ -579,7 +599,7 @@ fn convert_block(
                         push_number(text, first, options.xy_decimals);
                         text.push(b' ');
                         push_number(text, second, options.xy_decimals);
-                        if *has_z {
+                        if *has_z || options.always_z {
                             text.push(b' ');
                             push_number(text, z, options.z_decimals);
                         }
