@@ -94,6 +94,7 @@
 #![cfg(feature = "cli")]
 
 mod common;
+use common::cli::{run_in as run, BIN};
 use common::scratch::Scratch;
 use geounify::convert::{self, convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::estimate::{self, ControlPoint, EstimateError, Model};
@@ -101,8 +102,6 @@ use geounify::{BuildError, CrsError, PointError, Registry, Transformer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -150,12 +149,6 @@ fn lib_convert(
     to: &str,
 ) -> Result<convert::ConvertReport, ConvertError> {
     convert_file(input, output, &crs(from), &crs(to), &ConvertOptions::default(), &NoProgress)
-}
-
-/// Runs the binary in `cwd` (stdin closed, stderr piped: no progress bar); (status, stderr).
-fn run(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// The error's text and the malformed location, if it is `Malformed`.
@@ -950,22 +943,10 @@ fn point_shapefile(dir: &Scratch, stem: &str, n: usize) {
 /// A GeoPackage (the mandatory tables, one point feature table in EPSG:4326) of `n` points near
 /// Beijing, built with SQLite directly.
 fn point_geopackage(path: &Path, n: usize) {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = common::gpkg::create(path, common::gpkg::Keys::Spec);
+    common::gpkg::add_srs(&conn, "WGS 84", 4326, "EPSG", 4326, "undefined");
     conn.execute_batch(
-        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
-         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL
-           PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-           definition TEXT NOT NULL, description TEXT);
-         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT
-           NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT
-           NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE,
-           max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
-         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT
-           NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
-           m TINYINT NOT NULL, PRIMARY KEY (table_name, column_name));
-         INSERT INTO gpkg_spatial_ref_sys VALUES
-           ('WGS 84', 4326, 'EPSG', 4326, 'undefined', NULL);
-         CREATE TABLE pts (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY,
+        "CREATE TABLE pts (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY,
            name TEXT);
          INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
            VALUES ('pts', 'features', 'pts', 4326);

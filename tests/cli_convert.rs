@@ -2,18 +2,11 @@
 //! reports, files written or not.
 
 mod common;
+use common::cli::{run_in as run, BIN};
 use common::scratch::Scratch;
-use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
-
-/// Runs the binary (stdin closed, stderr piped: no progress bar); (status, stderr).
-fn run(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
-}
 
 #[test]
 fn convert_writes_the_output_and_summarises_on_stderr() {

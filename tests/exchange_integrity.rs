@@ -5,7 +5,8 @@
 //! (temporary folder, journal, stale sidecars removed, leftovers of a killed run recovered).
 
 mod common;
-use common::scratch::Scratch;
+use common::cli::BIN;
+use common::scratch::{listing as names, Scratch};
 use geounify::convert::atomic::recover_leftovers;
 use geounify::convert::exchange::{read_manifest, run, Dataset, ExchangeError};
 use geounify::convert::lineage::sha256_file;
@@ -16,7 +17,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
 
 fn no_progress(_: &Dataset) -> Box<dyn Progress> {
@@ -330,11 +330,7 @@ fn a_failed_dataset_leaves_no_previous_output() {
     assert!(report.datasets.iter().all(|o| o.result.is_err()));
     assert_eq!(report.datasets[0].removed, [d.path("out/poi.csv")]);
     assert_eq!(report.datasets[1].removed.len(), 6);
-    let names: Vec<String> = std::fs::read_dir(d.path("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names, ["lineage.json"], "no output of the earlier run is left");
+    assert_eq!(names(&d.path("out")), ["lineage.json"], "no output of the earlier run is left");
     let lineage = lineage_of(&d.0);
     let poi = &lineage["datasets"][0];
     assert_eq!(poi["status"], "failed");
@@ -439,16 +435,6 @@ fn convert_roads(
 ) -> Result<geounify::convert::ConvertReport, ConvertError> {
     let (from, to) = (registry.lookup("city:bj54-gk117").unwrap(), registry.lookup(to).unwrap());
     convert_file(input, output, &from, &to, &ConvertOptions::default(), &NoProgress)
-}
-
-/// The names of `dir`'s files, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -2,6 +2,10 @@
 //! `#[path = "../tests/common/mod.rs"] mod fixtures;` in a bench). Each includer uses a part.
 #![allow(dead_code)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "formats")]
+pub mod gpkg;
 pub mod scratch;
 pub mod template;
 
