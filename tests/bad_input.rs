@@ -94,7 +94,7 @@
 #![cfg(feature = "cli")]
 
 mod common;
-use common::cli::{run_in as run, BIN};
+use common::cli::{run_in as run, spawn_in_until, BIN};
 use common::scratch::Scratch;
 use geounify::convert::{self, convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::estimate::{self, ControlPoint, EstimateError, Model};
@@ -913,33 +913,6 @@ fn disk_full_stream_apis() {
     }
 }
 
-/// A point Shapefile (.shp, .shx, no .dbf) of `n` points near Beijing.
-fn point_shapefile(dir: &Scratch, stem: &str, n: usize) {
-    let header = |len: usize| {
-        let mut h = vec![0u8; 100];
-        h[0..4].copy_from_slice(&9994i32.to_be_bytes());
-        h[24..28].copy_from_slice(&((len / 2) as i32).to_be_bytes());
-        h[28..32].copy_from_slice(&1000i32.to_le_bytes());
-        h[32..36].copy_from_slice(&1i32.to_le_bytes());
-        h
-    };
-    let (mut shp, mut shx) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let offset = 100 + shp.len();
-        shp.extend(((i + 1) as i32).to_be_bytes());
-        shp.extend(10i32.to_be_bytes());
-        shp.extend(1i32.to_le_bytes());
-        shp.extend((116.0 + i as f64 * 1e-6).to_le_bytes());
-        shp.extend((39.5 + i as f64 * 1e-6).to_le_bytes());
-        shx.extend(((offset / 2) as i32).to_be_bytes());
-        shx.extend(10i32.to_be_bytes());
-    }
-    std::fs::write(dir.path(&format!("{stem}.shp")), [header(100 + shp.len()), shp].concat())
-        .unwrap();
-    std::fs::write(dir.path(&format!("{stem}.shx")), [header(100 + shx.len()), shx].concat())
-        .unwrap();
-}
-
 /// A GeoPackage (the mandatory tables, one point feature table in EPSG:4326) of `n` points near
 /// Beijing, built with SQLite directly.
 fn point_geopackage(path: &Path, n: usize) {
@@ -999,7 +972,7 @@ fn disk_full_cli_each_format() {
     );
     d.write("in.geojsonl", &seq);
     d.write("in.wkt", &wkt);
-    point_shapefile(&d, "in", n as usize);
+    common::points::shapefile(&d.0, "in", n);
     point_geopackage(&d.path("in.gpkg"), n as usize);
     for out in ["out.csv", "out.geojson", "out.geojsonl", "out.wkt", "out.shp", "out.gpkg"] {
         d.write(out, "an existing output");
@@ -1050,33 +1023,16 @@ fn disk_full_cli_each_format() {
 #[cfg(unix)]
 #[test]
 fn sigkill_mid_conversion() {
-    use std::io::Write;
     let d = Scratch::new("sigkill");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(d.path("big.csv")).unwrap());
-        writeln!(f, "id,lon,lat").unwrap();
-        for i in 0..2_000_000u32 {
-            let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
-            writeln!(f, "{i},{},{}", 116.0 + u, 39.5 + v).unwrap();
-        }
-    }
+    common::points::csv(&d.path("big.csv"), 2_000_000);
     d.write("out.csv", "an existing output\n");
     let before = Snapshot::of(&d.0);
-    let mut child = Command::new(BIN)
-        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"])
-        .current_dir(&d.0)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let temporary = |names: &[String]| {
         names.iter().filter(|n| n.starts_with(".out.csv.geounify-") && n.ends_with(".tmp")).count()
     };
-    let start = std::time::Instant::now();
-    while temporary(&d.listing()) == 0 {
-        assert!(child.try_wait().unwrap().is_none(), "finished before it could be killed");
-        assert!(start.elapsed().as_secs() < 60);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"];
+    let mut child =
+        spawn_in_until(&args, &d.0, "its temporary file appeared", || temporary(&d.listing()) > 0);
     child.kill().unwrap(); // SIGKILL: no handler runs
     let status = child.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL));

@@ -2,7 +2,7 @@
 //! reports, files written or not.
 
 mod common;
-use common::cli::{run_in as run, BIN};
+use common::cli::{run_in as run, spawn_in_until};
 use common::scratch::Scratch;
 use std::process::Command;
 
@@ -171,31 +171,14 @@ fn unify_converts_an_exchange_with_a_city_grid() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_leaves_neither_output_nor_temporary_file() {
-    use std::io::Write;
     let d = Scratch::new("sigint");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(d.0.join("big.csv")).unwrap());
-        writeln!(f, "id,lon,lat").unwrap();
-        for i in 0..2_000_000u32 {
-            let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
-            writeln!(f, "{i},{},{}", 116.0 + u, 39.5 + v).unwrap();
-        }
-    }
+    common::points::csv(&d.path("big.csv"), 2_000_000);
     std::fs::write(d.0.join("out.csv"), "an existing output\n").unwrap();
-    let mut child = Command::new(BIN)
-        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"])
-        .current_dir(&d.0)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Wait until the conversion is writing its temporary file, then interrupt it.
-    let writing = || d.listing().iter().any(|n| n.starts_with(".out.csv.geounify-"));
-    let start = std::time::Instant::now();
-    while !writing() {
-        assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
-        assert!(start.elapsed().as_secs() < 60);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"];
+    let mut child = spawn_in_until(&args, &d.0, "its temporary file appeared", || {
+        d.listing().iter().any(|n| n.starts_with(".out.csv.geounify-"))
+    });
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();

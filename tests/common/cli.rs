@@ -71,3 +71,28 @@ pub fn run_in(args: &[&str], cwd: &Path) -> (i32, String) {
     let code = out.status.code().expect("exited normally, not by a signal (no panic abort)");
     (code, String::from_utf8(out.stderr).expect("stderr is UTF-8"))
 }
+
+/// Starts `geounify args` in `cwd` (stderr discarded, stdin and stdout inherited) and polls
+/// `ready` every 5 ms until it holds, e.g. until the conversion's temporary file appears; the
+/// running child, for the test to interrupt or kill. If the process ends first, or `ready`
+/// does not hold within 60 s, the child is killed and the test panics naming `what`.
+pub fn spawn_in_until(
+    args: &[&str],
+    cwd: &Path,
+    what: &str,
+    mut ready: impl FnMut() -> bool,
+) -> Child {
+    let mut child =
+        Command::new(BIN).args(args).current_dir(cwd).stderr(Stdio::null()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    while !ready() {
+        let ended = child.try_wait().unwrap().is_some();
+        if ended || start.elapsed().as_secs() > 60 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("geounify {args:?} {} before {what}", if ended { "ended" } else { "ran 60 s" });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}

@@ -6,6 +6,7 @@
 pub mod cli;
 #[cfg(feature = "formats")]
 pub mod gpkg;
+pub mod points;
 pub mod scratch;
 pub mod template;
 
