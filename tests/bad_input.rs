@@ -95,6 +95,7 @@
 
 mod common;
 use common::cli::{run_in as run, spawn_in_until, BIN};
+use common::crs;
 use common::scratch::Scratch;
 use geounify::convert::{self, convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::estimate::{self, ControlPoint, EstimateError, Model};
@@ -135,10 +136,6 @@ impl Snapshot {
             assert!(now.0[name] == *bytes, "{case}: {name} changed");
         }
     }
-}
-
-fn crs(id: &str) -> geounify::Crs {
-    Registry::new().lookup(id).unwrap()
 }
 
 /// `convert_file` with default options (sanity check on).

@@ -5,24 +5,14 @@
 #![cfg(feature = "formats")]
 
 mod common;
+use common::conversion::convert_skipping as convert;
 use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
-use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
-use geounify::{Crs, Registry, Transformer};
+use geounify::convert::ConvertError;
+use geounify::{Registry, Transformer};
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-
-fn convert(
-    input: &Path,
-    output: &Path,
-    from: &Crs,
-    to: &Crs,
-    skip_invalid: bool,
-) -> Result<ConvertReport, ConvertError> {
-    let options = ConvertOptions { skip_invalid, ..ConvertOptions::default() };
-    convert_file(input, output, from, to, &options, &NoProgress)
-}
 
 fn sha256(path: &Path) -> Vec<u8> {
     Sha256::digest(std::fs::read(path).unwrap()).to_vec()

@@ -7,12 +7,13 @@
 
 mod common;
 use common::cli::run_in as run;
+use common::crs;
 use common::scratch::Scratch;
 use geounify::convert::declared::{self, DeclaredCrs, Match};
 use geounify::convert::{
     convert_file, declared_crs, ConvertError, ConvertOptions, ConvertReport, NoProgress,
 };
-use geounify::{Crs, Registry, Transformer};
+use geounify::{Registry, Transformer};
 use std::path::Path;
 
 /// The `.prj` GDAL and ArcGIS write for EPSG:4548 (ESRI WKT 1, no authority). ogr2ogr is not
@@ -23,10 +24,6 @@ const GDAL_PRJ_4548: &str = "PROJCS[\"CGCS2000_3_Degree_GK_CM_117E\",GEOGCS[\"GC
 
 /// A Lambert projection on a made-up ellipsoid: readable, but no CRS geounify knows.
 const LAMBERT_PRJ: &str = "PROJCS[\"Some_Lambert\",GEOGCS[\"GCS_Other\",DATUM[\"D_Other\",SPHEROID[\"Other\",6378000.0,300.0]],PRIMEM[\"Greenwich\",0.0],UNIT[\"Degree\",0.0174532925199433]],PROJECTION[\"Lambert_Conformal_Conic\"],PARAMETER[\"Central_Meridian\",105.0],UNIT[\"Meter\",1.0]]";
-
-fn crs(id: &str) -> Crs {
-    geounify::catalogue::lookup(id).unwrap()
-}
 
 fn convert(
     input: &Path,

@@ -6,16 +6,13 @@
 #![cfg(feature = "formats")]
 
 mod common;
+use common::crs;
 use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
-use geounify::{Crs, Registry, Transformer};
+use geounify::Transformer;
 use rusqlite::{params, Connection};
 use std::path::Path;
-
-fn crs(id: &str) -> Crs {
-    Registry::new().lookup(id).unwrap()
-}
 
 fn convert_with(
     input: &Path,

@@ -31,11 +31,12 @@
 
 mod common;
 use common::cli::BIN;
+use common::crs;
 use common::scratch::{listing, Scratch};
 use geounify::convert::{
     self, convert_file, ConvertError, ConvertOptions, NoProgress, MAX_RECORD_BYTES,
 };
-use geounify::{Registry, Transformer};
+use geounify::Transformer;
 use std::io::{BufWriter, Read, Write};
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
@@ -45,10 +46,6 @@ use std::time::{Duration, Instant};
 /// A thread stack far smaller than the 2 MiB default (and the main thread's 8 MiB): passing
 /// on it shows that no recursion grows with the input.
 const SMALL_STACK: usize = 256 << 10;
-
-fn crs(id: &str) -> geounify::Crs {
-    Registry::new().lookup(id).unwrap()
-}
 
 fn t() -> Transformer {
     Transformer::from_ids("WGS84", "EPSG:4548").unwrap()
