@@ -5,9 +5,9 @@
 #![cfg(feature = "formats")]
 
 mod common;
-use common::conversion::convert_skipping as convert;
 use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
+use common::{conversion::convert_skipping as convert, crs};
 use geounify::convert::ConvertError;
 use geounify::{Registry, Transformer};
 use rusqlite::{params, Connection};
@@ -490,10 +490,7 @@ fn max_difference(a: &Path, b: &Path, geographic: bool) -> (f64, f64, f64) {
 #[test]
 fn every_geometry_type_round_trips_epsg() {
     let dir = Scratch::new("epsg");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     let hash = sha256(&input);
@@ -604,10 +601,7 @@ fn gcj02_and_city_grid_round_trips() {
 #[test]
 fn failing_points_with_and_without_skip_invalid() {
     let dir = Scratch::new("fail");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     let conn = Connection::open(&input).unwrap();
@@ -673,10 +667,7 @@ fn drop_triggers(conn: &Connection, table: &str) {
 #[test]
 fn malformed_inputs_are_refused_and_leave_nothing() {
     let dir = Scratch::new("malformed");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let check = |input: &Path, expected: &str| {
         let before = dir.listing();
         match convert(input, &dir.path("out.gpkg"), &wgs84, &gk, false) {
@@ -717,10 +708,7 @@ fn malformed_inputs_are_refused_and_leave_nothing() {
 #[test]
 fn empty_tables_and_same_file() {
     let dir = Scratch::new("empty");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     let conn = create_gpkg(&input);
     add_feature_table(&conn, "parcels", 4326, false, &[]);
@@ -749,10 +737,7 @@ fn empty_tables_and_same_file() {
 #[test]
 fn write_ahead_log_pages_are_not_lost() {
     let dir = Scratch::new("wal");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     // Another process keeps the database open in WAL mode with its last rows only in the log.
@@ -777,10 +762,7 @@ fn a_user_column_named_rowid_does_not_hide_the_feature_ids() {
     // its own row and the user column is copied untouched (found by reading the code while
     // fuzzing: `rowid` named that column in the chunk query and the UPDATE).
     let dir = Scratch::new("rowid-column");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     {
