@@ -4,16 +4,13 @@
 
 mod common;
 use common::scratch::Scratch;
+use common::{conversion::convert, crs};
 use geounify::convert::geojson::{convert_reader, convert_seq_reader, convert_str};
-use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
-use geounify::{catalogue, Crs, Registry, Transformer};
+use geounify::convert::{ConvertError, ConvertOptions};
+use geounify::{Registry, Transformer};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
-
-fn crs(id: &str) -> Crs {
-    catalogue::lookup(id).unwrap()
-}
 
 fn city() -> Registry {
     let mut registry = Registry::new();
@@ -23,16 +20,6 @@ fn city() -> Registry {
 
 fn options() -> ConvertOptions {
     ConvertOptions::default()
-}
-
-fn convert(
-    input: &Path,
-    output: &Path,
-    source: &Crs,
-    target: &Crs,
-    options: &ConvertOptions,
-) -> Result<ConvertReport, ConvertError> {
-    convert_file(input, output, source, target, options, &NoProgress)
 }
 
 /// `text` with every `coordinates` and `bbox` value replaced by `#`, and the `crs` member

@@ -125,9 +125,7 @@ fn a_crs_file_that_is_a_device_fifo_directory_or_huge_is_refused() {
         assert_eq!(e.to_string(), format!("{device}: is not a regular file (a device); give the path of a CRS file (TOML or JSON)"));
     }
     let s = Scratch::new("h6-crs-special");
-    let fifo = s.path("city.toml");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(made.success());
+    let fifo = s.fifo("city.toml");
     let e = load_path(fifo.clone());
     assert_eq!(
         e.message,
