@@ -253,7 +253,8 @@ fn boolean(entries: &[Entry], key: &str) -> TreeResult<Option<bool>> {
 /// First the whole manifest is checked, and any problem refuses the exchange with
 /// [`ExchangeError::Invalid`] listing every problem, before anything is converted or written
 /// (not even the output folder): each id resolves, datum parameters exist from each dataset's
-/// CRS to the target, each input exists, is a regular file and has a known format, and each
+/// CRS to the target, each input exists, is a regular file (for a Shapefile, its `.shx`,
+/// `.dbf`, `.prj` and `.cpg` too) and has a known format, and each
 /// output is a file name in the output folder (no absolute path elsewhere, no folder, no `..`)
 /// in its input's format that clashes neither with `lineage.json`, nor with another dataset's
 /// output (names compared ignoring case; a Shapefile output counts as its whole set of
@@ -566,6 +567,16 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
             Ok(m) if m.is_file() => {}
             Ok(_) => problem("the input is not a regular file".into()),
             Err(e) => problem(format!("cannot read the input: {e}")),
+        }
+        // A Shapefile's .shx, .dbf, .prj, .cpg: a FIFO among them would block the conversion.
+        if format == Some(FileFormat::Shapefile) {
+            match super::shapefile::require_regular_sidecars(&d.path) {
+                Err(ConvertError::Io { path, source }) => {
+                    problem(format!("{}: {source}", lineage::shown(&path, &base)));
+                }
+                Err(e) => problem(e.to_string()),
+                Ok(()) => {}
+            }
         }
         // The CRSs and the datum parameters between them.
         match registry.lookup(&d.crs) {

@@ -442,6 +442,9 @@ pub fn convert_file(
     }
     atomic::refuse_same_file(input, output, format)?;
     require_regular_file(input)?;
+    if format == FileFormat::Shapefile {
+        shapefile::require_regular_sidecars(input)?;
+    }
     let notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::new(source, target)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };

@@ -1,0 +1,199 @@
+//! The code leftovers of issue 11: Shapefile sidecars that are FIFOs/devices/folders, stale
+//! sidecars when `convert` reconverts into an existing Shapefile, temporary files left by a
+//! killed run, declared CRSs checked by the in-memory APIs, and CRS files too large for memory.
+
+mod common;
+use common::scratch::Scratch;
+use geounify::convert::{convert_file, ConvertError, ConvertOptions, NoProgress};
+use geounify::Registry;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_geounify");
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
+
+/// Runs the CLI in `cwd` with `args`; its exit status and stderr. A run longer than 60 s is
+/// killed and fails the test ("hung": what a FIFO opened with no writer does).
+fn run_cli(args: &[&str], cwd: &Path) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("geounify {args:?} hung (killed after 60 s)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
+}
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+}
+
+/// The sample roads set copied into `dir` as `in.{shp,shx,dbf,cpg}`, and `city.toml` (its CRS,
+/// `city:bj54-gk117`).
+fn roads(dir: &Scratch) -> PathBuf {
+    for ext in ["shp", "shx", "dbf", "cpg"] {
+        std::fs::copy(
+            Path::new(SAMPLE).join(format!("roads_bj54.{ext}")),
+            dir.path(&format!("in.{ext}")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(Path::new(SAMPLE).join("city.toml"), dir.path("city.toml")).unwrap();
+    dir.path("in.shp")
+}
+
+fn city_registry(dir: &Scratch) -> Registry {
+    let mut registry = Registry::new();
+    registry.load_file(dir.path("city.toml")).unwrap();
+    registry
+}
+
+/// The names of `dir`'s entries, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ---- 1. Shapefile sidecars that are not regular files ----------------------------------------
+
+#[test]
+fn shapefile_sidecars_that_are_not_regular_files_are_refused() {
+    let d = Scratch::new("leftover-sidecars");
+    let input = roads(&d);
+    let registry = city_registry(&d);
+    let from = registry.lookup("city:bj54-gk117").unwrap();
+    let to = registry.lookup("EPSG:4548").unwrap();
+    for ext in ["shx", "dbf", "prj", "cpg", "DBF"] {
+        for kind in ["a FIFO (named pipe)", "a device", "a folder"] {
+            let sidecar = d.path(&format!("in.{ext}"));
+            let saved = d.path("saved");
+            if sidecar.exists() {
+                std::fs::rename(&sidecar, &saved).unwrap();
+            }
+            if ext == "DBF" {
+                // An upper-case twin beside the regular in.dbf is refused as well.
+                std::fs::copy(Path::new(SAMPLE).join("roads_bj54.dbf"), d.path("in.dbf")).unwrap();
+            }
+            match kind {
+                "a FIFO (named pipe)" => mkfifo(&sidecar),
+                "a device" => std::os::unix::fs::symlink("/dev/zero", &sidecar).unwrap(),
+                _ => std::fs::create_dir(&sidecar).unwrap(),
+            }
+            let before = names(&d.0);
+            let expected = format!(
+                "{}: not a regular file ({kind}); only regular files are converted",
+                sidecar.display()
+            );
+            // The library.
+            let e = convert_file(
+                &input,
+                &d.path("out.shp"),
+                &from,
+                &to,
+                &ConvertOptions::default(),
+                &NoProgress,
+            )
+            .unwrap_err();
+            assert!(matches!(e, ConvertError::Io { .. }), "in.{ext} {kind}: {e:?}");
+            assert_eq!(e.to_string(), expected, "in.{ext} {kind}");
+            // --force skips the sanity sample: the converter refuses it too.
+            let force = ConvertOptions { force: true, ..ConvertOptions::default() };
+            let e = convert_file(&input, &d.path("out.shp"), &from, &to, &force, &NoProgress)
+                .unwrap_err();
+            assert_eq!(e.to_string(), expected, "in.{ext} {kind} --force");
+            // The CLI, with and without --from (the declaration is read first then).
+            let mut args = vec!["convert", "in.shp", "--output", "out.shp", "--to", "EPSG:4548"];
+            args.extend(["--crs-file", "city.toml"]);
+            let (status, err) = run_cli(&args, &d.0);
+            assert_eq!(status.code(), Some(2), "in.{ext} {kind}: {err}");
+            let expected_cli = format!(
+                "geounify: {}: not a regular file ({kind}); only regular files are converted\n",
+                Path::new("in.shp").with_extension(ext).display()
+            );
+            if ext == "prj" {
+                assert_eq!(err, expected_cli, "in.{ext} {kind} without --from");
+            }
+            args.extend(["--from", "city:bj54-gk117"]);
+            let (status, err) = run_cli(&args, &d.0);
+            assert_eq!(status.code(), Some(2), "in.{ext} {kind}: {err}");
+            assert_eq!(err, expected_cli, "in.{ext} {kind}");
+            assert_eq!(names(&d.0), before, "nothing written");
+            // unify: the manifest check lists it, nothing is converted.
+            d.write(
+                "exchange.toml",
+                "target = \"EPSG:4548\"\noutput = \"out\"\ncrs_files = [\"city.toml\"]\n\
+                 [[dataset]]\npath = \"in.shp\"\ncrs = \"city:bj54-gk117\"\n",
+            );
+            let (status, err) = run_cli(&["unify", "exchange.toml"], &d.0);
+            assert_eq!(status.code(), Some(2), "unify in.{ext} {kind}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "  dataset 1 (in.shp): in.{ext}: not a regular file ({kind}); only regular \
+                     files are converted"
+                )),
+                "unify in.{ext} {kind}: {err}"
+            );
+            assert!(!d.path("out").exists(), "unify in.{ext} {kind}: nothing written");
+            std::fs::remove_file(d.path("exchange.toml")).unwrap();
+            // Restore the set.
+            if kind == "a folder" {
+                std::fs::remove_dir(&sidecar).unwrap();
+            } else {
+                std::fs::remove_file(&sidecar).unwrap();
+            }
+            if saved.exists() {
+                std::fs::rename(&saved, &sidecar).unwrap();
+            }
+            if ext == "DBF" {
+                std::fs::remove_file(d.path("in.dbf")).ok();
+                std::fs::copy(Path::new(SAMPLE).join("roads_bj54.dbf"), d.path("in.dbf")).unwrap();
+            }
+        }
+    }
+    // The set converts once its sidecars are files again.
+    let (status, err) = run_cli(
+        &[
+            "convert",
+            "in.shp",
+            "--output",
+            "out.shp",
+            "--from",
+            "city:bj54-gk117",
+            "--to",
+            "EPSG:4548",
+            "--crs-file",
+            "city.toml",
+        ],
+        &d.0,
+    );
+    assert_eq!(status.code(), Some(0), "{err}");
+}
