@@ -197,3 +197,75 @@ fn shapefile_sidecars_that_are_not_regular_files_are_refused() {
     );
     assert_eq!(status.code(), Some(0), "{err}");
 }
+
+// ---- 2. convert into an existing Shapefile: no stale sidecar ---------------------------------
+
+#[test]
+fn cli_convert_into_an_existing_shapefile_leaves_no_stale_sidecar() {
+    let d = Scratch::new("leftover-stale");
+    roads(&d);
+    let convert = |to: &str| {
+        let args = [
+            "convert",
+            "in.shp",
+            "--output",
+            "out.shp",
+            "--from",
+            "city:bj54-gk117",
+            "--to",
+            to,
+            "--crs-file",
+            "city.toml",
+        ];
+        let (status, err) = run_cli(&args, &d.0);
+        assert_eq!(status.code(), Some(0), "{err}");
+        err
+    };
+    convert("EPSG:4548");
+    let wkt = |id: &str| Registry::new().lookup(id).unwrap().to_wkt().unwrap();
+    assert_eq!(std::fs::read_to_string(d.path("out.prj")).unwrap(), wkt("EPSG:4548"));
+    // A GIS built a spatial index over the EPSG:4548 coordinates, and an upper-case twin of
+    // the .prj and another index exist too.
+    d.write("out.qix", "index of the EPSG:4548 coordinates");
+    d.write("out.PRJ", wkt("EPSG:4548"));
+    d.write("out.sbn", "another index");
+    convert("EPSG:4326");
+    // The .prj says the new CRS; the indexes and the twin .prj of the old set are gone.
+    assert_eq!(std::fs::read_to_string(d.path("out.prj")).unwrap(), wkt("EPSG:4326"));
+    assert_eq!(
+        names(&d.0),
+        [
+            "city.toml",
+            "in.cpg",
+            "in.dbf",
+            "in.shp",
+            "in.shx",
+            "out.cpg",
+            "out.dbf",
+            "out.prj",
+            "out.shp",
+            "out.shx"
+        ]
+    );
+    let shp = std::fs::read(d.path("out.shp")).unwrap();
+    let xmin = f64::from_le_bytes(shp[36..44].try_into().unwrap());
+    assert!((115.0..118.0).contains(&xmin), "degrees now: {xmin}");
+    // Into GCJ-02 (no WKT form): no .prj at all, never the old one.
+    d.write("out.qix", "index of the EPSG:4326 coordinates");
+    let err = convert("GCJ02");
+    assert!(err.contains("warning: no .prj written: "), "{err}");
+    assert_eq!(
+        names(&d.0),
+        [
+            "city.toml",
+            "in.cpg",
+            "in.dbf",
+            "in.shp",
+            "in.shx",
+            "out.cpg",
+            "out.dbf",
+            "out.shp",
+            "out.shx"
+        ]
+    );
+}
