@@ -269,3 +269,156 @@ fn cli_convert_into_an_existing_shapefile_leaves_no_stale_sidecar() {
         ]
     );
 }
+
+// ---- 3. temporary files left by a killed run --------------------------------------------------
+
+/// A pid no process has (beyond any `pid_max`): the writer of a leftover was killed.
+const DEAD: u32 = 4_294_967;
+
+/// Writes, in `dir`, the leftovers of a killed run into `name` (ours: removed by the next run)
+/// and files that only look like them (not ours: never touched); the paths of each.
+fn plant_leftovers(dir: &Path, name: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let ours = vec![
+        dir.join(format!(".{name}.geounify-{DEAD}-0.tmp")),
+        dir.join(format!(".{name}.geounify-{DEAD}-17.tmp-journal")),
+    ];
+    for p in &ours {
+        std::fs::write(p, b"half an output").unwrap();
+    }
+    let upper = name.to_uppercase();
+    let not_ours = vec![
+        dir.join(format!(".{name}.geounify-x{DEAD}-1.tmp")),
+        dir.join(format!(".{name}.geounify-{DEAD}-1.tmp.bak")),
+        dir.join(format!(".{name}.geounify-{DEAD}.tmp")),
+        dir.join(format!(".other.csv.geounify-{DEAD}-1.tmp")),
+        dir.join(format!("{name}.geounify-{DEAD}-1.tmp")),
+        dir.join(format!(".{upper}.geounify-{DEAD}-1.tmp")),
+        dir.join(format!(".{name}.geounify-{DEAD}-2.tmp-foo")),
+        dir.join("precious.txt"),
+    ];
+    for p in &not_ours {
+        std::fs::write(p, b"someone else's").unwrap();
+    }
+    // A folder and a link with our names are not ours either (we only ever write files).
+    let folder = dir.join(format!(".{name}.geounify-{DEAD}-3.tmp"));
+    std::fs::create_dir(&folder).unwrap();
+    let link = dir.join(format!(".{name}.geounify-{DEAD}-4.tmp"));
+    std::os::unix::fs::symlink(dir.join("precious.txt"), &link).unwrap();
+    let mut not_ours = not_ours;
+    not_ours.extend([folder, link]);
+    (ours, not_ours)
+}
+
+fn assert_untouched(not_ours: &[PathBuf]) {
+    for p in not_ours {
+        let meta = p.symlink_metadata().unwrap_or_else(|_| panic!("{} removed", p.display()));
+        if meta.is_file() {
+            assert_eq!(std::fs::read(p).unwrap(), b"someone else's", "{}", p.display());
+        }
+    }
+}
+
+#[test]
+fn temporaries_left_by_a_killed_convert_are_removed_by_the_next_run() {
+    let d = Scratch::new("leftover-tmp");
+    d.write("in.csv", "id,lon,lat\n1,116.404,39.915\n");
+    let (ours, not_ours) = plant_leftovers(&d.0, "out.csv");
+    // A temporary file of a process that is still running (this test) is left alone.
+    let running = d.path(&format!(".out.csv.geounify-{}-5.tmp", std::process::id()));
+    std::fs::write(&running, b"being written").unwrap();
+    // A refused conversion changes nothing, leftovers included.
+    let args = ["convert", "in.csv", "--output", "out.csv", "--from", "EPSG:4548", "--to", "WGS84"];
+    let before = names(&d.0);
+    let (status, _) = run_cli(&args, &d.0);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(names(&d.0), before);
+    let args = ["convert", "in.csv", "--output", "out.csv", "--from", "WGS84", "--to", "EPSG:4548"];
+    let (status, err) = run_cli(&args, &d.0);
+    assert_eq!(status.code(), Some(0), "{err}");
+    for p in &ours {
+        assert!(!p.exists(), "{} left", p.display());
+        let shown = Path::new(p.file_name().unwrap()).display().to_string();
+        assert!(
+            err.contains(&format!(
+                "warning: {shown}: removed the temporary file of an interrupted run (process \
+                 {DEAD})\n"
+            )),
+            "{err}"
+        );
+    }
+    assert!(
+        err.contains(&format!(
+            "warning: .out.csv.geounify-{0}-5.tmp: left alone: process {0}, which wrote it, is \
+             still running\n",
+            std::process::id()
+        )),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&running).unwrap(), b"being written");
+    assert_untouched(&not_ours);
+    assert!(d.path("out.csv").exists());
+
+    // The library reports them first in the report's warnings.
+    let gpkg = Scratch::new("leftover-tmp-geojson");
+    let (ours, not_ours) = plant_leftovers(&gpkg.0, "out.geojson");
+    let input = gpkg.write(
+        "in.geojson",
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[116.404,39.915]}}]}"#,
+    );
+    let registry = Registry::new();
+    let (from, to) = (registry.lookup("WGS84").unwrap(), registry.lookup("EPSG:4548").unwrap());
+    let output = gpkg.path("out.geojson");
+    let report =
+        convert_file(&input, &output, &from, &to, &ConvertOptions::default(), &NoProgress).unwrap();
+    let expected: Vec<String> = ours
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: removed the temporary file of an interrupted run (process {DEAD})",
+                p.display()
+            )
+        })
+        .collect();
+    assert_eq!(report.warnings[..2], expected, "{report:?}");
+    assert_untouched(&not_ours);
+}
+
+#[test]
+fn temporaries_left_by_a_killed_unify_are_removed_by_the_next_run() {
+    let d = Scratch::new("leftover-tmp-unify");
+    d.write("poi.csv", "id,lon,lat\n1,116.404,39.915\n");
+    d.write("bad.csv", "id,lon,lat\n1,116.404,95\n");
+    std::fs::create_dir(d.path("out")).unwrap();
+    let out = d.path("out");
+    // A unify killed while writing poi.csv's output, bad.csv's (earlier, when it converted)
+    // and lineage.json.
+    let (ours_poi, not_ours) = plant_leftovers(&out, "poi.csv");
+    let bad_tmp = out.join(format!(".bad.csv.geounify-{DEAD}-1.tmp"));
+    let lineage_tmp = out.join(format!(".lineage.json.geounify-{DEAD}-2.tmp"));
+    std::fs::write(&bad_tmp, b"half").unwrap();
+    std::fs::write(&lineage_tmp, b"{\"half\":").unwrap();
+    d.write(
+        "exchange.toml",
+        "target = \"EPSG:4548\"\noutput = \"out\"\n\
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\n\
+         [[dataset]]\npath = \"bad.csv\"\ncrs = \"WGS84\"\nforce = true\n",
+    );
+    let (status, err) = run_cli(&["unify", "exchange.toml"], &d.0);
+    assert_eq!(status.code(), Some(1), "bad.csv fails: {err}");
+    for p in ours_poi.iter().chain([&bad_tmp, &lineage_tmp]) {
+        assert!(!p.exists(), "{} left: {err}", p.display());
+        assert!(
+            err.contains(&format!(
+                "warning: {}: removed the temporary file of an interrupted run (process {DEAD})\n",
+                Path::new("out").join(p.file_name().unwrap()).display()
+            )),
+            "{}: {err}",
+            p.display()
+        );
+    }
+    assert_untouched(&not_ours);
+    let lineage: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("lineage.json")).unwrap()).unwrap();
+    assert_eq!(lineage["datasets"][0]["status"], "converted");
+    assert_eq!(lineage["datasets"][1]["status"], "failed");
+}

@@ -120,6 +120,11 @@ pub struct ExchangeReport {
     pub datasets: Vec<DatasetOutcome>,
     /// The lineage file written.
     pub lineage: PathBuf,
+    /// Temporary files that runs killed earlier left in the output folder (of `lineage.json`,
+    /// and of the outputs of datasets that failed this time; a converted dataset's are in its
+    /// report's warnings), removed or left alone: one message each (see
+    /// [`remove_leftover_temporaries`](super::atomic::remove_leftover_temporaries)).
+    pub cleaned: Vec<String>,
 }
 
 impl ExchangeReport {
@@ -289,6 +294,8 @@ pub fn run(
         }
         _ => sync_folder(&manifest.output),
     }
+    let mut cleaned =
+        super::atomic::remove_leftover_temporaries(&lineage_path).map_err(io(&lineage_path))?;
     let base = manifest.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut outcomes = Vec::new();
     let mut records = Vec::new();
@@ -330,6 +337,15 @@ pub fn run(
                 record["outputs"] = json!([]);
                 removed =
                     remove_previous_output(&dataset.output, format).map_err(io(&dataset.output))?;
+                if let Some(format) = format {
+                    match super::leftover_temporaries(&dataset.output, format) {
+                        Ok(messages) => cleaned.extend(messages),
+                        Err(ConvertError::Io { path, source }) => {
+                            return Err(ExchangeError::Io { path, source })
+                        }
+                        Err(e) => cleaned.push(e.to_string()),
+                    }
+                }
                 if !removed.is_empty() {
                     record["removed_previous_outputs"] = Value::Array(
                         removed.iter().map(|p| json!(lineage::shown(p, &base))).collect(),
@@ -367,7 +383,7 @@ pub fn run(
     text.push('\n');
     super::atomic::write_atomically(&lineage_path, text.as_bytes()).map_err(io(&lineage_path))?;
     sync_folder(&manifest.output);
-    Ok(ExchangeReport { datasets: outcomes, lineage: lineage_path })
+    Ok(ExchangeReport { datasets: outcomes, lineage: lineage_path, cleaned })
 }
 
 /// Syncs a folder's entries (a removal or rename in it) to disk, where the platform allows.

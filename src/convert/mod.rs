@@ -445,7 +445,7 @@ pub fn convert_file(
     if format == FileFormat::Shapefile {
         shapefile::require_regular_sidecars(input)?;
     }
-    let notes = check_declarations(input, source, options.force)?;
+    let mut notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::new(source, target)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };
     if !options.force {
@@ -463,10 +463,34 @@ pub fn convert_file(
         FileFormat::GeoPackage => gpkg::convert_file(&job),
     };
     progress.finish();
-    result.map(|mut report| {
-        report.warnings.splice(0..0, notes);
-        report
-    })
+    let mut report = result?;
+    // Temporary files of earlier runs into this output that were killed: removed once the new
+    // output is in place (a refused or failed conversion changes nothing), and reported.
+    notes.extend(leftover_temporaries(output, format)?);
+    report.warnings.splice(0..0, notes);
+    Ok(report)
+}
+
+/// [`atomic::remove_leftover_temporaries`] for `output` (for a Shapefile, for each file of its
+/// set, as older versions wrote one temporary file per member); the messages. Called after a
+/// successful conversion, and by `unify` for a dataset that failed.
+pub(crate) fn leftover_temporaries(
+    output: &Path,
+    format: FileFormat,
+) -> Result<Vec<String>, ConvertError> {
+    let io_out = |source| ConvertError::Io { path: output.to_path_buf(), source };
+    if format != FileFormat::Shapefile {
+        return atomic::remove_leftover_temporaries(output).map_err(io_out);
+    }
+    let mut messages = Vec::new();
+    for ext in shapefile::SET_FAMILY {
+        for ext in [ext.to_string(), ext.to_ascii_uppercase()] {
+            messages.extend(
+                atomic::remove_leftover_temporaries(&output.with_extension(ext)).map_err(io_out)?,
+            );
+        }
+    }
+    Ok(messages)
 }
 
 /// Compares every CRS `input` declares with `source` ([`declared::read`],

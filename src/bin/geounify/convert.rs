@@ -256,6 +256,9 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    for message in &outcome.cleaned {
+        report(format_args!("warning: {message}"));
+    }
     for d in &outcome.datasets {
         let label = d.dataset.path.display().to_string();
         match &d.result {
