@@ -422,3 +422,132 @@ fn temporaries_left_by_a_killed_unify_are_removed_by_the_next_run() {
     assert_eq!(lineage["datasets"][0]["status"], "converted");
     assert_eq!(lineage["datasets"][1]["status"], "failed");
 }
+
+// ---- 4. the in-memory APIs check declared CRSs ------------------------------------------------
+
+const CRS_4548: &str = r#"{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4548"}}"#;
+const CONTRADICTION: &str = "<stream>: the \"crs\" member declares EPSG:4548, which contradicts \
+     the source CRS EPSG:4547: the file's central meridian is 117°, EPSG:4547's is 114° (use \
+     --force to convert anyway)";
+
+fn point_feature() -> &'static str {
+    r#"{"type":"Feature","properties":{"name":"a"},"geometry":{"type":"Point","coordinates":[500000,4400000]}}"#
+}
+
+#[test]
+fn geojson_in_memory_apis_refuse_a_contradicting_crs_member() {
+    use geounify::convert::geojson::{convert_reader, convert_str};
+    use geounify::Transformer;
+    let t = Transformer::from_ids("EPSG:4547", "EPSG:4326").unwrap();
+    let options = ConvertOptions::default();
+    let before = format!(
+        r#"{{"type":"FeatureCollection","crs":{CRS_4548},"features":[{}]}}"#,
+        point_feature()
+    );
+    let after = format!(
+        r#"{{"type":"FeatureCollection","features":[{}],"crs":{CRS_4548}}}"#,
+        point_feature()
+    );
+    let feature = format!(
+        r#"{{"type":"Feature","crs":{CRS_4548},"properties":{{}},"geometry":{{"type":"Point","coordinates":[500000,4400000]}}}}"#
+    );
+    for doc in [&before, &after, &feature] {
+        // convert_str: refused, as convert_file refuses the same file.
+        let e = convert_str(doc, &t, &options).unwrap_err();
+        assert!(matches!(e, ConvertError::DeclaredCrsMismatch { .. }), "{doc}: {e:?}");
+        assert_eq!(e.to_string(), CONTRADICTION, "{doc}");
+        // convert_reader: refused; when the crs member comes first, before anything is written.
+        let mut out = Vec::new();
+        let e = convert_reader(doc.as_bytes(), &mut out, &t, &options).unwrap_err();
+        assert_eq!(e.to_string(), CONTRADICTION, "{doc}");
+        if !std::ptr::eq(doc, &after) {
+            assert!(out.is_empty(), "{doc}: {}", String::from_utf8_lossy(&out));
+        }
+        // force: converted as EPSG:4547, with the contradiction as a warning.
+        let force = ConvertOptions { force: true, ..ConvertOptions::default() };
+        let (text, report) = convert_str(doc, &t, &force).unwrap();
+        assert_eq!(
+            report.warnings[0],
+            "the \"crs\" member declares EPSG:4548, which contradicts the source CRS EPSG:4547: \
+             the file's central meridian is 117°, EPSG:4547's is 114°; converted as EPSG:4547 \
+             (--force)"
+        );
+        assert!(
+            text.contains("[114.00000000") && text.contains(",39.7340495"),
+            "converted from CM 114°: {text}"
+        );
+    }
+    // A declaration that agrees converts with no warning about it; one that cannot be read is
+    // a warning.
+    let agrees = before.replace("4548", "4547");
+    let (text, report) = convert_str(&agrees, &t, &options).unwrap();
+    assert!(text.contains("[114.00000000") && text.contains(",39.7340495"), "{text}");
+    assert!(report.warnings.iter().all(|w| !w.contains("declares")), "{report:?}");
+    let odd = before.replace(CRS_4548, r#"{"type":"link","properties":{}}"#);
+    let (_, report) = convert_str(&odd, &t, &options).unwrap();
+    assert!(
+        report.warnings.contains(
+            &"the \"crs\" member declares a CRS geounify cannot identify (neither a CRS name nor \
+              an EPSG code); not checked"
+                .to_string()
+        ),
+        "{report:?}"
+    );
+    // A source from a CRS file (not in the catalogue): a crs member naming it agrees; another
+    // cannot be compared and is a warning, never a silent pass.
+    let mut registry = Registry::new();
+    registry.load_file(Path::new(SAMPLE).join("city.toml")).unwrap();
+    let city = registry.transformer("city:bj54-gk117", "EPSG:4326").unwrap();
+    let named =
+        before.replace(CRS_4548, r#"{"type":"name","properties":{"name":"city:bj54-gk117"}}"#);
+    let (_, report) = convert_str(&named, &city, &options).unwrap();
+    assert!(report.warnings.iter().all(|w| !w.contains("crs\" member")), "{report:?}");
+    let (_, report) = convert_str(&before, &city, &options).unwrap();
+    assert!(
+        report.warnings.contains(
+            &"the \"crs\" member declares EPSG:4548; not checked: the source CRS city:bj54-gk117 \
+              is not in the built-in catalogue (convert_file checks it against the CRS's \
+              definition)"
+                .to_string()
+        ),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn wkt_convert_reader_refuses_a_contradicting_srid() {
+    use geounify::convert::wkt::convert_reader;
+    let registry = Registry::new();
+    let (from, to) = (registry.lookup("EPSG:4547").unwrap(), registry.lookup("EPSG:4326").unwrap());
+    let t = geounify::Transformer::new(&from, &to).unwrap();
+    let text = "# survey points\nSRID=4548;POINT (500000 4400000)\nPOINT (500100 4400100)\n";
+    let mut out = Vec::new();
+    let e = convert_reader(text.as_bytes(), &mut out, &from, &to, &t, &ConvertOptions::default())
+        .unwrap_err();
+    assert!(matches!(e, ConvertError::DeclaredCrsMismatch { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "<stream>: line 2 (SRID=4548) declares EPSG:4548, which contradicts the source CRS \
+         EPSG:4547: the file's central meridian is 117°, EPSG:4547's is 114° (use --force to \
+         convert anyway)"
+    );
+    assert_eq!(String::from_utf8(out).unwrap(), "# survey points\n", "no geometry written");
+    // force: converted, with the warning first.
+    let force = ConvertOptions { force: true, ..ConvertOptions::default() };
+    let mut out = Vec::new();
+    let report = convert_reader(text.as_bytes(), &mut out, &from, &to, &t, &force).unwrap();
+    assert_eq!(
+        report.warnings[0],
+        "line 2 (SRID=4548) declares EPSG:4548, which contradicts the source CRS EPSG:4547: the \
+         file's central meridian is 117°, EPSG:4547's is 114°; converted as EPSG:4547 (--force)"
+    );
+    assert_eq!(report.written, 2);
+    // The source's own SRID agrees.
+    let mut out = Vec::new();
+    let ok = text.replace("4548", "4547");
+    let report =
+        convert_reader(ok.as_bytes(), &mut out, &from, &to, &t, &ConvertOptions::default())
+            .unwrap();
+    assert_eq!(report.written, 2);
+    assert!(report.warnings.iter().all(|w| !w.contains("declares")), "{report:?}");
+}

@@ -912,16 +912,28 @@ fn geojson(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
         )]);
     };
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let value: serde_json::Value = match serde_json::from_str(&text) {
+    Ok(from_crs_member(&text, origin).into_iter().collect())
+}
+
+/// The declaration of a GeoJSON `crs` member's value (`text`, JSON): `None` for `null`; one
+/// that [`DeclaredCrs::matches`] reports as unknown for anything but a named or 2008 EPSG form.
+pub(crate) fn from_crs_member(text: &str, origin: &str) -> Option<DeclaredCrs> {
+    if text.len() > MAX_DECLARATION {
+        return Some(DeclaredCrs::unreadable(
+            origin,
+            "",
+            format!("longer than {MAX_DECLARATION} bytes, not read"),
+        ));
+    }
+    let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => {
-            return Ok(vec![DeclaredCrs::unreadable(origin, &text, format!("not JSON: {e}"))])
-        }
+        Err(e) => return Some(DeclaredCrs::unreadable(origin, text, format!("not JSON: {e}"))),
     };
+    let text = text.to_string();
     let properties = value.get("properties");
     let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or_default();
     let d = if value.is_null() {
-        return Ok(Vec::new());
+        return None;
     } else if let Some(name) = properties.and_then(|p| p.get("name")).and_then(|n| n.as_str()) {
         DeclaredCrs { text: text.clone(), ..DeclaredCrs::from_name(name, origin) }
     } else if let Some(code) = properties
@@ -934,7 +946,7 @@ fn geojson(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     } else {
         DeclaredCrs::unreadable(origin, &text, "neither a CRS name nor an EPSG code".into())
     };
-    Ok(vec![d])
+    Some(d)
 }
 
 struct Scan<'a> {

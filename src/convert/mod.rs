@@ -510,6 +510,22 @@ fn check_declarations(
         warnings.push(format!("the CRS the file declares could not be read ({e}); not checked"));
         Vec::new()
     });
+    warnings.extend(judge_declarations(input, found, source, force)?);
+    Ok(warnings)
+}
+
+/// Compares declarations `found` in `input` with `source`: a contradiction is
+/// [`ConvertError::DeclaredCrsMismatch`] naming `input` unless `force` (then a warning); a
+/// declaration that cannot be decided is a warning. The warnings. Shared by
+/// [`convert_file`] and the in-memory APIs ([`geojson::convert_str`],
+/// [`geojson::convert_reader`], [`wkt::convert_reader`]), which name the input `<stream>`.
+pub(crate) fn judge_declarations(
+    input: &Path,
+    found: Vec<declared::DeclaredCrs>,
+    source: &Crs,
+    force: bool,
+) -> Result<Vec<String>, ConvertError> {
+    let mut warnings = Vec::new();
     for d in found {
         match d.matches(source) {
             declared::Match::Agrees => {}
