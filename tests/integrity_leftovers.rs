@@ -7,6 +7,7 @@ use common::scratch::Scratch;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::Registry;
 use std::io::Read;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -550,4 +551,136 @@ fn wkt_convert_reader_refuses_a_contradicting_srid() {
             .unwrap();
     assert_eq!(report.written, 2);
     assert!(report.warnings.iter().all(|w| !w.contains("declares")), "{report:?}");
+}
+
+// ---- 5. CRS files too large for memory --------------------------------------------------------
+
+/// Runs the CLI with its address space limited to 200,000 KiB (`ulimit -v 200000`); exit status
+/// and stderr.
+fn run_cli_limited(args: &[&str], cwd: &Path) -> (std::process::ExitStatus, String) {
+    use std::os::unix::process::CommandExt as _;
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::null());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 200_000 << 10, rlim_max: 200_000 << 10 };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A TOML CRS file of `n` entries: a projected base, a chain of 7 local grids on it, then
+/// local grids with a name and an area on the 7th (8 deep: each holds a copy of its base
+/// chain, the most memory an entry can take).
+fn deep_entries(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from(
+        "# [[crs]] and { in comments and strings are not entries\n\
+         [[crs]]\nid = \"city:g0\"\nname = \"base [[crs]] {x = 1}\"\ndatum = \"CGCS2000\"\n\
+         projection = { method = \"gauss-kruger\", lon0 = 117.0 }\n\n",
+    );
+    for i in 1..8.min(n) {
+        let _ = write!(
+            text,
+            "[[crs]]\nid = \"city:g{i}\"\nbase = \"city:g{}\"\n\
+             planar = {{ method = \"helmert4\", dx = 1.0, dy = 2.0, theta = 0.0, s = 0.0 }}\n\n",
+            i - 1
+        );
+    }
+    for i in 8..n {
+        let _ = write!(
+            text,
+            "[[crs]]\nid = \"city:x{i}\"\nname = \"grid {i} of the district [[crs]], {{ }}\"\n\
+             base = \"city:g7\"\n\
+             area = {{ name = \"district {i}\", west = 115.9, south = 39.5, east = 117.2, north = 40.4 }}\n\
+             planar = {{ method = \"helmert4\", dx = 1.0, dy = 2.0, theta = 0.0, s = 0.0 }}\n\n"
+        );
+    }
+    text
+}
+
+#[test]
+fn crs_files_too_large_for_memory_are_refused_with_a_count_not_an_abort() {
+    use geounify::crs_file::Format;
+    let d = Scratch::new("leftover-crs-memory");
+    // 16 MiB (the file cap) of the smallest entries: ~390,000 of them would need ~650 MB.
+    let mut small = String::new();
+    let mut i = 0;
+    loop {
+        let entry = format!("[[crs]]\nid = \"g{i}\"\ndatum = \"CGCS2000\"\n\n");
+        if small.len() + entry.len() > 16 << 20 {
+            break;
+        }
+        small.push_str(&entry);
+        i += 1;
+    }
+    let entries = i;
+    d.write("small.toml", &small);
+    let (status, err) = run_cli_limited(&["crs", "list", "--crs-file", "small.toml"], &d.0);
+    assert_eq!(status.signal(), None, "{err}");
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "geounify: small.toml: holds {entries} entries (ellipsoid, datum and crs together); a \
+             CRS file may hold at most 5000 (a city's definitions are a few dozen); not loaded\n"
+        )
+    );
+    // The same in JSON.
+    let json = format!(
+        "{{\"crs\":[{}]}}",
+        (0..entries)
+            .map(|i| format!("{{\"id\":\"g{i}\",\"datum\":\"CGCS2000\"}}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    d.write("small.json", &json);
+    let (status, err) = run_cli_limited(&["crs", "list", "--crs-file", "small.json"], &d.0);
+    assert_eq!((status.signal(), status.code()), (None, Some(2)), "{err}");
+    assert!(err.starts_with(&format!("geounify: small.json: holds {entries} entries")), "{err}");
+    // Few entries but 200,000 long keys (16 MiB): refused by its number of values.
+    let mut keys = String::from("[[crs]]\nid = \"a\"\n");
+    for k in 0..200_000 {
+        keys.push_str(&format!("k{k}{} = \"{}\"\n", "x".repeat(50), "y".repeat(10)));
+    }
+    assert!(keys.len() < 16 << 20);
+    d.write("keys.toml", &keys);
+    let (status, err) = run_cli_limited(&["crs", "list", "--crs-file", "keys.toml"], &d.0);
+    assert_eq!((status.signal(), status.code()), (None, Some(2)), "{err}");
+    assert_eq!(
+        err,
+        "geounify: keys.toml: holds 200002 values (keys, array elements, tables); a CRS file may \
+         hold at most 100000 (a city's definitions have a few hundred); not loaded\n"
+    );
+    // At the cap, the heaviest entries still load within the limit; one more is refused.
+    d.write("cap.toml", deep_entries(5_000));
+    let (status, err) = run_cli_limited(&["crs", "list", "--crs-file", "cap.toml"], &d.0);
+    assert_eq!((status.signal(), status.code()), (None, Some(0)), "{err}");
+    let mut registry = Registry::new();
+    registry.load_str(&deep_entries(5_000), "cap.toml", Format::Toml).unwrap();
+    assert_eq!(registry.user_crss().len(), 5_000);
+    assert!(registry.transformer("city:x4999", "EPSG:4490").is_ok());
+    let e = Registry::new().load_str(&deep_entries(5_001), "over.toml", Format::Toml).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "over.toml: holds 5001 entries (ellipsoid, datum and crs together); a CRS file may hold \
+         at most 5000 (a city's definitions are a few dozen); not loaded"
+    );
+    assert_eq!((e.line, e.field), (None, None));
+    // Inline tables in a top-level array are entries too.
+    let inline = format!(
+        "crs = [{}]\n",
+        (0..5_001)
+            .map(|i| format!("{{ id = \"g{i}\", datum = \"CGCS2000\" }}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let e = Registry::new().load_str(&inline, "inline.toml", Format::Toml).unwrap_err();
+    assert!(e.message.starts_with("holds 5001 entries"), "{e}");
 }
