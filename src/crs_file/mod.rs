@@ -242,11 +242,7 @@ fn count(text: &str, format: Format) -> Counts {
                 continue;
             }
             (Format::Toml, b'=') | (Format::Json, b':') => c.values += 1,
-            (_, b',') => {
-                if depth > arrays.len() || arrays.last() == Some(&true) {
-                    c.values += 1;
-                }
-            }
+            (_, b',') if depth > arrays.len() || arrays.last() == Some(&true) => c.values += 1,
             (_, b'[' | b'{') => {
                 c.values += 1;
                 if ch == b'{' && depth == entry_depth {
