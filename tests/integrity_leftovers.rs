@@ -683,4 +683,20 @@ fn crs_files_too_large_for_memory_are_refused_with_a_count_not_an_abort() {
     );
     let e = Registry::new().load_str(&inline, "inline.toml", Format::Toml).unwrap_err();
     assert!(e.message.starts_with("holds 5001 entries"), "{e}");
+    // Several files add up: a registry holds at most 5,000 CRSs; the refused file changes
+    // nothing.
+    let mut registry = Registry::new();
+    registry.load_str(&deep_entries(3_000), "a.toml", Format::Toml).unwrap();
+    let second = deep_entries(2_001).replace("city:", "other:");
+    let e = registry.load_str(&second, "b.toml", Format::Toml).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "b.toml: its 2001 CRS entries and the 3000 CRSs already loaded from other CRS files make \
+         more than 5000, the most one registry holds; not loaded"
+    );
+    assert_eq!(registry.user_crss().len(), 3_000);
+    registry
+        .load_str(&deep_entries(2_000).replace("city:", "other:"), "b.toml", Format::Toml)
+        .unwrap();
+    assert_eq!(registry.user_crss().len(), 5_000);
 }

@@ -168,7 +168,7 @@ fn file_kind(kind: &std::fs::FileType) -> &'static str {
 /// file loads, so that a refusal changes nothing), and the largest accepted file must load
 /// within a 200 MB address space (`ulimit -v 200000`; measured: 10,000 such entries peak at
 /// ~115 MB resident, 5,000 at about half). More is refused before the file is parsed, the
-/// count named.
+/// count named; a registry also holds at most this many CRSs from all its files together.
 pub const MAX_ENTRIES: usize = 5_000;
 
 /// The most values (keys, array elements, tables and table headers) one CRS file may hold:
@@ -378,6 +378,27 @@ pub(crate) fn load_str(
                 line: None,
                 field: None,
                 message: entries_message(entries),
+            });
+        }
+        // The registry as a whole (several CRS files, e.g. a manifest's list) is bounded too.
+        let crss = top
+            .iter()
+            .filter(|e| e.key == "crs")
+            .map(|e| match &e.node.value {
+                tree::Value::Array(items) => items.len(),
+                _ => 1,
+            })
+            .sum::<usize>();
+        let already = registry.user_crss().len();
+        if already + crss > MAX_ENTRIES {
+            return Err(CrsFileError {
+                file: origin.to_string(),
+                line: None,
+                field: None,
+                message: format!(
+                    "its {crss} CRS entries and the {already} CRSs already loaded from other CRS \
+                     files make more than {MAX_ENTRIES}, the most one registry holds; not loaded"
+                ),
             });
         }
     }
