@@ -271,6 +271,66 @@ fn cli_convert_into_an_existing_shapefile_leaves_no_stale_sidecar() {
     );
 }
 
+#[test]
+fn a_folder_named_like_a_file_of_the_output_set_is_refused_before_anything_is_written() {
+    // Before: the commit renamed .shp/.shx/.dbf and then failed on the folder out.prj ("out.shp:
+    // Is a directory"), leaving a half-replaced set and a journal every later run failed on.
+    let d = Scratch::new("leftover-set-folder");
+    roads(&d);
+    let convert = |to: &str| {
+        let args = [
+            "convert",
+            "in.shp",
+            "--output",
+            "out.shp",
+            "--from",
+            "city:bj54-gk117",
+            "--to",
+            to,
+            "--crs-file",
+            "city.toml",
+        ];
+        run_cli(&args, &d.0)
+    };
+    let (status, err) = convert("EPSG:4548");
+    assert_eq!(status.code(), Some(0), "{err}");
+    let old_shp = std::fs::read(d.path("out.shp")).unwrap();
+    for name in ["out.prj", "out.QIX"] {
+        let _ = std::fs::remove_file(d.path(name));
+        std::fs::create_dir(d.path(name)).unwrap();
+        let before = names(&d.0);
+        let (status, err) = convert("EPSG:4326");
+        assert_eq!(status.code(), Some(2), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "geounify: {name}: a folder has the name of a file of the output set; move it \
+                 away (nothing was written)\n"
+            )
+        );
+        assert_eq!(names(&d.0), before, "no set folder, nothing replaced");
+        assert_eq!(std::fs::read(d.path("out.shp")).unwrap(), old_shp);
+        std::fs::remove_dir(d.path(name)).unwrap();
+    }
+    let (status, err) = convert("EPSG:4326");
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(
+        names(&d.0),
+        [
+            "city.toml",
+            "in.cpg",
+            "in.dbf",
+            "in.shp",
+            "in.shx",
+            "out.cpg",
+            "out.dbf",
+            "out.prj",
+            "out.shp",
+            "out.shx"
+        ]
+    );
+}
+
 // ---- 3. temporary files left by a killed run --------------------------------------------------
 
 /// A pid no process has (beyond any `pid_max`): the writer of a leftover was killed.

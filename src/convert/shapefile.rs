@@ -169,6 +169,46 @@ pub(crate) fn require_regular_sidecars(shp: &Path) -> Result<(), ConvertError> {
     Ok(())
 }
 
+/// Refuses an output set one of whose names (`stem.<ext>`, `ext` of [`SET_FAMILY`] in any
+/// case, beside `output`) is taken by a folder: the set's commit could neither rename a new
+/// file over it nor remove it as stale, and would stop half way. [`ConvertError::Io`] naming
+/// the folder, before anything is written (also before an interrupted commit is completed).
+fn refuse_folders_in_the_set(output: &Path) -> Result<(), ConvertError> {
+    let Some(stem) = output.file_stem().and_then(|s| s.to_str()) else { return Ok(()) };
+    let folder = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(ConvertError::Io { path: folder.to_path_buf(), source }),
+    };
+    let prefix = format!("{stem}.");
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(ext) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
+        if SET_FAMILY.iter().any(|f| f.eq_ignore_ascii_case(ext))
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+        {
+            folders.push(output.with_file_name(&name));
+        }
+    }
+    folders.sort();
+    match folders.into_iter().next() {
+        Some(path) => Err(ConvertError::Io {
+            path,
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a folder has the name of a file of the output set; move it away (nothing was \
+                 written)",
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `output` with the extension `ext`, upper-case if the output's `.SHP` is.
 fn output_sibling(output: &Path, ext: &str) -> PathBuf {
     let upper = output.extension().and_then(|e| e.to_str()).is_some_and(|e| e == "SHP");
@@ -520,6 +560,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         let path = path.to_path_buf();
         move |source| ConvertError::Io { path, source }
     };
+    refuse_folders_in_the_set(job.output)?;
     // A set folder left by an interrupted run into this output: removed, or its commit
     // completed (see `AtomicSet`), before anything is written.
     let recovered =
