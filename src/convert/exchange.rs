@@ -340,10 +340,8 @@ pub fn run(
                 if let Some(format) = format {
                     match super::leftover_temporaries(&dataset.output, format) {
                         Ok(messages) => cleaned.extend(messages),
-                        Err(ConvertError::Io { path, source }) => {
-                            return Err(ExchangeError::Io { path, source })
-                        }
-                        Err(e) => cleaned.push(e.to_string()),
+                        Err(e) => cleaned
+                            .push(format!("temporary files of interrupted runs not cleaned: {e}")),
                     }
                 }
                 if !removed.is_empty() {

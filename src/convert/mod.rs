@@ -465,8 +465,12 @@ pub fn convert_file(
     progress.finish();
     let mut report = result?;
     // Temporary files of earlier runs into this output that were killed: removed once the new
-    // output is in place (a refused or failed conversion changes nothing), and reported.
-    notes.extend(leftover_temporaries(output, format)?);
+    // output is in place (a refused or failed conversion changes nothing), and reported. The
+    // output is committed: a failure here is a warning, not the conversion's failure.
+    match leftover_temporaries(output, format) {
+        Ok(messages) => notes.extend(messages),
+        Err(e) => notes.push(format!("temporary files of interrupted runs not cleaned: {e}")),
+    }
     report.warnings.splice(0..0, notes);
     Ok(report)
 }
