@@ -94,6 +94,8 @@
 #![cfg(feature = "cli")]
 
 mod common;
+use common::cli::{run_in as run, spawn_in_until, BIN};
+use common::crs;
 use common::scratch::Scratch;
 use geounify::convert::{self, convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::estimate::{self, ControlPoint, EstimateError, Model};
@@ -101,8 +103,6 @@ use geounify::{BuildError, CrsError, PointError, Registry, Transformer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -138,10 +138,6 @@ impl Snapshot {
     }
 }
 
-fn crs(id: &str) -> geounify::Crs {
-    Registry::new().lookup(id).unwrap()
-}
-
 /// `convert_file` with default options (sanity check on).
 fn lib_convert(
     input: &Path,
@@ -150,12 +146,6 @@ fn lib_convert(
     to: &str,
 ) -> Result<convert::ConvertReport, ConvertError> {
     convert_file(input, output, &crs(from), &crs(to), &ConvertOptions::default(), &NoProgress)
-}
-
-/// Runs the binary in `cwd` (stdin closed, stderr piped: no progress bar); (status, stderr).
-fn run(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// The error's text and the malformed location, if it is `Malformed`.
@@ -920,52 +910,13 @@ fn disk_full_stream_apis() {
     }
 }
 
-/// A point Shapefile (.shp, .shx, no .dbf) of `n` points near Beijing.
-fn point_shapefile(dir: &Scratch, stem: &str, n: usize) {
-    let header = |len: usize| {
-        let mut h = vec![0u8; 100];
-        h[0..4].copy_from_slice(&9994i32.to_be_bytes());
-        h[24..28].copy_from_slice(&((len / 2) as i32).to_be_bytes());
-        h[28..32].copy_from_slice(&1000i32.to_le_bytes());
-        h[32..36].copy_from_slice(&1i32.to_le_bytes());
-        h
-    };
-    let (mut shp, mut shx) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let offset = 100 + shp.len();
-        shp.extend(((i + 1) as i32).to_be_bytes());
-        shp.extend(10i32.to_be_bytes());
-        shp.extend(1i32.to_le_bytes());
-        shp.extend((116.0 + i as f64 * 1e-6).to_le_bytes());
-        shp.extend((39.5 + i as f64 * 1e-6).to_le_bytes());
-        shx.extend(((offset / 2) as i32).to_be_bytes());
-        shx.extend(10i32.to_be_bytes());
-    }
-    std::fs::write(dir.path(&format!("{stem}.shp")), [header(100 + shp.len()), shp].concat())
-        .unwrap();
-    std::fs::write(dir.path(&format!("{stem}.shx")), [header(100 + shx.len()), shx].concat())
-        .unwrap();
-}
-
 /// A GeoPackage (the mandatory tables, one point feature table in EPSG:4326) of `n` points near
 /// Beijing, built with SQLite directly.
 fn point_geopackage(path: &Path, n: usize) {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = common::gpkg::create(path, common::gpkg::Keys::Spec);
+    common::gpkg::add_srs(&conn, "WGS 84", 4326, "EPSG", 4326, "undefined");
     conn.execute_batch(
-        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
-         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL
-           PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-           definition TEXT NOT NULL, description TEXT);
-         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT
-           NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT
-           NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE,
-           max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
-         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT
-           NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
-           m TINYINT NOT NULL, PRIMARY KEY (table_name, column_name));
-         INSERT INTO gpkg_spatial_ref_sys VALUES
-           ('WGS 84', 4326, 'EPSG', 4326, 'undefined', NULL);
-         CREATE TABLE pts (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY,
+        "CREATE TABLE pts (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY,
            name TEXT);
          INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
            VALUES ('pts', 'features', 'pts', 4326);
@@ -1018,7 +969,7 @@ fn disk_full_cli_each_format() {
     );
     d.write("in.geojsonl", &seq);
     d.write("in.wkt", &wkt);
-    point_shapefile(&d, "in", n as usize);
+    common::points::shapefile(&d.0, "in", n);
     point_geopackage(&d.path("in.gpkg"), n as usize);
     for out in ["out.csv", "out.geojson", "out.geojsonl", "out.wkt", "out.shp", "out.gpkg"] {
         d.write(out, "an existing output");
@@ -1069,33 +1020,16 @@ fn disk_full_cli_each_format() {
 #[cfg(unix)]
 #[test]
 fn sigkill_mid_conversion() {
-    use std::io::Write;
     let d = Scratch::new("sigkill");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(d.path("big.csv")).unwrap());
-        writeln!(f, "id,lon,lat").unwrap();
-        for i in 0..2_000_000u32 {
-            let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
-            writeln!(f, "{i},{},{}", 116.0 + u, 39.5 + v).unwrap();
-        }
-    }
+    common::points::csv(&d.path("big.csv"), 2_000_000);
     d.write("out.csv", "an existing output\n");
     let before = Snapshot::of(&d.0);
-    let mut child = Command::new(BIN)
-        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"])
-        .current_dir(&d.0)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let temporary = |names: &[String]| {
         names.iter().filter(|n| n.starts_with(".out.csv.geounify-") && n.ends_with(".tmp")).count()
     };
-    let start = std::time::Instant::now();
-    while temporary(&d.listing()) == 0 {
-        assert!(child.try_wait().unwrap().is_none(), "finished before it could be killed");
-        assert!(start.elapsed().as_secs() < 60);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"];
+    let mut child =
+        spawn_in_until(&args, &d.0, "its temporary file appeared", || temporary(&d.listing()) > 0);
     child.kill().unwrap(); // SIGKILL: no handler runs
     let status = child.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL));

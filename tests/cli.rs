@@ -1,52 +1,10 @@
 //! The `geounify` binary, run as a user runs it: stdin piped in, exact stdout bytes, stderr
 //! messages and exit status checked.
 
+mod common;
+use common::cli::{run, spawn, Run};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
-
-/// What one run of the binary produced.
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn stdout_text(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
-    }
-}
-
-fn spawn(args: &[&str]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the geounify binary starts")
-}
-
-/// Runs `geounify args` with `input` on stdin (written from a thread, so that a large input
-/// cannot deadlock against a full stdout pipe).
-fn run(args: &[&str], input: &[u8]) -> Run {
-    let mut child = spawn(args);
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input); // the binary may exit without reading (e.g. bad id)
-    });
-    let output = child.wait_with_output().expect("the geounify binary runs");
-    writer.join().expect("the stdin writer thread does not panic");
-    Run {
-        code: output.status.code().expect("exited normally, not by a signal"),
-        stdout: output.stdout,
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
 
 fn transform(from: &str, to: &str, input: &[u8]) -> Run {
     run(&["transform", "--from", from, "--to", to], input)

@@ -2,18 +2,11 @@
 //! reports, files written or not.
 
 mod common;
+use common::cli::{run_in as run, spawn_in_until};
 use common::scratch::Scratch;
-use std::path::Path;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
-
-/// Runs the binary (stdin closed, stderr piped: no progress bar); (status, stderr).
-fn run(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
-}
 
 #[test]
 fn convert_writes_the_output_and_summarises_on_stderr() {
@@ -178,31 +171,14 @@ fn unify_converts_an_exchange_with_a_city_grid() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_leaves_neither_output_nor_temporary_file() {
-    use std::io::Write;
     let d = Scratch::new("sigint");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(d.0.join("big.csv")).unwrap());
-        writeln!(f, "id,lon,lat").unwrap();
-        for i in 0..2_000_000u32 {
-            let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
-            writeln!(f, "{i},{},{}", 116.0 + u, 39.5 + v).unwrap();
-        }
-    }
+    common::points::csv(&d.path("big.csv"), 2_000_000);
     std::fs::write(d.0.join("out.csv"), "an existing output\n").unwrap();
-    let mut child = Command::new(BIN)
-        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"])
-        .current_dir(&d.0)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Wait until the conversion is writing its temporary file, then interrupt it.
-    let writing = || d.listing().iter().any(|n| n.starts_with(".out.csv.geounify-"));
-    let start = std::time::Instant::now();
-    while !writing() {
-        assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
-        assert!(start.elapsed().as_secs() < 60);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.csv", "-o", "out.csv"];
+    let mut child = spawn_in_until(&args, &d.0, "its temporary file appeared", || {
+        d.listing().iter().any(|n| n.starts_with(".out.csv.geounify-"))
+    });
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();

@@ -5,13 +5,12 @@
 //! The sample files in `data/control/` are synthetic (see their headers): the parameters they
 //! were made with are the reference, and the noise level sets each tolerance.
 
+mod common;
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/control/");
 
+/// What one run of `geounify estimate` produced, stdout as text.
 struct Run {
     code: i32,
     stdout: String,
@@ -20,26 +19,8 @@ struct Run {
 
 /// Runs `geounify estimate args...` with `input` on stdin.
 fn run(args: &[&str], input: &str) -> Run {
-    let mut child = Command::new(BIN)
-        .arg("estimate")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the geounify binary starts");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let out = child.wait_with_output().expect("the geounify binary runs");
-    writer.join().expect("writer thread");
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-    }
+    let r = common::cli::run(&[&["estimate"], args].concat(), input.as_bytes());
+    Run { code: r.code, stdout: r.stdout_text(), stderr: r.stderr }
 }
 
 fn json(args: &[&str], input: &str) -> Value {

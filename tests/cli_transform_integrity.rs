@@ -5,52 +5,9 @@
 
 mod common;
 
+use common::cli::{run, run_with, Run};
 use common::scratch::Scratch;
 use std::io::Write;
-use std::process::{Command, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
-
-/// What one run of the binary produced.
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Run {
-    fn out(&self) -> String {
-        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
-    }
-}
-
-/// Runs `geounify args`, with stdin fed by `feed` from a thread (so a large input streams and
-/// cannot deadlock against a full stdout pipe; a write error means the binary stopped reading).
-fn run_with(args: &[&str], feed: impl FnOnce(&mut dyn Write) + Send + 'static) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the geounify binary starts");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let writer = std::thread::spawn(move || feed(&mut stdin));
-    let output = child.wait_with_output().expect("the geounify binary runs");
-    writer.join().expect("the stdin writer thread does not panic");
-    Run {
-        code: output.status.code().expect("exited normally, not by a signal (no panic abort)"),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn run(args: &[&str], input: &[u8]) -> Run {
-    let input = input.to_vec();
-    run_with(args, move |stdin| {
-        let _ = stdin.write_all(&input);
-    })
-}
 
 fn transform(from: &str, to: &str, extra: &[&str], input: &[u8]) -> Run {
     let mut args = vec!["transform", "--from", from, "--to", to];
@@ -75,13 +32,13 @@ fn crs_list_with_a_65536_character_id() {
     let scratch = Scratch::new("long-id-list");
     let plain = run(&["crs", "list"], b"");
     assert_eq!((plain.code, plain.stderr.as_str()), (0, ""));
-    let plain = plain.out();
+    let plain = plain.stdout_text();
     assert!(plain.starts_with("EPSG:4326   WGS 84  [aliases: WGS84, WGS 84]\n"), "{plain}");
     for long in ["a".repeat(65_536), "城".repeat(65_536)] {
         let file = crs_file_with_id(&scratch, &long, "Long");
         let r = run(&["--crs-file", &file, "crs", "list"], b"");
         assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-        let out = r.out();
+        let out = r.stdout_text();
         assert_eq!(out, format!("{plain}{long}  Long\n"));
     }
 }
@@ -96,7 +53,7 @@ fn crs_list_aligns_chinese_ids_by_columns() {
     let file = crs_file_with_id(&scratch, "城市:旧网格", "Old grid");
     let r = run(&["--crs-file", &file, "crs", "list"], b"");
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-    let out = r.out();
+    let out = r.stdout_text();
     assert!(out.starts_with("EPSG:4326    WGS 84  [aliases: WGS84, WGS 84]\n"), "{out}");
     assert!(out.ends_with("\n城市:旧网格  Old grid\n"), "{out}");
 }
@@ -114,7 +71,7 @@ fn estimate_with_a_65536_character_point_id() {
         let path = scratch.write("points.csv", points);
         let r = run(&["estimate", "--model", "helmert4", path.to_str().unwrap()], b"");
         assert_eq!(r.code, 0, "{}", r.stderr);
-        let out = r.out();
+        let out = r.stdout_text();
         assert!(out.contains("\n  id        dE        dN      norm       w  status\n"), "{out}");
         assert!(out.contains(&format!("\n  {long}    0.0000    0.0000    0.0000")), "{out}");
         assert!(out.contains("\n  p2    0.0000    0.0000    0.0000"), "{out}");
@@ -131,12 +88,15 @@ fn crs_info_transform_and_convert_with_a_65536_character_id() {
         let file = crs_file_with_id(&scratch, &long, "Long");
         let r = run(&["--crs-file", &file, "crs", "info", &long], b"");
         assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-        assert!(r.out().starts_with(&format!("id:          {long}\nname:        Long\n")));
+        assert!(r.stdout_text().starts_with(&format!("id:          {long}\nname:        Long\n")));
         let r = run(
             &["--crs-file", &file, "transform", "--from", &long, "--to", "EPSG:4490"],
             b"116.404 39.915\n",
         );
-        assert_eq!((r.code, r.out().as_str(), r.stderr.as_str()), (0, "116.404 39.915\n", ""));
+        assert_eq!(
+            (r.code, r.stdout_text().as_str(), r.stderr.as_str()),
+            (0, "116.404 39.915\n", "")
+        );
         let input = scratch.write("in.csv", "lon,lat\n116.404,39.915\n");
         let output = scratch.path("out.csv");
         let r = run(
@@ -227,7 +187,7 @@ fn implausible_first_lines_are_refused_with_exit_2_and_no_output() {
         let r = transform(from, "EPSG:4490", &[], input);
         assert_eq!(r.stderr, expected, "{from}");
         assert_eq!(r.code, 2, "{from}");
-        assert!(r.stdout.is_empty(), "{from}: {:?}", r.out());
+        assert!(r.stdout.is_empty(), "{from}: {:?}", r.stdout_text());
     }
 }
 
@@ -265,7 +225,7 @@ fn force_converts_anyway() {
     );
     let r = transform("EPSG:4548", "EPSG:4490", &["--force"], SURVEY);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-    assert_eq!(r.out(), expected);
+    assert_eq!(r.stdout_text(), expected);
 }
 
 /// The check sees the first 1000 coordinate lines (comments, blank and unreadable lines do not
@@ -288,7 +248,7 @@ fn the_check_needs_a_majority_of_the_first_1000_coordinate_lines() {
         r.stderr,
         "line 3: x 'not' is not a number\ngeounify: 1 line could not be converted\n"
     );
-    assert_eq!(r.out().lines().count(), 4003);
+    assert_eq!(r.stdout_text().lines().count(), 4003);
     let r = transform("EPSG:4548", "EPSG:4490", &[], text(501, good).as_bytes());
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
@@ -324,8 +284,8 @@ fn survey_order_converts_to_the_same_points_as_the_swapped_file() {
             })
             .collect()
     };
-    assert_eq!(ne.out(), swap_first_two(&en.out()));
-    assert!(ne.out().starts_with("# X Y H name\n39.89999999"), "{}", ne.out());
+    assert_eq!(ne.stdout_text(), swap_first_two(&en.stdout_text()));
+    assert!(ne.stdout_text().starts_with("# X Y H name\n39.89999999"), "{}", ne.stdout_text());
 }
 
 /// north_east both ways (projected → geographic → projected) gives the survey numbers back
@@ -339,7 +299,7 @@ fn north_east_round_trip_and_latitude_first_for_degrees() {
     let back = transform("EPSG:4490", "EPSG:4548", &ne, &there.stdout);
     assert_eq!((back.code, back.stderr.as_str()), (0, ""));
     let original = String::from_utf8(SURVEY.to_vec()).unwrap();
-    for (a, b) in original.lines().zip(back.out().lines()).skip(1) {
+    for (a, b) in original.lines().zip(back.stdout_text().lines()).skip(1) {
         let num =
             |l: &str| -> Vec<f64> { l.split_whitespace().map_while(|t| t.parse().ok()).collect() };
         let (va, vb) = (num(a), num(b));
@@ -349,7 +309,7 @@ fn north_east_round_trip_and_latitude_first_for_degrees() {
     }
     let r = transform("EPSG:4326", "GCJ02", &ne, b"39.915 116.404 Tian'anmen\n");
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
-    let out = r.out();
+    let out = r.stdout_text();
     let v: Vec<f64> = out.split_whitespace().take(2).map(|t| t.parse().unwrap()).collect();
     assert!((v[0] - 39.91640428150164).abs() < 1e-9, "{out}");
     assert!((v[1] - 116.41024449916938).abs() < 1e-9, "{out}");
@@ -367,12 +327,12 @@ fn precision_writes_fixed_decimals_by_unit() {
     let r = transform("EPSG:4490", "EPSG:4548", &["--precision", "3", "--force"], input);
     assert_eq!(r.code, 1);
     assert_eq!(
-        r.out(),
+        r.stdout_text(),
         "# Beijing\n448688.856 4418598.001 50.000 name\n# error: 116.4 95 north of the pole\r\n\
          929075.361 3461888.369"
     );
     let r = transform("EPSG:4490", "EPSG:4548", &["--precision", "0"], b"116.4 39.9 50 name\n");
-    assert_eq!((r.code, r.out().as_str()), (0, "448689 4418598 50 name\n"));
+    assert_eq!((r.code, r.stdout_text().as_str()), (0, "448689 4418598 50 name\n"));
     // Degrees: 3 + 6 = 9 decimals; z metres: 3.
     let r = transform(
         "EPSG:4548",
@@ -380,7 +340,7 @@ fn precision_writes_fixed_decimals_by_unit() {
         &["--precision", "3"],
         b"448688.856 4418598.001 50 name\n",
     );
-    assert_eq!((r.code, r.out().as_str()), (0, "116.400000003 39.899999998 50.000 name\n"));
+    assert_eq!((r.code, r.stdout_text().as_str()), (0, "116.400000003 39.899999998 50.000 name\n"));
     // Rounding of the exact value; -0.0004 m to 3 decimals is written 0.000, not -0.000.
     let r = transform(
         "EPSG:4326",
@@ -388,7 +348,7 @@ fn precision_writes_fixed_decimals_by_unit() {
         &["--precision", "3"],
         b"116.4040004999 39.9150005 -0.0004 name\n",
     );
-    assert_eq!((r.code, r.out().as_str()), (0, "116.404000500 39.915000500 0.000 name\n"));
+    assert_eq!((r.code, r.stdout_text().as_str()), (0, "116.404000500 39.915000500 0.000 name\n"));
     // With north_east: the same numbers, latitude first.
     let r = transform(
         "EPSG:4548",
@@ -396,7 +356,7 @@ fn precision_writes_fixed_decimals_by_unit() {
         &["--precision", "3", "--axis-order", "north_east"],
         b"4418598.001 448688.856 50 name\n",
     );
-    assert_eq!((r.code, r.out().as_str()), (0, "39.899999998 116.400000003 50.000 name\n"));
+    assert_eq!((r.code, r.stdout_text().as_str()), (0, "39.899999998 116.400000003 50.000 name\n"));
     // Out of range: a usage error before reading anything.
     let r = transform("EPSG:4490", "EPSG:4548", &["--precision", "13"], b"116.4 39.9\n");
     assert_eq!((r.code, r.stdout.len()), (2, 0));
@@ -438,7 +398,7 @@ fn long_line_input(
 fn a_line_over_64_mib_stops_with_its_line_number() {
     let args = ["transform", "--from", "EPSG:4326", "--to", "EPSG:4490"];
     let r = run_with(&args, long_line_input(b"116.404 39.915 a\n", MIB64 + 1, b"\n116.4 39.9 b\n"));
-    assert_eq!(r.out(), "116.404 39.915 a\n");
+    assert_eq!(r.stdout_text(), "116.404 39.915 a\n");
     assert_eq!(
         r.stderr,
         "geounify: standard input, line 2: longer than 64 MiB, the limit for one line; stopped \
@@ -490,7 +450,7 @@ fn a_line_of_exactly_64_mib_is_converted() {
 fn help_documents_the_check_axis_order_precision_and_line_cap() {
     let r = run(&["transform", "--help"], b"");
     assert_eq!(r.code, 0);
-    let help = r.out();
+    let help = r.stdout_text();
     for needle in [
         "--axis-order <AXIS_ORDER>",
         "north_east",

@@ -5,26 +5,10 @@
 mod common;
 use common::scratch::Scratch;
 use common::template::Template;
-use geounify::convert::{
-    self, csv, ConvertError, ConvertOptions, ConvertReport, NoProgress, TextEncoding,
-};
-use geounify::{Crs, Registry, Transformer};
+use common::{conversion::convert, crs};
+use geounify::convert::{csv, ConvertError, ConvertOptions, TextEncoding};
+use geounify::{Registry, Transformer};
 use proptest::prelude::*;
-use std::path::Path;
-
-fn convert(
-    input: &Path,
-    output: &Path,
-    from: &Crs,
-    to: &Crs,
-    options: &ConvertOptions,
-) -> Result<ConvertReport, ConvertError> {
-    convert::convert_file(input, output, from, to, options, &NoProgress)
-}
-
-fn crs(id: &str) -> Crs {
-    geounify::catalogue::lookup(id).unwrap()
-}
 
 /// A CSV with a BOM, CRLF, quoted and Chinese fields, embedded newline, delimiter and quotes,
 /// spaces and quotes around coordinates, an empty-geometry row, a blank line and no final

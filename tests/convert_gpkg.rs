@@ -5,23 +5,14 @@
 #![cfg(feature = "formats")]
 
 mod common;
+use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
-use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
-use geounify::{Crs, Registry, Transformer};
+use common::{conversion::convert_skipping as convert, crs};
+use geounify::convert::ConvertError;
+use geounify::{Registry, Transformer};
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-
-fn convert(
-    input: &Path,
-    output: &Path,
-    from: &Crs,
-    to: &Crs,
-    skip_invalid: bool,
-) -> Result<ConvertReport, ConvertError> {
-    let options = ConvertOptions { skip_invalid, ..ConvertOptions::default() };
-    convert_file(input, output, from, to, &options, &NoProgress)
-}
 
 fn sha256(path: &Path) -> Vec<u8> {
     Sha256::digest(std::fs::read(path).unwrap()).to_vec()
@@ -210,50 +201,17 @@ fn blob_parts(b: &[u8]) -> (i32, u8, Vec<f64>, usize) {
 
 const WGS84_WKT: &str = "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY[\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,AUTHORITY[\"EPSG\",\"8901\"]],UNIT[\"degree\",0.0174532925199433,AUTHORITY[\"EPSG\",\"9122\"]],AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST],AUTHORITY[\"EPSG\",\"4326\"]]";
 
-/// The mandatory tables of OGC 12-128r18 (§1.1.2, §1.1.3, §2.1.5), the extensions table.
+/// The mandatory tables of OGC 12-128r18 (§1.1.2, §1.1.3, §2.1.5), the extensions table, and
+/// WGS 84 (srs_id 4326) with its WKT.
 fn create_gpkg(path: &Path) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    conn.execute_batch(
-        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
-         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL
-           PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-           definition TEXT NOT NULL, description TEXT);
-         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT
-           NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT
-           NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE,
-           max_x DOUBLE, max_y DOUBLE, srs_id INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY
-           (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
-         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT
-           NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
-           m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-           CONSTRAINT uk_gc_table_name UNIQUE (table_name), CONSTRAINT fk_gc_tn FOREIGN KEY
-           (table_name) REFERENCES gpkg_contents(table_name), CONSTRAINT fk_gc_srs FOREIGN KEY
-           (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
-         CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT
-           NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE
-           (table_name, column_name, extension_name));
-         INSERT INTO gpkg_spatial_ref_sys VALUES
-           ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian'),
-           ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic');",
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?1,
-         'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')",
-        [WGS84_WKT],
-    )
-    .unwrap();
+    let conn = gpkg::create(path, gpkg::Keys::Spec);
+    gpkg::add_srs(&conn, "WGS 84 geodetic", 4326, "EPSG", 4326, WGS84_WKT);
     conn
 }
 
 /// Adds a private source CRS row (for GCJ-02, city grids) and returns its srs_id.
 fn add_srs(conn: &Connection, srs_id: i32, name: &str) -> i32 {
-    conn.execute(
-        "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?1, ?2, 'city', ?2, 'undefined',
-         NULL)",
-        params![name, srs_id],
-    )
-    .unwrap();
+    gpkg::add_srs(conn, name, srs_id, "city", srs_id, "undefined");
     srs_id
 }
 
@@ -305,39 +263,7 @@ fn add_feature_table(
             }
         }
     }
-    // GDAL's triggers, verbatim in structure (t = table, c = geom, i = fid).
-    let t = table;
-    conn.execute_batch(&format!(
-        "CREATE TRIGGER \"rtree_{t}_geom_insert\" AFTER INSERT ON \"{t}\" WHEN (new.\"geom\" NOT
-           NULL AND NOT ST_IsEmpty(NEW.\"geom\")) BEGIN INSERT OR REPLACE INTO
-           \"rtree_{t}_geom\" VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"),
-           ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;
-         CREATE TRIGGER \"rtree_{t}_geom_update6\" AFTER UPDATE OF \"geom\" ON \"{t}\" WHEN
-           OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT ST_IsEmpty(NEW.\"geom\"))
-           AND (OLD.\"geom\" NOTNULL AND NOT ST_IsEmpty(OLD.\"geom\")) BEGIN UPDATE
-           \"rtree_{t}_geom\" SET minx = ST_MinX(NEW.\"geom\"), maxx = ST_MaxX(NEW.\"geom\"),
-           miny = ST_MinY(NEW.\"geom\"), maxy = ST_MaxY(NEW.\"geom\") WHERE id = NEW.\"fid\";
-           END;
-         CREATE TRIGGER \"rtree_{t}_geom_update7\" AFTER UPDATE OF \"geom\" ON \"{t}\" WHEN
-           OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT ST_IsEmpty(NEW.\"geom\"))
-           AND (OLD.\"geom\" ISNULL OR ST_IsEmpty(OLD.\"geom\")) BEGIN INSERT INTO
-           \"rtree_{t}_geom\" VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"),
-           ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;
-         CREATE TRIGGER \"rtree_{t}_geom_update2\" AFTER UPDATE OF \"geom\" ON \"{t}\" WHEN
-           OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR ST_IsEmpty(NEW.\"geom\"))
-           BEGIN DELETE FROM \"rtree_{t}_geom\" WHERE id = OLD.\"fid\"; END;
-         CREATE TRIGGER \"rtree_{t}_geom_update5\" AFTER UPDATE ON \"{t}\" WHEN OLD.\"fid\" !=
-           NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE
-           FROM \"rtree_{t}_geom\" WHERE id = OLD.\"fid\"; INSERT OR REPLACE INTO
-           \"rtree_{t}_geom\" VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"),
-           ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;
-         CREATE TRIGGER \"rtree_{t}_geom_update4\" AFTER UPDATE ON \"{t}\" WHEN OLD.\"fid\" !=
-           NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR ST_IsEmpty(NEW.\"geom\")) BEGIN DELETE FROM
-           \"rtree_{t}_geom\" WHERE id IN (OLD.\"fid\", NEW.\"fid\"); END;
-         CREATE TRIGGER \"rtree_{t}_geom_delete\" AFTER DELETE ON \"{t}\" WHEN old.\"geom\" NOT
-           NULL BEGIN DELETE FROM \"rtree_{t}_geom\" WHERE id = OLD.\"fid\"; END;"
-    ))
-    .unwrap();
+    gpkg::add_rtree_triggers(conn, table, &gpkg::RTREE_TRIGGERS);
 }
 
 /// Every geometry type with and without z, little and big endian, plus empty and NULL rows,
@@ -417,12 +343,6 @@ fn attributes(conn: &Connection, table: &str) -> Attributes {
         .unwrap()
         .map(Result::unwrap)
         .collect()
-}
-
-fn geometries(conn: &Connection, table: &str) -> Vec<(i64, Option<Vec<u8>>)> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT fid, geom FROM \"{table}\" ORDER BY fid")).unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
 
 fn feature_tables() -> [&'static str; 2] {
@@ -570,10 +490,7 @@ fn max_difference(a: &Path, b: &Path, geographic: bool) -> (f64, f64, f64) {
 #[test]
 fn every_geometry_type_round_trips_epsg() {
     let dir = Scratch::new("epsg");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     let hash = sha256(&input);
@@ -684,10 +601,7 @@ fn gcj02_and_city_grid_round_trips() {
 #[test]
 fn failing_points_with_and_without_skip_invalid() {
     let dir = Scratch::new("fail");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     let conn = Connection::open(&input).unwrap();
@@ -753,10 +667,7 @@ fn drop_triggers(conn: &Connection, table: &str) {
 #[test]
 fn malformed_inputs_are_refused_and_leave_nothing() {
     let dir = Scratch::new("malformed");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let check = |input: &Path, expected: &str| {
         let before = dir.listing();
         match convert(input, &dir.path("out.gpkg"), &wgs84, &gk, false) {
@@ -797,10 +708,7 @@ fn malformed_inputs_are_refused_and_leave_nothing() {
 #[test]
 fn empty_tables_and_same_file() {
     let dir = Scratch::new("empty");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     let conn = create_gpkg(&input);
     add_feature_table(&conn, "parcels", 4326, false, &[]);
@@ -829,10 +737,7 @@ fn empty_tables_and_same_file() {
 #[test]
 fn write_ahead_log_pages_are_not_lost() {
     let dir = Scratch::new("wal");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     // Another process keeps the database open in WAL mode with its last rows only in the log.
@@ -857,10 +762,7 @@ fn a_user_column_named_rowid_does_not_hide_the_feature_ids() {
     // its own row and the user column is copied untouched (found by reading the code while
     // fuzzing: `rowid` named that column in the chunk query and the UPDATE).
     let dir = Scratch::new("rowid-column");
-    let (wgs84, gk) = (
-        Registry::new().lookup("EPSG:4326").unwrap(),
-        Registry::new().lookup("EPSG:4548").unwrap(),
-    );
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
     let input = dir.path("in.gpkg");
     fixture(&input, &beijing(), 4326, None);
     {

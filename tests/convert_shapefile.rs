@@ -5,29 +5,15 @@
 
 mod common;
 use common::scratch::Scratch;
-use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
-use geounify::{Crs, Registry, Transformer};
+use common::{conversion::convert_skipping as convert, crs};
+use geounify::convert::ConvertError;
+use geounify::{Registry, Transformer};
 use shapefile::{
     Multipatch, Multipoint, MultipointM, MultipointZ, Patch, Point, PointM, PointZ, Polygon,
     PolygonM, PolygonRing, PolygonZ, Polyline, PolylineM, PolylineZ, Shape, ShapeReader,
     ShapeWriter,
 };
 use std::path::{Path, PathBuf};
-
-fn crs(id: &str) -> Crs {
-    geounify::catalogue::lookup(id).unwrap()
-}
-
-fn convert(
-    input: &Path,
-    output: &Path,
-    from: &Crs,
-    to: &Crs,
-    skip_invalid: bool,
-) -> Result<ConvertReport, ConvertError> {
-    let options = ConvertOptions { skip_invalid, ..ConvertOptions::default() };
-    convert_file(input, output, from, to, &options, &NoProgress)
-}
 
 /// A .dbf (dBASE III) with a GBK NAME (C 40) and a CODE (N 10) column, language driver 0x4D
 /// (code page 936), written byte by byte from the dBASE III layout.

@@ -6,26 +6,10 @@
 mod common;
 use common::scratch::Scratch;
 use common::template::Template;
-use geounify::convert::{
-    self, wkt, ConvertError, ConvertOptions, ConvertReport, NoProgress, TextEncoding,
-};
-use geounify::{Crs, Registry, Transformer};
+use common::{conversion::convert, crs};
+use geounify::convert::{self, wkt, ConvertError, ConvertOptions, TextEncoding};
+use geounify::{Registry, Transformer};
 use proptest::prelude::*;
-use std::path::Path;
-
-fn convert(
-    input: &Path,
-    output: &Path,
-    from: &Crs,
-    to: &Crs,
-    options: &ConvertOptions,
-) -> Result<ConvertReport, ConvertError> {
-    convert::convert_file(input, output, from, to, options, &NoProgress)
-}
-
-fn crs(id: &str) -> Crs {
-    geounify::catalogue::lookup(id).unwrap()
-}
 
 /// Every geometry type, ids with each separator, Chinese ids, EWKT, comments, blank lines, a BOM,
 /// CRLF and LF, no final newline. `@` = coordinate slots as x y pairs; `{srid}` is the EWKT code;

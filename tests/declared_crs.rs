@@ -6,17 +6,15 @@
 //! takes the source CRS from the declaration.
 
 mod common;
+use common::cli::run_in as run;
+use common::crs;
 use common::scratch::Scratch;
 use geounify::convert::declared::{self, DeclaredCrs, Match};
 use geounify::convert::{
     convert_file, declared_crs, ConvertError, ConvertOptions, ConvertReport, NoProgress,
 };
-use geounify::{Crs, Registry, Transformer};
-use rusqlite::{params, Connection};
+use geounify::{Registry, Transformer};
 use std::path::Path;
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 
 /// The `.prj` GDAL and ArcGIS write for EPSG:4548 (ESRI WKT 1, no authority). ogr2ogr is not
 /// installed where these tests were written; this is the text of ESRI's projection engine for
@@ -26,10 +24,6 @@ const GDAL_PRJ_4548: &str = "PROJCS[\"CGCS2000_3_Degree_GK_CM_117E\",GEOGCS[\"GC
 
 /// A Lambert projection on a made-up ellipsoid: readable, but no CRS geounify knows.
 const LAMBERT_PRJ: &str = "PROJCS[\"Some_Lambert\",GEOGCS[\"GCS_Other\",DATUM[\"D_Other\",SPHEROID[\"Other\",6378000.0,300.0]],PRIMEM[\"Greenwich\",0.0],UNIT[\"Degree\",0.0174532925199433]],PROJECTION[\"Lambert_Conformal_Conic\"],PARAMETER[\"Central_Meridian\",105.0],UNIT[\"Meter\",1.0]]";
-
-fn crs(id: &str) -> Crs {
-    geounify::catalogue::lookup(id).unwrap()
-}
 
 fn convert(
     input: &Path,
@@ -48,11 +42,6 @@ fn points(id: &str) -> Vec<(f64, f64)> {
         .iter()
         .map(|&(x, y)| t.transform_xy(x, y).unwrap())
         .collect()
-}
-
-fn run(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
 /// Asserts that `result` is the refusal of a declaration contradicting `from`, with `message`.
@@ -339,30 +328,12 @@ fn ewkt_srid_is_the_declaration() {
 /// A minimal GeoPackage with one feature table `t` of points of `id`, on `srs_id` described by
 /// (organization, organization_coordsys_id, definition).
 fn gpkg(path: &Path, id: &str, srs_id: i32, org: &str, org_id: i32, definition: &str) {
-    let conn = Connection::open(path).unwrap();
+    let conn = common::gpkg::create(path, common::gpkg::Keys::Spec);
     conn.execute_batch(
-        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
-         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL
-           PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-           definition TEXT NOT NULL, description TEXT);
-         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT
-           NULL, identifier TEXT UNIQUE, description TEXT DEFAULT '', last_change DATETIME NOT
-           NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE,
-           max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
-         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT
-           NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
-           m TINYINT NOT NULL, CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name));
-         INSERT INTO gpkg_spatial_ref_sys VALUES
-           ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian'),
-           ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic');
-         CREATE TABLE t (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY, name TEXT);",
+        "CREATE TABLE t (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom GEOMETRY, name TEXT);",
     )
     .unwrap();
-    conn.execute(
-        "INSERT INTO gpkg_spatial_ref_sys VALUES ('the srs', ?1, ?2, ?3, ?4, NULL)",
-        params![srs_id, org, org_id, definition],
-    )
-    .unwrap();
+    common::gpkg::add_srs(&conn, "the srs", srs_id, org, org_id, definition);
     conn.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('t', \
          'features', 't', ?1)",
@@ -668,17 +639,20 @@ fn oversized_special_and_compound_prj_files() {
     );
     let input = shapefile(&dir, "vert", "EPSG:4548", Some(&compound));
     assert_eq!(declared_crs(&input, &Registry::new()).unwrap().unwrap().id(), "EPSG:4548");
-    // A FIFO named .prj is not opened (it would block): a warning, the conversion goes on.
+    // A FIFO named .prj is not opened (it would block): the set is refused, naming it (issue 11
+    // leftovers: every sidecar a conversion reads must be a regular file; was a warning).
     #[cfg(unix)]
     {
         let input = shapefile(&dir, "fifo", "EPSG:4548", None);
-        let status = Command::new("mkfifo").arg(dir.path("fifo.prj")).status().unwrap();
-        assert!(status.success());
-        let r = convert(&input, &dir.path("f.shp"), "EPSG:4548", false).unwrap();
+        dir.fifo("fifo.prj");
+        let e = convert(&input, &dir.path("f.shp"), "EPSG:4548", false).unwrap_err();
         assert_eq!(
-            r.warnings[0],
-            "fifo.prj declares a CRS geounify cannot identify (not a regular file, not read); \
-             not checked"
+            e.to_string(),
+            format!(
+                "{}: not a regular file (a FIFO (named pipe)); only regular files are converted",
+                dir.path("fifo.prj").display()
+            )
         );
+        assert!(!dir.path("f.shp").exists());
     }
 }

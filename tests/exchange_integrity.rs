@@ -5,7 +5,8 @@
 //! (temporary folder, journal, stale sidecars removed, leftovers of a killed run recovered).
 
 mod common;
-use common::scratch::Scratch;
+use common::cli::{spawn_in_until, BIN};
+use common::scratch::{listing as names, Scratch};
 use geounify::convert::atomic::recover_leftovers;
 use geounify::convert::exchange::{read_manifest, run, Dataset, ExchangeError};
 use geounify::convert::lineage::sha256_file;
@@ -16,7 +17,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
 
 fn no_progress(_: &Dataset) -> Box<dyn Progress> {
@@ -330,11 +330,7 @@ fn a_failed_dataset_leaves_no_previous_output() {
     assert!(report.datasets.iter().all(|o| o.result.is_err()));
     assert_eq!(report.datasets[0].removed, [d.path("out/poi.csv")]);
     assert_eq!(report.datasets[1].removed.len(), 6);
-    let names: Vec<String> = std::fs::read_dir(d.path("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names, ["lineage.json"], "no output of the earlier run is left");
+    assert_eq!(names(&d.path("out")), ["lineage.json"], "no output of the earlier run is left");
     let lineage = lineage_of(&d.0);
     let poi = &lineage["datasets"][0];
     assert_eq!(poi["status"], "failed");
@@ -357,7 +353,6 @@ fn a_failed_dataset_leaves_no_previous_output() {
 #[cfg(unix)]
 #[test]
 fn a_kill_mid_exchange_never_leaves_a_lineage_describing_other_files() {
-    use std::io::Write;
     let d = Scratch::new("sigkill");
     d.write("a.csv", POI);
     let manifest = |datasets: &[&str]| {
@@ -374,32 +369,15 @@ fn a_kill_mid_exchange_never_leaves_a_lineage_describing_other_files() {
     // Second run: a.csv changed (converted first, quickly), then a large dataset, killed while
     // it is written.
     d.write("a.csv", "id,lon,lat\n1,116.5,39.8\n");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(d.path("big.csv")).unwrap());
-        writeln!(f, "id,lon,lat").unwrap();
-        for i in 0..2_000_000u32 {
-            let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
-            writeln!(f, "{i},{},{}", 116.0 + u, 39.5 + v).unwrap();
-        }
-    }
+    common::points::csv(&d.path("big.csv"), 2_000_000);
     d.write("exchange.toml", manifest(&["a.csv", "big.csv"]));
-    let mut child = Command::new(BIN)
-        .args(["unify", "exchange.toml"])
-        .current_dir(&d.0)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let writing_big = || {
         std::fs::read_dir(d.path("out"))
             .unwrap()
             .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".big.csv.geounify-"))
     };
-    let start = std::time::Instant::now();
-    while !writing_big() {
-        assert!(child.try_wait().unwrap().is_none(), "finished before it could be killed");
-        assert!(start.elapsed().as_secs() < 60);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let mut child =
+        spawn_in_until(&["unify", "exchange.toml"], &d.0, "big.csv was being written", writing_big);
     child.kill().unwrap(); // SIGKILL: no handler runs
     let status = child.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9));
@@ -439,16 +417,6 @@ fn convert_roads(
 ) -> Result<geounify::convert::ConvertReport, ConvertError> {
     let (from, to) = (registry.lookup("city:bj54-gk117").unwrap(), registry.lookup(to).unwrap());
     convert_file(input, output, &from, &to, &ConvertOptions::default(), &NoProgress)
-}
-
-/// The names of `dir`'s files, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
@@ -578,72 +546,27 @@ fn a_set_folder_of_a_running_process_is_refused() {
     assert!(!d.path("out.shp").exists() && folder.exists());
 }
 
-/// A point Shapefile `stem.shp` + `.shx` of `n` WGS84 points around Beijing, written byte by
-/// byte (ESRI Shapefile Technical Description, July 1998), no `.dbf`.
-fn big_point_shapefile(dir: &Scratch, stem: &str, n: u32) {
-    use std::io::Write;
-    let header = |words: u32| {
-        let mut h = [0u8; 100];
-        h[0..4].copy_from_slice(&9994i32.to_be_bytes());
-        h[24..28].copy_from_slice(&words.to_be_bytes());
-        h[28..32].copy_from_slice(&1000i32.to_le_bytes());
-        h[32..36].copy_from_slice(&1i32.to_le_bytes());
-        for (k, v) in [116.0f64, 39.5, 117.0, 40.0].into_iter().enumerate() {
-            h[36 + 8 * k..44 + 8 * k].copy_from_slice(&v.to_le_bytes());
-        }
-        h
-    };
-    let mut shp =
-        std::io::BufWriter::new(std::fs::File::create(dir.path(&format!("{stem}.shp"))).unwrap());
-    let mut shx =
-        std::io::BufWriter::new(std::fs::File::create(dir.path(&format!("{stem}.shx"))).unwrap());
-    shp.write_all(&header((100 + 28 * n) / 2)).unwrap();
-    shx.write_all(&header((100 + 8 * n) / 2)).unwrap();
-    for i in 0..n {
-        let (u, v) = (f64::from(i % 1000) / 1000.0, f64::from(i / 1000) / 2000.0);
-        shp.write_all(&(i + 1).to_be_bytes()).unwrap();
-        shp.write_all(&10u32.to_be_bytes()).unwrap();
-        shp.write_all(&1i32.to_le_bytes()).unwrap();
-        shp.write_all(&(116.0 + u).to_le_bytes()).unwrap();
-        shp.write_all(&(39.5 + v).to_le_bytes()).unwrap();
-        shx.write_all(&((100 + 28 * i) / 2).to_be_bytes()).unwrap();
-        shx.write_all(&10u32.to_be_bytes()).unwrap();
-    }
-}
-
 /// Starts `geounify convert` of `big.shp` into `out.shp` and waits until its set folder
 /// appears (the set being written); the child and the folder's name.
 #[cfg(unix)]
 fn convert_until_writing(d: &Scratch) -> (std::process::Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.shp", "-o", "out.shp"])
-        .current_dir(&d.0)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(name) = d
+    let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.shp", "-o", "out.shp"];
+    let mut folder = None;
+    let child = spawn_in_until(&args, &d.0, "its set folder appeared", || {
+        folder = d
             .listing()
             .into_iter()
-            .find(|n| n.starts_with(".out.shp.geounify-") && n.ends_with(".set"))
-        {
-            return (child, name);
-        }
-        if start.elapsed().as_secs() > 60 || child.try_wait().unwrap().is_some() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no set folder appeared while the conversion ran");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+            .find(|n| n.starts_with(".out.shp.geounify-") && n.ends_with(".set"));
+        folder.is_some()
+    });
+    (child, folder.unwrap())
 }
 
 #[cfg(unix)]
 #[test]
 fn a_killed_shapefile_conversion_leaves_the_old_set_and_a_folder_the_next_run_removes() {
     let d = Scratch::new("set-kill");
-    big_point_shapefile(&d, "big", 2_000_000);
+    common::points::shapefile(&d.0, "big", 2_000_000);
     // The old set: its own .prj and an index.
     d.write("out.shp", "old shp");
     d.write("out.shx", "old shx");
@@ -664,7 +587,7 @@ fn a_killed_shapefile_conversion_leaves_the_old_set_and_a_folder_the_next_run_re
     }
     assert!(!d.path(&folder).join("COMMIT").exists());
     // The next run into the same output removes the folder and says so.
-    big_point_shapefile(&d, "big", 3);
+    common::points::shapefile(&d.0, "big", 3);
     let out = Command::new(BIN)
         .args(["convert", "--from", "WGS84", "--to", "EPSG:4548", "big.shp", "-o", "out.shp"])
         .current_dir(&d.0)
@@ -683,7 +606,7 @@ fn a_killed_shapefile_conversion_leaves_the_old_set_and_a_folder_the_next_run_re
 #[test]
 fn ctrl_c_during_a_shapefile_conversion_removes_its_set_folder() {
     let d = Scratch::new("set-ctrl-c");
-    big_point_shapefile(&d, "big", 2_000_000);
+    common::points::shapefile(&d.0, "big", 2_000_000);
     d.write("out.shp", "old shp");
     let (child, folder) = convert_until_writing(&d);
     let pid = i32::try_from(child.id()).unwrap();

@@ -6,15 +6,13 @@
 #![cfg(feature = "formats")]
 
 mod common;
+use common::crs;
+use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
-use geounify::{Crs, Registry, Transformer};
+use geounify::Transformer;
 use rusqlite::{params, Connection};
 use std::path::Path;
-
-fn crs(id: &str) -> Crs {
-    Registry::new().lookup(id).unwrap()
-}
 
 fn convert_with(
     input: &Path,
@@ -78,33 +76,12 @@ fn read_xy(b: &[u8]) -> Vec<[f64; 2]> {
 
 // ---- Fixtures --------------------------------------------------------------------------------
 
-/// The mandatory GeoPackage tables (OGC 12-128r18); `constraints` = false leaves out the
-/// primary keys of gpkg_contents / gpkg_geometry_columns (a file that lists a table twice).
+/// The mandatory GeoPackage tables (OGC 12-128r18) and WGS 84 (srs_id 4326, definition
+/// `undefined`); `constraints` = false leaves out the keys of gpkg_contents /
+/// gpkg_geometry_columns (a file that lists a table twice).
 fn create_gpkg(path: &Path, constraints: bool) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    let (pk_contents, pk_columns) = if constraints {
-        (" PRIMARY KEY", ", CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name)")
-    } else {
-        ("", "")
-    };
-    conn.execute_batch(&format!(
-        "PRAGMA application_id = 1196444487; PRAGMA user_version = 10400;
-         CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL
-           PRIMARY KEY, organization TEXT NOT NULL, organization_coordsys_id INTEGER NOT NULL,
-           definition TEXT NOT NULL, description TEXT);
-         CREATE TABLE gpkg_contents (table_name TEXT NOT NULL{pk_contents}, data_type TEXT NOT
-           NULL, identifier TEXT, description TEXT DEFAULT '', last_change DATETIME NOT
-           NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE,
-           max_x DOUBLE, max_y DOUBLE, srs_id INTEGER);
-         CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT
-           NULL, geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL,
-           m TINYINT NOT NULL{pk_columns});
-         INSERT INTO gpkg_spatial_ref_sys VALUES
-           ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian'),
-           ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic'),
-           ('WGS 84', 4326, 'EPSG', 4326, 'undefined', NULL);"
-    ))
-    .unwrap();
+    let conn = gpkg::create(path, if constraints { gpkg::Keys::Spec } else { gpkg::Keys::None });
+    gpkg::add_srs(&conn, "WGS 84", 4326, "EPSG", 4326, "undefined");
     conn
 }
 
@@ -158,37 +135,9 @@ fn add_rtree(conn: &Connection, t: &str, with_triggers: bool) {
             .unwrap();
         }
     }
-    if !with_triggers {
-        return;
+    if with_triggers {
+        gpkg::add_rtree_triggers(conn, t, &gpkg::RTREE_TRIGGERS_SAME_FID);
     }
-    conn.execute_batch(&format!(
-        "CREATE TRIGGER \"rtree_{t}_geom_insert\" AFTER INSERT ON \"{t}\" WHEN (new.\"geom\" NOT
-           NULL AND NOT ST_IsEmpty(NEW.\"geom\")) BEGIN INSERT OR REPLACE INTO
-           \"rtree_{t}_geom\" VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"),
-           ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;
-         CREATE TRIGGER \"rtree_{t}_geom_update6\" AFTER UPDATE OF \"geom\" ON \"{t}\" WHEN
-           OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT ST_IsEmpty(NEW.\"geom\"))
-           AND (OLD.\"geom\" NOTNULL AND NOT ST_IsEmpty(OLD.\"geom\")) BEGIN UPDATE
-           \"rtree_{t}_geom\" SET minx = ST_MinX(NEW.\"geom\"), maxx = ST_MaxX(NEW.\"geom\"),
-           miny = ST_MinY(NEW.\"geom\"), maxy = ST_MaxY(NEW.\"geom\") WHERE id = NEW.\"fid\";
-           END;
-         CREATE TRIGGER \"rtree_{t}_geom_update7\" AFTER UPDATE OF \"geom\" ON \"{t}\" WHEN
-           OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" NOTNULL AND NOT ST_IsEmpty(NEW.\"geom\"))
-           AND (OLD.\"geom\" ISNULL OR ST_IsEmpty(OLD.\"geom\")) BEGIN INSERT INTO
-           \"rtree_{t}_geom\" VALUES (NEW.\"fid\", ST_MinX(NEW.\"geom\"), ST_MaxX(NEW.\"geom\"),
-           ST_MinY(NEW.\"geom\"), ST_MaxY(NEW.\"geom\")); END;
-         CREATE TRIGGER \"rtree_{t}_geom_update2\" AFTER UPDATE OF \"geom\" ON \"{t}\" WHEN
-           OLD.\"fid\" = NEW.\"fid\" AND (NEW.\"geom\" ISNULL OR ST_IsEmpty(NEW.\"geom\"))
-           BEGIN DELETE FROM \"rtree_{t}_geom\" WHERE id = OLD.\"fid\"; END;
-         CREATE TRIGGER \"rtree_{t}_geom_delete\" AFTER DELETE ON \"{t}\" WHEN old.\"geom\" NOT
-           NULL BEGIN DELETE FROM \"rtree_{t}_geom\" WHERE id = OLD.\"fid\"; END;"
-    ))
-    .unwrap();
-}
-
-fn geometries(conn: &Connection, t: &str) -> Vec<(i64, Option<Vec<u8>>)> {
-    let mut s = conn.prepare(&format!("SELECT fid, geom FROM \"{t}\" ORDER BY fid")).unwrap();
-    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
 
 /// Every row of `sql` as text (`quote()` of each column), for byte-for-byte comparisons.

@@ -30,26 +30,22 @@
 #![cfg(feature = "cli")]
 
 mod common;
-use common::scratch::Scratch;
+use common::cli::BIN;
+use common::crs;
+use common::scratch::{listing, Scratch};
 use geounify::convert::{
     self, convert_file, ConvertError, ConvertOptions, NoProgress, MAX_RECORD_BYTES,
 };
-use geounify::{Registry, Transformer};
+use geounify::Transformer;
 use std::io::{BufWriter, Read, Write};
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
-
 /// A thread stack far smaller than the 2 MiB default (and the main thread's 8 MiB): passing
 /// on it shows that no recursion grows with the input.
 const SMALL_STACK: usize = 256 << 10;
-
-fn crs(id: &str) -> geounify::Crs {
-    Registry::new().lookup(id).unwrap()
-}
 
 fn t() -> Transformer {
     Transformer::from_ids("WGS84", "EPSG:4548").unwrap()
@@ -131,16 +127,6 @@ fn run_cli(args: &[&str], cwd: &Path, limit_as: bool) -> (std::process::ExitStat
         std::thread::sleep(Duration::from_millis(20));
     };
     (status, reader.join().unwrap())
-}
-
-/// The file names in `dir`, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 // ---- nesting ---------------------------------------------------------------------------------
@@ -376,10 +362,7 @@ const NAMES: [&str; 7] = ["x.csv", "x.tsv", "x.geojson", "x.geojsonl", "x.wkt", 
 fn fifos_and_devices_are_refused() {
     let d = Scratch::new("hostile-fifo");
     for name in NAMES {
-        let fifo = d.path(name);
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {name}");
+        let fifo = d.fifo(name);
         // A writer waits on the FIFO with data, as `cat data > x.csv` would.
         let path = fifo.clone();
         let writer = std::thread::spawn(move || {
@@ -453,9 +436,7 @@ fn unify_with_a_fifo_dataset_returns() {
     // `unify` converts through `convert_file` (which refuses the FIFO) and then hashes the
     // dataset's files for the lineage: the hash must not open the FIFO either (it would block).
     let d = Scratch::new("hostile-unify-fifo");
-    let c = std::ffi::CString::new(d.path("pipe.csv").to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    d.fifo("pipe.csv");
     d.write("ok.csv", "lon,lat\n116.4,39.9\n");
     d.write(
         "exchange.toml",

@@ -3,7 +3,8 @@
 //! interrupted run) never leaves a half-written output or touches an existing one. Temporary
 //! files are named `.<name>.geounify-<pid>-<n>.tmp` and removed on failure, and on Ctrl-C by the
 //! CLI's handler ([`remove_temporaries`]). A SIGKILL (or power loss) can leave such a hidden
-//! temporary file, never a half-written output.
+//! temporary file, never a half-written output; the next run into the same output removes it
+//! ([`remove_leftover_temporaries`]).
 //!
 //! A set of files replaced together (a Shapefile) is written into a temporary folder and moved
 //! into place with a journal: [`AtomicSet`], which also says what a kill can leave and how the
@@ -409,6 +410,86 @@ pub fn recover_leftovers(anchor: &Path, family: &[&str]) -> io::Result<Vec<Strin
 /// Whether process `pid` is running (Linux: `/proc/<pid>` exists; elsewhere unknown: `false`).
 fn process_running(pid: u32) -> bool {
     cfg!(target_os = "linux") && Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes the temporary files that earlier runs into `final_path` left behind when they were
+/// killed (SIGKILL, power loss: no handler ran). Called by
+/// [`convert_file`](super::convert_file) once the new output is in place (a refused or failed
+/// conversion changes nothing), and by `unify` for `lineage.json` and for the output of a
+/// dataset that failed (whose earlier output it removes too).
+///
+/// Only files that are certainly ours are touched: regular files (not links, folders, FIFOs)
+/// in `final_path`'s folder named exactly `.<name>.geounify-<pid>-<n>.tmp` — `<name>` being
+/// `final_path`'s file name (same case), `<pid>` and `<n>` decimal numbers, the name
+/// [`AtomicFile`] gives its temporary file — or that name followed by SQLite's `-journal`,
+/// `-wal` or `-shm` (a GeoPackage's companions). Among those, a file whose process `<pid>` is
+/// still running (Linux: `/proc/<pid>` exists; another conversion into the same output, or an
+/// unrelated process that reused the pid) is left alone and reported; elsewhere the process is
+/// taken as gone (as for [`recover_leftovers`]). This process's own live temporaries are never
+/// removed.
+///
+/// Returns one message per file removed or left alone, for the report's warnings, e.g.
+/// `out/.poi.csv.geounify-4242-0.tmp: removed the temporary file of an interrupted run
+/// (process 4242)`. Errors: listing the folder or removing a file failed (a folder that does
+/// not exist has nothing to clean).
+pub fn remove_leftover_temporaries(final_path: &Path) -> io::Result<Vec<String>> {
+    let mut messages = Vec::new();
+    let Some(name) = final_path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Ok(messages);
+    };
+    let prefix = format!(".{name}.geounify-");
+    let entries = match std::fs::read_dir(folder_of(final_path)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(messages),
+        Err(e) => return Err(e),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Some(entry_name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+        let Some(pid) = entry_name.strip_prefix(&prefix).and_then(temporary_pid) else {
+            continue;
+        };
+        // Named as the user named the output; a link or anything but a file is not ours.
+        let path = final_path.with_file_name(&entry_name);
+        if entry.file_type()?.is_file() && !live().contains(&path) {
+            found.push((path, pid));
+        }
+    }
+    found.sort();
+    for (path, pid) in found {
+        if pid != std::process::id() && process_running(pid) {
+            messages.push(format!(
+                "{}: left alone: process {pid}, which wrote it, is still running",
+                path.display()
+            ));
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        messages.push(format!(
+            "{}: removed the temporary file of an interrupted run (process {pid})",
+            path.display()
+        ));
+    }
+    if !messages.is_empty() {
+        sync_folder(&folder_of(final_path));
+    }
+    Ok(messages)
+}
+
+/// The pid in `rest` = `<pid>-<n>.tmp` (optionally followed by `-journal`, `-wal` or `-shm`),
+/// both decimal; `None` for any other name.
+fn temporary_pid(rest: &str) -> Option<u32> {
+    let rest = ["-journal", "-wal", "-shm"]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix))
+        .unwrap_or(rest);
+    let (pid, n) = rest.strip_suffix(".tmp")?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(n)).then(|| pid.parse().ok()).flatten()
 }
 
 /// A fresh temporary path in `final_path`'s folder.

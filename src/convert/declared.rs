@@ -839,12 +839,12 @@ fn geographic(geogcs: &Node) -> Result<Definition, String> {
 /// Every CRS the file `path` declares (see the module documentation), by its format: none for
 /// CSV/TSV, newline-delimited GeoJSON, a file without a declaration, or an input that is not a
 /// regular file (devices and FIFOs are not read here, so they are read at most once, by the
-/// converter). A declaration that cannot be read (a `.prj` larger than [`MAX_DECLARATION`] or
-/// not a regular file, malformed WKT) is returned as one that [`DeclaredCrs::matches`] reports
-/// as unknown.
+/// converter). A declaration that cannot be read (a `.prj` larger than [`MAX_DECLARATION`],
+/// malformed WKT) is returned as one that [`DeclaredCrs::matches`] reports as unknown.
 ///
-/// Errors: an I/O error reading the file or its `.prj`, and a GeoPackage that SQLite cannot
-/// read, name the file.
+/// Errors: an I/O error reading the file or its `.prj`, a `.prj` that is not a regular file
+/// (a FIFO, device or folder: never opened), and a GeoPackage that SQLite cannot read, name
+/// the file.
 pub fn read(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     let Some(format) = FileFormat::from_path(path) else {
         return Ok(Vec::new());
@@ -885,20 +885,15 @@ fn prj(shp: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
             && name[stem.len()..].eq_ignore_ascii_case(".prj")
             && (found.is_none() || name.ends_with(".prj"))
         {
-            found = Some(entry.path());
+            found = Some(shp.with_file_name(name));
         }
     }
     let Some(prj) = found else { return Ok(Vec::new()) };
     let origin =
         prj.file_name().map_or_else(|| "the .prj".into(), |n| n.to_string_lossy().into_owned());
+    // A FIFO, device or folder is refused, never opened (a FIFO would block).
+    super::require_regular_file(&prj)?;
     let meta = std::fs::metadata(&prj).map_err(io_error(&prj))?;
-    if !meta.is_file() {
-        return Ok(vec![DeclaredCrs::unreadable(
-            &origin,
-            "",
-            "not a regular file, not read".into(),
-        )]);
-    }
     if meta.len() > MAX_DECLARATION as u64 {
         return Ok(vec![DeclaredCrs::unreadable(
             &origin,
@@ -937,16 +932,28 @@ fn geojson(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
         )]);
     };
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let value: serde_json::Value = match serde_json::from_str(&text) {
+    Ok(from_crs_member(&text, origin).into_iter().collect())
+}
+
+/// The declaration of a GeoJSON `crs` member's value (`text`, JSON): `None` for `null`; one
+/// that [`DeclaredCrs::matches`] reports as unknown for anything but a named or 2008 EPSG form.
+pub(crate) fn from_crs_member(text: &str, origin: &str) -> Option<DeclaredCrs> {
+    if text.len() > MAX_DECLARATION {
+        return Some(DeclaredCrs::unreadable(
+            origin,
+            "",
+            format!("longer than {MAX_DECLARATION} bytes, not read"),
+        ));
+    }
+    let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => {
-            return Ok(vec![DeclaredCrs::unreadable(origin, &text, format!("not JSON: {e}"))])
-        }
+        Err(e) => return Some(DeclaredCrs::unreadable(origin, text, format!("not JSON: {e}"))),
     };
+    let text = text.to_string();
     let properties = value.get("properties");
     let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or_default();
     let d = if value.is_null() {
-        return Ok(Vec::new());
+        return None;
     } else if let Some(name) = properties.and_then(|p| p.get("name")).and_then(|n| n.as_str()) {
         DeclaredCrs { text: text.clone(), ..DeclaredCrs::from_name(name, origin) }
     } else if let Some(code) = properties
@@ -959,7 +966,7 @@ fn geojson(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     } else {
         DeclaredCrs::unreadable(origin, &text, "neither a CRS name nor an EPSG code".into())
     };
-    Ok(vec![d])
+    Some(d)
 }
 
 struct Scan<'a> {

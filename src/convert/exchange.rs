@@ -124,6 +124,11 @@ pub struct ExchangeReport {
     pub datasets: Vec<DatasetOutcome>,
     /// The lineage file written.
     pub lineage: PathBuf,
+    /// Temporary files that runs killed earlier left in the output folder (of `lineage.json`,
+    /// and of the outputs of datasets that failed this time; a converted dataset's are in its
+    /// report's warnings), removed or left alone: one message each (see
+    /// [`remove_leftover_temporaries`](super::atomic::remove_leftover_temporaries)).
+    pub cleaned: Vec<String>,
 }
 
 impl ExchangeReport {
@@ -288,7 +293,8 @@ fn boolean(entries: &[Entry], key: &str) -> TreeResult<Option<bool>> {
 /// First the whole manifest is checked, and any problem refuses the exchange with
 /// [`ExchangeError::Invalid`] listing every problem, before anything is converted or written
 /// (not even the output folder): each id resolves, datum parameters exist from each dataset's
-/// CRS to the target, each input exists, is a regular file and has a known format, and each
+/// CRS to the target, each input exists, is a regular file (for a Shapefile, its `.shx`,
+/// `.dbf`, `.prj` and `.cpg` too) and has a known format, and each
 /// output is a file name in the output folder (no absolute path elsewhere, no folder, no `..`)
 /// in its input's format that clashes neither with `lineage.json`, nor with another dataset's
 /// output (names compared ignoring case; a Shapefile output counts as its whole set of
@@ -323,6 +329,8 @@ pub fn run(
         }
         _ => sync_folder(&manifest.output),
     }
+    let mut cleaned =
+        super::atomic::remove_leftover_temporaries(&lineage_path).map_err(io(&lineage_path))?;
     let base = manifest.path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut outcomes = Vec::new();
     let mut records = Vec::new();
@@ -366,6 +374,13 @@ pub fn run(
                 record["outputs"] = json!([]);
                 removed =
                     remove_previous_output(&dataset.output, format).map_err(io(&dataset.output))?;
+                if let Some(format) = format {
+                    match super::leftover_temporaries(&dataset.output, format) {
+                        Ok(messages) => cleaned.extend(messages),
+                        Err(e) => cleaned
+                            .push(format!("temporary files of interrupted runs not cleaned: {e}")),
+                    }
+                }
                 if !removed.is_empty() {
                     record["removed_previous_outputs"] = Value::Array(
                         removed.iter().map(|p| json!(lineage::shown(p, &base))).collect(),
@@ -403,7 +418,7 @@ pub fn run(
     text.push('\n');
     super::atomic::write_atomically(&lineage_path, text.as_bytes()).map_err(io(&lineage_path))?;
     sync_folder(&manifest.output);
-    Ok(ExchangeReport { datasets: outcomes, lineage: lineage_path })
+    Ok(ExchangeReport { datasets: outcomes, lineage: lineage_path, cleaned })
 }
 
 /// Syncs a folder's entries (a removal or rename in it) to disk, where the platform allows.
@@ -603,6 +618,16 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
             Ok(m) if m.is_file() => {}
             Ok(_) => problem("the input is not a regular file".into()),
             Err(e) => problem(format!("cannot read the input: {e}")),
+        }
+        // A Shapefile's .shx, .dbf, .prj, .cpg: a FIFO among them would block the conversion.
+        if format == Some(FileFormat::Shapefile) {
+            match super::shapefile::require_regular_sidecars(&d.path) {
+                Err(ConvertError::Io { path, source }) => {
+                    problem(format!("{}: {source}", lineage::shown(&path, &base)));
+                }
+                Err(e) => problem(e.to_string()),
+                Ok(()) => {}
+            }
         }
         // The CRSs and the datum parameters between them.
         match registry.lookup(&d.crs) {

@@ -455,13 +455,18 @@ pub fn convert_file(
             return Err(ConvertError::Options {
                 path: path.to_path_buf(),
                 message: format!(
-                    "{} is geocentric (X, Y, Z): files are converted between geographic and                      projected CRSs only (for 3D data use a geographic 3D CRS such as EPSG:4480                      or EPSG:4979; `geounify transform` converts X Y Z lines)",
+                    "{} is geocentric (X, Y, Z): files are converted between geographic and \
+                     projected CRSs only (for 3D data use a geographic 3D CRS such as EPSG:4480 \
+                     or EPSG:4979; `geounify transform` converts X Y Z lines)",
                     crs.id()
                 ),
             });
         }
     }
-    let notes = check_declarations(input, source, options.force)?;
+    if format == FileFormat::Shapefile {
+        shapefile::require_regular_sidecars(input)?;
+    }
+    let mut notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::with_heights(source, target, options.heights)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };
     if !options.force {
@@ -479,10 +484,38 @@ pub fn convert_file(
         FileFormat::GeoPackage => gpkg::convert_file(&job),
     };
     progress.finish();
-    result.map(|mut report| {
-        report.warnings.splice(0..0, notes);
-        report
-    })
+    let mut report = result?;
+    // Temporary files of earlier runs into this output that were killed: removed once the new
+    // output is in place (a refused or failed conversion changes nothing), and reported. The
+    // output is committed: a failure here is a warning, not the conversion's failure.
+    match leftover_temporaries(output, format) {
+        Ok(messages) => notes.extend(messages),
+        Err(e) => notes.push(format!("temporary files of interrupted runs not cleaned: {e}")),
+    }
+    report.warnings.splice(0..0, notes);
+    Ok(report)
+}
+
+/// [`atomic::remove_leftover_temporaries`] for `output` (for a Shapefile, for each file of its
+/// set, as older versions wrote one temporary file per member); the messages. Called after a
+/// successful conversion, and by `unify` for a dataset that failed.
+pub(crate) fn leftover_temporaries(
+    output: &Path,
+    format: FileFormat,
+) -> Result<Vec<String>, ConvertError> {
+    let io_out = |source| ConvertError::Io { path: output.to_path_buf(), source };
+    if format != FileFormat::Shapefile {
+        return atomic::remove_leftover_temporaries(output).map_err(io_out);
+    }
+    let mut messages = Vec::new();
+    for ext in shapefile::SET_FAMILY {
+        for ext in [ext.to_string(), ext.to_ascii_uppercase()] {
+            messages.extend(
+                atomic::remove_leftover_temporaries(&output.with_extension(ext)).map_err(io_out)?,
+            );
+        }
+    }
+    Ok(messages)
 }
 
 /// Compares every CRS `input` declares with `source` ([`declared::read`],
@@ -502,6 +535,22 @@ fn check_declarations(
         warnings.push(format!("the CRS the file declares could not be read ({e}); not checked"));
         Vec::new()
     });
+    warnings.extend(judge_declarations(input, found, source, force)?);
+    Ok(warnings)
+}
+
+/// Compares declarations `found` in `input` with `source`: a contradiction is
+/// [`ConvertError::DeclaredCrsMismatch`] naming `input` unless `force` (then a warning); a
+/// declaration that cannot be decided is a warning. The warnings. Shared by
+/// [`convert_file`] and the in-memory APIs ([`geojson::convert_str`],
+/// [`geojson::convert_reader`], [`wkt::convert_reader`]), which name the input `<stream>`.
+pub(crate) fn judge_declarations(
+    input: &Path,
+    found: Vec<declared::DeclaredCrs>,
+    source: &Crs,
+    force: bool,
+) -> Result<Vec<String>, ConvertError> {
+    let mut warnings = Vec::new();
     for d in found {
         match d.matches(source) {
             declared::Match::Agrees => {}

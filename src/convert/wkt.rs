@@ -80,6 +80,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         srid: Srid::of(job.source, job.target),
         input: job.input,
         output: job.output,
+        declared_source: None,
     };
     super::through_temporary(job, |file, out| {
         run(BufReader::with_capacity(1 << 20, file), out, &ctx, job.progress)
@@ -89,7 +90,10 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 /// Converts WKT lines read from `input` (in `source`) into `output` (in `target`) with
 /// `transformer` (`source` → `target`), for in-memory use; as for files (see the module
 /// documentation). `source` and `target` give the EWKT `SRID=` codes. Errors name the path
-/// `<stream>`.
+/// `<stream>`. As [`convert_file`](super::convert_file) does for files, the `SRID=` of the
+/// first geometry line is the input's declared CRS: one that contradicts `source` is
+/// [`ConvertError::DeclaredCrsMismatch`] (before that line is written) unless
+/// [`ConvertOptions::force`] (then a warning).
 ///
 /// On an error `output` may hold part of the result and must be discarded (files converted with
 /// [`convert_file`](super::convert_file) are never left half-written). `report.outputs` is empty.
@@ -108,6 +112,7 @@ pub fn convert_reader<R: BufRead, W: Write>(
         srid: Srid::of(source, target),
         input: stream,
         output: stream,
+        declared_source: Some(source),
     };
     let report = run(input, &mut output, &ctx, &NoProgress)?;
     output.flush().map_err(|source| ConvertError::Io { path: stream.to_path_buf(), source })?;
@@ -197,6 +202,9 @@ struct Context<'a> {
     srid: Srid,
     input: &'a Path,
     output: &'a Path,
+    /// [`convert_reader`]: check the first geometry line's `SRID=` against this source CRS
+    /// (files were checked by `convert_file` before).
+    declared_source: Option<&'a Crs>,
 }
 
 fn strip_line_ending(line: &[u8]) -> &[u8] {
@@ -239,6 +247,8 @@ fn run<R: BufRead, W: Write + ?Sized>(
     let mut tally = Tally::default();
     let mut dropped_srids: u64 = 0;
     let mut srid_mismatch_warned = false;
+    // The first geometry line was met (its SRID= is the declaration, checked for streams).
+    let mut first_geometry = false;
     let mut number: u64 = 0;
     let mut bytes: Vec<u8> = Vec::new();
     let mut lines: Vec<LineRec> = Vec::new();
@@ -296,6 +306,19 @@ fn run<R: BufRead, W: Write + ?Sized>(
                     }
                 }
                 Outcome::Converted { replacements, vertices, srid } => {
+                    if !std::mem::replace(&mut first_geometry, true) {
+                        if let (Some(source), Some(code)) = (ctx.declared_source, srid) {
+                            let origin = format!("line {} (SRID={code})", l.number);
+                            let d = super::declared::DeclaredCrs::from_epsg(code, &origin);
+                            let notes = super::judge_declarations(
+                                ctx.input,
+                                vec![d],
+                                source,
+                                ctx.options.force,
+                            )?;
+                            report.warnings.extend(notes);
+                        }
+                    }
                     report.features += 1;
                     report.vertices += vertices;
                     if vertices == 0 {
@@ -326,6 +349,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
                     }
                 }
                 Outcome::Failed { id, reason } => {
+                    first_geometry = true;
                     report.features += 1;
                     let location = match id {
                         Some(id) => format!("line {} (id \"{id}\")", l.number),

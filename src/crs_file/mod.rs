@@ -162,13 +162,196 @@ fn file_kind(kind: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// Loads `text` (named `origin` in errors) into `registry`, whole or not at all.
+/// The most entries (`ellipsoid`, `datum` and `crs` together) one CRS file may hold: 5,000.
+/// A city's file holds tens. Each entry loaded takes memory (up to ~10 KB for a local grid on a
+/// base chain 8 deep: every CRS holds a copy of its base chain; the registry is copied while a
+/// file loads, so that a refusal changes nothing), and the largest accepted file must load
+/// within a 200 MB address space (`ulimit -v 200000`; measured: 10,000 such entries peak at
+/// ~115 MB resident, 5,000 at about half). More is refused before the file is parsed, the
+/// count named; a registry also holds at most this many CRSs from all its files together.
+pub const MAX_ENTRIES: usize = 5_000;
+
+/// The most values (keys, array elements, tables and table headers) one CRS file may hold:
+/// 100,000, twenty per entry at [`MAX_ENTRIES`] (a projected entry with a name and an area
+/// has about 25, a local grid 13). Bounds the memory of the document tree whatever the file's
+/// shape, at up to ~500 bytes per value while parsing (measured: 200,000 keys in one table
+/// peak at ~100 MB resident, and abort under `ulimit -v 200000` with long keys); one array of
+/// a million numbers is refused like a million entries. Counted by a linear scan before the
+/// file is parsed.
+pub const MAX_VALUES: usize = 100_000;
+
+/// What a linear scan of CRS-file text counts, before the file is parsed: entries (TOML `[[…]]`
+/// headers and inline tables directly in a top-level array; JSON objects directly in a
+/// top-level array) and values (every `=` / `:`, `,` between array elements, `[` and `{`
+/// outside strings and comments, and each table header). For well-formed text both are at least the parsed
+/// document's counts of entries and values; malformed text is counted as far as it goes (the
+/// parser refuses it afterwards).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    entries: usize,
+    values: usize,
+}
+
+/// Counts the entries and values of `text` (see [`Counts`]), without building anything.
+fn count(text: &str, format: Format) -> Counts {
+    let b = text.as_bytes();
+    let mut c = Counts::default();
+    // Open `[` and `{` (TOML: inside values; headers are skipped whole), and whether each of
+    // the first 256 is an array (a `,` separates values there, key-value pairs in a table,
+    // whose `=` / `:` is counted already); deeper is taken as arrays (the parsers refuse such
+    // nesting anyway).
+    let mut depth = 0usize;
+    let mut arrays: Vec<bool> = Vec::new();
+    // Where an entry's `{` is: inside the top-level array (TOML: a key's array value).
+    let entry_depth = if format == Format::Json { 2 } else { 1 };
+    let mut at_line_start = true;
+    let mut i = 0;
+    while i < b.len() {
+        let ch = b[i];
+        match (format, ch) {
+            (_, b'\n') => {
+                at_line_start = true;
+                i += 1;
+                continue;
+            }
+            (_, b' ' | b'\t' | b'\r') => {
+                i += 1;
+                continue;
+            }
+            (Format::Toml, b'#') => {
+                i = line_end(b, i);
+                continue;
+            }
+            (Format::Toml, b'[') if at_line_start && depth == 0 => {
+                // A table header `[name]` or `[[name]]` (an entry), skipped to the line's end.
+                if b.get(i + 1) == Some(&b'[') {
+                    c.entries += 1;
+                }
+                c.values += 1;
+                i = line_end(b, i);
+                continue;
+            }
+            (Format::Toml, b'"' | b'\'') => {
+                i = skip_toml_string(b, i);
+                at_line_start = false;
+                continue;
+            }
+            (Format::Json, b'"') => {
+                i = skip_string(b, i + 1, b'"', true);
+                at_line_start = false;
+                continue;
+            }
+            (Format::Toml, b'=') | (Format::Json, b':') => c.values += 1,
+            (_, b',') if depth > arrays.len() || arrays.last() == Some(&true) => c.values += 1,
+            (_, b'[' | b'{') => {
+                c.values += 1;
+                if ch == b'{' && depth == entry_depth {
+                    c.entries += 1;
+                }
+                if depth == arrays.len() && arrays.len() < 256 {
+                    arrays.push(ch == b'[');
+                }
+                depth += 1;
+            }
+            (_, b']' | b'}') => {
+                if depth > 0 && depth == arrays.len() {
+                    arrays.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+        at_line_start = false;
+        i += 1;
+    }
+    c
+}
+
+/// The index of the line end at or after `i` (or the text's end).
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p)
+}
+
+/// The index after the TOML string that opens at `b[i]` (`"`, `'`, `"""` or `'''`).
+fn skip_toml_string(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    if b.get(i + 1) != Some(&q) || b.get(i + 2) != Some(&q) {
+        return skip_string(b, i + 1, q, q == b'"');
+    }
+    // Multi-line: ends at the first run of three quotes (up to two more belong to it).
+    let mut j = i + 3;
+    while j < b.len() {
+        if q == b'"' && b[j] == b'\\' {
+            j += 2;
+        } else if b[j] == q && b.get(j + 1) == Some(&q) && b.get(j + 2) == Some(&q) {
+            j += 3;
+            while j < b.len() && b[j] == q {
+                j += 1;
+            }
+            return j;
+        } else {
+            j += 1;
+        }
+    }
+    j
+}
+
+/// The index after a one-line string whose content starts at `j`, closed by `q` (backslash
+/// escapes if `escapes`); an unterminated string ends at the line's end (the parser refuses
+/// it).
+fn skip_string(b: &[u8], mut j: usize, q: u8, escapes: bool) -> usize {
+    while j < b.len() {
+        match b[j] {
+            b'\\' if escapes => j += 2,
+            b'\n' => return j,
+            c if c == q => return j + 1,
+            _ => j += 1,
+        }
+    }
+    j
+}
+
+/// Refuses text with more than [`MAX_ENTRIES`] entries or [`MAX_VALUES`] values, before it is
+/// parsed (see [`count`]).
+fn check_size(text: &str, origin: &str, format: Format) -> Result<(), CrsFileError> {
+    let c = count(text, format);
+    let refuse = |message: String| CrsFileError {
+        file: origin.to_string(),
+        line: None,
+        field: None,
+        message,
+    };
+    if c.entries > MAX_ENTRIES {
+        return Err(refuse(entries_message(c.entries)));
+    }
+    if c.values > MAX_VALUES {
+        return Err(refuse(format!(
+            "holds {} values (keys, array elements, tables); a CRS file may hold at most \
+             {MAX_VALUES} (a city's definitions have a few hundred); not loaded",
+            c.values
+        )));
+    }
+    Ok(())
+}
+
+/// The refusal of a file with `n` entries, more than [`MAX_ENTRIES`].
+fn entries_message(n: usize) -> String {
+    format!(
+        "holds {n} entries (ellipsoid, datum and crs together); a CRS file may hold at most \
+         {MAX_ENTRIES} (a city's definitions are a few dozen); not loaded"
+    )
+}
+
+/// Loads `text` (named `origin` in errors) into `registry`, whole or not at all. A text with
+/// more than [`MAX_ENTRIES`] entries or [`MAX_VALUES`] values is refused before it is parsed,
+/// the count in the message, so memory stays bounded whatever the text.
 pub(crate) fn load_str(
     registry: &mut Registry,
     text: &str,
     origin: &str,
     format: Format,
 ) -> Result<(), CrsFileError> {
+    check_size(text, origin, format)?;
     let root = match format {
         Format::Toml => toml::parse(text),
         Format::Json => json::parse(text),
@@ -179,6 +362,46 @@ pub(crate) fn load_str(
         field: None,
         message: format!("column {}: {}", e.pos.column, e.message),
     })?;
+    // The parsed count, exactly (the scan's bounds it only for well-formed text).
+    if let tree::Value::Table(top) = &root.value {
+        let entries: usize = top
+            .iter()
+            .filter(|e| matches!(e.key.as_str(), "ellipsoid" | "datum" | "crs"))
+            .map(|e| match &e.node.value {
+                tree::Value::Array(items) => items.len(),
+                _ => 1,
+            })
+            .sum();
+        if entries > MAX_ENTRIES {
+            return Err(CrsFileError {
+                file: origin.to_string(),
+                line: None,
+                field: None,
+                message: entries_message(entries),
+            });
+        }
+        // The registry as a whole (several CRS files, e.g. a manifest's list) is bounded too.
+        let crss = top
+            .iter()
+            .filter(|e| e.key == "crs")
+            .map(|e| match &e.node.value {
+                tree::Value::Array(items) => items.len(),
+                _ => 1,
+            })
+            .sum::<usize>();
+        let already = registry.user_crss().len();
+        if already + crss > MAX_ENTRIES {
+            return Err(CrsFileError {
+                file: origin.to_string(),
+                line: None,
+                field: None,
+                message: format!(
+                    "its {crss} CRS entries and the {already} CRSs already loaded from other CRS \
+                     files make more than {MAX_ENTRIES}, the most one registry holds; not loaded"
+                ),
+            });
+        }
+    }
     let mut updated = registry.clone();
     schema::load(&mut updated, origin, &root)?;
     *registry = updated;

@@ -2,10 +2,23 @@
 //! `#[path = "../tests/common/mod.rs"] mod fixtures;` in a bench). Each includer uses a part.
 #![allow(dead_code)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "formats")]
+pub mod conversion;
+#[cfg(feature = "formats")]
+pub mod gpkg;
+pub mod points;
 pub mod scratch;
 pub mod template;
 
 use geounify::ops::{HelmertConvention, HelmertParams};
+use geounify::Crs;
+
+/// The built-in CRS `id` (an EPSG code, alias or name the catalogue knows); panics on any other.
+pub fn crs(id: &str) -> Crs {
+    geounify::catalogue::lookup(id).unwrap()
+}
 
 /// An illustrative city 7-parameter set, Beijing 1954 realisation → CGCS2000, of the size cities
 /// use: translations in metres, rotations in arc-seconds, scale in ppm. The same numbers as

@@ -1,6 +1,6 @@
 //! A scratch folder under the system temp dir for tests that write files, removed on drop.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A folder `geounify-test-<name>-<pid>` under the system temp dir, emptied on creation and
 /// removed on drop. Names need only be unique within one test binary (binaries have their own
@@ -30,13 +30,30 @@ impl Scratch {
 
     /// The names in the folder, sorted.
     pub fn listing(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        listing(&self.0)
     }
+
+    /// Makes a FIFO (named pipe, mode 0600) `name` in the folder; its path. Opening it blocks
+    /// until the other end is opened too: a test that lets the code under test open it must
+    /// either expect a refusal before the open or feed it from another thread.
+    #[cfg(unix)]
+    pub fn fifo(&self, name: &str) -> PathBuf {
+        let path = self.path(name);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {name}");
+        path
+    }
+}
+
+/// The names in `dir` (files, folders, anything), sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 impl Drop for Scratch {

@@ -243,7 +243,7 @@ Manifest (paths relative to it):
                                        # output (file name in the output folder)
 
 The whole manifest is checked first: every CRS id, datum parameters to the target, every input
-(a regular file of a known format), every output (a file name in the output folder, in its
+(a regular file of a known format; a Shapefile's .shx, .dbf, .prj and .cpg too), every output (a file name in the output folder, in its
 input's format, clashing neither with lineage.json, another output (ignoring case; a Shapefile
 with its whole set) nor any file the exchange reads). Any problem: all are listed, nothing is
 converted or written, exit status 2.
@@ -271,6 +271,9 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    for message in &outcome.cleaned {
+        report(format_args!("warning: {message}"));
+    }
     for d in &outcome.datasets {
         let label = d.dataset.path.display().to_string();
         match &d.result {

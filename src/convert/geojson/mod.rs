@@ -28,6 +28,19 @@
 //! geounify id when it has no EPSG code; a warning says RFC 7946 expects WGS84. NDJSON records
 //! only have an existing `crs` member replaced (or dropped).
 //!
+//! **Declared CRS.** [`convert_file`](super::convert_file) compares the top-level `crs` member
+//! with the source CRS before converting ([`declared`](super::declared)). The in-memory
+//! [`convert_str`] and [`convert_reader`] do the same when they meet the member: a
+//! contradiction is [`ConvertError::DeclaredCrsMismatch`] (naming `<stream>`) unless
+//! [`ConvertOptions::force`] (then a warning); a declaration that cannot be decided is a
+//! warning. They know the source CRS only by the transformer's
+//! [`source_id`](Transformer::source_id), so they compare with the catalogue's CRS of that id;
+//! for a CRS the catalogue does not have (one from a CRS file) only a `crs` naming that very id
+//! agrees, anything else is a warning ("not checked"). A `crs` member after `features` is met
+//! after the features were written: [`convert_reader`]'s output then holds part of the
+//! document, to be discarded on the error (as for any error). [`convert_seq_reader`] reads no
+//! declaration (newline-delimited GeoJSON has none).
+//!
 //! **Empty files** (nothing but whitespace, or a byte-order mark; for newline-delimited GeoJSON
 //! nothing but blank lines) are a [`ConvertError::Malformed`] at `line 1` ("the file is empty"),
 //! never an empty output. A FeatureCollection with no features is not empty: it converts.
@@ -62,6 +75,7 @@ use super::{
     ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, Progress, TextEncoding,
 };
 use crate::catalogue;
+use crate::crs::Crs;
 use crate::ops::Xyz;
 use crate::transformer::Transformer;
 use rayon::prelude::*;
@@ -227,7 +241,10 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 /// temporary file if that matters.
 ///
 /// The `crs` member names the transformer's target by its EPSG code when the built-in catalogue
-/// gives it one, else by its id (a CRS-file CRS such as `city:old-grid`).
+/// gives it one, else by its id (a CRS-file CRS such as `city:old-grid`). The input's own `crs`
+/// member is checked against the source CRS first: a contradiction is
+/// [`ConvertError::DeclaredCrsMismatch`] unless [`ConvertOptions::force`] (see the module docs,
+/// "Declared CRS").
 pub fn convert_reader<R: BufRead, W: Write>(
     input: R,
     output: W,
@@ -237,8 +254,15 @@ pub fn convert_reader<R: BufRead, W: Write>(
     let target = Target::from_transformer(transformer);
     let path = Path::new("<stream>");
     let mut run = Run::new(path, path, Streamed(output), transformer, options, &target, false);
+    run.declared_source = Some(stream_source(transformer));
     run.document(input)?;
     run.finish()
+}
+
+/// The source CRS the in-memory APIs check a `crs` member against: the catalogue's CRS of the
+/// transformer's source id, or `Err(id)` if the catalogue has no such id.
+fn stream_source(transformer: &Transformer) -> Result<Crs, String> {
+    catalogue::lookup(transformer.source_id()).map_err(|_| transformer.source_id().to_string())
 }
 
 /// Converts newline-delimited GeoJSON (one Feature or geometry per line) read from `input` and
@@ -257,7 +281,9 @@ pub fn convert_seq_reader<R: BufRead, W: Write>(
 }
 
 /// Converts one GeoJSON document held in memory (FeatureCollection, Feature or Geometry); the
-/// converted document and the report. Errors name the path `<stream>`.
+/// converted document and the report. Errors name the path `<stream>`. A top-level `crs` member
+/// that contradicts the source CRS is [`ConvertError::DeclaredCrsMismatch`] unless
+/// [`ConvertOptions::force`] (see the module docs, "Declared CRS").
 pub fn convert_str(
     text: &str,
     transformer: &Transformer,
@@ -267,6 +293,7 @@ pub fn convert_str(
     let path = Path::new("<stream>");
     let mut buffer = io::Cursor::new(Vec::with_capacity(text.len() + text.len() / 4));
     let mut run = Run::new(path, path, Seekable(&mut buffer), transformer, options, &target, false);
+    run.declared_source = Some(stream_source(transformer));
     run.document(text.as_bytes())?;
     let report = run.finish()?;
     let text = String::from_utf8(buffer.into_inner()).map_err(|_| ConvertError::Malformed {
@@ -497,6 +524,10 @@ struct Run<'a, S: Sink> {
     features_read: Option<u64>,
     /// A record (or a line that is not blank) was seen: the input is not empty.
     seen: bool,
+    /// The in-memory APIs: compare a top-level `crs` member with the source CRS (the
+    /// catalogue's CRS of the transformer's source id, or that id when the catalogue does not
+    /// have it). `None` for files, whose declaration `convert_file` checked before.
+    declared_source: Option<Result<Crs, String>>,
 }
 
 /// A feature converted: its id (for messages) and its text, or why not.
@@ -553,7 +584,32 @@ impl<'a, S: Sink> Run<'a, S> {
             guard: None,
             features_read: None,
             seen: false,
+            declared_source: None,
         }
+    }
+
+    /// Checks the top-level `crs` member's value `text` against the source CRS (the in-memory
+    /// APIs only, see the module docs): `Err` for a contradiction without `force`, warnings
+    /// otherwise.
+    fn check_crs_member(&mut self, text: &str) -> Result<(), ConvertError> {
+        let Some(source) = &self.declared_source else { return Ok(()) };
+        let Some(d) = super::declared::from_crs_member(text, "the \"crs\" member") else {
+            return Ok(());
+        };
+        let warnings = match source {
+            Ok(source) => {
+                super::judge_declarations(&self.input, vec![d], source, self.options.force)?
+            }
+            Err(id) if d.describe().trim_matches('"').eq_ignore_ascii_case(id) => Vec::new(),
+            Err(id) => vec![format!(
+                "{} declares {}; not checked: the source CRS {id} is not in the built-in \
+                 catalogue (convert_file checks it against the CRS's definition)",
+                d.origin,
+                d.describe()
+            )],
+        };
+        self.report.warnings.extend(warnings);
+        Ok(())
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), ConvertError> {
@@ -776,6 +832,9 @@ impl<'a, S: Sink> Run<'a, S> {
                 self.malformed("line 1".into(), "a FeatureCollection without \"features\"".into())
             );
         }
+        if let Some((_, crs)) = members.iter().find(|(k, _)| key_name(k) == "crs") {
+            self.check_crs_member(crs.get())?;
+        }
         let text = object_text(&members);
         let (id, result) = self.convert_text(&text, true);
         let location = feature_location(1, id.as_deref());
@@ -795,6 +854,12 @@ impl<'a, S: Sink> Run<'a, S> {
         pending: &[(Box<RawValue>, Box<RawValue>)],
         features_key: &RawValue,
     ) -> Result<(), ConvertError> {
+        // The declared CRS is checked before anything is written.
+        for (key, value) in pending {
+            if key_name(key) == "crs" {
+                self.check_crs_member(value.get())?;
+            }
+        }
         self.write(b"{")?;
         for (key, value) in pending {
             match key_name(key).as_ref() {
@@ -928,7 +993,10 @@ impl<'a, S: Sink> Run<'a, S> {
             "features" => {
                 Err(self.malformed("top level".into(), "a second \"features\" member".into()))
             }
-            "crs" => self.write_crs(key.get()),
+            "crs" => {
+                self.check_crs_member(value.get())?;
+                self.write_crs(key.get())
+            }
             "bbox" => match self.bounds.to_json(bbox_is_3d(value)) {
                 Some(b) => self.member(key.get(), &b),
                 None => Ok(()),
