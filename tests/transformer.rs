@@ -6,7 +6,8 @@
 
 use geounify::ops::{HelmertConvention, Operation};
 use geounify::{
-    catalogue, BuildError, Crs, CrsKind, Datum, DatumShift, PointError, Projection, Transformer,
+    catalogue, BuildError, Crs, CrsKind, Datum, DatumShift, Heights, PointError, Projection,
+    Transformer,
 };
 use proptest::prelude::*;
 
@@ -119,10 +120,22 @@ fn user_datum_shift_goes_through_geocentric_helmert() {
     let q = t.transform(p).unwrap();
     let moved = ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt();
     assert!(moved > 1.0 && moved < 500.0, "moved {moved} m");
-    // And back: the 3D result, with the height the shift produced, recovers the point within
-    // 1 µm (the Helmert inverse is exact, the projections round-trip to ~1e-9 m).
-    let back = t.inverse().transform([q[0], q[1], q[2]]).unwrap();
+    // Between these 2D CRSs the height is an elevation: copied, not shifted.
+    assert_eq!(q[2], 0.0);
+    // And back, with the heights said to be ellipsoidal so the height the shift produced goes
+    // back in: the point is recovered within 1 µm (the Helmert inverse is exact, the
+    // projections round-trip to ~1e-9 m). Its plane result is the elevation transformer's.
+    let t3 = Transformer::with_heights(
+        &bj54_city_gk117(),
+        &catalogue::lookup("EPSG:4548").unwrap(),
+        Heights::Ellipsoidal,
+    )
+    .unwrap();
+    let q3 = t3.transform(p).unwrap();
+    assert_eq!([q3[0], q3[1]], [q[0], q[1]]);
+    let back = t3.inverse().transform(q3).unwrap();
     assert!((back[0] - p[0]).abs() < 1e-6 && (back[1] - p[1]).abs() < 1e-6, "{back:?}");
+    assert!(back[2].abs() < 1e-6, "{back:?}");
 }
 
 #[test]
@@ -221,7 +234,9 @@ fn three_d_input_carries_height_through_a_datum_shift() {
     let geographic =
         Crs::new("city:bj54-geog", "City BJ54", bj54_city(), CrsKind::Geographic, None, None)
             .unwrap();
-    let t = Transformer::new(&geographic, &catalogue::lookup("CGCS2000").unwrap()).unwrap();
+    let cgcs2000 = catalogue::lookup("CGCS2000").unwrap();
+    // Heights said to be ellipsoidal go through the datum shift, and back within 1 µm.
+    let t = Transformer::with_heights(&geographic, &cgcs2000, Heights::Ellipsoidal).unwrap();
     let a = t.transform([117.0, 39.0, 0.0]).unwrap();
     let b = t.transform([117.0, 39.0, 100.0]).unwrap();
     assert!((b[2] - a[2] - 100.0).abs() < 1e-3, "{a:?} {b:?}");
@@ -232,6 +247,13 @@ fn three_d_input_carries_height_through_a_datum_shift() {
             && (back[1] - 39.0).abs() < 1e-11
             && (back[2] - 100.0).abs() < 1e-6
     );
+    // By default (both CRSs 2D, heights elevations) the same point keeps its height exactly and
+    // lands where the point without a height does (height 0 on the source datum).
+    let e = Transformer::new(&geographic, &cgcs2000).unwrap();
+    let b2 = e.transform([117.0, 39.0, 100.0]).unwrap();
+    assert_eq!(b2[2], 100.0);
+    assert_eq!([b2[0], b2[1]], [a[0], a[1]]);
+    assert_eq!(e.transform_xy(117.0, 39.0).unwrap(), (a[0], a[1]));
 }
 
 /// Every projected catalogue CRS with an area of use.
