@@ -99,7 +99,7 @@ use common::crs;
 use common::scratch::Scratch;
 use geounify::convert::{self, convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::estimate::{self, ControlPoint, EstimateError, Model};
-use geounify::{BuildError, CrsError, PointError, Registry, Transformer};
+use geounify::{BuildError, CrsError, Heights, PointError, Registry, Transformer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -571,28 +571,36 @@ fn mixed_2d_3d() {
     assert_eq!(rows[0][2], "50", "a projection keeps the height: {out}");
     assert_eq!(rows[1][2], "", "the empty z cell stays empty: {out}");
 
-    // Through a datum shift the height matters: the row with z converts in 3D (new height),
-    // the row without in 2D (height 0 on the source datum), its z cell left empty.
+    // Through a datum shift the heights are elevations (the default): the row with z keeps
+    // it unchanged and lands exactly where the row without z does (height 0 on the source
+    // datum), whose z cell stays empty.
     let mut registry = Registry::new();
     registry.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
     let (wgs84, city) = (crs("WGS84"), registry.lookup("city:bj54-geog").unwrap());
     d.write("in.csv", "lon,lat,h\n116.4,39.9,50\n116.4,39.9,\n");
-    let options = ConvertOptions::default();
-    convert_file(&d.path("in.csv"), &d.path("out.csv"), &wgs84, &city, &options, &NoProgress)
-        .unwrap();
-    let out = std::fs::read_to_string(d.path("out.csv")).unwrap();
-    let rows: Vec<Vec<f64>> = out
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect())
-        .collect();
+    let rows = |options: &ConvertOptions| {
+        convert_file(&d.path("in.csv"), &d.path("out.csv"), &wgs84, &city, options, &NoProgress)
+            .unwrap();
+        let out = std::fs::read_to_string(d.path("out.csv")).unwrap();
+        assert!(out.ends_with(",\n"), "the empty z cell stays empty: {out}");
+        out.lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect())
+            .collect::<Vec<Vec<f64>>>()
+    };
+    let elevation = rows(&ConvertOptions::default());
     let t = Transformer::new(&wgs84, &city).unwrap();
-    let p3 = t.transform([116.4, 39.9, 50.0]).unwrap();
     let p2 = t.transform([116.4, 39.9, 0.0]).unwrap();
-    assert_eq!(rows[0], p3.to_vec(), "{out}");
+    assert_eq!(elevation[0], [p2[0], p2[1], 50.0], "the elevation is copied");
+    assert_eq!(elevation[1][..2], p2[..2]);
+    // Said to be ellipsoidal, the row with z converts in 3D (new height).
+    let options = ConvertOptions { heights: Heights::Ellipsoidal, ..ConvertOptions::default() };
+    let ellipsoidal = rows(&options);
+    let t3 = Transformer::with_heights(&wgs84, &city, Heights::Ellipsoidal).unwrap();
+    let p3 = t3.transform([116.4, 39.9, 50.0]).unwrap();
+    assert_eq!(ellipsoidal[0], p3.to_vec());
     assert!((p3[2] - 50.0).abs() > 1.0, "the datum shift changes the height: {p3:?}");
-    assert_eq!(rows[1][..2], p2[..2], "{out}");
-    assert!(out.ends_with(",\n"), "the empty z cell stays empty: {out}");
+    assert_eq!(ellipsoidal[1][..2], p2[..2]);
 }
 
 // ---- CRS ids and CRS files -------------------------------------------------------------------

@@ -66,12 +66,27 @@ fn unknown_ids_are_errors_naming_the_id() {
 #[test]
 fn every_code_range_is_present_and_counted() {
     let all = catalogue::all();
-    assert_eq!(all.len(), 4 + 64 * 3 + 1 + 3);
+    assert_eq!(all.len(), 4 + 4 + 64 * 3 + 1 + 3);
     let ids: Vec<&str> = all.iter().map(Crs::id).collect();
     assert_eq!(&ids[..4], ["EPSG:4326", "EPSG:4490", "EPSG:4214", "EPSG:4610"]);
+    assert_eq!(&ids[4..8], ["EPSG:4979", "EPSG:4480", "EPSG:4978", "EPSG:4479"]);
     assert_eq!(&ids[ids.len() - 3..], ["GCJ02", "BD09", "BD09MC"]);
+    // The 3D CRSs (ellipsoidal heights) and nothing else.
+    let three_d: Vec<&str> = all.iter().filter(|c| c.is_3d()).map(Crs::id).collect();
+    assert_eq!(three_d, ["EPSG:4979", "EPSG:4480", "EPSG:4978", "EPSG:4479"]);
+    for (code, datum, geocentric) in [
+        (4979, "WGS84", false),
+        (4480, "CGCS2000", false),
+        (4978, "WGS84", true),
+        (4479, "CGCS2000", true),
+    ] {
+        let crs = catalogue::lookup(&format!("EPSG:{code}")).unwrap();
+        assert_eq!(crs.datum().id(), datum, "EPSG:{code}");
+        assert_eq!(matches!(crs.kind(), CrsKind::Geocentric), geocentric, "EPSG:{code}");
+        assert_eq!(matches!(crs.kind(), CrsKind::Geographic), !geocentric, "EPSG:{code}");
+    }
     let codes: Vec<u32> = all.iter().filter_map(Crs::epsg).collect();
-    let projected = &codes[4..];
+    let projected = &codes[8..];
     assert!(projected.windows(2).all(|w| w[0] < w[1]), "projected CRSs sorted by code");
     let ranges: [(std::ops::RangeInclusive<u32>, &str); 7] = [
         (4491..=4554, "CGCS2000"),

@@ -331,7 +331,13 @@ fn the_pasted_helmert7_snippet_reproduces_check_points() {
     // frame). Control and check points: BJ54 lon/lat/h → CGCS2000 3° zone CM 117E E/N/h.
     let mut truth = geounify::Registry::new();
     truth.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
-    let t = truth.transformer("city:bj54-geog", "EPSG:4548").unwrap();
+    // Control points carry ellipsoidal heights (what `estimate` reads), so the truth and the
+    // estimate are compared as 3D conversions.
+    let ellipsoidal = |registry: &geounify::Registry, source: &str| {
+        let (s, t) = (registry.lookup(source).unwrap(), registry.lookup("EPSG:4548").unwrap());
+        geounify::Transformer::with_heights(&s, &t, geounify::Heights::Ellipsoidal).unwrap()
+    };
+    let t = ellipsoidal(&truth, "city:bj54-geog");
     let grid = |i: usize| {
         let (u, v) = ((i * 7 % 11) as f64 / 10.0, (i * 3 % 11) as f64 / 10.0);
         [116.0 + 0.9 * u, 39.6 + 0.7 * v, 20.0 + 300.0 * u * v]
@@ -360,7 +366,7 @@ fn the_pasted_helmert7_snippet_reproduces_check_points() {
         format!("{}\n[[crs]]\nid = \"t:bj54\"\ndatum = \"city:datum\"\n", snippet(&r.stdout));
     let mut pasted = geounify::Registry::new();
     pasted.load_str(&file, "pasted.toml", geounify::crs_file::Format::Toml).unwrap();
-    let estimated = pasted.transformer("t:bj54", "EPSG:4548").unwrap();
+    let estimated = ellipsoidal(&pasted, "t:bj54");
     for i in 10..16 {
         let p = grid(i + 3);
         let (want, got) = (t.transform(p).unwrap(), estimated.transform(p).unwrap());

@@ -7,7 +7,7 @@ use common::scratch::Scratch;
 use common::template::Template;
 use common::{conversion::convert, crs};
 use geounify::convert::{csv, ConvertError, ConvertOptions, TextEncoding};
-use geounify::{Registry, Transformer};
+use geounify::{Heights, Registry, Transformer};
 use proptest::prelude::*;
 
 /// A CSV with a BOM, CRLF, quoted and Chinese fields, embedded newline, delimiter and quotes,
@@ -86,9 +86,12 @@ fn gcj02_and_city_grid_round_trips() {
     assert!(worst < 1e-3, "GCJ02 round trip moved a point by {worst} m");
 
     // city:old-grid → EPSG:4548 → city:old-grid, with the example city's CRS file. The file has
-    // a height column: a 2D round trip across a datum shift does not close (the height is taken
-    // as 0 on each source datum and dropped, as PROJ does; with this city's parameters the
-    // ellipsoidal height changes by ~217 m, which moves 2D points by ~2.1 mm). In 3D it closes.
+    // a height column (高程). Said to be ellipsoidal, heights go through the datum shift and the
+    // 3D round trip closes. As elevations (the default) each conversion copies them and takes
+    // the plane position at height 0 on its source datum, as PROJ does for 2D CRSs: that
+    // round trip misses by ~2.1 mm with this city's parameters (the ellipsoidal height of a
+    // point at 0 changes by ~217 m, which the rotation turns into millimetres), so it is not
+    // the 1 mm contract; each leg is checked against the transformer instead.
     let mut registry = Registry::new();
     registry.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
     let old = registry.lookup("city:old-grid").unwrap();
@@ -105,8 +108,9 @@ fn gcj02_and_city_grid_round_trips() {
     );
     std::fs::write(&a, template3.fill(&grid)).unwrap();
     let (d, e) = (dir.path("d.csv"), dir.path("e.csv"));
-    convert(&a, &d, &old, &crs("EPSG:4548"), &Default::default()).unwrap();
-    convert(&d, &e, &crs("EPSG:4548"), &old, &Default::default()).unwrap();
+    let ellipsoidal = ConvertOptions { heights: Heights::Ellipsoidal, ..Default::default() };
+    convert(&a, &d, &old, &crs("EPSG:4548"), &ellipsoidal).unwrap();
+    convert(&d, &e, &crs("EPSG:4548"), &old, &ellipsoidal).unwrap();
     let back = template3.numbers(&std::fs::read(&e).unwrap());
     let worst = grid
         .chunks(3)
@@ -115,6 +119,22 @@ fn gcj02_and_city_grid_round_trips() {
         .fold(0.0, f64::max);
     // Measured: 4.7e-9 m (Helmert inverted through geocentric coordinates); contract 1 mm.
     assert!(worst < 1e-3, "old-grid round trip moved a point by {worst} m");
+    // As elevations: 高程 comes back as written, the plane is the 2D transformer's.
+    let t = registry.transformer("city:old-grid", "EPSG:4548").unwrap();
+    let back_t = registry.transformer("EPSG:4548", "city:old-grid").unwrap();
+    convert(&a, &d, &old, &crs("EPSG:4548"), &Default::default()).unwrap();
+    convert(&d, &e, &crs("EPSG:4548"), &old, &Default::default()).unwrap();
+    let (there, back) = (
+        template3.numbers(&std::fs::read(&d).unwrap()),
+        template3.numbers(&std::fs::read(&e).unwrap()),
+    );
+    for ((p, q), r) in grid.chunks(3).zip(there.chunks(3)).zip(back.chunks(3)) {
+        let (x, y) = t.transform_xy(p[0], p[1]).unwrap();
+        assert_eq!([x, y, 43.5], q);
+        let (x, y) = back_t.transform_xy(q[0], q[1]).unwrap();
+        assert_eq!([x, y, 43.5], r);
+    }
+    assert!(std::fs::read_to_string(&e).unwrap().contains(",43.5,"));
 
     // In 2D the file holds exactly what the transformer gives (the format adds nothing).
     let template2 = Template::new(b"x,y\n@,@\n@,@\n@,@\n");
@@ -138,14 +158,24 @@ fn tsv_with_height_converts_in_3d_and_keeps_empty_heights() {
     std::fs::write(&a, template.fill(&input)).unwrap();
     let mut registry = Registry::new();
     registry.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
-    let bj54 = registry.lookup("city:bj54-gk117").unwrap();
-    convert(&a, &b, &crs("EPSG:4326"), &bj54, &Default::default()).unwrap();
+    let (wgs84, bj54) = (crs("EPSG:4326"), registry.lookup("city:bj54-gk117").unwrap());
+    // Said to be ellipsoidal, the height goes through the datum shift with the point.
+    let ellipsoidal = ConvertOptions { heights: Heights::Ellipsoidal, ..Default::default() };
+    convert(&a, &b, &wgs84, &bj54, &ellipsoidal).unwrap();
     let out = template.numbers(&std::fs::read(&b).unwrap());
-    let t = registry.transformer("EPSG:4326", "city:bj54-gk117").unwrap();
+    let t = Transformer::with_heights(&wgs84, &bj54, Heights::Ellipsoidal).unwrap();
     assert_eq!(t.transform([116.404, 39.915, 50.0]).unwrap().to_vec(), out[..3].to_vec());
     let (e, n) = t.transform_xy(116.5, 40.05).unwrap();
     assert_eq!([e, n], [out[3], out[4]]);
     assert!((out[2] - 50.0).abs() > 0.1, "the height changed across datums: {}", out[2]);
+    // As elevations (the default) it is copied, and the plane is that of the point without it.
+    convert(&a, &b, &wgs84, &bj54, &Default::default()).unwrap();
+    let out = template.numbers(&std::fs::read(&b).unwrap());
+    let t = Transformer::new(&wgs84, &bj54).unwrap();
+    let (e0, n0) = t.transform_xy(116.404, 39.915).unwrap();
+    assert_eq!([e0, n0, 50.0], out[..3]);
+    assert_eq!(t.transform_xy(116.5, 40.05).unwrap(), (out[3], out[4]));
+    assert!(std::fs::read_to_string(&b).unwrap().contains("\t50\t"), "the cell as written");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use common::scratch::Scratch;
 use common::{conversion::convert, crs};
 use geounify::convert::geojson::{convert_reader, convert_seq_reader, convert_str};
 use geounify::convert::{ConvertError, ConvertOptions};
-use geounify::{Registry, Transformer};
+use geounify::{Heights, Registry, Transformer};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::Path;
@@ -299,8 +299,10 @@ fn round_trips_gcj02_and_a_city_grid() {
     let input = all_types(x0, y0, 731.25);
     let (a, b, c) = (dir.path("g.geojson"), dir.path("h.geojson"), dir.path("i.geojson"));
     std::fs::write(&a, &input).unwrap();
-    convert(&a, &b, &grid, &crs("EPSG:4548"), &options()).unwrap();
-    let r = convert(&b, &c, &crs("EPSG:4548"), &grid, &options()).unwrap();
+    // Heights said to be ellipsoidal go through the datum shift with the point.
+    let ellipsoidal = ConvertOptions { heights: Heights::Ellipsoidal, ..options() };
+    convert(&a, &b, &grid, &crs("EPSG:4548"), &ellipsoidal).unwrap();
+    let r = convert(&b, &c, &crs("EPSG:4548"), &grid, &ellipsoidal).unwrap();
     assert!(r.warnings.iter().any(|w| w.contains("no EPSG code")));
     let output = read(&c);
     assert!(output.contains(r#""name":"city:old-grid""#));
@@ -310,9 +312,10 @@ fn round_trips_gcj02_and_a_city_grid() {
     // back starts from height 0 on CGCS2000, which is another point (the Beijing 1954 and
     // CGCS2000 ellipsoid normals differ by ~2e-5 rad here). That is the transformer's 2D
     // semantics, not the file path: the file gives exactly the Transformer's own round trip.
+    let leg = |s: &geounify::Crs, t: &geounify::Crs, h| Transformer::with_heights(s, t, h).unwrap();
     let (there, back) = (
-        Transformer::new(&grid, &crs("EPSG:4548")).unwrap(),
-        Transformer::new(&crs("EPSG:4548"), &grid).unwrap(),
+        leg(&grid, &crs("EPSG:4548"), Heights::Ellipsoidal),
+        leg(&crs("EPSG:4548"), &grid, Heights::Ellipsoidal),
     );
     let (mut e3, mut e2, mut file_vs_direct) = (0.0f64, 0.0f64, 0.0f64);
     for (p, q) in positions(&input).iter().zip(positions(&output)) {
@@ -333,6 +336,26 @@ fn round_trips_gcj02_and_a_city_grid() {
     // Measured 2.1 mm; bounded here by the ellipsoid-normal argument (< 5 mm).
     assert!(e2 < 5e-3, "city grid 2D round trip: {e2} m");
     eprintln!("city:old-grid→4548→city:old-grid: 3D max {e3:e} m, 2D max {e2:e} m");
+    // As elevations (the default) every height comes back exactly as written and every
+    // position, with or without a height, takes the 2D transformer's plane coordinates.
+    convert(&a, &b, &grid, &crs("EPSG:4548"), &options()).unwrap();
+    convert(&b, &c, &crs("EPSG:4548"), &grid, &options()).unwrap();
+    let (there, back) = (
+        leg(&grid, &crs("EPSG:4548"), Heights::Elevation),
+        leg(&crs("EPSG:4548"), &grid, Heights::Elevation),
+    );
+    let mid = read(&b);
+    let output = read(&c);
+    assert_eq!(mask(&output), mask(&input));
+    for ((p, m), q) in positions(&input).iter().zip(positions(&mid)).zip(positions(&output)) {
+        assert_eq!(p.len(), q.len());
+        let (x, y) = there.transform_xy(p[0], p[1]).unwrap();
+        assert_eq!(m[..2], [x, y]);
+        let (x, y) = back.transform_xy(m[0], m[1]).unwrap();
+        assert_eq!(q[..2], [x, y]);
+        assert_eq!(p[2..], q[2..], "the height is copied");
+        assert_eq!(p[2..], m[2..], "the height is copied");
+    }
 }
 
 #[test]

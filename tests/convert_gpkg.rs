@@ -5,11 +5,12 @@
 #![cfg(feature = "formats")]
 
 mod common;
+use common::conversion::{convert as convert_with, convert_skipping as convert};
+use common::crs;
 use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
-use common::{conversion::convert_skipping as convert, crs};
-use geounify::convert::ConvertError;
-use geounify::{Registry, Transformer};
+use geounify::convert::{ConvertError, ConvertOptions};
+use geounify::{Heights, Registry, Transformer};
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -548,52 +549,70 @@ fn gcj02_and_city_grid_round_trips() {
         let pts: Vec<[f64; 3]> = beijing().iter().map(|p| to_a.transform(*p).unwrap()).collect();
         let input = dir.path(&format!("{k}.gpkg"));
         fixture(&input, &pts, 990_001, Some(a));
-        let mid = dir.path(&format!("{k}-mid.gpkg"));
-        convert(&input, &mid, &ca, &cb, false).unwrap();
-        let code = cb.epsg().unwrap() as i32;
-        check_converted(&input, &mid, &Transformer::new(&ca, &cb).unwrap(), code);
-        let back = dir.path(&format!("{k}-back.gpkg"));
-        let report = convert(&mid, &back, &cb, &ca, false).unwrap();
-        // The target has no EPSG code: a private srs_id ≥ 100000 after the existing ones.
-        let conn = Connection::open(&back).unwrap();
-        let (srs_id, org, def): (i32, String, String) = conn
-            .query_row(
-                "SELECT srs_id, organization, definition FROM gpkg_spatial_ref_sys WHERE
-                 srs_name = ?1 AND organization = 'geounify'",
-                [a],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
-        assert_eq!((srs_id, org.as_str()), (990_002, "geounify"));
-        match ca.to_wkt() {
-            Ok(wkt) => assert_eq!(def, wkt),
-            Err(_) => {
-                assert_eq!(def, "undefined");
-                assert!(report.warnings.iter().any(|w| w.contains("undefined")), "{report:?}");
+        // Heights said to be ellipsoidal (converted through the datum shift), then as
+        // elevations (the default: copied).
+        for (h, heights) in [Heights::Ellipsoidal, Heights::Elevation].into_iter().enumerate() {
+            let options = ConvertOptions { heights, ..ConvertOptions::default() };
+            let there = Transformer::with_heights(&ca, &cb, heights).unwrap();
+            let mid = dir.path(&format!("{k}{h}-mid.gpkg"));
+            convert_with(&input, &mid, &ca, &cb, &options).unwrap();
+            let code = cb.epsg().unwrap() as i32;
+            check_converted(&input, &mid, &there, code);
+            let back = dir.path(&format!("{k}{h}-back.gpkg"));
+            let report = convert_with(&mid, &back, &cb, &ca, &options).unwrap();
+            // The target has no EPSG code: a private srs_id ≥ 100000 after the existing ones.
+            let conn = Connection::open(&back).unwrap();
+            let (srs_id, org, def): (i32, String, String) = conn
+                .query_row(
+                    "SELECT srs_id, organization, definition FROM gpkg_spatial_ref_sys WHERE
+                     srs_name = ?1 AND organization = 'geounify'",
+                    [a],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            assert_eq!((srs_id, org.as_str()), (990_002, "geounify"));
+            match ca.to_wkt() {
+                Ok(wkt) => assert_eq!(def, wkt),
+                Err(_) => {
+                    assert_eq!(def, "undefined");
+                    assert!(report.warnings.iter().any(|w| w.contains("undefined")), "{report:?}");
+                }
             }
-        }
-        check_converted(&mid, &back, &Transformer::new(&cb, &ca).unwrap(), srs_id);
-        let (d, dz, d2) = max_difference(&input, &back, geographic);
-        // Geometries with z, GCJ02 → CGCS2000 → GCJ02 (iterative GCJ-02 inverse): measured
-        // 4.0e-9 m; the city grid (planar Helmert, Gauss-Krüger, 7-parameter shift there and
-        // back in 3D): 2.8e-9 m, z 2.8e-9 m. Allowed 1 mm, the issue's round-trip bound.
-        eprintln!("round trip {a} → {b} → {a}: max {d:.3e} m, z {dz:.3e} m, 2D {d2:.3e} m");
-        assert!(d < 1e-3 && dz < 1e-3, "{a}: {d} m, z {dz} m");
-        // 2D geometries cannot round-trip exactly across datums: each way takes the height as
-        // 0 on its own source datum (as PROJ does), so the way back starts from another point
-        // in space. For the city grid (Krassovsky datum shifted ~140 m from CGCS2000) that is
-        // 2.1 mm measured; check_converted above has already proved each way bit-identical to
-        // the library's own 2D transform. GCJ02 ↔ CGCS2000 has no datum change: 1 mm bound.
-        if a == "GCJ02" {
-            assert!(d2 < 1e-3, "{a}: 2D {d2} m");
-        } else {
-            let t = Transformer::new(&ca, &cb).unwrap();
-            let p = pts[0];
-            let (x, y) = t.transform_xy(p[0], p[1]).unwrap();
-            let (x, y) = t.inverse().transform_xy(x, y).unwrap();
-            let library = (x - p[0]).hypot(y - p[1]);
-            eprintln!("  2D round trip of the library itself at the first point: {library:.3e} m");
-            assert!(library > 1e-3 && d2 < 3e-3, "2D: {d2} m, library {library} m");
+            check_converted(&mid, &back, &there.inverse(), srs_id);
+            let (d, dz, d2) = max_difference(&input, &back, geographic);
+            eprintln!(
+                "round trip {a} → {b} → {a} ({heights:?}): max {d:.3e} m, z {dz:.3e} m, \
+                 2D {d2:.3e} m"
+            );
+            if heights == Heights::Ellipsoidal || a == "GCJ02" {
+                // Geometries with z, GCJ02 → CGCS2000 → GCJ02 (iterative GCJ-02 inverse):
+                // measured 4.0e-9 m; the city grid (planar Helmert, Gauss-Krüger, 7-parameter
+                // shift there and back in 3D): 2.8e-9 m, z 2.8e-9 m. Allowed 1 mm, the issue's
+                // round-trip bound.
+                assert!(d < 1e-3 && dz < 1e-3, "{a}: {d} m, z {dz} m");
+            } else {
+                // Elevations: copied both ways.
+                assert_eq!(dz, 0.0, "{a}: the elevation is copied");
+            }
+            // 2D positions (and, as elevations, every position) cannot round-trip exactly
+            // across datums: each way takes the height as 0 on its own source datum (as PROJ
+            // does), so the way back starts from another point in space. For the city grid
+            // (Krassovsky datum shifted ~140 m from CGCS2000) that is 2.1 mm measured;
+            // check_converted above has already proved each way bit-identical to the library's
+            // own conversion. GCJ02 ↔ CGCS2000 has no datum change: 1 mm bound.
+            if a == "GCJ02" {
+                assert!(d2 < 1e-3, "{a}: 2D {d2} m");
+            } else {
+                let t = Transformer::new(&ca, &cb).unwrap();
+                let p = pts[0];
+                let (x, y) = t.transform_xy(p[0], p[1]).unwrap();
+                let (x, y) = t.inverse().transform_xy(x, y).unwrap();
+                let library = (x - p[0]).hypot(y - p[1]);
+                eprintln!(
+                    "  2D round trip of the library itself at the first point: {library:.3e} m"
+                );
+                assert!(library > 1e-3 && d2 < 3e-3, "2D: {d2} m, library {library} m");
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use common::scratch::Scratch;
 use common::template::Template;
 use common::{conversion::convert, crs};
 use geounify::convert::{self, wkt, ConvertError, ConvertOptions, TextEncoding};
-use geounify::{Registry, Transformer};
+use geounify::{Heights, Registry, Transformer};
 use proptest::prelude::*;
 
 /// Every geometry type, ids with each separator, Chinese ids, EWKT, comments, blank lines, a BOM,
@@ -97,7 +97,8 @@ fn gcj02_and_city_grid_round_trips() {
     assert!(worst < 1e-3, "GCJ02 round trip moved a point by {worst} m");
 
     // city:old-grid → EPSG:4548 → city:old-grid in 3D (POINT Z): a 2D round trip across a datum
-    // shift does not close (heights taken as 0 on each source datum, ~2 mm here), a 3D one does.
+    // shift does not close (heights taken as 0 on each source datum, ~2 mm here); one with the
+    // heights said to be ellipsoidal does.
     let mut registry = Registry::new();
     registry.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml")).unwrap();
     let old = registry.lookup("city:old-grid").unwrap();
@@ -114,8 +115,9 @@ fn gcj02_and_city_grid_round_trips() {
     std::fs::write(&a, template.fill(&grid)).unwrap();
     let d = dir.path("d.wkt");
     std::fs::remove_file(&b).unwrap();
-    convert(&a, &b, &old, &crs("EPSG:4548"), &Default::default()).unwrap();
-    convert(&b, &d, &crs("EPSG:4548"), &old, &Default::default()).unwrap();
+    let ellipsoidal = ConvertOptions { heights: Heights::Ellipsoidal, ..Default::default() };
+    convert(&a, &b, &old, &crs("EPSG:4548"), &ellipsoidal).unwrap();
+    convert(&b, &d, &crs("EPSG:4548"), &old, &ellipsoidal).unwrap();
     let back = template.numbers(&std::fs::read(&d).unwrap());
     let worst = grid
         .chunks(3)
@@ -124,6 +126,24 @@ fn gcj02_and_city_grid_round_trips() {
         .fold(0.0, f64::max);
     // Measured: 1.9e-9 m; contract 1 mm.
     assert!(worst < 1e-3, "old-grid round trip moved a point by {worst} m");
+    // As elevations (the default) the heights come back as written and each leg gives the 2D
+    // transformer's plane coordinates.
+    std::fs::remove_file(&b).unwrap();
+    std::fs::remove_file(&d).unwrap();
+    convert(&a, &b, &old, &crs("EPSG:4548"), &Default::default()).unwrap();
+    convert(&b, &d, &crs("EPSG:4548"), &old, &Default::default()).unwrap();
+    let (mid, back) = (
+        template.numbers(&std::fs::read(&b).unwrap()),
+        template.numbers(&std::fs::read(&d).unwrap()),
+    );
+    let there = registry.transformer("city:old-grid", "EPSG:4548").unwrap();
+    let home = registry.transformer("EPSG:4548", "city:old-grid").unwrap();
+    for ((p, m), q) in grid.chunks(3).zip(mid.chunks(3)).zip(back.chunks(3)) {
+        let (x, y) = there.transform_xy(p[0], p[1]).unwrap();
+        assert_eq!([x, y, p[2]], m);
+        let (x, y) = home.transform_xy(m[0], m[1]).unwrap();
+        assert_eq!([x, y, p[2]], q);
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use geounify::crs_file::Format;
 use geounify::ops::Op;
-use geounify::{CrsFileError, CrsKind, Registry};
+use geounify::{CrsFileError, CrsKind, Heights, Registry, Transformer};
 
 const CITY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
 
@@ -94,9 +94,12 @@ fn same_datum_conversions_have_no_datum_shift_and_different_datums_do() {
 fn conversions_round_trip_through_every_file_crs() {
     let r = city();
     let hub = "EPSG:4490";
+    let hub_crs = r.lookup(hub).unwrap();
     for crs in r.user_crss() {
-        let there = r.transformer(hub, crs.id()).unwrap();
-        let back = r.transformer(crs.id(), hub).unwrap();
+        // Heights said to be ellipsoidal: the 3D round trip.
+        let there = Transformer::with_heights(&hub_crs, crs, Heights::Ellipsoidal).unwrap();
+        let back = Transformer::with_heights(crs, &hub_crs, Heights::Ellipsoidal).unwrap();
+        let elevation = r.transformer(hub, crs.id()).unwrap();
         for (lon, lat) in [(116.0, 39.6), (116.4, 39.9), (117.1, 40.3)] {
             let p = there.transform([lon, lat, 35.0]).unwrap();
             let q = back.transform(p).unwrap();
@@ -104,6 +107,11 @@ fn conversions_round_trip_through_every_file_crs() {
             // inverted algebraically); 1e-10° ≈ 1e-5 m, far above the measured ~1e-14°.
             assert!((q[0] - lon).abs() < 1e-10 && (q[1] - lat).abs() < 1e-10, "{}", crs.id());
             assert!((q[2] - 35.0).abs() < 1e-6, "{}", crs.id());
+            // As an elevation (the default) the height is copied and the plane is that of the
+            // point at height 0, the ellipsoidal transformer's too.
+            let e = elevation.transform([lon, lat, 35.0]).unwrap();
+            let p0 = there.transform([lon, lat, 0.0]).unwrap();
+            assert_eq!(e, [p0[0], p0[1], 35.0], "{}", crs.id());
         }
     }
 }

@@ -147,7 +147,8 @@ fn manifest_errors_name_the_line() {
         let e = read_manifest(&p).unwrap_err().to_string();
         assert!(e.ends_with(want), "{e}");
     };
-    check("target = \"EPSG:4548\"\noutput = \"o\"\n[[dataset]]\npath = \"a.csv\"\ncrs = \"WGS84\"\ncolour = 1\n", "m.toml:6: unknown key `colour`; expected one of: path, crs, output, x_col, y_col, z_col, encoding, skip_invalid, force");
+    check("target = \"EPSG:4548\"\noutput = \"o\"\n[[dataset]]\npath = \"a.csv\"\ncrs = \"WGS84\"\ncolour = 1\n", "m.toml:6: unknown key `colour`; expected one of: path, crs, output, x_col, y_col, z_col, encoding, skip_invalid, force, heights");
+    check("target = \"EPSG:4548\"\noutput = \"o\"\n[[dataset]]\npath = \"a.csv\"\ncrs = \"WGS84\"\nheights = \"orthometric\"\n", "m.toml:6: `heights` must be \"elevation\" or \"ellipsoidal\", not \"orthometric\"");
     check(
         "target = \"EPSG:4548\"\noutput = \"o\"\n[[dataset]]\npath = \"a.csv\"\n",
         "m.toml:3: dataset: missing `crs`",

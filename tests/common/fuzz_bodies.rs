@@ -10,7 +10,7 @@ use geounify::convert::{self, ConvertOptions, NoProgress};
 use geounify::crs_file::Format;
 use geounify::estimate::{self, ControlPoint, Model, Options, Outliers, PointColumns};
 use geounify::ops::HelmertConvention;
-use geounify::{catalogue, Crs, Registry, Transformer};
+use geounify::{catalogue, Crs, Heights, Registry, Transformer};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -328,10 +328,16 @@ pub const PAIRS: [(&str, &str, [f64; 4]); 10] = [
     ("EPSG:3857", "EPSG:4326", [8.2e6, 4.0e5, 1.5e7, 7.1e6]),
 ];
 
-/// A built pair: forward, inverse, round-trip box.
-type Built = (Transformer, Transformer, [f64; 4]);
+/// A built pair: forward and inverse with heights ellipsoidal (converted with the point), the
+/// forward with heights as elevations (the default: copied), and the round-trip box.
+struct Built {
+    forward: Transformer,
+    inverse: Transformer,
+    elevation: Transformer,
+    area: [f64; 4],
+}
 
-/// Built transformers of [`PAIRS`] (forward and inverse), `None` where one does not build.
+/// Built transformers of [`PAIRS`], `None` where one does not build.
 fn pair(index: usize) -> Option<&'static Built> {
     static BUILT: OnceLock<Vec<Option<Built>>> = OnceLock::new();
     BUILT
@@ -339,9 +345,13 @@ fn pair(index: usize) -> Option<&'static Built> {
             PAIRS
                 .iter()
                 .map(|(from, to, area)| {
-                    let t = city().transformer(from, to).ok()?;
-                    let inverse = t.inverse();
-                    Some((t, inverse, *area))
+                    let registry = city();
+                    let (source, target) = (registry.lookup(from).ok()?, registry.lookup(to).ok()?);
+                    let forward =
+                        Transformer::with_heights(&source, &target, Heights::Ellipsoidal).ok()?;
+                    let elevation = Transformer::new(&source, &target).ok()?;
+                    let inverse = forward.inverse();
+                    Some(Built { forward, inverse, elevation, area: *area })
                 })
                 .collect()
         })
@@ -362,14 +372,18 @@ fn closes(area: &[f64; 4], p: [f64; 3]) -> bool {
 }
 
 /// The transformer on arbitrary f64: byte 0 picks the pair (bit 7: scale the next three u64
-/// into the pair's round-trip box instead of reading them as f64 bits). Checks:
+/// into the pair's round-trip box instead of reading them as f64 bits). Checks, with heights
+/// ellipsoidal:
 /// - `transform` and the batch pipeline `transform_slice` agree bit for bit (value or error);
 /// - an `Ok` result is finite in all three coordinates;
 /// - inside the pair's box (see [`closes`]) the inverse brings an `Ok` result back to within
-///   1e-11° (angular source axes) or 1e-6 m (metric axes and heights) of the input.
+///   1e-11° (angular source axes) or 1e-6 m (metric axes and heights) of the input;
+///
+/// and with heights as elevations (the default), see [`elevation`].
 pub fn transformer(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let Some((t, inverse, area)) = pair(selector as usize % PAIRS.len()) else { return };
+    let Some(built) = pair(selector as usize % PAIRS.len()) else { return };
+    let (t, inverse, area) = (&built.forward, &built.inverse, &built.area);
     let mut words = [0u64; 3];
     for (k, w) in words.iter_mut().enumerate() {
         let mut b = [0u8; 8];
@@ -388,6 +402,29 @@ pub fn transformer(data: &[u8]) {
     } else {
         words.map(f64::from_bits)
     };
+    elevation(built, p);
+    if let Ok(q) = same_in_batch(t, p) {
+        if closes(area, p) {
+            let back = inverse
+                .transform(q)
+                .unwrap_or_else(|e| panic!("inverse failed inside the area: {p:?} -> {q:?}: {e}"));
+            let angular = t.source_is_angular();
+            let tol = if angular { 1e-11 } else { 1e-6 };
+            for k in 0..2 {
+                assert!(
+                    (back[k] - p[k]).abs() <= tol,
+                    "round trip {p:?} -> {q:?} -> {back:?} off by {:e} in axis {k}",
+                    back[k] - p[k]
+                );
+            }
+            assert!((back[2] - p[2]).abs() <= 1e-6, "height round trip {p:?} -> {back:?}");
+        }
+    }
+}
+
+/// `t.transform(p)`, checked to agree bit for bit with the batch pipeline (value or error)
+/// and, if `Ok`, to be finite.
+fn same_in_batch(t: &Transformer, p: [f64; 3]) -> Result<[f64; 3], geounify::PointError> {
     let single = t.transform(p);
     let mut batch = [p];
     let report = t.transform_slice(&mut batch);
@@ -396,26 +433,32 @@ pub fn transformer(data: &[u8]) {
             assert!(report.is_complete(), "batch failed where transform succeeded: {p:?}");
             assert_eq!(q.map(f64::to_bits), batch[0].map(f64::to_bits), "batch differs: {p:?}");
             assert!(q.iter().all(|v| v.is_finite()), "Ok but not finite: {p:?} -> {q:?}");
-            if closes(area, p) {
-                let back = inverse.transform(q).unwrap_or_else(|e| {
-                    panic!("inverse failed inside the area: {p:?} -> {q:?}: {e}")
-                });
-                let angular = t.source_is_angular();
-                let tol = if angular { 1e-11 } else { 1e-6 };
-                for k in 0..2 {
-                    assert!(
-                        (back[k] - p[k]).abs() <= tol,
-                        "round trip {p:?} -> {q:?} -> {back:?} off by {:e} in axis {k}",
-                        back[k] - p[k]
-                    );
-                }
-                assert!((back[2] - p[2]).abs() <= 1e-6, "height round trip {p:?} -> {back:?}");
-            }
         }
         Err(e) => {
             let failure = report.failures.first().expect("batch succeeded where transform failed");
             assert_eq!(failure.error, e, "batch error differs: {p:?}");
             assert!(batch[0].iter().all(|v| v.is_nan()), "a failed batch point is not NaN");
+        }
+    }
+    single
+}
+
+/// Heights as elevations: batch and one-point agree bit for bit; an `Ok` result keeps the input
+/// height bit for bit, and its plane coordinates are exactly those of the point at height 0
+/// (the ellipsoidal transformer's at z = 0), so a z never moves a point.
+fn elevation(built: &Built, p: [f64; 3]) {
+    let flat = built.forward.transform([p[0], p[1], 0.0]);
+    match same_in_batch(&built.elevation, p) {
+        Ok(q) => {
+            assert_eq!(q[2].to_bits(), p[2].to_bits(), "the height is copied: {p:?} -> {q:?}");
+            let flat = flat.unwrap_or_else(|e| panic!("{p:?}: ok with z, not at height 0: {e}"));
+            assert_eq!([q[0], q[1]].map(f64::to_bits), [flat[0], flat[1]].map(f64::to_bits));
+        }
+        Err(e) => {
+            // Only a bad height can fail where the point at height 0 converts.
+            if flat.is_ok() {
+                assert!(!p[2].is_finite(), "{p:?} fails only with its z: {e}");
+            }
         }
     }
 }
