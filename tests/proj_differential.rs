@@ -12,7 +12,7 @@
 //! - what PROJ does between WGS 84 and CGCS2000, against geounify's same-frame treatment.
 
 use geounify::ops::{GaussKrugerParams, HelmertConvention, HelmertParams};
-use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Projection, Transformer};
+use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Heights, Projection, Transformer};
 use proj::wkt::WktVersion;
 use proj::Proj;
 
@@ -84,7 +84,7 @@ fn max_diff(a: (f64, f64), b: (f64, f64)) -> f64 {
 #[test]
 fn every_catalogue_definition_matches_proj() {
     let mut worst_area: f64 = 0.0;
-    let mut n = 0;
+    let (mut n, mut geographic_3d) = (0, 0);
     for crs in catalogue::all() {
         let Some(code) = crs.epsg() else { continue };
         let theirs = Proj::new(&format!("EPSG:{code}")).unwrap();
@@ -101,13 +101,31 @@ fn every_catalogue_definition_matches_proj() {
             assert!((a - b).abs() <= 1e-6, "EPSG:{code} area: PROJ {a}, ours {b}");
             worst_area = worst_area.max((a - b).abs());
         }
+        if crs.is_3d() && matches!(crs.kind(), CrsKind::Geographic) {
+            // WKT 1 has no geographic 3D CRS: PROJ exports none in strict WKT1_GDAL (a null
+            // string, on which the proj crate asserts), and the crate cannot pass the options
+            // that would make one. PROJ's WKT 2 says three axes; ours is the GEOGCS of the 2D
+            // CRS on the same datum under the 3D code (the most WKT 1 can say).
+            let wkt2 = theirs.as_wkt(Some(WktVersion::Wkt2_2019), None).unwrap();
+            assert!(compact(&wkt2).contains("CS[ellipsoidal,3]"), "EPSG:{code}: {wkt2}");
+            let two_d = catalogue::lookup(base(&crs)).unwrap();
+            let two_d_code = two_d.epsg().unwrap();
+            let expected = two_d.to_wkt().unwrap().replace(
+                &format!("AUTHORITY[\"EPSG\",\"{two_d_code}\"]]"),
+                &format!("AUTHORITY[\"EPSG\",\"{code}\"]]"),
+            );
+            assert_eq!(crs.to_wkt().unwrap(), expected, "EPSG:{code}");
+            geographic_3d += 1;
+            continue;
+        }
         // Name, datum, ellipsoid, central meridian, false easting, ... all in one: the WKT 1
-        // that PROJ exports for the code equals ours character for character.
+        // that PROJ exports for the code equals ours character for character (for the
+        // geocentric CRSs, GEOCCS).
         let wkt = compact(&theirs.as_wkt(Some(WktVersion::Wkt1_Gdal), None).unwrap());
         assert_eq!(crs.to_wkt().unwrap(), wkt, "EPSG:{code}");
         n += 1;
     }
-    assert_eq!(n, 197);
+    assert_eq!((n, geographic_3d), (199, 2));
     eprintln!("{n} EPSG definitions equal PROJ's; max area-of-use difference {worst_area:e}°");
 }
 
@@ -219,7 +237,8 @@ fn user_datum_helmert_both_conventions_and_both_directions() {
         ))
         .unwrap();
         let crs = user_crs(convention);
-        let ours = Transformer::new(&crs, &target).unwrap();
+        // Heights ellipsoidal, so that the height the forward shift gives goes back in below.
+        let ours = Transformer::with_heights(&crs, &target, Heights::Ellipsoidal).unwrap();
         let back = ours.inverse();
         let user_string = format!("{} +type=crs", crs.to_proj_string().unwrap());
         let via_string = Proj::new_known_crs(&user_string, &target_string, None).unwrap();
@@ -284,9 +303,12 @@ fn wgs84_to_cgcs2000_in_proj_versus_same_frame() {
 /// refused by geounify with `MissingDatumShift`, where PROJ silently applies a ballpark no-op.
 #[test]
 fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
+    // Geocentric CRSs are compared in `geocentric_crss_agree_with_proj` (their points are not
+    // two numbers).
     let entries: Vec<Crs> = catalogue::all()
         .into_iter()
         .filter(|c| c.epsg().is_some() && c.area_of_use().is_some())
+        .filter(|c| !matches!(c.kind(), CrsKind::Geocentric))
         .collect();
     let overlap = |a: &Crs, b: &Crs| {
         let (a, b) = (a.area_of_use().unwrap(), b.area_of_use().unwrap());
@@ -295,7 +317,7 @@ fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
         (w < e && s < n).then_some((w, s, e, n))
     };
     let mut rng = Rng::new(2000);
-    let (mut compared, mut refused, mut worst) = (0usize, 0usize, 0.0f64);
+    let (mut compared, mut refused, mut mixed, mut worst) = (0usize, 0usize, 0usize, 0.0f64);
     for source in &entries {
         let partners: Vec<&Crs> = entries
             .iter()
@@ -304,7 +326,14 @@ fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
         for _ in 0..8.min(partners.len()) {
             let target = partners[(rng.next() * partners.len() as f64) as usize];
             let (w, s, e, n) = overlap(source, target).unwrap();
-            let ours = match Transformer::new(source, target) {
+            // A 2D ↔ 3D pair needs the heights said to be ellipsoidal (PROJ takes them so).
+            let heights = if source.is_3d() != target.is_3d() {
+                mixed += 1;
+                Heights::Ellipsoidal
+            } else {
+                Heights::Elevation
+            };
+            let ours = match Transformer::with_heights(source, target, heights) {
                 Ok(t) => t,
                 Err(geounify::BuildError::MissingDatumShift { .. }) => {
                     let same_frame = |c: &Crs| matches!(c.datum().id(), "CGCS2000" | "WGS84");
@@ -321,7 +350,12 @@ fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
                 Err(other) => panic!("{} -> {}: {other}", source.id(), target.id()),
             };
             let theirs = Proj::new_known_crs(source.id(), target.id(), None).unwrap();
-            let to_source = Transformer::from_ids(base(source), source.id()).unwrap();
+            let to_source = Transformer::with_heights(
+                &catalogue::lookup(base(source)).unwrap(),
+                source,
+                Heights::Ellipsoidal,
+            )
+            .unwrap();
             for _ in 0..5 {
                 let (lon, lat) = (w + (e - w) * rng.next(), s + (n - s) * rng.next());
                 let p = to_source.transform_xy(lon, lat).unwrap();
@@ -344,9 +378,62 @@ fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
     }
     eprintln!(
         "{compared} points on overlapping catalogue pairs: max |geounify - PROJ| = {worst:e} m; \
-         {refused} pairs across datums without a public shift refused (PROJ: ballpark no-op)"
+         {refused} pairs across datums without a public shift refused (PROJ: ballpark no-op); \
+         {mixed} 2D ↔ 3D pairs with heights said ellipsoidal"
     );
-    assert!(compared > 2000 && refused > 100, "{compared} compared, {refused} refused");
+    assert!(
+        compared > 2000 && refused > 100 && mixed > 0,
+        "{compared} compared, {refused} refused, {mixed} mixed"
+    );
+}
+
+/// The geocentric CRSs EPSG:4978 (WGS 84) and EPSG:4479 (CGCS2000) from their geographic 3D
+/// CRSs, against PROJ: its EPSG pair at height 0, and, for heights, PROJ's own `cart` in a
+/// pipeline that adds the height (`affine +zoff`, the proj crate feeds z = 0) and swaps the
+/// axes so that the crate's two outputs carry Z as well. Agreement within 1 µm; the inverse
+/// brings ours back within 1e-11° and 1 µm.
+#[test]
+fn geocentric_crss_agree_with_proj() {
+    let mut worst: f64 = 0.0;
+    for (geographic, geocentric, ellps) in
+        [("EPSG:4979", "EPSG:4978", "WGS84"), ("EPSG:4480", "EPSG:4479", "GRS80")]
+    {
+        let (from, to) =
+            (catalogue::lookup(geographic).unwrap(), catalogue::lookup(geocentric).unwrap());
+        let ours = Transformer::new(&from, &to).unwrap();
+        let epsg = Proj::new_known_crs(geographic, geocentric, None).unwrap();
+        let mut rng = Rng::new(7);
+        for _ in 0..POINTS {
+            let (lon, lat) = (73.0 + 62.0 * rng.next(), 16.0 + 38.0 * rng.next());
+            let h = -500.0 + 9500.0 * rng.next();
+            let at0 = ours.transform([lon, lat, 0.0]).unwrap();
+            let d0 = max_diff(epsg.convert((lon, lat)).unwrap(), (at0[0], at0[1]));
+            let q = ours.transform([lon, lat, h]).unwrap();
+            let cart = |order: &str| {
+                Proj::new(&format!(
+                    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad \
+                     +step +proj=affine +zoff={h} +step +proj=cart +ellps={ellps} \
+                     +step +proj=axisswap +order={order}"
+                ))
+                .unwrap()
+                .convert((lon, lat))
+                .unwrap()
+            };
+            let (x, y) = cart("1,2,3");
+            let (z, _) = cart("3,2,1");
+            let d = max_diff((x, y), (q[0], q[1])).max((z - q[2]).abs());
+            assert!(d0 <= METRES && d <= METRES, "{geocentric} {lon} {lat} {h}: {d0:e} {d:e}");
+            worst = worst.max(d0).max(d);
+            let back = ours.inverse().transform(q).unwrap();
+            assert!(
+                (back[0] - lon).abs() <= 1e-11
+                    && (back[1] - lat).abs() <= 1e-11
+                    && (back[2] - h).abs() <= METRES,
+                "{geocentric}: {back:?}"
+            );
+        }
+    }
+    eprintln!("geocentric EPSG:4978/4479: max |geounify - PROJ| = {worst:e} m");
 }
 
 // ---------------------------------------------------------------------------------------------
