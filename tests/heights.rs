@@ -328,3 +328,20 @@ proptest! {
         prop_assert_eq!(batch[2].map(f64::to_bits), with.map(f64::to_bits));
     }
 }
+
+#[test]
+fn the_help_of_transform_and_convert_states_the_heights_rule() {
+    for command in ["transform", "convert"] {
+        let r = run(&[command, "--help"], b"");
+        assert_eq!(r.code, 0);
+        let text = r.stdout_text();
+        assert!(
+            text.contains(
+                "Heights: z values are elevations in the national height datum unless \
+                 --ellipsoidal-heights\nsays they are ellipsoidal heights on the source CRS's datum."
+            ),
+            "{command}: {text}"
+        );
+        assert!(text.contains("--ellipsoidal-heights"), "{command}");
+    }
+}

@@ -30,7 +30,7 @@
 #![cfg(feature = "cli")]
 
 mod common;
-use common::cli::BIN;
+use common::cli::run_guarded;
 use common::crs;
 use common::scratch::{listing, Scratch};
 use geounify::convert::{
@@ -40,8 +40,6 @@ use geounify::Transformer;
 use std::io::{BufWriter, Read, Write};
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A thread stack far smaller than the 2 MiB default (and the main thread's 8 MiB): passing
 /// on it shows that no recursion grows with the input.
@@ -86,47 +84,6 @@ fn nested_collections(levels: usize) -> String {
 /// A Feature with `geometry`.
 fn feature(geometry: &str) -> String {
     format!(r#"{{"type":"Feature","properties":{{"n":1}},"geometry":{geometry}}}"#)
-}
-
-/// Runs the binary in `cwd` with `args`, killed after 120 s (a hang is a failure, reported as
-/// such, not a stuck test); (exit status, stderr).
-fn run_cli(args: &[&str], cwd: &Path, limit_as: bool) -> (std::process::ExitStatus, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::null());
-    cmd.stderr(Stdio::piped());
-    if limit_as {
-        use std::os::unix::process::CommandExt as _;
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                let limit = libc::rlimit { rlim_cur: 200_000 << 10, rlim_max: 200_000 << 10 };
-                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("geounify {args:?} did not return within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status, reader.join().unwrap())
 }
 
 // ---- nesting ---------------------------------------------------------------------------------
@@ -237,7 +194,7 @@ fn deep_nesting_in_the_cli() {
         let output = input.replace("deep", "out");
         let before = listing(&d.0);
         let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", input, "-o", &output];
-        let (status, err) = run_cli(&args, &d.0, false);
+        let (status, err) = run_guarded(&args, &d.0, false);
         assert_eq!(status.code(), Some(1), "{input}: {status:?} {err}");
         assert_eq!(err, format!("geounify: {input}: {expected}\n"));
         assert_eq!(listing(&d.0), before, "{input}: nothing written");
@@ -424,7 +381,7 @@ fn fifos_and_devices_are_refused() {
             a[7] = if name.ends_with(".csv") { "o.csv" } else { "o.geojson" };
             a
         };
-        let (status, err) = run_cli(&args, &d.0, false);
+        let (status, err) = run_guarded(&args, &d.0, false);
         assert_eq!(status.code(), Some(2), "{name}: {err}");
         assert!(err.starts_with(&format!("geounify: {name}: not a regular file (")), "{err}");
     }
@@ -443,7 +400,7 @@ fn unify_with_a_fifo_dataset_returns() {
         "target = \"EPSG:4548\"\noutput = \"out\"\n\n[[dataset]]\npath = \"ok.csv\"\n\
          crs = \"WGS84\"\n\n[[dataset]]\npath = \"pipe.csv\"\ncrs = \"WGS84\"\n",
     );
-    let (status, err) = run_cli(&["unify", "exchange.toml"], &d.0, false);
+    let (status, err) = run_guarded(&["unify", "exchange.toml"], &d.0, false);
     assert_eq!(status.signal(), None, "{err}");
     assert_ne!(status.code(), Some(0), "{err}");
     // The manifest check refuses the dataset before anything is converted or hashed.
@@ -487,7 +444,7 @@ fn empty_inputs_are_errors() {
     }
     // Through the CLI: exit 1, the message, nothing written.
     let before = listing(&d.0);
-    let (status, err) = run_cli(
+    let (status, err) = run_guarded(
         &["convert", "--from", "WGS84", "--to", "EPSG:4548", "a.csv", "-o", "o.csv"],
         &d.0,
         false,
@@ -559,7 +516,7 @@ fn bounded_memory_under_ulimit() {
     for (name, expected) in cases {
         let output = format!("out-{name}");
         let args = ["convert", "--from", "WGS84", "--to", "EPSG:4548", &name, "-o", &output];
-        let (status, err) = run_cli(&args, &d.0, true);
+        let (status, err) = run_guarded(&args, &d.0, true);
         assert_eq!(status.signal(), None, "{name}: killed by a signal: {err}");
         match expected {
             Some(message) => {

@@ -3,55 +3,23 @@
 //! killed run, declared CRSs checked by the in-memory APIs, and CRS files too large for memory.
 
 mod common;
-use common::scratch::Scratch;
+use common::cli::run_guarded;
+use common::scratch::{listing, mkfifo, Scratch};
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, NoProgress};
 use geounify::Registry;
-use std::io::Read;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_geounify");
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
 
-/// Runs the CLI in `cwd` with `args`; its exit status and stderr. A run longer than 60 s is
-/// killed and fails the test ("hung": what a FIFO opened with no writer does).
+/// Runs the CLI in `cwd` (a hang fails the test); exit status and stderr.
 fn run_cli(args: &[&str], cwd: &Path) -> (std::process::ExitStatus, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("geounify {args:?} hung (killed after 60 s)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status, reader.join().unwrap())
+    run_guarded(args, cwd, false)
 }
 
-/// Makes a FIFO at `path`.
-fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
+/// [`run_cli`] under `ulimit -v 200000`.
+fn run_cli_limited(args: &[&str], cwd: &Path) -> (std::process::ExitStatus, String) {
+    run_guarded(args, cwd, true)
 }
 
 /// The sample roads set copied into `dir` as `in.{shp,shx,dbf,cpg}`, and `city.toml` (its CRS,
@@ -72,16 +40,6 @@ fn city_registry(dir: &Scratch) -> Registry {
     let mut registry = Registry::new();
     registry.load_file(dir.path("city.toml")).unwrap();
     registry
-}
-
-/// The names of `dir`'s entries, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 // ---- 1. Shapefile sidecars that are not regular files ----------------------------------------
@@ -109,7 +67,7 @@ fn shapefile_sidecars_that_are_not_regular_files_are_refused() {
                 "a device" => std::os::unix::fs::symlink("/dev/zero", &sidecar).unwrap(),
                 _ => std::fs::create_dir(&sidecar).unwrap(),
             }
-            let before = names(&d.0);
+            let before = listing(&d.0);
             let expected = format!(
                 "{}: not a regular file ({kind}); only regular files are converted",
                 sidecar.display()
@@ -147,7 +105,7 @@ fn shapefile_sidecars_that_are_not_regular_files_are_refused() {
             let (status, err) = run_cli(&args, &d.0);
             assert_eq!(status.code(), Some(2), "in.{ext} {kind}: {err}");
             assert_eq!(err, expected_cli, "in.{ext} {kind}");
-            assert_eq!(names(&d.0), before, "nothing written");
+            assert_eq!(listing(&d.0), before, "nothing written");
             // unify: the manifest check lists it, nothing is converted.
             d.write(
                 "exchange.toml",
@@ -234,7 +192,7 @@ fn cli_convert_into_an_existing_shapefile_leaves_no_stale_sidecar() {
     // The .prj says the new CRS; the indexes and the twin .prj of the old set are gone.
     assert_eq!(std::fs::read_to_string(d.path("out.prj")).unwrap(), wkt("EPSG:4326"));
     assert_eq!(
-        names(&d.0),
+        listing(&d.0),
         [
             "city.toml",
             "in.cpg",
@@ -256,7 +214,7 @@ fn cli_convert_into_an_existing_shapefile_leaves_no_stale_sidecar() {
     let err = convert("GCJ02");
     assert!(err.contains("warning: no .prj written: "), "{err}");
     assert_eq!(
-        names(&d.0),
+        listing(&d.0),
         [
             "city.toml",
             "in.cpg",
@@ -298,7 +256,7 @@ fn a_folder_named_like_a_file_of_the_output_set_is_refused_before_anything_is_wr
     for name in ["out.prj", "out.QIX"] {
         let _ = std::fs::remove_file(d.path(name));
         std::fs::create_dir(d.path(name)).unwrap();
-        let before = names(&d.0);
+        let before = listing(&d.0);
         let (status, err) = convert("EPSG:4326");
         assert_eq!(status.code(), Some(2), "{err}");
         assert_eq!(
@@ -308,14 +266,14 @@ fn a_folder_named_like_a_file_of_the_output_set_is_refused_before_anything_is_wr
                  away (nothing was written)\n"
             )
         );
-        assert_eq!(names(&d.0), before, "no set folder, nothing replaced");
+        assert_eq!(listing(&d.0), before, "no set folder, nothing replaced");
         assert_eq!(std::fs::read(d.path("out.shp")).unwrap(), old_shp);
         std::fs::remove_dir(d.path(name)).unwrap();
     }
     let (status, err) = convert("EPSG:4326");
     assert_eq!(status.code(), Some(0), "{err}");
     assert_eq!(
-        names(&d.0),
+        listing(&d.0),
         [
             "city.toml",
             "in.cpg",
@@ -389,10 +347,10 @@ fn temporaries_left_by_a_killed_convert_are_removed_by_the_next_run() {
     std::fs::write(&running, b"being written").unwrap();
     // A refused conversion changes nothing, leftovers included.
     let args = ["convert", "in.csv", "--output", "out.csv", "--from", "EPSG:4548", "--to", "WGS84"];
-    let before = names(&d.0);
+    let before = listing(&d.0);
     let (status, _) = run_cli(&args, &d.0);
     assert_eq!(status.code(), Some(1));
-    assert_eq!(names(&d.0), before);
+    assert_eq!(listing(&d.0), before);
     let args = ["convert", "in.csv", "--output", "out.csv", "--from", "WGS84", "--to", "EPSG:4548"];
     let (status, err) = run_cli(&args, &d.0);
     assert_eq!(status.code(), Some(0), "{err}");
@@ -614,26 +572,6 @@ fn wkt_convert_reader_refuses_a_contradicting_srid() {
 }
 
 // ---- 5. CRS files too large for memory --------------------------------------------------------
-
-/// Runs the CLI with its address space limited to 200,000 KiB (`ulimit -v 200000`); exit status
-/// and stderr.
-fn run_cli_limited(args: &[&str], cwd: &Path) -> (std::process::ExitStatus, String) {
-    use std::os::unix::process::CommandExt as _;
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::null());
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: 200_000 << 10, rlim_max: 200_000 << 10 };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = cmd.output().unwrap();
-    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
-}
 
 /// A TOML CRS file of `n` entries: a projected base, a chain of 7 local grids on it, then
 /// local grids with a name and an area on the 7th (8 deep: each holds a copy of its base

@@ -4,9 +4,10 @@
 //! abort, a stack overflow) or writes stderr that is not UTF-8: each of those is a failure of
 //! the CLI's contract, whatever the test checks next.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_geounify");
@@ -95,4 +96,51 @@ pub fn spawn_in_until(
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child
+}
+
+/// Runs the binary in `cwd` with `args`, stdin closed, stdout discarded, its address space
+/// limited to 200,000 KiB (`ulimit -v 200000`) if `limit_as`; killed after 120 s (a hang is a
+/// failure, reported as such, not a stuck test). (exit status, stderr); unlike the other
+/// runners it returns a death by signal, for the test to judge.
+pub fn run_guarded(
+    args: &[&str],
+    cwd: &Path,
+    limit_as: bool,
+) -> (std::process::ExitStatus, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(cwd).stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.stderr(Stdio::piped());
+    if limit_as {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                let limit = libc::rlimit { rlim_cur: 200_000 << 10, rlim_max: 200_000 << 10 };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("geounify {args:?} did not return within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, reader.join().unwrap())
 }

@@ -39,11 +39,17 @@ impl Scratch {
     #[cfg(unix)]
     pub fn fifo(&self, name: &str) -> PathBuf {
         let path = self.path(name);
-        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {name}");
+        mkfifo(&path);
         path
     }
+}
+
+/// Makes a FIFO (named pipe, mode 0600) at `path`.
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {}", path.display());
 }
 
 /// The names in `dir` (files, folders, anything), sorted.

@@ -11,7 +11,8 @@ use geounify::{Heights, Registry};
 use std::path::PathBuf;
 
 /// The long help of `geounify convert`.
-pub(crate) const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = concat!(
+    "\
 Convert a whole file from one CRS to another, keeping every feature, attribute and digit other
 than the converted coordinates. The format is taken from the file name and the output is in the
 same format:
@@ -38,19 +39,14 @@ metres (or the reverse), swapped axes, a missing or wrong zone prefix, points fa
 area of use stop the conversion with what the data looks like instead (--force converts
 anyway).
 
-Heights: z values are elevations in the national height datum unless --ellipsoidal-heights
-says they are ellipsoidal heights on the source CRS's datum. Between two 2D CRSs (every built-in
-CRS but the 3D EPSG:4479, 4480, 4978 and 4979, and CRS-file CRSs without `dimension = 3`) an
-elevation is copied unchanged and x y are converted as for the point without z (height 0 on the
-source datum), so a point lands in the same place with or without z. Ellipsoidal heights (3D
-CRSs on both sides, or --ellipsoidal-heights) are converted with the point through the datum
-shift. Between a 2D and a 3D CRS heights cannot be converted without a geoid model, which
-geounify does not have: refused (exit 2) unless --ellipsoidal-heights.
-
+",
+    heights_help!(),
+    "
 The output is written to a temporary file beside it and renamed only on success: a failure
 never leaves a half-written output or touches an existing one; the input is never modified.
 A feature with a point that cannot be converted fails the conversion (each is reported with its
-location, nothing is written), or with --skip-invalid is left out and listed.";
+location, nothing is written), or with --skip-invalid is left out and listed.",
+);
 
 /// Arguments of `geounify convert`.
 #[derive(Debug, Args)]

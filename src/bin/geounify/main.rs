@@ -9,6 +9,23 @@
 //!
 //! Exit status: see [`EXIT_STATUS_HELP`].
 
+/// The paragraph on heights shared by the long help of `transform` and `convert` (a macro so that
+/// it can sit inside their `concat!`ed help texts).
+macro_rules! heights_help {
+    () => {
+        "\
+Heights: z values are elevations in the national height datum unless --ellipsoidal-heights
+says they are ellipsoidal heights on the source CRS's datum. Between two 2D CRSs (every built-in
+CRS but the 3D EPSG:4479, 4480, 4978 and 4979, and CRS-file CRSs without `dimension = 3`) an
+elevation is copied unchanged and x y are converted as for the point without z (height 0 on the
+source datum), so a point lands in the same place with or without z. Ellipsoidal heights (3D
+CRSs on both sides, or --ellipsoidal-heights) are converted with the point through the datum
+shift. Between a 2D and a 3D CRS heights cannot be converted without a geoid model, which
+geounify does not have: refused (exit 2) unless --ellipsoidal-heights.
+"
+    };
+}
+
 mod convert;
 mod crs;
 mod estimate;

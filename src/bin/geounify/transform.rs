@@ -11,7 +11,8 @@ use std::collections::VecDeque;
 use std::io::{self, BufWriter, Read, Write};
 
 /// The long help of `geounify transform`: the exact input and output format.
-pub(crate) const LONG_ABOUT: &str = "\
+pub(crate) const LONG_ABOUT: &str = concat!(
+    "\
 Convert `x y [z]` lines from standard input to standard output, one output line per input line,
 in the same order.
 
@@ -37,15 +38,9 @@ where metres are expected or the reverse, or points more than 2° outside the CR
 nothing is converted: the reason goes to standard error (naming --axis-order when the other
 order fits) and the exit status is 2. --force converts without the check.
 
-Heights: z values are elevations in the national height datum unless --ellipsoidal-heights
-says they are ellipsoidal heights on the source CRS's datum. Between two 2D CRSs (every built-in
-CRS but the 3D EPSG:4479, 4480, 4978 and 4979, and CRS-file CRSs without `dimension = 3`) an
-elevation is copied unchanged and x y are converted as for the point without z (height 0 on the
-source datum), so a point lands in the same place with or without z. Ellipsoidal heights (3D
-CRSs on both sides, or --ellipsoidal-heights) are converted with the point through the datum
-shift. Between a 2D and a 3D CRS heights cannot be converted without a geoid model, which
-geounify does not have: refused (exit 2) unless --ellipsoidal-heights.
-
+",
+    heights_help!(),
+    "
 Output:
   - A converted line is x y, or x y z when the input had z, separated by one space, followed
     unchanged by everything after the last number on the input line (including its original
@@ -75,7 +70,8 @@ Output:
     unchanged, so output line N always corresponds to input line N and the other lines are
     still converted. The exit status is then 1.
 
-A closed standard output (e.g. `| head`) ends the program quietly.";
+A closed standard output (e.g. `| head`) ends the program quietly.",
+);
 
 /// Exit status of `geounify transform`, after converting stdin to stdout.
 pub(crate) fn run(registry: &Registry, args: &TransformArgs) -> u8 {
