@@ -7,7 +7,7 @@
 
 use geounify::batch::{BatchReport, PointFailure, SimdLevel};
 use geounify::ops::HelmertConvention;
-use geounify::{catalogue, Crs, Datum, DatumShift, Transformer};
+use geounify::{catalogue, Crs, Datum, DatumShift, Heights, Transformer};
 use proptest::prelude::*;
 
 mod common;
@@ -134,7 +134,12 @@ const SPECIAL: [f64; 12] = [
 /// 4326 -> source conversion where there is one (else used as they are), with special values
 /// mixed in at fixed positions, more than one chunk's worth and a short last chunk.
 fn adversarial_points(source: &Crs, n: usize) -> Vec<[f64; 3]> {
-    let to_source = Transformer::new(&catalogue::lookup("EPSG:4326").unwrap(), source).ok();
+    let to_source = Transformer::with_heights(
+        &catalogue::lookup("EPSG:4326").unwrap(),
+        source,
+        Heights::Ellipsoidal,
+    )
+    .ok();
     let geo = points(n, 110.0, 18.0);
     geo.iter()
         .enumerate()
@@ -248,7 +253,8 @@ proptest! {
         let pool = crs_pool();
         let (source, target) = (&pool[a % pool.len()], &pool[b % pool.len()]);
         let Ok(t) = Transformer::new(source, target) else { return Ok(()) };
-        let to_source = Transformer::new(&catalogue::lookup("EPSG:4326").unwrap(), source).ok();
+        let to_source = Transformer::with_heights(&catalogue::lookup("EPSG:4326").unwrap(), source, Heights::Ellipsoidal)
+        .ok();
         let pts: Vec<[f64; 3]> = raw
             .iter()
             .map(|&(x, y, z)| {

@@ -22,7 +22,7 @@
 use geo_types::{Coord, LineString, MultiPoint, Point};
 use geounify::batch::{BatchReport, SimdLevel};
 use geounify::ops::MolodenskyParams;
-use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Registry, Transformer};
+use geounify::{catalogue, Crs, CrsKind, Datum, DatumShift, Heights, Registry, Transformer};
 use proptest::prelude::*;
 use std::sync::{Barrier, OnceLock};
 
@@ -177,7 +177,8 @@ fn point_spec() -> impl Strategy<Value = PointSpec> {
 fn materialise(source: &Crs, specs: &[PointSpec]) -> Vec<[f64; 3]> {
     let geographic =
         Crs::new("seed", "seed", source.datum().clone(), CrsKind::Geographic, None, None).unwrap();
-    let to_source = Transformer::new(&geographic, source).unwrap();
+    // The seed's height is ellipsoidal on the source datum (the source may be 3D).
+    let to_source = Transformer::with_heights(&geographic, source, Heights::Ellipsoidal).unwrap();
     specs
         .iter()
         .map(|s| match *s {

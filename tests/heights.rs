@@ -345,3 +345,24 @@ fn the_help_of_transform_and_convert_states_the_heights_rule() {
         assert!(text.contains("--ellipsoidal-heights"), "{command}");
     }
 }
+
+#[test]
+fn transform_reads_and_writes_geocentric_x_y_z() {
+    // To geocentric: Z is written on every line, also for input lines without a height.
+    let r = run(&["transform", "--from", "EPSG:4979", "--to", "EPSG:4978"], b"0 0 0\n0 0\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout_text(), "6378137 0 0\n6378137 0 0\n");
+    // From geocentric: a line without Z is a failed line (exit 1), the others convert.
+    let r = run(
+        &["transform", "--from", "EPSG:4978", "--to", "EPSG:4979"],
+        b"6378137 0 0\n6378137 0\n",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let out = r.stdout_text();
+    let first: Vec<f64> =
+        out.lines().next().unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    assert!(first[0].abs() < 1e-12 && first[1].abs() < 1e-12 && first[2].abs() < 1e-8, "{out}");
+    assert!(
+        r.stderr.contains("line 2") && r.stderr.contains("geocentric X Y Z: the line has no Z")
+    );
+}

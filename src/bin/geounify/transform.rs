@@ -19,8 +19,9 @@ in the same order.
 Input: each line holds whitespace-separated (spaces or tabs) numbers x y and an optional z, in the
 source CRS's units: x = easting or longitude, y = northing or latitude (in that order, whatever
 the EPSG registry says, unless --axis-order north_east), degrees or metres, z = a height in
-metres (see Heights below). A third token counts as z if it is a number (it contains a digit and parses as
-a decimal number, e.g. `12`, `-3.5`, `1e3`); anything after the numbers is kept as is. A line
+metres (see Heights below; for a geocentric CRS, X Y Z, all three required). A third token
+counts as z if it is a number (it contains a digit and parses as a decimal number, e.g. `12`,
+`-3.5`, `1e3`); anything after the numbers is kept as is. A line
 may be at most 64 MiB long (without its line ending): a longer one stops the conversion there
 with `standard input, line N: longer than 64 MiB`, exit status 2, after the lines before it
 were converted and written.
