@@ -139,7 +139,7 @@ pub struct ConvertOptions {
     pub parallel: bool,
     /// What the z values of 2D CRSs are: elevations (default; copied unchanged between 2D
     /// CRSs, the plane result independent of them) or ellipsoidal heights (converted through
-    /// the datum shift). See [`Transformer`](crate::Transformer).
+    /// the datum shift). See [`Transformer`].
     pub heights: Heights,
 }
 
