@@ -159,24 +159,29 @@ fn shapefile_sidecars_that_are_not_regular_files_are_refused() {
 
 // ---- 2. convert into an existing Shapefile: no stale sidecar ---------------------------------
 
+/// `geounify convert in.shp --output out.shp` in `d`, from `city:bj54-gk117` to `to`.
+fn convert_roads(d: &Scratch, to: &str) -> (std::process::ExitStatus, String) {
+    let args = [
+        "convert",
+        "in.shp",
+        "--output",
+        "out.shp",
+        "--from",
+        "city:bj54-gk117",
+        "--to",
+        to,
+        "--crs-file",
+        "city.toml",
+    ];
+    run_cli(&args, &d.0)
+}
+
 #[test]
 fn cli_convert_into_an_existing_shapefile_leaves_no_stale_sidecar() {
     let d = Scratch::new("leftover-stale");
     roads(&d);
     let convert = |to: &str| {
-        let args = [
-            "convert",
-            "in.shp",
-            "--output",
-            "out.shp",
-            "--from",
-            "city:bj54-gk117",
-            "--to",
-            to,
-            "--crs-file",
-            "city.toml",
-        ];
-        let (status, err) = run_cli(&args, &d.0);
+        let (status, err) = convert_roads(&d, to);
         assert_eq!(status.code(), Some(0), "{err}");
         err
     };
@@ -235,21 +240,7 @@ fn a_folder_named_like_a_file_of_the_output_set_is_refused_before_anything_is_wr
     // Is a directory"), leaving a half-replaced set and a journal every later run failed on.
     let d = Scratch::new("leftover-set-folder");
     roads(&d);
-    let convert = |to: &str| {
-        let args = [
-            "convert",
-            "in.shp",
-            "--output",
-            "out.shp",
-            "--from",
-            "city:bj54-gk117",
-            "--to",
-            to,
-            "--crs-file",
-            "city.toml",
-        ];
-        run_cli(&args, &d.0)
-    };
+    let convert = |to: &str| convert_roads(&d, to);
     let (status, err) = convert("EPSG:4548");
     assert_eq!(status.code(), Some(0), "{err}");
     let old_shp = std::fs::read(d.path("out.shp")).unwrap();

@@ -387,6 +387,42 @@ fn overlapping_catalogue_pairs_agree_with_proj_or_are_refused() {
     );
 }
 
+/// The heights rule against PROJ: between two 2D CRSs across a datum shift PROJ keeps z out of
+/// the shift (its pipeline saves it with `push v_3` before the geocentric steps and restores it
+/// with `pop v_3` after them; PROJ's definition string drops the `+`), which is what geounify's default does; between the 3D CRSs it
+/// converts it. Checked on PROJ's own pipeline for the city datum (our PROJ strings) and
+/// against the textbook geocentric path for the 3D pair.
+#[test]
+fn proj_copies_z_between_2d_crss_as_geounify_does() {
+    let crs = user_crs(HelmertConvention::CoordinateFrame);
+    let target = catalogue::lookup("EPSG:4548").unwrap();
+    let source_string = format!("{} +type=crs", crs.to_proj_string().unwrap());
+    let target_string = format!("{} +type=crs", target.to_proj_string().unwrap())
+        .replace("+ellps=GRS80", "+ellps=GRS80 +towgs84=0,0,0,0,0,0,0");
+    let pipeline = Proj::new_known_crs(&source_string, &target_string, None).unwrap();
+    let definition = pipeline.def().unwrap();
+    let push = definition.find("proj=push v_3").unwrap_or_else(|| panic!("{definition}"));
+    let cart = definition.find("proj=cart").unwrap_or_else(|| panic!("{definition}"));
+    let pop = definition.find("proj=pop v_3").unwrap_or_else(|| panic!("{definition}"));
+    assert!(push < cart && cart < pop, "{definition}");
+    // And geounify: z copied, the plane that of height 0 (PROJ's too: the crate feeds z = 0).
+    let ours = Transformer::new(&crs, &target).unwrap();
+    assert!(ours.copies_height());
+    let p = (449_600.0, 4_418_500.0);
+    let q = ours.transform([p.0, p.1, 812.5]).unwrap();
+    assert_eq!(q[2], 812.5);
+    assert!(max_diff(pipeline.convert(p).unwrap(), (q[0], q[1])) <= METRES);
+    // Between the 3D CRSs PROJ's pipeline has no push/pop: the height is converted.
+    let three_d = Proj::new_known_crs("EPSG:4979", "EPSG:4978", None).unwrap().def().unwrap();
+    assert!(!three_d.contains("push"), "{three_d}");
+    assert!(!Transformer::new(
+        &catalogue::lookup("EPSG:4979").unwrap(),
+        &catalogue::lookup("EPSG:4978").unwrap()
+    )
+    .unwrap()
+    .copies_height());
+}
+
 /// The geocentric CRSs EPSG:4978 (WGS 84) and EPSG:4479 (CGCS2000) from their geographic 3D
 /// CRSs, against PROJ: its EPSG pair at height 0, and, for heights, PROJ's own `cart` in a
 /// pipeline that adds the height (`affine +zoff`, the proj crate feeds z = 0) and swaps the
