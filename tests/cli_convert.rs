@@ -186,3 +186,36 @@ fn ctrl_c_leaves_neither_output_nor_temporary_file() {
     assert_eq!(d.listing(), ["big.csv", "out.csv"], "temporary file removed");
     assert_eq!(std::fs::read_to_string(d.0.join("out.csv")).unwrap(), "an existing output\n");
 }
+
+#[test]
+fn a_mapinfo_tab_file_is_refused_not_read_as_tab_separated_text() {
+    // A MapInfo TAB header (text, but only the header of a binary set); before, `.tab` was
+    // taken as TSV and failed later with a confusing column error, or converted a text file
+    // the user meant as MapInfo.
+    let d = Scratch::new("mapinfo-tab");
+    d.write(
+        "parcels.tab",
+        "!table\n!version 300\n!charset WindowsSimpChinese\n\nDefinition Table\n",
+    );
+    d.write("parcels.dat", "binary attributes");
+    let before = d.listing();
+    let (code, err) = run(
+        &["convert", "--from", "EPSG:4490", "--to", "EPSG:4548", "parcels.tab", "-o", "out.tab"],
+        &d.0,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err,
+        "geounify: parcels.tab: MapInfo TAB is not supported: a .tab file is the header of a \
+         binary table set (.tab, .dat, .map, .id), not tab-separated text; export it to \
+         GeoPackage or Shapefile first (e.g. ogr2ogr out.gpkg in.tab), or name a tab-separated \
+         text file .tsv\n"
+    );
+    assert_eq!(d.listing(), before, "nothing written");
+    // In a unify manifest, the same reason, before anything is converted.
+    d.write("m.toml", "target = \"EPSG:4548\"\noutput = \"out\"\n[[dataset]]\npath = \"parcels.tab\"\ncrs = \"EPSG:4490\"\n");
+    let (code, err) = run(&["unify", "m.toml"], &d.0);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("dataset 1 (parcels.tab): MapInfo TAB is not supported"), "{err}");
+    assert!(!d.path("out").exists());
+}

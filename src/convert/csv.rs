@@ -75,7 +75,7 @@ const Y_NAMES: [&str; 9] =
 /// Candidate header names (lowercase) of the z column.
 const Z_NAMES: [&str; 8] = ["z", "h", "height", "elevation", "alt", "altitude", "高程", "高度"];
 
-/// Converts `job.input` (`.csv`: comma-separated; `.tsv`/`.tab`: tab-separated) to
+/// Converts `job.input` (`.csv`: comma-separated; `.tsv`: tab-separated) to
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let delimiter = delimiter_of(job.input);
@@ -131,7 +131,7 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     Ok(samples)
 }
 
-/// `.tsv` / `.tab` → tab, anything else → comma.
+/// `.tsv` → tab, anything else → comma.
 fn delimiter_of(path: &Path) -> u8 {
     match FileFormat::from_path(path) {
         Some(FileFormat::Tsv) => b'\t',

@@ -852,16 +852,15 @@ pub fn read(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return Ok(Vec::new());
     }
-    match format {
-        FileFormat::Csv | FileFormat::Tsv | FileFormat::GeoJsonSeq => Ok(Vec::new()),
-        FileFormat::Shapefile => prj(path),
-        FileFormat::GeoJson => geojson(path),
-        FileFormat::Wkt => Ok(super::wkt::first_srid(path)?
-            .map(|(line, code)| DeclaredCrs::from_epsg(code, &format!("line {line} (SRID={code})")))
-            .into_iter()
-            .collect()),
-        FileFormat::GeoPackage => gpkg(path),
-    }
+    (super::format::of(format).declared)(path)
+}
+
+/// The `SRID=` of a WKT file's first geometry line, if any.
+pub(crate) fn ewkt_srid(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
+    Ok(super::wkt::first_srid(path)?
+        .map(|(line, code)| DeclaredCrs::from_epsg(code, &format!("line {line} (SRID={code})")))
+        .into_iter()
+        .collect())
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ConvertError + '_ {
@@ -869,7 +868,7 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ConvertError + '_ {
 }
 
 /// The `.prj` beside a `.shp` (extension compared case-insensitively, lower-case preferred).
-fn prj(shp: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
+pub(crate) fn prj(shp: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     let Some(stem) = shp.file_stem().and_then(|s| s.to_str()) else { return Ok(Vec::new()) };
     let folder = match shp.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -919,7 +918,7 @@ fn prj(shp: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
 
 /// The top-level `crs` member of a GeoJSON document, read member by member without building the
 /// document (the `features` are skipped byte by byte, nesting counted, never recursed).
-fn geojson(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
+pub(crate) fn geojson(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     let file = std::fs::File::open(path).map_err(io_error(path))?;
     let mut s = Scan { r: BufReader::with_capacity(1 << 16, file), path };
     let origin = "the \"crs\" member";
@@ -1114,7 +1113,7 @@ impl Scan<'_> {
 }
 
 /// The `gpkg_spatial_ref_sys` rows of the feature tables' `srs_id`s (0 and −1 declare nothing).
-fn gpkg(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
+pub(crate) fn gpkg(path: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     use rusqlite::{Connection, OpenFlags};
     let err = |e: rusqlite::Error| ConvertError::Malformed {
         path: path.to_path_buf(),

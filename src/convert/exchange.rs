@@ -608,11 +608,7 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
         // The input.
         let format = FileFormat::from_path(&d.path);
         if format.is_none() {
-            problem(
-                "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, \
-                     .ndjson, .wkt, .shp, .gpkg)"
-                    .into(),
-            );
+            problem(super::format::unknown(&d.path));
         }
         match std::fs::metadata(&d.path) {
             Ok(m) if m.is_file() => {}

@@ -27,6 +27,7 @@ pub mod atomic;
 pub mod csv;
 pub mod declared;
 pub mod exchange;
+pub mod format;
 pub mod geojson;
 pub mod gpkg;
 pub mod lineage;
@@ -47,7 +48,7 @@ use thiserror::Error;
 pub enum FileFormat {
     /// Comma-separated values (`.csv`).
     Csv,
-    /// Tab-separated values (`.tsv`, `.tab`).
+    /// Tab-separated values (`.tsv`).
     Tsv,
     /// GeoJSON (`.geojson`, `.json`).
     GeoJson,
@@ -62,32 +63,14 @@ pub enum FileFormat {
 }
 
 impl FileFormat {
-    /// The format of `path`, by its extension (case-insensitive).
+    /// The format of `path`, by its extension (case-insensitive; see [`format::from_path`]).
     pub fn from_path(path: &Path) -> Option<Self> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "csv" => FileFormat::Csv,
-            "tsv" | "tab" => FileFormat::Tsv,
-            "geojson" | "json" => FileFormat::GeoJson,
-            "geojsonl" | "geojsons" | "ndjson" | "jsonl" => FileFormat::GeoJsonSeq,
-            "wkt" => FileFormat::Wkt,
-            "shp" => FileFormat::Shapefile,
-            "gpkg" => FileFormat::GeoPackage,
-            _ => return None,
-        })
+        format::from_path(path).map(|f| f.format)
     }
 
     /// A short name for messages and lineage records, e.g. `"csv"`, `"geojson"`.
     pub fn name(self) -> &'static str {
-        match self {
-            FileFormat::Csv => "csv",
-            FileFormat::Tsv => "tsv",
-            FileFormat::GeoJson => "geojson",
-            FileFormat::GeoJsonSeq => "geojsonseq",
-            FileFormat::Wkt => "wkt",
-            FileFormat::Shapefile => "shapefile",
-            FileFormat::GeoPackage => "gpkg",
-        }
+        format::of(self).name
     }
 }
 
@@ -230,8 +213,9 @@ pub enum ConvertError {
         /// What is wrong.
         message: String,
     },
-    /// The file's extension names no supported format.
-    #[error("{path}: unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, .shp, .gpkg)")]
+    /// The file's extension names no supported format (or one that is refused, e.g. MapInfo
+    /// `.tab`: see [`format::REFUSED`]).
+    #[error("{}: {}", .path.display(), format::unknown(.path))]
     UnknownFormat {
         /// The file.
         path: PathBuf,
@@ -476,13 +460,7 @@ pub fn convert_file(
         }
     }
     progress.start(std::fs::metadata(input).map(|m| m.len()).ok());
-    let result = match format {
-        FileFormat::Csv | FileFormat::Tsv => csv::convert_file(&job),
-        FileFormat::GeoJson | FileFormat::GeoJsonSeq => geojson::convert_file(&job),
-        FileFormat::Wkt => wkt::convert_file(&job),
-        FileFormat::Shapefile => shapefile::convert_file(&job),
-        FileFormat::GeoPackage => gpkg::convert_file(&job),
-    };
+    let result = (format::of(format).convert)(&job);
     progress.finish();
     let mut report = result?;
     // Temporary files of earlier runs into this output that were killed: removed once the new
@@ -640,11 +618,5 @@ pub(crate) fn through_temporary(
 
 /// Up to `max` coordinates `[x, y, z]` from the start of the input, for the sanity check.
 fn sample(job: &Job<'_>, format: FileFormat, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    match format {
-        FileFormat::Csv | FileFormat::Tsv => csv::sample(job, max),
-        FileFormat::GeoJson | FileFormat::GeoJsonSeq => geojson::sample(job, max),
-        FileFormat::Wkt => wkt::sample(job, max),
-        FileFormat::Shapefile => shapefile::sample(job, max),
-        FileFormat::GeoPackage => gpkg::sample(job, max),
-    }
+    (format::of(format).sample)(job, max)
 }

@@ -1,0 +1,201 @@
+//! The format table: every file format geounify converts, in one place (issue 13's backbone,
+//! first step).
+//!
+//! A [`Format`] row says what a format is called, which file names it takes and which files of
+//! a set it reads beside the main one, and holds its three entry points: the conversion, the
+//! sample the sanity check reads, and the CRS the file declares. [`convert_file`] and
+//! [`declared::read`] dispatch through the row; nothing else matches on the format to pick
+//! code. Adding a format is its module (one file) plus one [`FileFormat`] variant and one row
+//! here.
+//!
+//! Extensions that look like a supported format but are another ([`REFUSED`], e.g. MapInfo
+//! `.tab`, a binary table set, not tab-separated text) are refused with the reason instead of
+//! being misread.
+//!
+//! [`convert_file`]: super::convert_file
+//! [`declared::read`]: super::declared::read
+
+use super::declared::{self, DeclaredCrs};
+use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use std::path::Path;
+
+/// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
+pub(crate) type SampleFn = fn(&Job<'_>, usize) -> Result<Vec<[f64; 3]>, ConvertError>;
+
+/// One file format: its names and its entry points.
+#[derive(Debug)]
+pub struct Format {
+    /// The format.
+    pub format: FileFormat,
+    /// A short name for messages and lineage records, e.g. `"csv"`, `"geojson"`.
+    pub name: &'static str,
+    /// The extensions it is known by (lower case, without the dot; matched case-insensitively),
+    /// listed in messages.
+    pub extensions: &'static [&'static str],
+    /// Rarer spellings also taken, not listed in messages.
+    pub also_accepted: &'static [&'static str],
+    /// The extensions of the other files of a set read beside the main file (a Shapefile's
+    /// `.shx`, `.dbf`, `.prj`, `.cpg`); empty for a single-file format.
+    pub set_members: &'static [&'static str],
+    /// Converts `job.input` into `job.output` (the shared checks already done).
+    pub(crate) convert: fn(&Job<'_>) -> Result<ConvertReport, ConvertError>,
+    /// Up to `max` coordinates `[x, y, z]` from the start of the input, for the sanity check.
+    pub(crate) sample: SampleFn,
+    /// The CRSs a regular file of this format declares (see [`declared::read`]).
+    pub(crate) declared: fn(&Path) -> Result<Vec<DeclaredCrs>, ConvertError>,
+}
+
+/// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
+/// test).
+pub static FORMATS: [Format; 7] = [
+    Format {
+        format: FileFormat::Csv,
+        name: "csv",
+        extensions: &["csv"],
+        also_accepted: &[],
+        set_members: &[],
+        convert: csv::convert_file,
+        sample: csv::sample,
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Tsv,
+        name: "tsv",
+        extensions: &["tsv"],
+        also_accepted: &[],
+        set_members: &[],
+        convert: csv::convert_file,
+        sample: csv::sample,
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::GeoJson,
+        name: "geojson",
+        extensions: &["geojson", "json"],
+        also_accepted: &[],
+        set_members: &[],
+        convert: geojson::convert_file,
+        sample: geojson::sample,
+        declared: declared::geojson,
+    },
+    Format {
+        format: FileFormat::GeoJsonSeq,
+        name: "geojsonseq",
+        extensions: &["geojsonl", "ndjson"],
+        also_accepted: &["geojsons", "jsonl"],
+        set_members: &[],
+        convert: geojson::convert_file,
+        sample: geojson::sample,
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Wkt,
+        name: "wkt",
+        extensions: &["wkt"],
+        also_accepted: &[],
+        set_members: &[],
+        convert: wkt::convert_file,
+        sample: wkt::sample,
+        declared: declared::ewkt_srid,
+    },
+    Format {
+        format: FileFormat::Shapefile,
+        name: "shapefile",
+        extensions: &["shp"],
+        also_accepted: &[],
+        set_members: &["shx", "dbf", "prj", "cpg"],
+        convert: shapefile::convert_file,
+        sample: shapefile::sample,
+        declared: declared::prj,
+    },
+    Format {
+        format: FileFormat::GeoPackage,
+        name: "gpkg",
+        extensions: &["gpkg"],
+        also_accepted: &[],
+        set_members: &[],
+        convert: gpkg::convert_file,
+        sample: gpkg::sample,
+        declared: declared::gpkg,
+    },
+];
+
+/// Extensions that name a format geounify does not read, with why and what to do instead.
+pub static REFUSED: &[(&str, &str)] = &[(
+    "tab",
+    "MapInfo TAB is not supported: a .tab file is the header of a binary table set (.tab, \
+     .dat, .map, .id), not tab-separated text; export it to GeoPackage or Shapefile first \
+     (e.g. ogr2ogr out.gpkg in.tab), or name a tab-separated text file .tsv",
+)];
+
+/// The row of `format`.
+pub fn of(format: FileFormat) -> &'static Format {
+    &FORMATS[format as usize]
+}
+
+/// The format of `path`, by its extension (case-insensitive); `None` for any other name,
+/// including the [`REFUSED`] ones.
+pub fn from_path(path: &Path) -> Option<&'static Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    FORMATS
+        .iter()
+        .find(|f| f.extensions.contains(&ext.as_str()) || f.also_accepted.contains(&ext.as_str()))
+}
+
+/// Why `path` has no format: the reason of a [`REFUSED`] extension, else the list of the
+/// supported extensions, e.g. `unknown format (supported: .csv, .tsv, ...)`.
+pub fn unknown(path: &Path) -> String {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if let Some((_, reason)) = REFUSED.iter().find(|(e, _)| Some(*e) == ext.as_deref()) {
+        return (*reason).to_string();
+    }
+    let listed: Vec<String> =
+        FORMATS.iter().flat_map(|f| f.extensions).map(|e| format!(".{e}")).collect();
+    format!("unknown format (supported: {})", listed.join(", "))
+}
+
+/// For the formats that declare no CRS (CSV, TSV, newline-delimited GeoJSON).
+fn declares_nothing(_: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
+    Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_the_enums_order_and_every_name_is_taken_once() {
+        for (i, f) in FORMATS.iter().enumerate() {
+            assert_eq!(f.format as usize, i, "{}", f.name);
+            assert_eq!(of(f.format).name, f.name);
+        }
+        let mut all: Vec<&str> = FORMATS
+            .iter()
+            .flat_map(|f| f.extensions.iter().chain(f.also_accepted))
+            .copied()
+            .collect();
+        all.extend(REFUSED.iter().map(|(e, _)| *e));
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n, "an extension in two rows");
+    }
+
+    #[test]
+    fn extensions_are_matched_ignoring_case_and_refused_ones_say_why() {
+        assert_eq!(from_path(Path::new("a/B.GeoJSONL")).map(|f| f.name), Some("geojsonseq"));
+        assert_eq!(from_path(Path::new("x.JSONL")).map(|f| f.name), Some("geojsonseq"));
+        assert_eq!(
+            from_path(Path::new("roads.SHP")).map(|f| f.format),
+            Some(FileFormat::Shapefile)
+        );
+        assert!(from_path(Path::new("parcels.TAB")).is_none());
+        assert!(unknown(Path::new("parcels.TAB")).starts_with("MapInfo TAB is not supported"));
+        assert_eq!(
+            unknown(Path::new("notes.txt")),
+            "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
+             .shp, .gpkg)"
+        );
+        assert!(from_path(Path::new("no-extension")).is_none());
+    }
+}
