@@ -513,7 +513,7 @@ pub fn refuse_same_file(
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     };
-    let clash = if format == FileFormat::Shapefile {
+    let clash = if super::format::of(format).is_set() {
         let sibling = |p: &Path| p.with_extension("shp");
         let folder = |p: &Path| {
             p.parent()

@@ -439,16 +439,17 @@ fn remove_previous_output(
 ) -> std::io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     let mut candidates = vec![output.to_path_buf()];
-    if format == Some(FileFormat::Shapefile) {
+    let family = format.map_or(&[][..], |f| super::format::of(f).set_family);
+    if !family.is_empty() {
         let (Some(stem), Some(folder)) = (output.file_stem(), output.parent()) else {
             return Ok(removed);
         };
         let prefix = format!("{}.", stem.to_string_lossy());
         for e in std::fs::read_dir(folder)? {
             let name = e?.file_name().to_string_lossy().into_owned();
-            let family = name.strip_prefix(&prefix).is_some_and(|ext| {
-                super::shapefile::SET_FAMILY.iter().any(|f| f.eq_ignore_ascii_case(ext))
-            });
+            let family = name
+                .strip_prefix(&prefix)
+                .is_some_and(|ext| family.iter().any(|f| f.eq_ignore_ascii_case(ext)));
             if family && !candidates.contains(&folder.join(&name)) {
                 candidates.push(folder.join(name));
             }
@@ -518,16 +519,17 @@ fn resolve(path: &Path) -> PathBuf {
 /// [`AtomicSet`](super::atomic::AtomicSet)).
 fn touched_names(output: &Path, format: Option<FileFormat>) -> Vec<String> {
     let name = output.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    if format != Some(FileFormat::Shapefile) {
+    let family = format.map_or(&[][..], |f| super::format::of(f).set_family);
+    if family.is_empty() {
         return vec![name];
     }
     let stem = output.file_stem().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    super::shapefile::SET_FAMILY.iter().map(|ext| format!("{stem}.{ext}")).collect()
+    family.iter().map(|ext| format!("{stem}.{ext}")).collect()
 }
 
 /// The existing files of `path`'s Shapefile set (`stem.*` beside it), or `path` itself.
 fn input_files(path: &Path, format: Option<FileFormat>) -> Vec<PathBuf> {
-    if format != Some(FileFormat::Shapefile) {
+    if !format.is_some_and(|f| super::format::of(f).is_set()) {
         return vec![path.to_path_buf()];
     }
     let mut files = vec![path.to_path_buf()];
@@ -616,8 +618,8 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
             Err(e) => problem(format!("cannot read the input: {e}")),
         }
         // A Shapefile's .shx, .dbf, .prj, .cpg: a FIFO among them would block the conversion.
-        if format == Some(FileFormat::Shapefile) {
-            match super::shapefile::require_regular_sidecars(&d.path) {
+        if let Some(format) = format {
+            match super::format::of(format).require_regular_members(&d.path) {
                 Err(ConvertError::Io { path, source }) => {
                     problem(format!("{}: {source}", lineage::shown(&path, &base)));
                 }

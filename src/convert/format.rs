@@ -17,7 +17,7 @@
 
 use super::declared::{self, DeclaredCrs};
 use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
 pub(crate) type SampleFn = fn(&Job<'_>, usize) -> Result<Vec<[f64; 3]>, ConvertError>;
@@ -37,6 +37,10 @@ pub struct Format {
     /// The extensions of the other files of a set read beside the main file (a Shapefile's
     /// `.shx`, `.dbf`, `.prj`, `.cpg`); empty for a single-file format.
     pub set_members: &'static [&'static str],
+    /// The extensions (the main one included) of every file an output set owns beside its
+    /// main file: written, or removed as stale when the set is replaced (a Shapefile's indexes
+    /// too); empty for a single-file format. See [`AtomicSet`](super::atomic::AtomicSet).
+    pub set_family: &'static [&'static str],
     /// Converts `job.input` into `job.output` (the shared checks already done).
     pub(crate) convert: fn(&Job<'_>) -> Result<ConvertReport, ConvertError>,
     /// Up to `max` coordinates `[x, y, z]` from the start of the input, for the sanity check.
@@ -54,6 +58,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["csv"],
         also_accepted: &[],
         set_members: &[],
+        set_family: &[],
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
@@ -64,6 +69,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["tsv"],
         also_accepted: &[],
         set_members: &[],
+        set_family: &[],
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
@@ -74,6 +80,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["geojson", "json"],
         also_accepted: &[],
         set_members: &[],
+        set_family: &[],
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declared::geojson,
@@ -84,6 +91,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["geojsonl", "ndjson"],
         also_accepted: &["geojsons", "jsonl"],
         set_members: &[],
+        set_family: &[],
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declares_nothing,
@@ -94,6 +102,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["wkt"],
         also_accepted: &[],
         set_members: &[],
+        set_family: &[],
         convert: wkt::convert_file,
         sample: wkt::sample,
         declared: declared::ewkt_srid,
@@ -104,6 +113,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["shp"],
         also_accepted: &[],
         set_members: &["shx", "dbf", "prj", "cpg"],
+        set_family: &shapefile::SET_FAMILY,
         convert: shapefile::convert_file,
         sample: shapefile::sample,
         declared: declared::prj,
@@ -114,6 +124,7 @@ pub static FORMATS: [Format; 7] = [
         extensions: &["gpkg"],
         also_accepted: &[],
         set_members: &[],
+        set_family: &[],
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
@@ -127,6 +138,62 @@ pub static REFUSED: &[(&str, &str)] = &[(
      .dat, .map, .id), not tab-separated text; export it to GeoPackage or Shapefile first \
      (e.g. ogr2ogr out.gpkg in.tab), or name a tab-separated text file .tsv",
 )];
+
+impl Format {
+    /// Whether the format is a set of files (a Shapefile) rather than one file.
+    pub fn is_set(&self) -> bool {
+        !self.set_family.is_empty()
+    }
+
+    /// Refuses a set whose member beside `main` (`stem.<member>`, extension in any case, links
+    /// followed) is not a regular file — a FIFO (opening it would block forever with no
+    /// writer), a device (`/dev/zero` never ends), a folder or a socket:
+    /// [`ConvertError::Io`] naming that member, "not a regular file (a FIFO (named pipe)); only
+    /// regular files are converted". Checked before anything is opened; nothing to check for a
+    /// single-file format. A folder that cannot be listed is an `Io` error naming it.
+    pub(crate) fn require_regular_members(&self, main: &Path) -> Result<(), ConvertError> {
+        if self.set_members.is_empty() {
+            return Ok(());
+        }
+        let Some(stem) = main.file_stem().and_then(|s| s.to_str()) else { return Ok(()) };
+        let folder = match main.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let io = |source| ConvertError::Io { path: folder.to_path_buf(), source };
+        let prefix = format!("{stem}.");
+        let mut found: Vec<PathBuf> = Vec::new();
+        for entry in std::fs::read_dir(folder).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            let Some(ext) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
+            if self.set_members.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+                found.push(main.with_file_name(&name)); // named as the user named the main file
+            }
+        }
+        found.sort(); // deterministic: the first in name order is reported
+        for path in found {
+            super::require_regular_file(&path)?;
+        }
+        Ok(())
+    }
+
+    /// The files of an input at `path`: the main file and the set members that exist (in the
+    /// main file's case, else upper case).
+    pub fn input_files(&self, path: &Path) -> Vec<PathBuf> {
+        let mut files = vec![path.to_path_buf()];
+        for ext in self.set_members {
+            for candidate in [ext.to_string(), ext.to_ascii_uppercase()] {
+                let p = path.with_extension(&candidate);
+                if p.exists() && !files.contains(&p) {
+                    files.push(p);
+                    break;
+                }
+            }
+        }
+        files
+    }
+}
 
 /// The row of `format`.
 pub fn of(format: FileFormat) -> &'static Format {

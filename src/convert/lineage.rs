@@ -36,20 +36,7 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
 /// The files that make up an input or output of `format` at `path` (a Shapefile is several:
 /// `.shp`, `.shx`, `.dbf`, `.prj`, `.cpg`, those that exist).
 pub fn files_of(path: &Path, format: FileFormat) -> Vec<std::path::PathBuf> {
-    if format != FileFormat::Shapefile {
-        return vec![path.to_path_buf()];
-    }
-    let mut files = vec![path.to_path_buf()];
-    for ext in ["shx", "dbf", "prj", "cpg"] {
-        for candidate in [ext.to_string(), ext.to_ascii_uppercase()] {
-            let p = path.with_extension(&candidate);
-            if p.exists() && !files.contains(&p) {
-                files.push(p);
-                break;
-            }
-        }
-    }
-    files
+    super::format::of(format).input_files(path)
 }
 
 /// `[{"path", "sha256"}]` for `files`, paths shown relative to `base` when inside it.

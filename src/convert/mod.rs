@@ -447,9 +447,7 @@ pub fn convert_file(
             });
         }
     }
-    if format == FileFormat::Shapefile {
-        shapefile::require_regular_sidecars(input)?;
-    }
+    format::of(format).require_regular_members(input)?;
     let mut notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::with_heights(source, target, options.heights)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };
@@ -482,11 +480,12 @@ pub(crate) fn leftover_temporaries(
     format: FileFormat,
 ) -> Result<Vec<String>, ConvertError> {
     let io_out = |source| ConvertError::Io { path: output.to_path_buf(), source };
-    if format != FileFormat::Shapefile {
+    let spec = format::of(format);
+    if !spec.is_set() {
         return atomic::remove_leftover_temporaries(output).map_err(io_out);
     }
     let mut messages = Vec::new();
-    for ext in shapefile::SET_FAMILY {
+    for ext in spec.set_family {
         for ext in [ext.to_string(), ext.to_ascii_uppercase()] {
             messages.extend(
                 atomic::remove_leftover_temporaries(&output.with_extension(ext)).map_err(io_out)?,

@@ -135,40 +135,6 @@ fn sidecars(shp: &Path) -> io::Result<Sidecars> {
     Ok(found)
 }
 
-/// The sidecars a conversion reads beside the `.shp`: the `.shx` and `.dbf` (converter), the
-/// `.cpg` (copied), the `.prj` (the declared CRS, [`declared`](super::declared)).
-const READ_SIDECARS: [&str; 4] = ["shx", "dbf", "prj", "cpg"];
-
-/// Refuses a Shapefile set whose `.shx`, `.dbf`, `.prj` or `.cpg` beside `shp` (extension in
-/// any case, links followed) is not a regular file — a FIFO (opening it would block forever
-/// with no writer), a device (`/dev/zero` never ends), a folder or a socket:
-/// [`ConvertError::Io`] naming that sidecar, "not a regular file (a FIFO (named pipe)); only
-/// regular files are converted". Checked before anything is opened. A folder that cannot be
-/// listed is an `Io` error naming it.
-pub(crate) fn require_regular_sidecars(shp: &Path) -> Result<(), ConvertError> {
-    let Some(stem) = shp.file_stem().and_then(|s| s.to_str()) else { return Ok(()) };
-    let folder = match shp.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let io = |source| ConvertError::Io { path: folder.to_path_buf(), source };
-    let prefix = format!("{stem}.");
-    let mut found: Vec<PathBuf> = Vec::new();
-    for entry in std::fs::read_dir(folder).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name();
-        let Some(ext) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
-        if READ_SIDECARS.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
-            found.push(shp.with_file_name(&name)); // named as the user named the .shp
-        }
-    }
-    found.sort(); // deterministic: the first in name order is reported
-    for path in found {
-        super::require_regular_file(&path)?;
-    }
-    Ok(())
-}
-
 /// Refuses an output set one of whose names (`stem.<ext>`, `ext` of [`SET_FAMILY`] in any
 /// case, beside `output`) is taken by a folder: the set's commit could neither rename a new
 /// file over it nor remove it as stale, and would stop half way. [`ConvertError::Io`] naming
@@ -549,7 +515,7 @@ fn open(
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let input = job.input;
     let io_in = |source| ConvertError::Io { path: input.to_path_buf(), source };
-    require_regular_sidecars(input)?;
+    super::format::of(super::FileFormat::Shapefile).require_regular_members(input)?;
     let found = sidecars(input).map_err(io_in)?;
     let (mut reader, in_header, file_type) = open(job, found.shx.as_deref())?;
     let mut report = ConvertReport::default();
@@ -769,7 +735,7 @@ fn check_dbf_rows(dbf: &Path, records: u64, warnings: &mut Vec<String>) {
 
 /// Up to `max` coordinates `[x, y, z]` (z = 0 without Z) from the first records of the `.shp`.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    require_regular_sidecars(job.input)?;
+    super::format::of(super::FileFormat::Shapefile).require_regular_members(job.input)?;
     let found = sidecars(job.input)
         .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
     let (mut reader, _, file_type) = open(job, found.shx.as_deref())?;
