@@ -366,3 +366,31 @@ fn transform_reads_and_writes_geocentric_x_y_z() {
         r.stderr.contains("line 2") && r.stderr.contains("geocentric X Y Z: the line has no Z")
     );
 }
+
+#[test]
+fn a_3d_prj_written_by_gdal_is_taken_as_the_3d_crs() {
+    // GDAL writes EPSG:4979 into a .prj as GEOGCS["WGS_1984_3D", ..., LINUNIT["Meter",1.0]]
+    // (tests/data/gdal/README.md). Before, it was identified as EPSG:4326 (2D), so its
+    // ellipsoidal heights would have been copied as elevations.
+    let dir = Scratch::new("heights-gdal-3d");
+    for ext in ["shp", "shx", "dbf", "prj"] {
+        std::fs::copy(
+            format!("{}/tests/data/gdal/wgs84_3d.{ext}", env!("CARGO_MANIFEST_DIR")),
+            dir.path(&format!("in.{ext}")),
+        )
+        .unwrap();
+    }
+    let (code, stderr) =
+        run_in(&["convert", "--to", "EPSG:4480", "in.shp", "-o", "out.shp"], &dir.0);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("no --from: converting from EPSG:4979"), "{stderr}");
+    // To a 2D CRS the ellipsoidal heights need the user's word (no geoid model).
+    let (code, stderr) =
+        run_in(&["convert", "--to", "EPSG:4548", "in.shp", "-o", "2d.shp"], &dir.0);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("EPSG:4979 is 3D (its heights are ellipsoidal)"), "{stderr}");
+    assert!(!dir.path("2d.shp").exists());
+    let args = ["convert", "--to", "EPSG:4548", "--ellipsoidal-heights", "in.shp", "-o", "2d.shp"];
+    let (code, stderr) = run_in(&args, &dir.0);
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -93,6 +93,10 @@ struct Definition {
     angular_unit: f64,
     /// The linear unit of a projected CRS in metres.
     linear_unit: f64,
+    /// A 3D CRS (heights ellipsoidal): `GEOCCS`, or a `GEOGCS` with a `LINUNIT` (the ESRI form
+    /// GDAL writes into a `.prj` for EPSG:4979 / EPSG:4480, e.g. `GEOGCS["WGS_1984_3D", ...,
+    /// LINUNIT["Meter",1.0]]`) or three `AXIS` nodes.
+    three_d: bool,
     kind: DefKind,
 }
 
@@ -238,7 +242,8 @@ impl DeclaredCrs {
     /// The CRS this declaration names: an EPSG code or id through `registry`, else the CRS of the
     /// catalogue or of `registry`'s user CRSs with the declared parameters (where several have
     /// them, e.g. the 3-degree and 6-degree zones with the same central meridian, the one whose
-    /// name says the same zone width, else the first in catalogue order). `Err` with the reason
+    /// name says the same zone width, else the first in catalogue order; a 3D declaration names
+    /// a 3D CRS, e.g. EPSG:4979 rather than EPSG:4326). `Err` with the reason
     /// when there is none.
     pub fn identify(&self, registry: &Registry) -> Result<Crs, String> {
         if let Some(code) = self.epsg {
@@ -264,6 +269,12 @@ impl DeclaredCrs {
                 "no CRS of geounify's catalogue or CRS files has its parameters ({})",
                 declared.summary()
             ));
+        }
+        // A 3D declaration (ellipsoidal heights) names a 3D CRS, a 2D one a 2D CRS, where both
+        // have the parameters (EPSG:4979 and EPSG:4326).
+        let same_dimension = |c: &Crs| c.is_3d() == declared.three_d;
+        if candidates.iter().any(same_dimension) {
+            candidates.retain(same_dimension);
         }
         // Prefer the same datum shift (a CRS file's city datum over EPSG's plain one when the
         // declaration has its TOWGS84), then the same zone width.
@@ -357,6 +368,7 @@ fn definition_of(crs: &Crs) -> Result<Definition, &'static str> {
         prime_meridian: 0.0,
         angular_unit: DEGREE,
         linear_unit: 1.0,
+        three_d: crs.is_3d(),
         kind,
     })
 }
@@ -736,6 +748,7 @@ fn interpret(node: &Node) -> Result<(Option<u32>, Option<Definition>), String> {
         "GEOGCS" => {
             let mut d = geographic(node)?;
             d.name = name;
+            d.three_d = node.child(&["LINUNIT"]).is_some() || node.children("AXIS").count() == 3;
             Ok((epsg, Some(d)))
         }
         "GEOCCS" => {
@@ -748,6 +761,7 @@ fn interpret(node: &Node) -> Result<(Option<u32>, Option<Definition>), String> {
                 None => 1.0,
             };
             d.kind = DefKind::Geocentric;
+            d.three_d = true;
             Ok((epsg, Some(d)))
         }
         "PROJCS" => {
@@ -829,6 +843,7 @@ fn geographic(geogcs: &Node) -> Result<Definition, String> {
         prime_meridian,
         angular_unit,
         linear_unit: 1.0,
+        three_d: false,
         kind: DefKind::Geographic,
     })
 }
