@@ -259,15 +259,29 @@ impl Crs {
         let own_authority = self.epsg().map(authority).unwrap_or_default();
         let metre = format!("UNIT[\"metre\",1{}]", authority(9001));
         let east_north = "AXIS[\"Easting\",EAST],AXIS[\"Northing\",NORTH]";
+        // A 3D CRS (ellipsoidal heights) says so with a third axis, as PROJ writes a geographic
+        // 3D CRS in WKT 1 when not strict (strict WKT 1 has no 3D GEOGCS); readers of WKT 1
+        // without it would take the CRS as 2D.
+        let height_axis = if self.is_3d() { ",AXIS[\"Ellipsoidal height\",UP]" } else { "" };
         Ok(match self.kind() {
+            CrsKind::Geographic if self.is_3d() => {
+                let plain = geogcs(self.name(), self.datum(), None);
+                format!(
+                    "{},AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST]{height_axis}{own_authority}]",
+                    &plain[..plain.len() - 1]
+                )
+            }
             CrsKind::Geographic => geogcs(self.name(), self.datum(), self.epsg()),
             CrsKind::Geocentric => geoccs(self.name(), self.datum(), self.epsg()),
             CrsKind::Projected(Projection::GaussKruger(_) | Projection::GaussKrugerSurface(..)) => {
                 let p = exportable_transverse_mercator(self, FORMAT)?;
                 // GDAL drops the AXIS nodes of the EPSG northing/easting zones; a user-built
                 // CRS is easting/northing and says so.
-                let axes =
-                    if self.epsg().is_some() { String::new() } else { format!(",{east_north}") };
+                let axes = if self.epsg().is_some() {
+                    String::new()
+                } else {
+                    format!(",{east_north}{height_axis}")
+                };
                 format!(
                     "PROJCS[{},{},PROJECTION[\"Transverse_Mercator\"],\
                      PARAMETER[\"latitude_of_origin\",{}],PARAMETER[\"central_meridian\",{}],\

@@ -393,4 +393,15 @@ fn a_3d_prj_written_by_gdal_is_taken_as_the_3d_crs() {
     let args = ["convert", "--to", "EPSG:4548", "--ellipsoidal-heights", "in.shp", "-o", "2d.shp"];
     let (code, stderr) = run_in(&args, &dir.0);
     assert_eq!(code, 0, "{stderr}");
+    // A 2D --from for it converts, with a warning that the dimensions differ.
+    let args = ["convert", "--from", "EPSG:4326", "--to", "EPSG:4490", "in.shp", "-o", "w.shp"];
+    let (code, stderr) = run_in(&args, &dir.0);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "in.prj declares a 3D CRS (ellipsoidal heights), EPSG:4326 is 2D (heights taken as \
+             elevations and copied); converting as EPSG:4326"
+        ),
+        "{stderr}"
+    );
 }

@@ -104,17 +104,25 @@ fn every_catalogue_definition_matches_proj() {
         if crs.is_3d() && matches!(crs.kind(), CrsKind::Geographic) {
             // WKT 1 has no geographic 3D CRS: PROJ exports none in strict WKT1_GDAL (a null
             // string, on which the proj crate asserts), and the crate cannot pass the options
-            // that would make one. PROJ's WKT 2 says three axes; ours is the GEOGCS of the 2D
-            // CRS on the same datum under the 3D code (the most WKT 1 can say).
+            // that would make one. Ours is the GEOGCS of the 2D CRS on the same datum with
+            // the three axes (latitude, longitude, ellipsoidal height, PROJ's non-strict form)
+            // under the 3D code; PROJ reads it back as a geographic 3D CRS, as its own WKT 2
+            // for the code says.
             let wkt2 = theirs.as_wkt(Some(WktVersion::Wkt2_2019), None).unwrap();
             assert!(compact(&wkt2).contains("CS[ellipsoidal,3]"), "EPSG:{code}: {wkt2}");
             let two_d = catalogue::lookup(base(&crs)).unwrap();
             let two_d_code = two_d.epsg().unwrap();
             let expected = two_d.to_wkt().unwrap().replace(
-                &format!("AUTHORITY[\"EPSG\",\"{two_d_code}\"]]"),
-                &format!("AUTHORITY[\"EPSG\",\"{code}\"]]"),
+                &format!(",AUTHORITY[\"EPSG\",\"{two_d_code}\"]]"),
+                &format!(
+                    ",AXIS[\"Latitude\",NORTH],AXIS[\"Longitude\",EAST],\
+                     AXIS[\"Ellipsoidal height\",UP],AUTHORITY[\"EPSG\",\"{code}\"]]"
+                ),
             );
             assert_eq!(crs.to_wkt().unwrap(), expected, "EPSG:{code}");
+            let read_back = Proj::new(&crs.to_wkt().unwrap()).unwrap();
+            let read_back = read_back.as_wkt(Some(WktVersion::Wkt2_2019), None).unwrap();
+            assert!(compact(&read_back).contains("CS[ellipsoidal,3]"), "{read_back}");
             geographic_3d += 1;
             continue;
         }

@@ -93,9 +93,10 @@ struct Definition {
     angular_unit: f64,
     /// The linear unit of a projected CRS in metres.
     linear_unit: f64,
-    /// A 3D CRS (heights ellipsoidal): `GEOCCS`, or a `GEOGCS` with a `LINUNIT` (the ESRI form
+    /// A 3D CRS (heights ellipsoidal): `GEOCCS`, a `GEOGCS` with a `LINUNIT` (the ESRI form
     /// GDAL writes into a `.prj` for EPSG:4979 / EPSG:4480, e.g. `GEOGCS["WGS_1984_3D", ...,
-    /// LINUNIT["Meter",1.0]]`) or three `AXIS` nodes.
+    /// LINUNIT["Meter",1.0]]`), or a `GEOGCS` / `PROJCS` with three `AXIS` nodes (as geounify
+    /// and PROJ, when not strict, write one).
     three_d: bool,
     kind: DefKind,
 }
@@ -547,6 +548,16 @@ fn compare(declared: &Definition, crs: &Crs, origin: &str) -> Match {
             ));
         }
     }
+    if declared.three_d != crs.is_3d() {
+        let (said, ours) = if declared.three_d {
+            ("a 3D CRS (ellipsoidal heights)", "2D (heights taken as elevations and copied)")
+        } else {
+            ("a 2D CRS (heights as elevations)", "3D (heights taken as ellipsoidal)")
+        };
+        return Match::Unknown(format!(
+            "{origin} declares {said}, {id} is {ours}; converting as {id}"
+        ));
+    }
     Match::Agrees
 }
 
@@ -767,6 +778,7 @@ fn interpret(node: &Node) -> Result<(Option<u32>, Option<Definition>), String> {
         "PROJCS" => {
             let geogcs = node.child(&["GEOGCS"]).ok_or("PROJCS without GEOGCS")?;
             let mut d = geographic(geogcs)?;
+            d.three_d = node.children("AXIS").count() == 3;
             d.name = name;
             d.linear_unit = match node.child(&["UNIT"]) {
                 Some(u) => u.number(1).ok_or("UNIT without a factor")?,
