@@ -31,6 +31,7 @@ pub mod datum;
 pub mod ellipsoid;
 pub mod error;
 pub mod estimate;
+pub(crate) mod export;
 #[cfg(feature = "geo")]
 pub mod geometry;
 pub mod ops;

@@ -6,15 +6,10 @@
 
 use crate::crs::{Crs, CrsKind, Projection};
 use crate::error::ExportError;
-use crate::wkt::{
+use crate::export::{
     check_finite, exportable_transverse_mercator, known_datum, num, towgs84, unexpressible_reason,
+    WEB_MERCATOR,
 };
-
-/// EPSG:3857 as PROJ writes it: spherical Mercator on a = 6 378 137 m, with `+nadgrids=@null`
-/// so that PROJ treats it as WGS84 with no datum shift.
-pub(crate) const WEB_MERCATOR: &str = "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 \
-                                       +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext \
-                                       +no_defs";
 
 impl Crs {
     /// The CRS as a PROJ string, e.g.

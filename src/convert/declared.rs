@@ -280,7 +280,7 @@ impl DeclaredCrs {
         // Prefer the same datum shift (a CRS file's city datum over EPSG's plain one when the
         // declaration has its TOWGS84), then the same zone width.
         let same_shift = |c: &Crs| {
-            let ours = crate::wkt::towgs84(c.datum().to_cgcs2000());
+            let ours = crate::export::towgs84(c.datum().to_cgcs2000());
             match (declared.towgs84, ours) {
                 (Some(t), Some(o)) => t.iter().zip(o.iter()).all(|(a, b)| close(*a, *b, 1e-9)),
                 (None, None) => true,
@@ -365,7 +365,7 @@ fn definition_of(crs: &Crs) -> Result<Definition, &'static str> {
         name: crs.name().to_string(),
         a: e.a(),
         rf: e.rf(),
-        towgs84: crate::wkt::towgs84(crs.datum().to_cgcs2000()),
+        towgs84: crate::export::towgs84(crs.datum().to_cgcs2000()),
         prime_meridian: 0.0,
         angular_unit: DEGREE,
         linear_unit: 1.0,
