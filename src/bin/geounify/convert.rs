@@ -232,16 +232,19 @@ Manifest (paths relative to it):
   output = \"out\"
   crs_files = [\"city.toml\"]          # optional
   skip_invalid = false                # optional; force = false likewise
+  heights = \"elevation\"               # optional: z values are elevations (copied between 2D
+                                       # CRSs) or \"ellipsoidal\" (converted; see convert --help)
   [[dataset]]
   path = \"parcels.csv\"
   crs = \"city:old-grid\"
   x_col = \"E\"                          # optional: x_col y_col z_col encoding skip_invalid force
-                                       # output (file name in the output folder)
+                                       # heights output (file name in the output folder)
 
-The whole manifest is checked first: every CRS id, datum parameters to the target, every input
-(a regular file of a known format; a Shapefile's .shx, .dbf, .prj and .cpg too), every output (a file name in the output folder, in its
-input's format, clashing neither with lineage.json, another output (ignoring case; a Shapefile
-with its whole set) nor any file the exchange reads). Any problem: all are listed, nothing is
+The whole manifest is checked first: every CRS id, datum parameters (and, for 3D CRSs, the
+heights) to the target, every input (a regular file of a known format; a Shapefile's .shx,
+.dbf, .prj and .cpg too), every output (a file name in the output folder, in its input's format,
+clashing neither with lineage.json, another output (ignoring case; a Shapefile with its whole
+set) nor any file the exchange reads). Any problem: all are listed, nothing is
 converted or written, exit status 2.
 
 Each dataset is converted like `geounify convert` (sanity check, atomic output); a dataset that
