@@ -59,7 +59,7 @@ pub enum PointError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CrsError {
     /// The id is not in the catalogue.
-    #[error("unknown CRS id '{}' (try `geounify crs list`)", crate::registry::display_id(id))]
+    #[error("unknown CRS id '{}' (try `geounify crs list`)", display_id(id))]
     Unknown {
         /// The id as given.
         id: String,
@@ -75,8 +75,8 @@ pub enum BuildError {
         "no datum shift is defined from {} to {}: {missing}; \
          supply the datum's parameters to CGCS2000 (e.g. a 7-parameter Helmert set) to convert \
          between these CRSs",
-        crate::registry::display_id(source_datum),
-        crate::registry::display_id(target_datum)
+        display_id(source_datum),
+        display_id(target_datum)
     )]
     MissingDatumShift {
         /// The source CRS's datum id.
@@ -107,7 +107,7 @@ pub enum BuildError {
     #[error(transparent)]
     UnknownCrs(#[from] CrsError),
     /// A CRS's or datum's definition is invalid.
-    #[error("definition of {} is invalid: {error}", crate::registry::display_id(id))]
+    #[error("definition of {} is invalid: {error}", display_id(id))]
     InvalidDefinition {
         /// The CRS or datum id.
         id: String,
@@ -142,4 +142,29 @@ pub enum ExportError {
         /// Why not.
         reason: &'static str,
     },
+}
+
+/// Why a definition cannot be added to a [`Registry`](crate::Registry).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// The id is already taken, by the built-in catalogue or by an earlier definition.
+    #[error("{kind} id '{}' is already defined {by}", display_id(id))]
+    Clash {
+        /// `"CRS"`, `"datum"` or `"ellipsoid"`.
+        kind: &'static str,
+        /// The id as given.
+        id: String,
+        /// `"in the built-in catalogue"` or `"by an earlier definition"`.
+        by: &'static str,
+    },
+}
+
+/// An id as shown in messages: whole up to 64 characters, else its first 64 characters and
+/// "…" (ids may be of any length, e.g. from a hostile file; a message stays readable). Cuts
+/// at a character boundary, never inside a multi-byte character.
+pub(crate) fn display_id(id: &str) -> String {
+    match id.char_indices().nth(64) {
+        Some((cut, _)) => format!("{}…", &id[..cut]),
+        None => id.to_string(),
+    }
 }

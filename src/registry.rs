@@ -9,19 +9,10 @@ use crate::catalogue;
 use crate::crs::Crs;
 use crate::datum::Datum;
 use crate::ellipsoid::Ellipsoid;
+pub use crate::error::RegistryError;
 use crate::error::{BuildError, CrsError};
 use crate::transformer::Transformer;
 use std::collections::HashMap;
-
-/// An id as shown in messages: whole up to 64 characters, else its first 64 characters and
-/// "…" (ids may be of any length, e.g. from a hostile file; a message stays readable). Cuts
-/// at a character boundary, never inside a multi-byte character.
-pub(crate) fn display_id(id: &str) -> String {
-    match id.char_indices().nth(64) {
-        Some((cut, _)) => format!("{}…", &id[..cut]),
-        None => id.to_string(),
-    }
-}
 
 /// The key an id is indexed under: trimmed, ASCII letters lower-cased (ids compare with
 /// `eq_ignore_ascii_case`).
@@ -50,21 +41,6 @@ pub struct Registry {
     crs_index: HashMap<String, usize>,
     /// `datums` by [`key`].
     datum_index: HashMap<String, usize>,
-}
-
-/// Why a definition cannot be added to a [`Registry`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RegistryError {
-    /// The id is already taken, by the built-in catalogue or by an earlier definition.
-    #[error("{kind} id '{}' is already defined {by}", display_id(id))]
-    Clash {
-        /// `"CRS"`, `"datum"` or `"ellipsoid"`.
-        kind: &'static str,
-        /// The id as given.
-        id: String,
-        /// `"in the built-in catalogue"` or `"by an earlier definition"`.
-        by: &'static str,
-    },
 }
 
 /// The built-in datums by id (the ids a CRS file may name).
@@ -194,5 +170,31 @@ impl Registry {
         format: crate::crs_file::Format,
     ) -> Result<(), crate::CrsFileError> {
         crate::crs_file::load_str(self, text, origin, format)
+    }
+}
+
+/// The registry is what CRS files load into ([`Registry::load_file`]).
+#[cfg(feature = "crs-file")]
+impl crate::crs_file::Definitions for Registry {
+    fn lookup(&self, id: &str) -> Result<Crs, CrsError> {
+        Registry::lookup(self, id)
+    }
+    fn datum(&self, id: &str) -> Option<Datum> {
+        Registry::datum(self, id)
+    }
+    fn ellipsoid(&self, id: &str) -> Option<Ellipsoid> {
+        Registry::ellipsoid(self, id)
+    }
+    fn user_crs_count(&self) -> usize {
+        self.crss.len()
+    }
+    fn add_crs(&mut self, crs: Crs) -> Result<(), RegistryError> {
+        Registry::add_crs(self, crs)
+    }
+    fn add_datum(&mut self, datum: Datum) -> Result<(), RegistryError> {
+        Registry::add_datum(self, datum)
+    }
+    fn add_ellipsoid(&mut self, id: &str, ellipsoid: Ellipsoid) -> Result<(), RegistryError> {
+        Registry::add_ellipsoid(self, id, ellipsoid)
     }
 }

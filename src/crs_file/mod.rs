@@ -1,5 +1,5 @@
 //! CRS files: a city's ellipsoids, datums and CRSs declared in TOML (or JSON with the same
-//! structure), loaded into a [`Registry`] with
+//! structure), loaded into a [`Registry`](crate::Registry) with
 //! [`Registry::load_file`](crate::Registry::load_file) or
 //! [`Registry::load_str`](crate::Registry::load_str).
 //!
@@ -36,7 +36,10 @@ mod schema;
 pub(crate) mod toml;
 pub(crate) mod tree;
 
-use crate::registry::Registry;
+use crate::crs::Crs;
+use crate::datum::Datum;
+use crate::ellipsoid::Ellipsoid;
+use crate::error::{CrsError, RegistryError};
 use std::fmt;
 use std::path::Path;
 
@@ -99,13 +102,34 @@ impl Format {
 /// is refused before reading, with the file named.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// What a CRS file is loaded into: the definitions its entries may name, and where they are
+/// added. [`Registry`](crate::Registry) is the implementation; the trait keeps this module
+/// independent of it (the registry calls the loader, the loader does not know the registry).
+/// A load works on a clone and replaces the original only when the whole file is in.
+pub(crate) trait Definitions: Clone {
+    /// A CRS by id (a user one, else the catalogue's).
+    fn lookup(&self, id: &str) -> Result<Crs, CrsError>;
+    /// A datum by id (a user one, else built in).
+    fn datum(&self, id: &str) -> Option<Datum>;
+    /// An ellipsoid by id (a user one, else built in).
+    fn ellipsoid(&self, id: &str) -> Option<Ellipsoid>;
+    /// How many user CRSs are defined already (all files together are capped).
+    fn user_crs_count(&self) -> usize;
+    /// Adds a CRS; refused if its id is taken.
+    fn add_crs(&mut self, crs: Crs) -> Result<(), RegistryError>;
+    /// Adds a datum; refused if its id is taken.
+    fn add_datum(&mut self, datum: Datum) -> Result<(), RegistryError>;
+    /// Adds an ellipsoid under `id`; refused if the id is taken.
+    fn add_ellipsoid(&mut self, id: &str, ellipsoid: Ellipsoid) -> Result<(), RegistryError>;
+}
+
 /// Loads `path` into `registry`, whole or not at all.
 ///
 /// Only a regular file (or a symbolic link to one) of at most [`MAX_FILE_BYTES`] is read: a
 /// directory, a device (`/dev/zero`, `/dev/urandom`), a FIFO or a socket is refused before it
 /// is opened (opening a FIFO would wait for a writer; a device never ends), and the read stops
 /// past the cap even if the file grows meanwhile.
-pub(crate) fn load_file(registry: &mut Registry, path: &Path) -> Result<(), CrsFileError> {
+pub(crate) fn load_file<D: Definitions>(registry: &mut D, path: &Path) -> Result<(), CrsFileError> {
     let file = path.display().to_string();
     let refuse =
         |message: String| CrsFileError { file: file.clone(), line: None, field: None, message };
@@ -345,8 +369,8 @@ fn entries_message(n: usize) -> String {
 /// Loads `text` (named `origin` in errors) into `registry`, whole or not at all. A text with
 /// more than [`MAX_ENTRIES`] entries or [`MAX_VALUES`] values is refused before it is parsed,
 /// the count in the message, so memory stays bounded whatever the text.
-pub(crate) fn load_str(
-    registry: &mut Registry,
+pub(crate) fn load_str<D: Definitions>(
+    registry: &mut D,
     text: &str,
     origin: &str,
     format: Format,
@@ -389,7 +413,7 @@ pub(crate) fn load_str(
                 _ => 1,
             })
             .sum::<usize>();
-        let already = registry.user_crss().len();
+        let already = registry.user_crs_count();
         if already + crss > MAX_ENTRIES {
             return Err(CrsFileError {
                 file: origin.to_string(),

@@ -4,14 +4,15 @@
 
 use super::tree::{Entry, Node, Pos, Value};
 use super::CrsFileError;
+use super::Definitions;
 use crate::crs::{
     AreaOfUse, Crs, CrsKind, HeightMethod, PlanarTransform, Projection, ProjectionSurface,
 };
 use crate::datum::{Datum, DatumShift};
 use crate::ellipsoid::Ellipsoid;
+use crate::error::{display_id, RegistryError};
 use crate::ops::{AffineParams, GaussKrugerParams, HelmertConvention, HelmertParams};
 use crate::ops::{PlanarHelmertParams, Polynomial2, Polynomial2Params};
-use crate::registry::{display_id, Registry, RegistryError};
 use crate::transformer::Transformer;
 use std::collections::HashMap;
 
@@ -225,7 +226,11 @@ fn clash(cx: &Cx<'_>, pos: Pos, path: &str, error: RegistryError) -> CrsFileErro
 
 /// Reads the document `root` and adds its definitions to `registry` (the caller discards the
 /// registry on error, so that a file is loaded whole or not at all).
-pub(crate) fn load(registry: &mut Registry, file: &str, root: &Node) -> Result<(), CrsFileError> {
+pub(crate) fn load<D: Definitions>(
+    registry: &mut D,
+    file: &str,
+    root: &Node,
+) -> Result<(), CrsFileError> {
     let cx = Cx { file };
     let top = Fields::new(&cx, root, String::new(), &["ellipsoid", "datum", "crs"])?;
     for (i, node) in array(&cx, top.entries, "ellipsoid")?.iter().enumerate() {
@@ -258,9 +263,9 @@ pub(crate) fn load(registry: &mut Registry, file: &str, root: &Node) -> Result<(
 
 const DATUM_KEYS: &[&str] = &["id", "name", "ellipsoid", "to_cgcs2000"];
 
-fn read_datum(
+fn read_datum<D: Definitions>(
     cx: &Cx<'_>,
-    registry: &Registry,
+    registry: &D,
     node: &Node,
     path: &str,
 ) -> Result<Datum, CrsFileError> {
@@ -354,7 +359,11 @@ fn base_depth(crs: &Crs) -> usize {
 
 /// The CRSs of the file, each after its `base`, whatever the order they are written in.
 /// Linear in the number of entries: ids are found through a hash map, never by scanning.
-fn load_crss(cx: &Cx<'_>, registry: &mut Registry, nodes: &[Node]) -> Result<(), CrsFileError> {
+fn load_crss<D: Definitions>(
+    cx: &Cx<'_>,
+    registry: &mut D,
+    nodes: &[Node],
+) -> Result<(), CrsFileError> {
     // Ids first, to resolve `base` references to entries of this file in any order.
     let mut entries: Vec<(Fields<'_>, &str, Pos)> = Vec::with_capacity(nodes.len());
     let mut by_id: HashMap<String, usize> = HashMap::with_capacity(nodes.len());
@@ -430,7 +439,7 @@ fn load_crss(cx: &Cx<'_>, registry: &mut Registry, nodes: &[Node]) -> Result<(),
 /// A CRS entry. `dimension = 3` makes it a 3D CRS (its heights ellipsoidal, converted with
 /// the point; see [`Crs::with_ellipsoidal_height`]); 2 (the default) a 2D CRS (heights are
 /// elevations, copied unchanged between 2D CRSs).
-fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
+fn read_crs<D: Definitions>(registry: &D, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
     let dimension = f.number("dimension", |v| v == 2.0 || v == 3.0, "2 or 3")?;
     let crs = read_crs_2d(registry, f)?;
     if dimension != Some(3.0) {
@@ -442,7 +451,7 @@ fn read_crs(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
         .map_err(|e| f.cx.error(pos, &f.field("dimension"), e.to_string()))
 }
 
-fn read_crs_2d(registry: &Registry, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
+fn read_crs_2d<D: Definitions>(registry: &D, f: &Fields<'_>) -> Result<Crs, CrsFileError> {
     let cx = f.cx;
     let (id, _) = id_of(f)?;
     let name = f.string("name")?.map_or(id, |(n, _)| n);
