@@ -175,7 +175,7 @@ impl SetFile {
 }
 
 /// The folder of `path` (`.` for a bare file name).
-fn folder_of(path: &Path) -> PathBuf {
+pub(crate) fn folder_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

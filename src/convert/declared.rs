@@ -271,12 +271,6 @@ impl DeclaredCrs {
                 declared.summary()
             ));
         }
-        // A 3D declaration (ellipsoidal heights) names a 3D CRS, a 2D one a 2D CRS, where both
-        // have the parameters (EPSG:4979 and EPSG:4326).
-        let same_dimension = |c: &Crs| c.is_3d() == declared.three_d;
-        if candidates.iter().any(same_dimension) {
-            candidates.retain(same_dimension);
-        }
         // Prefer the same datum shift (a CRS file's city datum over EPSG's plain one when the
         // declaration has its TOWGS84), then the same zone width.
         let same_shift = |c: &Crs| {

@@ -441,17 +441,9 @@ fn remove_previous_output(
     let mut candidates = vec![output.to_path_buf()];
     let family = format.map_or(&[][..], |f| super::format::of(f).set_family);
     if !family.is_empty() {
-        let (Some(stem), Some(folder)) = (output.file_stem(), output.parent()) else {
-            return Ok(removed);
-        };
-        let prefix = format!("{}.", stem.to_string_lossy());
-        for e in std::fs::read_dir(folder)? {
-            let name = e?.file_name().to_string_lossy().into_owned();
-            let family = name
-                .strip_prefix(&prefix)
-                .is_some_and(|ext| family.iter().any(|f| f.eq_ignore_ascii_case(ext)));
-            if family && !candidates.contains(&folder.join(&name)) {
-                candidates.push(folder.join(name));
+        for path in super::format::set_siblings(output, family)? {
+            if !candidates.contains(&path) {
+                candidates.push(path);
             }
         }
     }

@@ -15,6 +15,7 @@
 //! [`convert_file`]: super::convert_file
 //! [`declared::read`]: super::declared::read
 
+use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
 use std::path::{Path, PathBuf};
@@ -155,23 +156,8 @@ impl Format {
         if self.set_members.is_empty() {
             return Ok(());
         }
-        let Some(stem) = main.file_stem().and_then(|s| s.to_str()) else { return Ok(()) };
-        let folder = match main.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let io = |source| ConvertError::Io { path: folder.to_path_buf(), source };
-        let prefix = format!("{stem}.");
-        let mut found: Vec<PathBuf> = Vec::new();
-        for entry in std::fs::read_dir(folder).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            let name = entry.file_name();
-            let Some(ext) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
-            if self.set_members.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
-                found.push(main.with_file_name(&name)); // named as the user named the main file
-            }
-        }
-        found.sort(); // deterministic: the first in name order is reported
+        let found = set_siblings(main, self.set_members)
+            .map_err(|source| ConvertError::Io { path: folder_of(main), source })?;
         for path in found {
             super::require_regular_file(&path)?;
         }
@@ -193,6 +179,25 @@ impl Format {
         }
         files
     }
+}
+
+/// The files beside `main` named `<main's stem>.<ext>`, `ext` one of `exts` in any case (a
+/// Shapefile's `roads.DBF` with `roads.shp`), as the user named `main` (its folder, its stem),
+/// sorted so that the first in name order is the one reported. Names that are not UTF-8 never
+/// match. Errors: the folder cannot be listed.
+pub(crate) fn set_siblings(main: &Path, exts: &[&str]) -> std::io::Result<Vec<PathBuf>> {
+    let Some(stem) = main.file_stem().and_then(|s| s.to_str()) else { return Ok(Vec::new()) };
+    let prefix = format!("{stem}.");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder_of(main))? {
+        let name = entry?.file_name();
+        let Some(ext) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
+        if exts.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+            found.push(main.with_file_name(&name));
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The row of `format`.

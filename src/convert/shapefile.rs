@@ -140,29 +140,15 @@ fn sidecars(shp: &Path) -> io::Result<Sidecars> {
 /// file over it nor remove it as stale, and would stop half way. [`ConvertError::Io`] naming
 /// the folder, before anything is written (also before an interrupted commit is completed).
 fn refuse_folders_in_the_set(output: &Path) -> Result<(), ConvertError> {
-    let Some(stem) = output.file_stem().and_then(|s| s.to_str()) else { return Ok(()) };
-    let folder = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let entries = match std::fs::read_dir(folder) {
-        Ok(entries) => entries,
+    let mut folders = match super::format::set_siblings(output, &SET_FAMILY) {
+        Ok(names) => names.into_iter().filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_dir())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(ConvertError::Io { path: folder.to_path_buf(), source }),
-    };
-    let prefix = format!("{stem}.");
-    let mut folders: Vec<PathBuf> = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(ext) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else { continue };
-        if SET_FAMILY.iter().any(|f| f.eq_ignore_ascii_case(ext))
-            && entry.file_type().is_ok_and(|t| t.is_dir())
-        {
-            folders.push(output.with_file_name(&name));
+        Err(source) => {
+            return Err(ConvertError::Io { path: super::atomic::folder_of(output), source })
         }
-    }
-    folders.sort();
-    match folders.into_iter().next() {
+    };
+    match folders.next() {
+        // the first in name order
         Some(path) => Err(ConvertError::Io {
             path,
             source: io::Error::new(
