@@ -6,6 +6,8 @@
 pub mod cli;
 #[cfg(feature = "formats")]
 pub mod conversion;
+#[cfg(feature = "gdal-interop")]
+pub mod gdal;
 #[cfg(feature = "formats")]
 pub mod gpkg;
 pub mod points;
