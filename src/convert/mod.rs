@@ -31,6 +31,7 @@ pub mod format;
 pub mod geojson;
 pub mod gpkg;
 pub mod lineage;
+pub(crate) mod runner;
 pub mod sanity;
 pub mod shapefile;
 pub mod text;
