@@ -352,3 +352,44 @@ impl<R: BufRead> RecordSource for Lines<'_, R> {
         Ok(Some(Rec { start, body_end, end: buf.len(), line: self.line }))
     }
 }
+
+/// Transforms the points of records held in memory (binary formats: Shapefile records,
+/// GeoPackage geometry blobs), batched: the records are cut into parts converted in parallel
+/// (with `parallel`); in each, `gather` pushes every record's points `[x, y, z]` (z = 0 without
+/// a height) and says whether the record takes part (`false`: it settled its own outcome, e.g.
+/// malformed or without geometry), the part's points go through
+/// [`Transformer::transform_slice`] once, and `scatter` gets each taking part record's
+/// converted points (as many as it pushed) or its first point's error.
+pub(crate) fn in_place<T: Send>(
+    transformer: &Transformer,
+    parallel: bool,
+    items: &mut [T],
+    gather: impl Fn(&mut T, &mut Vec<[f64; 3]>) -> bool + Sync,
+    scatter: impl Fn(&mut T, Result<&[[f64; 3]], crate::error::PointError>) + Sync,
+) {
+    let part = |items: &mut [T]| {
+        let mut points = Vec::new();
+        let mut spans = Vec::with_capacity(items.len());
+        for item in items.iter_mut() {
+            let first = points.len();
+            let takes_part = gather(item, &mut points);
+            spans.push(takes_part.then_some(first..points.len()));
+        }
+        let batch = transformer.transform_slice(&mut points);
+        let mut failures = batch.failures.into_iter().peekable();
+        for (item, span) in items.iter_mut().zip(spans) {
+            let Some(span) = span else { continue };
+            let failed = failures.next_if(|f| f.index < span.end);
+            while failures.next_if(|f| f.index < span.end).is_some() {}
+            match failed {
+                Some(f) => scatter(item, Err(f.error)),
+                None => scatter(item, Ok(&points[span])),
+            }
+        }
+    };
+    if parallel && items.len() > 1 {
+        items.par_chunks_mut(PART_RECORDS).for_each(part);
+    } else {
+        items.chunks_mut(PART_RECORDS).for_each(part);
+    }
+}
