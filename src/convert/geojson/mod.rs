@@ -66,8 +66,8 @@ mod object;
 pub use self::object::MAX_COLLECTION_DEPTH;
 
 use self::object::{
-    bbox_is_3d, key_name, kind_of, parse_members, string_value, type_of, Bounds, Converted,
-    CrsMember, Kind, ObjectError,
+    bbox_is_3d, key_name, kind_of, parse_members, string_value, type_of, Batch, Bounds, Converted,
+    CrsMember, Kind, ObjectError, Positions,
 };
 use super::atomic::AtomicFile;
 use super::Tally;
@@ -85,6 +85,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
@@ -533,14 +534,59 @@ struct Run<'a, S: Sink> {
 /// A feature converted: its id (for messages) and its text, or why not.
 type FeatureResult = (Option<String>, Result<Converted, ObjectError>);
 
-/// Converts one feature of a collection (for the parallel path).
-fn convert_feature(t: &Transformer, raw: &RawValue) -> FeatureResult {
-    let members = match parse_members(raw.get()) {
-        Ok(m) => m,
-        Err(e) => return (None, Err(ObjectError::Malformed(serde_message(&e)))),
-    };
+/// Objects converted together through one batch transform.
+const PART_OBJECTS: usize = 1024;
+
+/// Converts features of a collection (for the parallel path), through one batch transform.
+fn convert_features(t: &Transformer, raws: &[Box<RawValue>]) -> Vec<FeatureResult> {
+    let mut batch = Batch::default();
+    let mut walked: Vec<(Option<String>, Walked)> = raws
+        .iter()
+        .map(|raw| match walk(&mut batch, raw.get(), None) {
+            Ok((id, walked)) => (id, walked),
+            Err(e) => (None, (Err(ObjectError::Malformed(serde_message(&e))), 0..0)),
+        })
+        .collect();
+    settle(t, &mut batch, walked.iter_mut().map(|(_, w)| w));
+    walked.into_iter().map(|(id, (result, _))| (id, result)).collect()
+}
+
+/// An object walked into a batch: its text with placeholders (or why not), and the span of its
+/// positions in the batch.
+type Walked = (Result<Converted, ObjectError>, Range<usize>);
+
+/// Walks the object `text` into `batch` (its positions collected, its text with placeholders);
+/// its id and the walk. Errors: `text` is not a JSON object.
+fn walk(
+    batch: &mut Batch,
+    text: &str,
+    top: Option<&CrsMember>,
+) -> Result<(Option<String>, Walked), serde_json::Error> {
+    let members = parse_members(text)?;
     let id = object::id_of(&members.0);
-    (id, object::convert_object(&members.0, None, &mut |p, z| convert_point(t, p, z)))
+    let first = batch.points.len();
+    let result = object::convert_object(&members.0, top, &mut Positions::Batch(batch));
+    Ok((id, (result, first..batch.points.len())))
+}
+
+/// Transforms the positions of `batch` in one [`Transformer::transform_slice`] and settles each
+/// walked object, in batch order: failed with its first position that cannot be converted (as
+/// converting position by position would have stopped there, before a structure error met
+/// later in the same object), else its placeholders filled.
+fn settle<'w>(t: &Transformer, batch: &mut Batch, walked: impl Iterator<Item = &'w mut Walked>) {
+    let report = t.transform_slice(&mut batch.points);
+    let mut failures = report.failures.into_iter().peekable();
+    for (result, span) in walked {
+        let failed = failures.next_if(|f| f.index < span.end);
+        while failures.next_if(|f| f.index < span.end).is_some() {}
+        if let Some(f) = failed {
+            *result = Err(ObjectError::Point(f.error));
+        } else if let Ok(c) = result {
+            let (text, bounds) = object::fill(&c.text, &batch.points, &batch.has_z, span.start);
+            c.text = text;
+            c.bounds = bounds;
+        }
+    }
 }
 
 /// Stops a visitor with `error` kept in the run.
@@ -710,11 +756,16 @@ impl<'a, S: Sink> Run<'a, S> {
                     }
                     Ok(p)
                 };
-                object::convert_object(&members.0, crs, &mut take)
+                object::convert_object(&members.0, crs, &mut Positions::Each(&mut take))
             }
             None => {
-                let t = self.transformer;
-                object::convert_object(&members.0, crs, &mut |p, z| convert_point(t, p, z))
+                let mut batch = Batch::default();
+                let mut walked = (
+                    object::convert_object(&members.0, crs, &mut Positions::Batch(&mut batch)),
+                    0..batch.points.len(),
+                );
+                settle(self.transformer, &mut batch, std::iter::once(&mut walked));
+                walked.0
             }
         };
         (id, result)
@@ -921,7 +972,10 @@ impl<'a, S: Sink> Run<'a, S> {
             let t = Arc::clone(self.shared.get_or_insert_with(|| Arc::new(transformer.clone())));
             let (done, results) = mpsc::sync_channel(1);
             rayon::spawn(move || {
-                let converted = raws.par_iter().map(|raw| convert_feature(&t, raw)).collect();
+                let converted = raws
+                    .par_chunks(PART_OBJECTS)
+                    .flat_map_iter(|part| convert_features(&t, part))
+                    .collect();
                 // The receiver is gone only if the conversion stopped: nothing to do then.
                 let _ = done.send(converted);
             });
@@ -1049,13 +1103,38 @@ impl<'a, S: Sink> Run<'a, S> {
         let outcomes: Vec<Line> = if self.samples.is_none() && self.options.parallel {
             let (t, record) = (self.transformer, &self.target.record);
             chunk
-                .par_iter()
-                .map(|(n, bytes)| {
-                    split_line(*n, bytes, |text| {
-                        let members = parse_members(text)?;
-                        Ok(object::convert_object(&members.0, Some(record), &mut |p, z| {
-                            convert_point(t, p, z)
-                        }))
+                .par_chunks(PART_OBJECTS)
+                .flat_map_iter(|part| {
+                    let mut batch = Batch::default();
+                    let mut lines: Vec<(Line, Range<usize>)> = part
+                        .iter()
+                        .map(|(n, bytes)| {
+                            let mut span = 0..0;
+                            let line = split_line(*n, bytes, |text| {
+                                let (_, (result, s)) = walk(&mut batch, text, Some(record))?;
+                                span = s;
+                                Ok(result)
+                            });
+                            (line, span)
+                        })
+                        .collect();
+                    // Only records take part; their spans are in batch order.
+                    let mut records: Vec<Walked> = Vec::new();
+                    for (line, span) in &mut lines {
+                        if let Line::Record { result, .. } = line {
+                            let r = std::mem::replace(result, Ok(Converted::default()));
+                            records.push((r, span.clone()));
+                        }
+                    }
+                    settle(t, &mut batch, records.iter_mut());
+                    let mut settled = records.into_iter();
+                    lines.into_iter().map(move |(mut line, _)| {
+                        if let Line::Record { result, .. } = &mut line {
+                            if let Some((r, _)) = settled.next() {
+                                *result = r;
+                            }
+                        }
+                        line
                     })
                 })
                 .collect()
@@ -1152,15 +1231,6 @@ fn split_line(n: u64, bytes: &[u8], convert: impl FnOnce(&str) -> LineResult) ->
         Err(e) => {
             Line::Bad { n, column: Some(e.column() as u64 + offset), message: serde_message(&e) }
         }
-    }
-}
-
-/// Converts one position: 3D with a height, else 2D.
-fn convert_point(t: &Transformer, p: Xyz, has_z: bool) -> Result<Xyz, crate::error::PointError> {
-    if has_z {
-        t.transform(p)
-    } else {
-        t.transform_xy(p[0], p[1]).map(|(x, y)| [x, y, 0.0])
     }
 }
 
@@ -1463,5 +1533,38 @@ mod tests {
         convert_seq_reader(lines.as_bytes(), &mut a, &t, &parallel).unwrap();
         convert_seq_reader(lines.as_bytes(), &mut b, &t, &sequential).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_failed_position_before_a_structure_error_fails_the_feature_and_after_it_the_file() {
+        // Position by position, the conversion stopped at the first failed position: the
+        // batch keeps that order (a failure first fails the feature; a structure error first is
+        // a malformed file), in parallel and not.
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        let feature = |coordinates: &str| {
+            format!(
+                r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"LineString","coordinates":{coordinates}}}}}"#
+            )
+        };
+        let good = feature("[[117,40],[117.1,40.1]]");
+        for parallel in [true, false] {
+            let skip = ConvertOptions { skip_invalid: true, parallel, ..ConvertOptions::default() };
+            let failed_first = feature(r#"[[117,95],["x",40]]"#);
+            let text = format!(
+                r#"{{"type":"FeatureCollection","features":[{good},{failed_first},{good}]}}"#
+            );
+            let (_, report) = convert_str(&text, &t, &skip).unwrap();
+            assert_eq!((report.features, report.written), (3, 2));
+            assert_eq!(report.skipped[0].location, "feature 2");
+            let malformed_first = feature(r#"[["x",40],[117,95]]"#);
+            let text = format!(
+                r#"{{"type":"FeatureCollection","features":[{good},{malformed_first},{good}]}}"#
+            );
+            let e = convert_str(&text, &t, &skip).unwrap_err();
+            assert!(
+                matches!(e, ConvertError::Malformed { ref location, .. } if location == "feature 2"),
+                "{e}"
+            );
+        }
     }
 }
