@@ -369,7 +369,7 @@ pub fn coordinates(wkb: &[u8], max: usize, out: &mut Vec<[f64; 3]>) -> Result<()
 /// The whole geometry is validated before any byte is changed. On a point error the buffer may
 /// hold a partly converted geometry: the caller must discard it (it is never meant to be
 /// written). One geometry at a time; a GeoPackage conversion batches many through
-/// [`gather`] and [`scatter`] instead.
+/// `gather` and `scatter` instead.
 pub fn transform_in_place(wkb: &mut [u8], transformer: &Transformer) -> Result<Summary, WkbError> {
     let mut points = Vec::new();
     gather(wkb, &mut points)?;

@@ -57,11 +57,21 @@
 //! explicit stack, not its 128-level recursion), and a `coordinates` array deeper than its
 //! geometry type allows is `Malformed` ("... is not a number in position ...").
 //!
+//! **Speed.** A file's FeatureCollection is read by a fast path: a structural scanner
+//! (`scan.rs`) cuts each value out a block at a time, serde_json validates it from a slice, and it
+//! is converted through exactly the calls the streaming parser makes (same chunks, same
+//! output). Anything the fast path does not take (bad JSON, a value near the record cap, a
+//! document that is not a collection, text after it) discards its output and converts the file
+//! again with the streaming parser, which gives the error with its line and column; the
+//! in-memory APIs always stream. The positions of each part of [`CHUNK`] go through one
+//! [`Transformer::transform_slice`] (placeholders in the text, filled after the batch).
+//!
 //! A point that cannot be converted fails its feature (see [`super`]); with a top-level Feature
 //! or bare Geometry there is no collection to leave it out of, so it fails the file even with
 //! [`ConvertOptions::skip_invalid`].
 
 mod object;
+pub(crate) mod scan;
 
 pub use self::object::MAX_COLLECTION_DEPTH;
 
@@ -203,11 +213,35 @@ impl<R: Read> Read for Guarded<R> {
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     check_encoding(job)?;
-    let input = open(job.input)?;
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
-    let mut file = AtomicFile::create(job.output).map_err(io_out)?;
     let target = Target::new(job.target.id(), job.target.epsg());
     let seq = FileFormat::from_path(job.input) == Some(FileFormat::GeoJsonSeq);
+    if !seq {
+        // The fast path (module docs, "Speed"); on anything it does not take, its output is
+        // discarded and the file is converted again by the exact streaming parser below.
+        let input = open(job.input)?;
+        let mut file = AtomicFile::create(job.output).map_err(io_out)?;
+        let mut run = Run::new(
+            job.input,
+            job.output,
+            Seekable(file.writer()),
+            job.transformer,
+            job.options,
+            &target,
+            false,
+        );
+        let input = BufReader::with_capacity(
+            1 << 20,
+            ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
+        );
+        if run.document_fast(input)? {
+            let mut report = run.finish()?;
+            report.outputs.push(file.commit().map_err(io_out)?);
+            return Ok(report);
+        }
+    }
+    let input = open(job.input)?;
+    let mut file = AtomicFile::create(job.output).map_err(io_out)?;
     let mut run = Run::new(
         job.input,
         job.output,
@@ -899,6 +933,145 @@ impl<'a, S: Sink> Run<'a, S> {
         self.record(location, result, b"", b"\n")
     }
 
+    /// The fast path of a file (see [`scan`]): a FeatureCollection whose values are cut out
+    /// by the scanner and validated from slices, then converted exactly as
+    /// [`document`](Self::document) converts them (the same members, chunks and calls, so the
+    /// same output). `Ok(false)` for anything else — not a collection, JSON the scanner or
+    /// serde_json does not take, a value near the record cap, text after the document — after
+    /// which the output written so far is to be discarded and the file converted by
+    /// [`document`](Self::document), which reports any error with its line and column.
+    fn document_fast<R: BufRead>(&mut self, mut input: R) -> Result<bool, ConvertError> {
+        let bom = input.fill_buf().map_err(|e| self.io_in(e))?.starts_with(BOM);
+        if bom {
+            input.consume(BOM.len());
+        }
+        let mut s = scan::Scanner::new(input);
+        // Values and their separators stay well inside the streaming parser's record cap, so
+        // that a value it would refuse is never taken here.
+        let cap = usize::try_from(MAX_RECORD).unwrap_or(usize::MAX) / 2;
+        let io = |run: &Self, e| run.io_in(e);
+        if s.skip_ws().map_err(|e| io(self, e))? != Some(b'{') {
+            return Ok(false);
+        }
+        s.bump();
+        if bom {
+            self.write(BOM)?;
+        }
+        let mut pending: Pending = Vec::new();
+        let mut type_name: Option<String> = None;
+        let mut collection = false;
+        let mut outside = 0usize;
+        let mut text = Vec::new();
+        let mut first = true;
+        loop {
+            let next = s.skip_ws().map_err(|e| io(self, e))?;
+            if first && next == Some(b'}') {
+                return Ok(false); // `{}`: not a collection
+            }
+            first = false;
+            if next != Some(b'"') {
+                return Ok(false);
+            }
+            text.clear();
+            if !s.value(&mut text, cap).map_err(|e| io(self, e))? {
+                return Ok(false);
+            }
+            let Some(key) = raw_value(&mut text) else { return Ok(false) };
+            if s.skip_ws().map_err(|e| io(self, e))? != Some(b':') {
+                return Ok(false);
+            }
+            s.bump();
+            let name = key_name(&key);
+            if !collection
+                && name == "features"
+                && type_name.as_deref().is_none_or(|t| t == "FeatureCollection")
+            {
+                if s.skip_ws().map_err(|e| io(self, e))? != Some(b'[') {
+                    return Ok(false);
+                }
+                s.bump();
+                collection = true;
+                self.begin_collection(&pending, &key)?;
+                pending = Vec::new();
+                outside = 0;
+                if !self.features_fast(&mut s, cap)? {
+                    return Ok(false);
+                }
+                self.end_features()?;
+            } else {
+                if !s.value(&mut text, cap).map_err(|e| io(self, e))? {
+                    return Ok(false);
+                }
+                let Some(value) = raw_value(&mut text) else { return Ok(false) };
+                outside += key.get().len() + value.get().len() + 64;
+                if outside > cap {
+                    return Ok(false);
+                }
+                if collection {
+                    self.after_features(&key, &value)?;
+                } else {
+                    if name == "type" {
+                        type_name = string_value(&value);
+                    }
+                    pending.push((key, value));
+                }
+            }
+            match s.skip_ws().map_err(|e| io(self, e))? {
+                Some(b',') => s.bump(),
+                Some(b'}') => {
+                    s.bump();
+                    break;
+                }
+                _ => return Ok(false),
+            }
+        }
+        if !collection || s.skip_ws().map_err(|e| io(self, e))?.is_some() {
+            return Ok(false);
+        }
+        self.write(b"}\n")?;
+        Ok(true)
+    }
+
+    /// The `features` array after its `[`, for [`document_fast`](Self::document_fast):
+    /// features cut out, validated and converted in the chunks the streaming path makes.
+    fn features_fast<R: BufRead>(
+        &mut self,
+        s: &mut scan::Scanner<R>,
+        cap: usize,
+    ) -> Result<bool, ConvertError> {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut bytes = 0;
+        let mut text = Vec::new();
+        if s.skip_ws().map_err(|e| self.io_in(e))? == Some(b']') {
+            s.bump();
+        } else {
+            loop {
+                text.clear();
+                if !s.value(&mut text, cap).map_err(|e| self.io_in(e))? {
+                    return Ok(false);
+                }
+                let Some(raw) = raw_value(&mut text) else { return Ok(false) };
+                bytes += raw.get().len();
+                chunk.push(raw);
+                if chunk.len() >= CHUNK || bytes >= CHUNK_BYTES {
+                    bytes = 0;
+                    self.features(&mut chunk)?;
+                }
+                match s.skip_ws().map_err(|e| self.io_in(e))? {
+                    Some(b',') => s.bump(),
+                    Some(b']') => {
+                        s.bump();
+                        break;
+                    }
+                    _ => return Ok(false),
+                }
+            }
+        }
+        self.features(&mut chunk)?;
+        self.drain()?;
+        Ok(true)
+    }
+
     /// The members of a collection up to `features`: writes `{`, them, and `"features":[`.
     fn begin_collection(
         &mut self,
@@ -1232,6 +1405,13 @@ fn split_line(n: u64, bytes: &[u8], convert: impl FnOnce(&str) -> LineResult) ->
             Line::Bad { n, column: Some(e.column() as u64 + offset), message: serde_message(&e) }
         }
     }
+}
+
+/// The JSON value `text` (taken), validated; `None` if it is not UTF-8 or not one valid JSON
+/// value.
+fn raw_value(text: &mut Vec<u8>) -> Option<Box<RawValue>> {
+    let text = String::from_utf8(std::mem::take(text)).ok()?;
+    RawValue::from_string(text).ok()
 }
 
 /// `feature 5` or `feature 5 (id "A-17")`.
