@@ -6,7 +6,8 @@
 //! - [`geojson`]: GeoJSON (RFC 7946 and GDAL's `crs` member) and newline-delimited GeoJSON;
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
-//! - [`gpkg`]: GeoPackage (SQLite) feature tables.
+//! - [`gpkg`]: GeoPackage (SQLite) feature tables;
+//! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`).
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -24,6 +25,7 @@
 //! or altered silently.
 
 pub mod atomic;
+pub mod cass;
 pub mod csv;
 pub mod declared;
 pub mod exchange;
@@ -60,6 +62,8 @@ pub enum FileFormat {
     Shapefile,
     /// OGC GeoPackage (`.gpkg`).
     GeoPackage,
+    /// South CASS point file (`.dat`): headerless lines `id,code,Y(east),X(north)[,H]`.
+    Cass,
 }
 
 impl FileFormat {

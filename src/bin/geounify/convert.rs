@@ -26,6 +26,8 @@ same format:
   .shp               Shapefile set (.shp .shx .dbf .prj .cpg); .dbf copied byte for byte,
                      .prj written for the target
   .gpkg              GeoPackage: every feature table, its srs and envelopes, R-tree indexes
+  .dat               South CASS point file, no header: id,code,Y(east),X(north)[,H]; each
+                     value keeps its decimals (metres n -> degrees n+6); binary .dat refused
 
 The CRS the input declares (Shapefile .prj, GeoJSON \"crs\" member, GeoPackage
 gpkg_spatial_ref_sys, EWKT SRID=) is compared with --from by its parameters (ellipsoid,
