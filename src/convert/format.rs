@@ -18,7 +18,7 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{
-    cass, csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+    cass, csv, geojson, gpkg, mif, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 8] = [
+pub static FORMATS: [Format; 9] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -142,6 +142,17 @@ pub static FORMATS: [Format; 8] = [
         convert: cass::convert_file,
         sample: cass::sample,
         declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Mif,
+        name: "mif",
+        extensions: &["mif"],
+        also_accepted: &[],
+        set_members: &["mid"],
+        set_family: &mif::SET_FAMILY,
+        convert: mif::convert_file,
+        sample: mif::sample,
+        declared: mif::declared,
     },
 ];
 
@@ -279,7 +290,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat)"
+             .shp, .gpkg, .dat, .mif)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

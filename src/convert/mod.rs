@@ -7,7 +7,8 @@
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
-//! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`).
+//! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`);
+//! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets.
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -33,6 +34,7 @@ pub mod format;
 pub mod geojson;
 pub mod gpkg;
 pub mod lineage;
+pub mod mif;
 pub mod sanity;
 pub mod shapefile;
 pub mod text;
@@ -64,6 +66,8 @@ pub enum FileFormat {
     GeoPackage,
     /// South CASS point file (`.dat`): headerless lines `id,code,Y(east),X(north)[,H]`.
     Cass,
+    /// MapInfo Interchange Format (`.mif` with its `.mid`).
+    Mif,
 }
 
 impl FileFormat {
