@@ -345,3 +345,35 @@ fn failing_points_fail_their_object_or_become_none() {
     assert!(report.warnings.iter().any(|w| w.contains("no .mid")), "{:?}", report.warnings);
     assert_eq!(dir.listing(), ["a.mif", "b.mif"]);
 }
+
+#[test]
+fn a_target_without_a_known_datum_shift_is_refused_before_anything_is_written() {
+    let dir = Scratch::new("mif-noshift");
+    let text =
+        "Version 300\nCharset \"Neutral\"\nDelimiter \",\"\nColumns 0\nData\n\nPoint 117.5 39.9\n";
+    let a = dir.write("a.mif", text);
+    // Beijing 1954 as built in: no shift to WGS 84 is known, and a MapInfo datum states one.
+    let err =
+        convert(&a, &dir.path("b.mif"), &crs("EPSG:4214"), &crs("EPSG:2401"), &Default::default())
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("EPSG:2401 cannot be written as a MapInfo CoordSys: its datum")
+            && err.contains("has no known shift to WGS 84"),
+        "{err}"
+    );
+    assert_eq!(dir.listing(), ["a.mif"]);
+    // A file without CoordSys (longitude/latitude by MapInfo's rule) gets the target's before
+    // `Columns`.
+    let b = dir.path("c.mif");
+    convert(
+        &a,
+        &b,
+        &crs("EPSG:4490"),
+        &crs("EPSG:4548"),
+        &ConvertOptions { force: true, ..Default::default() },
+    )
+    .unwrap();
+    let out = std::fs::read_to_string(&b).unwrap();
+    assert!(out.starts_with("Version 300\nCharset \"Neutral\"\nDelimiter \",\"\nCoordSys Earth Projection 8, 33, \"m\", 117, 0, 1, 500000, 0\nColumns 0\nData\n\nPoint "), "{out}");
+}

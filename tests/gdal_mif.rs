@@ -106,3 +106,44 @@ fn gauss_kruger_gdal_writes_converts_to_cgcs2000_degrees_as_gdal_converts_it() {
     let info = gdal::run("gdalsrsinfo", &["-e", dir.path("ours.mif").to_str().unwrap()]);
     assert!(info.lines().any(|l| l.trim() == "EPSG:4490"), "{info}");
 }
+
+#[test]
+fn a_city_datums_seven_parameters_are_read_back_by_gdal() {
+    let dir = Scratch::new("gdal-mif-city");
+    gdal::run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "MapInfo File",
+            "-a_srs",
+            "EPSG:4490",
+            dir.path("in.mif").to_str().unwrap(),
+            SOURCE,
+        ],
+    );
+    let city = concat!(env!("CARGO_MANIFEST_DIR"), "/data/crs/city.toml");
+    let args = [
+        "--crs-file",
+        city,
+        "convert",
+        "--from",
+        "EPSG:4490",
+        "--to",
+        "city:bj54-gk117",
+        "--force",
+        "in.mif",
+        "-o",
+        "ours.mif",
+    ];
+    let (code, stderr) = run_in(&args, &dir.0);
+    assert_eq!(code, 0, "{stderr}");
+    // MapInfo's 7-parameter datum 9999 with the city's Beijing 1954 parameters (coordinate
+    // frame rotations in city.toml: MapInfo's sign), read by GDAL as the position-vector
+    // TOWGS84 geounify writes into a .prj.
+    let proj = gdal::run("gdalsrsinfo", &["-o", "proj4", dir.path("ours.mif").to_str().unwrap()]);
+    assert!(
+        proj.contains("+ellps=krass +towgs84=-12.7,131.2,47.6,-0.41,0.16,-1.05,-2.7")
+            && proj.contains("+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0"),
+        "{proj}"
+    );
+}

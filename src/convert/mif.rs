@@ -42,7 +42,8 @@
 //!   which it then cannot identify as a CGCS2000 CRS. Another datum with a shift to CGCS2000
 //!   (a Beijing 1954 or Xi'an 1980 realisation of a city file) is written as MapInfo's
 //!   explicit 7-parameter datum `9999, <ellipsoid>, dx, dy, dz, rx, ry, rz, ppm, 0`, rotations
-//!   in MapInfo's sign (the opposite of `TOWGS84`'s, as GDAL writes and reads them); a datum
+//!   in MapInfo's sign (the opposite of `TOWGS84`'s, as GDAL writes and reads them; the scale
+//!   as GDAL reads it, which GDAL 3.6 itself writes with its sign flipped); a datum
 //!   without a known shift, or an ellipsoid MapInfo has no number for, cannot be written
 //!   (a [`ConvertError::Options`] before anything is written);
 //! - a CRS that no earth CoordSys describes — a local grid, BD-09MC, a Gauss-Krüger surface on
@@ -61,7 +62,9 @@
 //! converted fails its object (`line 12 (object 5, Region)`); with
 //! [`ConvertOptions::skip_invalid`](super::ConvertOptions::skip_invalid) the object is written
 //! as `None` (so the `.mid` rows still match) and listed. The set is written through an
-//! [`AtomicSet`]: nothing is left behind on failure.
+//! [`AtomicSet`]: nothing is left behind on failure. (For a NonEarth target the objects are
+//! first written to a hidden temporary file beside the output, `.<name>.mif-body.geounify-*.tmp`,
+//! removed on success, failure and Ctrl-C; only a SIGKILL can leave it.)
 //!
 //! **Memory.** Objects are read in chunks of at most 65 536 objects or 16 MiB and their points
 //! converted in one batch ([`Transformer::transform_slice`](crate::Transformer::transform_slice),
@@ -564,7 +567,6 @@ pub struct MifObject {
 /// Reads objects from the data section.
 struct ObjectReader<'p, R> {
     lines: Lines<'p, R>,
-    index: u64,
 }
 
 /// Clause keywords that may follow an object on their own lines.
@@ -828,7 +830,6 @@ impl<'p, R: BufRead> ObjectReader<'p, R> {
             let (_, line) = self.lines.take()?.unwrap_or_default();
             object.text.extend_from_slice(&line);
         }
-        self.index += 1;
         let mut cursor = Cursor {
             lines: &mut self.lines,
             object: &mut object,
@@ -870,7 +871,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let file = super::open_regular(input)?;
     let mut lines = Lines::new(BufReader::with_capacity(1 << 20, file), input);
     let header = read_header(&mut lines)?;
-    let mut reader = ObjectReader { lines, index: 0 };
+    let mut reader = ObjectReader { lines };
     let mut report = ConvertReport::default();
 
     let io_out = |path: &Path| {
@@ -1165,7 +1166,7 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     let file = super::open_regular(job.input)?;
     let mut lines = Lines::new(BufReader::new(file), job.input);
     read_header(&mut lines)?;
-    let mut reader = ObjectReader { lines, index: 0 };
+    let mut reader = ObjectReader { lines };
     let mut out = Vec::new();
     while out.len() < max {
         let Some(object) = reader.next()? else { break };
@@ -1179,8 +1180,7 @@ mod tests {
     use super::*;
 
     fn objects(data: &str) -> Result<Vec<MifObject>, ConvertError> {
-        let mut reader =
-            ObjectReader { lines: Lines::new(data.as_bytes(), Path::new("t.mif")), index: 0 };
+        let mut reader = ObjectReader { lines: Lines::new(data.as_bytes(), Path::new("t.mif")) };
         let mut out = Vec::new();
         while let Some(o) = reader.next()? {
             out.push(o);
