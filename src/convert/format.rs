@@ -17,7 +17,9 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
-use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::{
+    cass, csv, geojson, gpkg, mif, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
@@ -52,7 +54,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 7] = [
+pub static FORMATS: [Format; 9] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -129,6 +131,28 @@ pub static FORMATS: [Format; 7] = [
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
+    },
+    Format {
+        format: FileFormat::Cass,
+        name: "cass",
+        extensions: &["dat"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: cass::convert_file,
+        sample: cass::sample,
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Mif,
+        name: "mif",
+        extensions: &["mif"],
+        also_accepted: &[],
+        set_members: &["mid"],
+        set_family: &mif::SET_FAMILY,
+        convert: mif::convert_file,
+        sample: mif::sample,
+        declared: mif::declared,
     },
 ];
 
@@ -226,7 +250,7 @@ pub fn unknown(path: &Path) -> String {
     format!("unknown format (supported: {})", listed.join(", "))
 }
 
-/// For the formats that declare no CRS (CSV, TSV, newline-delimited GeoJSON).
+/// For the formats that declare no CRS (CSV, TSV, newline-delimited GeoJSON, CASS).
 fn declares_nothing(_: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     Ok(Vec::new())
 }
@@ -266,7 +290,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg)"
+             .shp, .gpkg, .dat, .mif)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

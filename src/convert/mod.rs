@@ -6,7 +6,9 @@
 //! - [`geojson`]: GeoJSON (RFC 7946 and GDAL's `crs` member) and newline-delimited GeoJSON;
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
-//! - [`gpkg`]: GeoPackage (SQLite) feature tables.
+//! - [`gpkg`]: GeoPackage (SQLite) feature tables;
+//! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`);
+//! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets.
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -24,6 +26,7 @@
 //! or altered silently.
 
 pub mod atomic;
+pub mod cass;
 pub mod csv;
 pub mod declared;
 pub mod exchange;
@@ -31,6 +34,7 @@ pub mod format;
 pub mod geojson;
 pub mod gpkg;
 pub mod lineage;
+pub mod mif;
 pub(crate) mod runner;
 pub mod sanity;
 pub mod shapefile;
@@ -61,6 +65,10 @@ pub enum FileFormat {
     Shapefile,
     /// OGC GeoPackage (`.gpkg`).
     GeoPackage,
+    /// South CASS point file (`.dat`): headerless lines `id,code,Y(east),X(north)[,H]`.
+    Cass,
+    /// MapInfo Interchange Format (`.mif` with its `.mid`).
+    Mif,
 }
 
 impl FileFormat {
