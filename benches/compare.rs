@@ -367,9 +367,12 @@ fn first_numbers(path: &Path, separators: &[char]) -> Vec<f64> {
 /// The process comparisons: `transform` against cs2cs, and one row per `convert` case against
 /// ogr2ogr (its label, its target ratio, the runs; `None` if ogr2ogr is not installed).
 struct Processes {
-    transform: Option<(Run, Result<Run, String>)>,
-    converts: Vec<(String, f64, Option<(Run, Result<Run, String>)>)>,
+    transform: Option<Compared>,
+    converts: Vec<(String, f64, Option<Compared>)>,
 }
+
+/// geounify's run and the baseline's (or why the baseline did not run).
+type Compared = (Run, Result<Run, String>);
 
 /// How a `convert` comparison's input is made.
 enum Input {
@@ -722,7 +725,7 @@ fn process_rows(
     rows: &mut Vec<Row>,
     work: &str,
     baseline: &str,
-    result: &Option<(Run, Result<Run, String>)>,
+    result: &Option<Compared>,
     convert: Option<f64>,
 ) {
     // `transform` is held to 10× cs2cs; a conversion to its format's target, and to a bounded
