@@ -17,7 +17,7 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
-use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::{csv, geojson, gpkg, gpx, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
@@ -52,7 +52,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 7] = [
+pub static FORMATS: [Format; 8] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -129,6 +129,19 @@ pub static FORMATS: [Format; 7] = [
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
+    },
+    Format {
+        format: FileFormat::Gpx,
+        name: "gpx",
+        extensions: &["gpx"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: gpx::convert_file,
+        sample: gpx::sample,
+        // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
+        // (see the gpx module), so the source must be given.
+        declared: declares_nothing,
     },
 ];
 
@@ -266,7 +279,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg)"
+             .shp, .gpkg, .gpx)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

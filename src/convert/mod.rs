@@ -6,7 +6,8 @@
 //! - [`geojson`]: GeoJSON (RFC 7946 and GDAL's `crs` member) and newline-delimited GeoJSON;
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
-//! - [`gpkg`]: GeoPackage (SQLite) feature tables.
+//! - [`gpkg`]: GeoPackage (SQLite) feature tables;
+//! - [`gpx`]: GPX waypoints, routes and tracks (through a shared byte-level XML scanner).
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -30,12 +31,14 @@ pub mod exchange;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;
+pub mod gpx;
 pub mod lineage;
 pub mod sanity;
 pub mod shapefile;
 pub mod text;
 pub mod wkb;
 pub mod wkt;
+pub(crate) mod xml;
 
 use crate::crs::{Crs, CrsKind};
 use crate::error::BuildError;
@@ -60,6 +63,8 @@ pub enum FileFormat {
     Shapefile,
     /// OGC GeoPackage (`.gpkg`).
     GeoPackage,
+    /// GPS Exchange Format (`.gpx`), GPX 1.0 and 1.1.
+    Gpx,
 }
 
 impl FileFormat {
