@@ -136,8 +136,7 @@ fn wgs84_to_gcj02_gives_the_published_values() {
     doc += "</gpx>\n";
     let input = dir.write("a.gpx", &doc);
     let output = dir.path("b.gpx");
-    convert(&input, &output, &crs("EPSG:4326"), &crs("GCJ02"), &ConvertOptions::default())
-        .unwrap();
+    convert(&input, &output, &crs("EPSG:4326"), &crs("GCJ02"), &ConvertOptions::default()).unwrap();
     let text = std::fs::read_to_string(&output).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!((lines.len(), lines[0], lines[5]), (6, "<gpx version=\"1.1\">", "</gpx>"));
@@ -218,8 +217,10 @@ fn gbk_files_and_entities_in_attributes() {
     expected.extend_from_slice(b"</name></wpt></gpx>\n");
     assert_eq!(got, expected);
     // --encoding does not apply: the XML declaration says it.
-    let options =
-        ConvertOptions { encoding: Some(geounify::convert::TextEncoding::Gbk), ..Default::default() };
+    let options = ConvertOptions {
+        encoding: Some(geounify::convert::TextEncoding::Gbk),
+        ..Default::default()
+    };
     let err = convert(&input, &dir.path("c.gpx"), &crs("GCJ02"), &crs("EPSG:4326"), &options)
         .unwrap_err()
         .to_string();
@@ -232,10 +233,16 @@ fn malformed_and_empty_files_fail_with_their_line_and_write_nothing() {
     let cases: [(&str, &str); 9] = [
         ("", "line 1: the file is empty (no root element)"),
         ("  \n\n", "line 3: the file is empty (no root element)"),
-        ("<gpx>\n<wpt lat=\"1\" lon=\"2\">\n</gpx>", "line 3: </gpx> closes <wpt> opened at line 2"),
+        (
+            "<gpx>\n<wpt lat=\"1\" lon=\"2\">\n</gpx>",
+            "line 3: </gpx> closes <wpt> opened at line 2",
+        ),
         ("<gpx>\n<trk>\n", "line 2: the file ends before <trk> opened here is closed"),
         ("<gpx>\n<!-- never closed\n", "line 2: the file ends inside a comment opened here"),
-        ("<gpx>\n<wpt lat=1 lon=\"2\"/></gpx>", "line 2: the value of attribute 'lat' is not quoted"),
+        (
+            "<gpx>\n<wpt lat=1 lon=\"2\"/></gpx>",
+            "line 2: the value of attribute 'lat' is not quoted",
+        ),
         ("<kml>\n</kml>", "line 1: not a GPX file: the root element is <kml>, not <gpx>"),
         ("<gpx/>\n<gpx/>", "line 2: a second root element <gpx> (an XML file has one)"),
         ("<gpx><wpt lat=\"1\" lon=\"2\"\n<name/></wpt></gpx>", "line 1: '<' inside a tag"),
@@ -266,8 +273,8 @@ fn bad_points_fail_with_their_location_or_are_left_out() {
                </trkseg></trk></gpx>\n";
     let input = dir.write("a.gpx", doc);
     let output = dir.path("b.gpx");
-    let err = convert_skipping(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), false)
-        .unwrap_err();
+    let err =
+        convert_skipping(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), false).unwrap_err();
     let ConvertError::PointsFailed { failures, total, .. } = err else { panic!("{err}") };
     assert_eq!(total, 3);
     let listed: Vec<String> =
@@ -282,8 +289,7 @@ fn bad_points_fail_with_their_location_or_are_left_out() {
     );
     assert!(!output.exists());
 
-    let report =
-        convert_skipping(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), true).unwrap();
+    let report = convert_skipping(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), true).unwrap();
     assert_eq!((report.features, report.written, report.skipped.len()), (5, 2, 3));
     let text = std::fs::read_to_string(&output).unwrap();
     assert!(!text.contains("95") && !text.contains("abc") && !text.contains("<ele>"), "{text}");
@@ -296,20 +302,14 @@ fn projected_crss_are_refused_and_gcj02_targets_warned() {
     let input = dir.write("a.gpx", "<gpx><wpt lat=\"39.9\" lon=\"116.4\"/></gpx>");
     for (from, to) in [("GCJ02", "EPSG:4547"), ("EPSG:4547", "EPSG:4326"), ("BD09", "BD09MC")] {
         let output = dir.path("b.gpx");
-        let err = convert(&input, &output, &crs(from), &crs(to), &Default::default())
-            .unwrap_err();
+        let err = convert(&input, &output, &crs(from), &crs(to), &Default::default()).unwrap_err();
         assert!(matches!(err, ConvertError::Options { .. }), "{err}");
         assert!(err.to_string().contains("GPX coordinates are longitude/latitude"), "{err}");
         assert!(!output.exists());
     }
-    let report = convert(
-        &input,
-        &dir.path("bd.gpx"),
-        &crs("EPSG:4326"),
-        &crs("BD09"),
-        &Default::default(),
-    )
-    .unwrap();
+    let report =
+        convert(&input, &dir.path("bd.gpx"), &crs("EPSG:4326"), &crs("BD09"), &Default::default())
+            .unwrap();
     assert!(report.warnings.iter().any(|w| w.contains("BD09 coordinates")), "{:?}", report);
 }
 

@@ -125,7 +125,8 @@ fn gdal_waypoints_in_gcj02_convert_to_the_published_wgs84_values() {
     }
     // What we wrote is the published value to the GCJ-02 contract (1e-12°), and GDAL reads
     // what we wrote.
-    for ((lon, lat), (a, v)) in written_points(&output).into_iter().zip(after.iter().zip(&PUBLISHED))
+    for ((lon, lat), (a, v)) in
+        written_points(&output).into_iter().zip(after.iter().zip(&PUBLISHED))
     {
         assert!((lon - v.0).abs() < 1e-12 && (lat - v.1).abs() < 1e-12, "{lon} {lat}");
         assert!((a.0[0] - lon).abs() < CSV_DIGITS && (a.0[1] - lat).abs() < CSV_DIGITS);

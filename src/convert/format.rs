@@ -17,7 +17,9 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
-use super::{csv, geojson, gpkg, gpx, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::{
+    csv, geojson, gpkg, gpx, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.

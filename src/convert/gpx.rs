@@ -80,9 +80,9 @@ pub(crate) struct PointRec {
 impl PointRec {
     /// Where the point is, for messages: `line 12, trkpt 5`.
     fn location(&self) -> String {
-        let name = POINT_ELEMENTS.get(self.kind).map_or("point", |(n, _)| {
-            std::str::from_utf8(n).unwrap_or("point")
-        });
+        let name = POINT_ELEMENTS
+            .get(self.kind)
+            .map_or("point", |(n, _)| std::str::from_utf8(n).unwrap_or("point"));
         format!("line {}, {name} {}", self.line, self.ordinal)
     }
 
@@ -167,9 +167,7 @@ impl<'p> Parser<'p> {
                 }
             }
         }
-        self.nesting
-            .step(item, bytes)
-            .map_err(|m| xml::malformed(self.path, item.line, m))?;
+        self.nesting.step(item, bytes).map_err(|m| xml::malformed(self.path, item.line, m))?;
         if is_root && xml::local(xml::name(bytes)) != b"gpx" {
             return Err(xml::malformed(
                 self.path,
@@ -183,7 +181,9 @@ impl<'p> Parser<'p> {
         if let Some(open) = &mut self.open {
             let depth = self.nesting.depth();
             match item.kind {
-                Kind::Start if depth == open.depth + 2 && xml::local(xml::name(bytes)) == b"ele" => {
+                Kind::Start
+                    if depth == open.depth + 2 && xml::local(xml::name(bytes)) == b"ele" =>
+                {
                     open.in_ele = true;
                 }
                 Kind::End if open.in_ele && depth == open.depth + 1 => open.in_ele = false,
@@ -390,9 +390,9 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
             let file = super::open_regular(job.input)?;
             pass = run(job, file, out, rule, false)?;
             if matches!(rule, BoundsRule::Keep) {
-                pass.report.warnings.push(
-                    "no point was converted: the <bounds> element is kept as it was".into(),
-                );
+                pass.report
+                    .warnings
+                    .push("no point was converted: the <bounds> element is kept as it was".into());
             }
         }
         let Pass { mut report, tally, .. } = pass;
@@ -472,7 +472,8 @@ fn run(
         slots.clear();
         for p in &chunk.points {
             let slot = p.lonlat.clone().and_then(|[lon, lat]| {
-                let z = if converts_height { p.elevation(&chunk.bytes)?.unwrap_or(0.0) } else { 0.0 };
+                let z =
+                    if converts_height { p.elevation(&chunk.bytes)?.unwrap_or(0.0) } else { 0.0 };
                 coords.push([lon, lat, z]);
                 Ok(coords.len() - 1)
             });

@@ -195,18 +195,17 @@ impl<'p, R: Read> Scanner<'p, R> {
         };
         match kind {
             Kind::Comment | Kind::CData => {
-                let (opener, closer): (&[u8], &[u8]) = if kind == Kind::Comment {
-                    (b"<!--", b"-->")
-                } else {
-                    (b"<![CDATA[", b"]]>")
-                };
+                let (opener, closer): (&[u8], &[u8]) =
+                    if kind == Kind::Comment { (b"<!--", b"-->") } else { (b"<![CDATA[", b"]]>") };
                 while out.len() - start < opener.len() {
                     if self.take(out)?.is_none() {
                         return Err(eof(self, kind));
                     }
                 }
                 if out.get(start..) != Some(opener) {
-                    return Err(self.malformed(line, format!("{} that is not well formed", what(kind))));
+                    return Err(
+                        self.malformed(line, format!("{} that is not well formed", what(kind)))
+                    );
                 }
                 loop {
                     if self.take(out)?.is_none() {
@@ -270,10 +269,9 @@ impl<'p, R: Read> Scanner<'p, R> {
         what: &str,
     ) -> Result<(), ConvertError> {
         if (out.len() - start) as u64 > MAX_RECORD_BYTES {
-            return Err(self.malformed(
-                line,
-                format!("{what} longer than {} MiB", MAX_RECORD_BYTES >> 20),
-            ));
+            return Err(
+                self.malformed(line, format!("{what} longer than {} MiB", MAX_RECORD_BYTES >> 20))
+            );
         }
         Ok(())
     }
@@ -502,10 +500,11 @@ impl Nesting {
                 };
                 if !bytes.iter().all(|&b| is_space(b)) {
                     let first = bytes.iter().position(|&b| !is_space(b)).unwrap_or(0);
-                    let shown: String = String::from_utf8_lossy(bytes.get(first..).unwrap_or_default())
-                        .chars()
-                        .take(20)
-                        .collect();
+                    let shown: String =
+                        String::from_utf8_lossy(bytes.get(first..).unwrap_or_default())
+                            .chars()
+                            .take(20)
+                            .collect();
                     return Err(format!("text outside the root element: '{shown}'"));
                 }
             }
@@ -559,6 +558,41 @@ pub(crate) fn push_decimal(v: f64, out: &mut Vec<u8>) {
     }
 }
 
+/// The CRS rule of the XML formats (GPX, KML), whose coordinates are longitude/latitude in
+/// degrees by definition: a projected (or local-grid, or Baidu Mercator) source or target is
+/// [`ConvertError::Options`]; a target that is not a WGS84-frame geographic CRS (GCJ-02, BD-09,
+/// a geographic CRS on another datum) is allowed with a warning that other software will read
+/// the coordinates as WGS84. `format` names the format in messages (`"GPX"`). The warnings.
+pub(crate) fn lonlat_rule(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, ConvertError> {
+    use crate::crs::CrsKind;
+    use crate::datum::DatumShift;
+    for (crs, path, role) in [(job.source, job.input, "source"), (job.target, job.output, "target")]
+    {
+        if !crs.is_angular() {
+            return Err(ConvertError::Options {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{format} coordinates are longitude/latitude in degrees; the {role} CRS {} is \
+                     not (projected coordinates in metres cannot be written in {format}): choose \
+                     a geographic {role} such as EPSG:4326, GCJ02 or BD09",
+                    crs.id()
+                ),
+            });
+        }
+    }
+    let target = job.target;
+    let wgs84_frame = matches!(target.kind(), CrsKind::Geographic)
+        && matches!(target.datum().to_cgcs2000(), DatumShift::SameFrame);
+    if wgs84_frame {
+        return Ok(Vec::new());
+    }
+    Ok(vec![format!(
+        "{format} coordinates are WGS84 by definition; the output holds {} coordinates, which \
+         other software will take for WGS84 (keep the file apart, e.g. name it after its CRS)",
+        target.id()
+    )])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,10 +620,7 @@ mod tests {
         assert_eq!(joined, doc);
         let kinds: Vec<Kind> = got.iter().map(|i| i.0).collect();
         use Kind::*;
-        assert_eq!(
-            kinds,
-            [Pi, Text, Decl, Text, Start, Comment, Text, CData, Empty, End, Text]
-        );
+        assert_eq!(kinds, [Pi, Text, Decl, Text, Start, Comment, Text, CData, Empty, End, Text]);
         assert_eq!(got[4].2, 3);
     }
 
@@ -647,43 +678,4 @@ mod tests {
         push_decimal(116.404, &mut out);
         assert_eq!(out, b"116.404");
     }
-}
-
-/// The CRS rule of the XML formats (GPX, KML), whose coordinates are longitude/latitude in
-/// degrees by definition: a projected (or local-grid, or Baidu Mercator) source or target is
-/// [`ConvertError::Options`]; a target that is not a WGS84-frame geographic CRS (GCJ-02, BD-09,
-/// a geographic CRS on another datum) is allowed with a warning that other software will read
-/// the coordinates as WGS84. `format` names the format in messages (`"GPX"`). The warnings.
-pub(crate) fn lonlat_rule(
-    job: &super::Job<'_>,
-    format: &str,
-) -> Result<Vec<String>, ConvertError> {
-    use crate::crs::CrsKind;
-    use crate::datum::DatumShift;
-    for (crs, path, role) in
-        [(job.source, job.input, "source"), (job.target, job.output, "target")]
-    {
-        if !crs.is_angular() {
-            return Err(ConvertError::Options {
-                path: path.to_path_buf(),
-                message: format!(
-                    "{format} coordinates are longitude/latitude in degrees; the {role} CRS {} is \
-                     not (projected coordinates in metres cannot be written in {format}): choose \
-                     a geographic {role} such as EPSG:4326, GCJ02 or BD09",
-                    crs.id()
-                ),
-            });
-        }
-    }
-    let target = job.target;
-    let wgs84_frame = matches!(target.kind(), CrsKind::Geographic)
-        && matches!(target.datum().to_cgcs2000(), DatumShift::SameFrame);
-    if wgs84_frame {
-        return Ok(Vec::new());
-    }
-    Ok(vec![format!(
-        "{format} coordinates are WGS84 by definition; the output holds {} coordinates, which \
-         other software will take for WGS84 (keep the file apart, e.g. name it after its CRS)",
-        target.id()
-    )])
 }
