@@ -18,7 +18,7 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{
-    csv, geojson, gpkg, gpx, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+    csv, geojson, gpkg, gpx, kml, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 8] = [
+pub static FORMATS: [Format; 9] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -143,6 +143,18 @@ pub static FORMATS: [Format; 8] = [
         sample: gpx::sample,
         // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
         // (see the gpx module), so the source must be given.
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Kml,
+        name: "kml",
+        extensions: &["kml"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: kml::convert_file,
+        sample: kml::sample,
+        // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
         declared: declares_nothing,
     },
 ];
@@ -281,7 +293,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .gpx)"
+             .shp, .gpkg, .gpx, .kml)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

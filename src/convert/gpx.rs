@@ -167,7 +167,9 @@ impl<'p> Parser<'p> {
                 }
             }
         }
-        self.nesting.step(item, bytes).map_err(|m| xml::malformed(self.path, item.line, m))?;
+        self.nesting
+            .step(item, bytes)
+            .map_err(|m| xml::malformed(self.path, self.nesting.error_line(item), m))?;
         if is_root && xml::local(xml::name(bytes)) != b"gpx" {
             return Err(xml::malformed(
                 self.path,

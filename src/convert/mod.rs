@@ -7,7 +7,9 @@
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
-//! - [`gpx`]: GPX waypoints, routes and tracks (through a shared byte-level XML scanner).
+//! - [`gpx`]: GPX waypoints, routes and tracks;
+//! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
+//!   scanner).
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -32,6 +34,7 @@ pub mod format;
 pub mod geojson;
 pub mod gpkg;
 pub mod gpx;
+pub mod kml;
 pub mod lineage;
 pub mod sanity;
 pub mod shapefile;
@@ -65,6 +68,8 @@ pub enum FileFormat {
     GeoPackage,
     /// GPS Exchange Format (`.gpx`), GPX 1.0 and 1.1.
     Gpx,
+    /// Keyhole Markup Language (`.kml`), KML 2.2.
+    Kml,
 }
 
 impl FileFormat {

@@ -424,6 +424,8 @@ pub(crate) struct Nesting {
     open: Vec<(Vec<u8>, u64)>,
     root: Option<Vec<u8>>,
     closed: bool,
+    /// The line of the last text outside the root (for [`Nesting::error_line`]).
+    text_line: u64,
 }
 
 impl Nesting {
@@ -442,7 +444,18 @@ impl Nesting {
         self.root.as_deref()
     }
 
-    /// Checks item `item` (its bytes `bytes`) and updates the open elements. Errors: the reason.
+    /// The line an error of [`Nesting::step`] on `item` concerns: the item's, or for text
+    /// outside the root the line where that text starts.
+    pub(crate) fn error_line(&self, item: &Item) -> u64 {
+        if item.kind == Kind::Text {
+            self.text_line.max(item.line)
+        } else {
+            item.line
+        }
+    }
+
+    /// Checks item `item` (its bytes `bytes`) and updates the open elements. Errors: the reason
+    /// (at [`Nesting::error_line`]).
     pub(crate) fn step(&mut self, item: &Item, bytes: &[u8]) -> Result<(), String> {
         match item.kind {
             Kind::Start | Kind::Empty => {
@@ -500,6 +513,9 @@ impl Nesting {
                 };
                 if !bytes.iter().all(|&b| is_space(b)) {
                     let first = bytes.iter().position(|&b| !is_space(b)).unwrap_or(0);
+                    let before = bytes.get(..first).unwrap_or_default();
+                    self.text_line =
+                        item.line + before.iter().filter(|&&b| b == b'\n').count() as u64;
                     let shown: String =
                         String::from_utf8_lossy(bytes.get(first..).unwrap_or_default())
                             .chars()

@@ -310,5 +310,5 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
 /// Whether `input`'s format holds WGS84 longitude/latitude by definition while declaring
 /// nothing (GPX, KML), so that a missing --from gets the GCJ-02 trap explained.
 fn lonlat_by_definition(input: &std::path::Path) -> bool {
-    matches!(FileFormat::from_path(input), Some(FileFormat::Gpx))
+    matches!(FileFormat::from_path(input), Some(FileFormat::Gpx | FileFormat::Kml))
 }
