@@ -332,3 +332,159 @@ fn the_cli_asks_for_the_source_and_explains_the_trap() {
     assert!(stderr.contains("--from EPSG:4326") && stderr.contains("--from GCJ02"), "{stderr}");
     assert_eq!(dir.listing(), ["a.kml"]);
 }
+
+// ---- KMZ ----
+
+use std::io::{Read, Write};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
+
+/// A KMZ archive of `entries` (name, method, bytes) with `comment`.
+fn kmz(entries: &[(&str, CompressionMethod, &[u8])], comment: &str) -> Vec<u8> {
+    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, method, bytes) in entries {
+        let options = SimpleFileOptions::default()
+            .compression_method(*method)
+            .last_modified_time(zip::DateTime::from_date_and_time(2024, 5, 1, 8, 30, 0).unwrap())
+            .unix_permissions(0o640);
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.set_comment(comment).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// Per entry of the archive at `path`: name, method, time, mode, CRC, raw (compressed) bytes,
+/// and the decompressed bytes.
+#[allow(clippy::type_complexity)]
+fn entries(
+    path: &std::path::Path,
+) -> (
+    Vec<(String, CompressionMethod, Option<zip::DateTime>, Option<u32>, u32, Vec<u8>, Vec<u8>)>,
+    Vec<u8>,
+) {
+    let mut archive = ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for i in 0..archive.len() {
+        let mut raw = Vec::new();
+        let (name, method, time, mode, crc) = {
+            let mut f = archive.by_index_raw(i).unwrap();
+            f.read_to_end(&mut raw).unwrap();
+            (
+                f.name().unwrap().into_owned(),
+                f.compression(),
+                f.last_modified(),
+                f.unix_mode(),
+                f.crc32(),
+            )
+        };
+        let mut data = Vec::new();
+        archive.by_index(i).unwrap().read_to_end(&mut data).unwrap();
+        out.push((name, method, time, mode, crc, raw, data));
+    }
+    (out, archive.comment().to_vec())
+}
+
+#[test]
+fn kmz_kml_entries_convert_and_every_other_entry_is_copied_raw() {
+    let dir = Scratch::new("kmz");
+    let template = Template::new(DOC.as_bytes());
+    let gcj = slots();
+    let doc = template.fill(&gcj);
+    let icon: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let extra = "<kml><Placemark><name>附</name><Point><coordinates>116.41024449916938,\
+                 39.91640428150164</coordinates></Point></Placemark></kml>";
+    let input = dir.write(
+        "map.kmz",
+        kmz(
+            &[
+                ("doc.kml", CompressionMethod::Deflated, &doc),
+                ("files/", CompressionMethod::Stored, b""),
+                ("files/icon.png", CompressionMethod::Stored, &icon),
+                ("files/overlay.jpg", CompressionMethod::Deflated, &icon),
+                ("sub/Extra.KML", CompressionMethod::Stored, extra.as_bytes()),
+            ],
+            "由某地图导出",
+        ),
+    );
+    let output = dir.path("map_wgs84.kmz");
+    let report =
+        convert(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), &ConvertOptions::default())
+            .unwrap();
+    assert_eq!((report.features, report.written, report.vertices), (6, 6, 19));
+    let ((before, comment_in), (after, comment_out)) = (entries(&input), entries(&output));
+    assert_eq!(comment_out, comment_in);
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        // Name, order, method, time, permissions kept.
+        assert_eq!((&a.0, a.1, a.2, a.3), (&b.0, b.1, b.2, b.3), "{}", b.0);
+        if !b.0.to_ascii_lowercase().ends_with(".kml") {
+            // Copied raw: the compressed bytes and CRC untouched.
+            assert_eq!((a.4, &a.5), (b.4, &b.5), "{}", b.0);
+        }
+    }
+    // doc.kml converted as a .kml file is: the published values, every other byte kept.
+    let values = template.numbers(&after[0].6);
+    for (k, v) in PUBLISHED.iter().enumerate() {
+        let (lon, lat) = (values[2 * k], values[2 * k + 1]);
+        assert!((lon - v.0).abs() < 1e-12 && (lat - v.1).abs() < 1e-12, "{lon} {lat} vs {v:?}");
+    }
+    let single = dir.write("doc.kml", &doc);
+    convert(&single, &dir.path("doc84.kml"), &crs("GCJ02"), &crs("EPSG:4326"), &Default::default())
+        .unwrap();
+    assert_eq!(after[0].6, std::fs::read(dir.path("doc84.kml")).unwrap());
+    // The second KML entry too (its name in upper case).
+    let extra_out = String::from_utf8(after[4].6.clone()).unwrap();
+    let t = Transformer::new(&crs("GCJ02"), &crs("EPSG:4326")).unwrap();
+    let (x, y) = t.transform_xy(PUBLISHED[0].2, PUBLISHED[0].3).unwrap();
+    assert_eq!(
+        extra_out,
+        extra.replace("116.41024449916938,39.91640428150164", &format!("{x},{y}"))
+    );
+
+    // And back to GCJ-02 to 1e-12°.
+    let back = dir.path("map_gcj02.kmz");
+    convert(&output, &back, &crs("EPSG:4326"), &crs("GCJ02"), &Default::default()).unwrap();
+    let again = template.numbers(&entries(&back).0[0].6);
+    for (a, g) in pairs(&again).iter().zip(pairs(&gcj)) {
+        assert!((a.0 - g.0).abs() < 1e-12 && (a.1 - g.1).abs() < 1e-12, "{a:?} vs {g:?}");
+    }
+}
+
+#[test]
+fn kmz_errors_name_the_entry_and_write_nothing() {
+    let dir = Scratch::new("kmz-errors");
+    let stored = CompressionMethod::Stored;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.kmz", Vec::new(), "archive: not a KMZ (zip) archive"),
+        ("text.kmz", b"<kml></kml>".to_vec(), "archive: not a KMZ (zip) archive"),
+        ("nokml.kmz", kmz(&[("a.png", stored, b"x")], ""), "archive: no .kml entry in the archive"),
+        (
+            "broken.kmz",
+            kmz(&[("doc.kml", stored, b"<kml>\n<Placemark>\n</kml>")], ""),
+            "broken.kmz/doc.kml: line 3: </kml> closes <Placemark> opened at line 2",
+        ),
+        (
+            "bad.kmz",
+            kmz(
+                &[(
+                    "doc.kml",
+                    CompressionMethod::Deflated,
+                    b"<kml>\n<Placemark><Point><coordinates>1,95</coordinates></Point></Placemark></kml>",
+                )],
+                "",
+            ),
+            "doc.kml, line 2, Placemark 1: point 1: latitude 95 is beyond ±90°",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let input = dir.write(name, &bytes);
+        let output = dir.path(&format!("out-{name}"));
+        let err = convert(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), &Default::default())
+            .unwrap_err();
+        assert!(err.to_string().contains(expected), "{name}: {err}");
+        assert!(!output.exists());
+    }
+    let listing = dir.listing();
+    assert!(listing.iter().all(|f| !f.starts_with("out")), "{listing:?}");
+}

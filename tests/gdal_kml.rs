@@ -1,5 +1,5 @@
-//! KML against GDAL (feature `gdal-interop`): KML files GDAL's `ogr2ogr -f KML` writes (GDAL
-//! 3.6's KML driver; LIBKML is not needed), holding GCJ-02 coordinates (the trap: a Chinese
+//! KML and KMZ against GDAL (feature `gdal-interop`): KML files GDAL's `ogr2ogr -f KML` writes
+//! (GDAL 3.6's KML driver) and KMZ files its LIBKML driver writes (when GDAL has it), holding GCJ-02 coordinates (the trap: a Chinese
 //! app's export in a WGS84 format), are converted by `geounify convert --from GCJ02 --to
 //! EPSG:4326` to the published WGS84 values; GDAL reads our outputs back with the same
 //! features, names, attributes and altitudes, and the coordinates we wrote.
@@ -125,4 +125,43 @@ fn gdal_kml_in_gcj02_converts_to_the_published_values_and_reads_back() {
     for (a, b) in written(&back).iter().zip(written(&input)) {
         assert!((a - b).abs() < 1e-12, "{a} vs {b}");
     }
+}
+
+/// Whether this GDAL has the LIBKML driver (the only one that writes KMZ).
+fn has_libkml() -> bool {
+    gdal::run("ogr2ogr", &["--formats"]).contains("LIBKML")
+}
+
+#[test]
+fn gdal_kmz_converts_and_reads_back() {
+    if !has_libkml() {
+        eprintln!("GDAL without LIBKML: no KMZ writer, test skipped");
+        return;
+    }
+    let dir = Scratch::new("gdal-kmz");
+    let source = format!(
+        r#"{{"type":"FeatureCollection","features":[
+{{"type":"Feature","properties":{{"name":"天安门"}},"geometry":{{"type":"Point","coordinates":[{},{}]}}}},
+{{"type":"Feature","properties":{{"name":"线"}},"geometry":{{"type":"LineString","coordinates":[[{},{},50],[116.31,39.91,51.5]]}}}},
+{{"type":"Feature","properties":{{"name":"面"}},"geometry":{{"type":"Polygon","coordinates":[[[116.3,39.9],[116.31,39.9],[116.31,39.91],[116.3,39.91],[116.3,39.9]]]}}}}]}}"#,
+        PUBLISHED[0].2, PUBLISHED[0].3, PUBLISHED[2].2, PUBLISHED[2].3
+    );
+    let src = dir.write("src.geojson", &source);
+    let input = dir.path("map.kmz");
+    gdal::run("ogr2ogr", &["-f", "LIBKML", input.to_str().unwrap(), src.to_str().unwrap()]);
+    let output = dir.path("map_wgs84.kmz");
+    geounify(&dir, "GCJ02", "EPSG:4326", &input, &output);
+
+    assert_eq!(gdal::feature_count(&output), 3);
+    let (before, after) = (rows(&input), rows(&output));
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a.1, b.1, "names as GDAL reads them from its own file");
+        assert_eq!(a.0.len(), b.0.len());
+    }
+    // LIBKML writes 15 significant digits (≤ 5e-13°): 2e-12° as for KML.
+    for (a, v) in [(&after[0].0[..2], PUBLISHED[0]), (&after[1].0[..2], PUBLISHED[2])] {
+        assert!((a[0] - v.0).abs() < 2e-12 && (a[1] - v.1).abs() < 2e-12, "{a:?} vs {v:?}");
+    }
+    assert_eq!(after[1].0[2], 50.0, "the altitude is copied");
 }

@@ -18,7 +18,7 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{
-    csv, geojson, gpkg, gpx, kml, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+    csv, geojson, gpkg, gpx, kml, kmz, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 9] = [
+pub static FORMATS: [Format; 10] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -155,6 +155,17 @@ pub static FORMATS: [Format; 9] = [
         convert: kml::convert_file,
         sample: kml::sample,
         // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Kmz,
+        name: "kmz",
+        extensions: &["kmz"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: kmz::convert_file,
+        sample: kmz::sample,
         declared: declares_nothing,
     },
 ];
@@ -293,7 +304,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .gpx, .kml)"
+             .shp, .gpkg, .gpx, .kml, .kmz)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

@@ -490,7 +490,7 @@ impl Chunk {
 pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     let warnings = check(job)?;
     super::through_temporary(job, |file, out| {
-        let mut report = run(job, file, out)?;
+        let mut report = run(job, file, out, job.input, "")?;
         report.warnings.splice(0..0, warnings);
         Ok(report)
     })
@@ -501,8 +501,17 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
     check(job)?;
     let file = super::open_regular(job.input)?;
-    let mut scanner = Scanner::new(file, job.input);
-    let mut parser = Parser::new(job.input);
+    sample_from(file, job.input, max)
+}
+
+/// [`sample`] of the KML read from `input` (errors name `path`).
+pub(crate) fn sample_from<R: Read>(
+    input: R,
+    path: &Path,
+    max: usize,
+) -> Result<Vec<[f64; 3]>, ConvertError> {
+    let mut scanner = Scanner::new(input, path);
+    let mut parser = Parser::new(path);
     let mut chunk = Chunk::default();
     let mut samples = Vec::new();
     while samples.len() < max {
@@ -524,7 +533,7 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
 
 /// The checks before reading: the CRS rule and no `--encoding` (the XML declaration says it).
 /// The warnings.
-fn check(job: &Job<'_>) -> Result<Vec<String>, ConvertError> {
+pub(crate) fn check(job: &Job<'_>) -> Result<Vec<String>, ConvertError> {
     if matches!(job.options.encoding, Some(TextEncoding::Gbk | TextEncoding::Gb18030)) {
         return Err(ConvertError::Options {
             path: job.input.to_path_buf(),
@@ -546,16 +555,20 @@ enum Edit {
     Stop,
 }
 
-/// The conversion proper: chunk by chunk, parse → batch → write.
+/// The conversion proper: chunk by chunk, parse → batch → write. `path` names the KML in
+/// `Malformed` errors, `prefix` starts each failure's location (a KMZ entry's name); the report
+/// is finished (failures are `PointsFailed` naming `job.input`).
 pub(crate) fn run<R: Read>(
     job: &Job<'_>,
     input: R,
     out: &mut dyn Write,
+    path: &Path,
+    prefix: &str,
 ) -> Result<ConvertReport, ConvertError> {
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let converts_height = !job.transformer.copies_height();
-    let mut scanner = Scanner::new(input, job.input);
-    let mut parser = Parser::new(job.input);
+    let mut scanner = Scanner::new(input, path);
+    let mut parser = Parser::new(path);
     let mut report = ConvertReport::default();
     let mut tally = Tally::default();
     let mut writing = true;
@@ -598,7 +611,7 @@ pub(crate) fn run<R: Read>(
         let mut failed: Vec<Option<Failure>> = vec![None; chunk.features.len()];
         let mut loose: Vec<Failure> = Vec::new();
         let mut fail = |feature: Option<usize>, location: String, reason: String| {
-            let f = Failure { location, reason };
+            let f = Failure { location: format!("{prefix}{location}"), reason };
             match feature.and_then(|i| failed.get_mut(i)) {
                 Some(slot) => {
                     if slot.is_none() {
@@ -655,8 +668,8 @@ pub(crate) fn run<R: Read>(
         for (b, ok) in chunk.boxes.iter().zip(&box_ok) {
             if !ok {
                 warnings.push(format!(
-                    "line {}{}: a <{}> without four numeric edges (north, south, east, west) is \
-                     kept as it was",
+                    "{prefix}line {}{}: a <{}> without four numeric edges (north, south, east, \
+                     west) is kept as it was",
                     b.line,
                     name(b.feature),
                     box_name(b.kind)

@@ -9,7 +9,7 @@
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
 //! - [`gpx`]: GPX waypoints, routes and tracks;
 //! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
-//!   scanner).
+//!   scanner), and [`kmz`]: zipped KML.
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -35,6 +35,7 @@ pub mod geojson;
 pub mod gpkg;
 pub mod gpx;
 pub mod kml;
+pub mod kmz;
 pub mod lineage;
 pub mod sanity;
 pub mod shapefile;
@@ -70,6 +71,8 @@ pub enum FileFormat {
     Gpx,
     /// Keyhole Markup Language (`.kml`), KML 2.2.
     Kml,
+    /// Zipped KML (`.kmz`).
+    Kmz,
 }
 
 impl FileFormat {

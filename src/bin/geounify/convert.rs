@@ -127,7 +127,7 @@ pub(crate) fn run(registry: &Registry, args: &ConvertArgs) -> u8 {
             }
             Ok(None) if lonlat_by_definition(&args.input) => {
                 report(format_args!(
-                    "{}: GPX and KML coordinates are WGS84 longitude/latitude by definition, but \
+                    "{}: GPX and KML (KMZ) coordinates are WGS84 longitude/latitude by definition, but \
                      Chinese map apps export GCJ-02 (or BD-09) coordinates in them and the file \
                      cannot say which: give the source CRS, --from EPSG:4326 for a GPS \
                      receiver's data or --from GCJ02 (--from BD09) for a Chinese app's export",
@@ -310,5 +310,8 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
 /// Whether `input`'s format holds WGS84 longitude/latitude by definition while declaring
 /// nothing (GPX, KML), so that a missing --from gets the GCJ-02 trap explained.
 fn lonlat_by_definition(input: &std::path::Path) -> bool {
-    matches!(FileFormat::from_path(input), Some(FileFormat::Gpx | FileFormat::Kml))
+    matches!(
+        FileFormat::from_path(input),
+        Some(FileFormat::Gpx | FileFormat::Kml | FileFormat::Kmz)
+    )
 }
