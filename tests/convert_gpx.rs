@@ -366,3 +366,64 @@ fn the_cli_asks_for_the_source_and_explains_the_trap() {
     );
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn deep_nesting_is_refused_not_recursed() {
+    let dir = Scratch::new("gpx-deep");
+    let doc = format!("<gpx>{}", "<extensions>".repeat(100_000));
+    let input = dir.write("a.gpx", doc);
+    let output = dir.path("b.gpx");
+    let err = convert(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), &Default::default())
+        .unwrap_err();
+    assert!(err.to_string().contains("line 1: elements nested deeper than 1024 levels"), "{err}");
+    assert!(!output.exists());
+}
+
+/// Pieces of GPX markup, glued at random by the proptest below.
+const PIECES: [&str; 30] = [
+    "<gpx>",
+    "</gpx>",
+    "<wpt lat=\"",
+    "\" lon=\"",
+    "\">",
+    "</wpt>",
+    "<trk><trkseg>",
+    "</trkseg></trk>",
+    "<trkpt lat='39.9' lon='116.4'",
+    "/>",
+    ">",
+    "</trkpt>",
+    "<ele>",
+    "</ele>",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "]]>",
+    "<?xml version=\"1.0\"?>",
+    "<metadata><bounds minlat=\"1\"",
+    " maxlon=\"2\"/></metadata>",
+    "39.9",
+    "116.4",
+    "-1e3",
+    "&#51;",
+    "&bad;",
+    " ",
+    "\n",
+    "'",
+    "天",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Any arrangement of GPX pieces converts or fails cleanly: no panic, and an output exactly
+    /// when the conversion succeeded.
+    #[test]
+    fn any_gpx_like_text_converts_or_fails_cleanly(picks in proptest::collection::vec(0..PIECES.len(), 0..40)) {
+        let dir = Scratch::new("gpx-prop");
+        let doc: String = picks.iter().map(|&i| PIECES[i]).collect();
+        let input = dir.write("a.gpx", &doc);
+        let output = dir.path("b.gpx");
+        let result = convert_skipping(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), true);
+        proptest::prop_assert_eq!(result.is_ok(), output.exists(), "{:?}: {:?}", doc, result);
+    }
+}

@@ -488,3 +488,65 @@ fn kmz_errors_name_the_entry_and_write_nothing() {
     let listing = dir.listing();
     assert!(listing.iter().all(|f| !f.starts_with("out")), "{listing:?}");
 }
+
+#[test]
+fn a_box_edge_split_by_a_comment_is_not_misread() {
+    let dir = Scratch::new("kml-box-comment");
+    let doc = "<kml><GroundOverlay><LatLonBox><north>39.<!-- x -->9</north><south>39.8</south>\
+               <east>116.5</east><west>116.4</west></LatLonBox></GroundOverlay></kml>";
+    let input = dir.write("a.kml", doc);
+    let out = dir.path("b.kml");
+    let report =
+        convert(&input, &out, &crs("GCJ02"), &crs("EPSG:4326"), &Default::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), doc);
+    assert!(report.warnings[0].contains("is kept as it was"), "{:?}", report.warnings);
+}
+
+/// Pieces of KML markup, glued at random by the proptest below.
+const PIECES: [&str; 30] = [
+    "<kml>",
+    "</kml>",
+    "<Placemark>",
+    "</Placemark>",
+    "<Point><coordinates>",
+    "</coordinates></Point>",
+    "<coordinates>",
+    "</coordinates>",
+    "116.4,39.9",
+    ",",
+    " ",
+    "\n",
+    "1,2,3,4",
+    "<gx:coord>",
+    "</gx:coord>",
+    "<LatLonBox><north>1</north><south>0</south><east>2</east><west>1</west>",
+    "</LatLonBox>",
+    "<GroundOverlay>",
+    "</GroundOverlay>",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "]]>",
+    "<north>",
+    "</north>",
+    "95",
+    "-1e3",
+    "x",
+    "<Folder>",
+    "</Folder>",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Any arrangement of KML pieces converts or fails cleanly: no panic, and an output exactly
+    /// when the conversion succeeded.
+    #[test]
+    fn any_kml_like_text_converts_or_fails_cleanly(picks in proptest::collection::vec(0..PIECES.len(), 0..40)) {
+        let dir = Scratch::new("kml-prop");
+        let doc: String = picks.iter().map(|&i| PIECES[i]).collect();
+        let input = dir.write("a.kml", &doc);
+        let output = dir.path("b.kml");
+        let result = convert_skipping(&input, &output, &crs("GCJ02"), &crs("EPSG:4326"), true);
+        proptest::prop_assert_eq!(result.is_ok(), output.exists(), "{:?}: {:?}", doc, result);
+    }
+}

@@ -115,6 +115,7 @@ enum Open {
     /// `<coordinates>` (`spaces`: false) or `<gx:coord>` (true) at nesting depth `depth`.
     Coords {
         spaces: bool,
+        start: usize,
         depth: usize,
         line: u64,
         text: Option<(Range<usize>, u64)>,
@@ -123,6 +124,7 @@ enum Open {
     /// A box; `edge`: the edge child open, if any.
     Box {
         kind: usize,
+        start: usize,
         depth: usize,
         line: u64,
         edge: Option<usize>,
@@ -161,7 +163,7 @@ impl<'p> Parser<'p> {
     fn busy(&self, chunk: &Chunk) -> Option<usize> {
         match (self.feature, &self.open) {
             (Some((i, _)), _) => chunk.features.get(i).map(|f| f.span.start),
-            (None, Some(_)) => Some(0),
+            (None, Some(Open::Coords { start, .. } | Open::Box { start, .. })) => Some(*start),
             (None, None) => None,
         }
     }
@@ -209,9 +211,14 @@ impl<'p> Parser<'p> {
                     Kind::Start if depth == *d + 2 => {
                         *edge = EDGES.iter().position(|e| *e == local);
                     }
-                    Kind::Text if edge.is_some() => {
+                    // One text run per edge: a second one, a comment or CDATA makes the edge
+                    // unreadable (an empty range), and the box is kept as it was.
+                    Kind::Text | Kind::CData | Kind::Comment | Kind::Pi if edge.is_some() => {
                         if let Some(slot) = edge.and_then(|e| edges.get_mut(e)) {
-                            *slot = Some(trimmed(&chunk.bytes, item.range()));
+                            *slot = match (item.kind, &slot) {
+                                (Kind::Text, None) => Some(trimmed(&chunk.bytes, item.range())),
+                                _ => Some(0..0),
+                            };
                         }
                     }
                     Kind::End if depth == *d + 1 => *edge = None,
@@ -263,6 +270,7 @@ impl<'p> Parser<'p> {
                     if item.kind == Kind::Start {
                         self.open = Some(Open::Coords {
                             spaces,
+                            start: item.start,
                             depth: d,
                             line: item.line,
                             text: None,
@@ -273,6 +281,7 @@ impl<'p> Parser<'p> {
                     if item.kind == Kind::Start {
                         self.open = Some(Open::Box {
                             kind,
+                            start: item.start,
                             depth: d,
                             line: item.line,
                             edge: None,
@@ -467,7 +476,10 @@ impl Chunk {
                     return Err(xml::malformed(
                         parser.path,
                         item.line,
-                        format!("a feature longer than {} MiB", MAX_RECORD_BYTES >> 20),
+                        format!(
+                            "a feature (or coordinates outside one) longer than {} MiB",
+                            MAX_RECORD_BYTES >> 20
+                        ),
                     ));
                 }
                 Some(_) => {}
