@@ -207,48 +207,63 @@ impl<'p, R: Read> Scanner<'p, R> {
                         self.malformed(line, format!("{} that is not well formed", what(kind)))
                     );
                 }
-                loop {
-                    if self.take(out)?.is_none() {
-                        return Err(eof(self, kind));
-                    }
-                    if out.len() - start >= opener.len() + closer.len() && out.ends_with(closer) {
-                        break;
-                    }
-                    self.check_cap(out, start, line, what(kind))?;
-                }
-            }
-            Kind::Pi => loop {
-                if self.take(out)?.is_none() {
+                // The closer's last byte after its two others (`--`, `]]`), counted from
+                // after the opener (so `<!-->` is no comment).
+                let pair =
+                    [closer.first().copied().unwrap_or(0), closer.get(1).copied().unwrap_or(0)];
+                let mut tail = [0u8; 2];
+                let found = self.scan_until(out, start, line, what(kind), |b| {
+                    let hit = b == b'>' && tail == pair;
+                    tail = [tail[1], b];
+                    hit
+                })?;
+                if !found {
                     return Err(eof(self, kind));
                 }
-                if out.len() - start >= 4 && out.ends_with(b"?>") {
-                    break;
+            }
+            Kind::Pi => {
+                let mut prev = 0u8;
+                let found = self.scan_until(out, start, line, what(kind), |b| {
+                    let hit = b == b'>' && prev == b'?';
+                    prev = b;
+                    hit
+                })?;
+                if !found {
+                    return Err(eof(self, kind));
                 }
-                self.check_cap(out, start, line, what(kind))?;
-            },
+            }
             _ => {
                 // A tag or a declaration: ends at `>` outside quotes (and, in a declaration,
-                // outside the internal subset's brackets).
+                // outside the internal subset's brackets). A `<` outside quotes in a tag stops
+                // the scan as an error.
                 let mut quote = None;
                 let mut brackets = 0usize;
-                loop {
-                    let Some(b) = self.take(out)? else { return Err(eof(self, kind)) };
+                let mut stray = false;
+                let decl = kind == Kind::Decl;
+                let found = self.scan_until(out, start, line, what(kind), |b| {
                     match (quote, b) {
                         (Some(q), _) if b == q => quote = None,
                         (Some(_), _) => {}
                         (None, b'"' | b'\'') => quote = Some(b),
-                        (None, b'[') if kind == Kind::Decl => brackets += 1,
-                        (None, b']') if kind == Kind::Decl => brackets = brackets.saturating_sub(1),
-                        (None, b'<') if kind != Kind::Decl => {
-                            return Err(self.malformed(
-                                line,
-                                "'<' inside a tag (a tag not closed with '>' before this one)",
-                            ))
+                        (None, b'[') if decl => brackets += 1,
+                        (None, b']') if decl => brackets = brackets.saturating_sub(1),
+                        (None, b'<') if !decl => {
+                            stray = true;
+                            return true;
                         }
-                        (None, b'>') if brackets == 0 => break,
+                        (None, b'>') if brackets == 0 => return true,
                         _ => {}
                     }
-                    self.check_cap(out, start, line, what(kind))?;
+                    false
+                })?;
+                if stray {
+                    return Err(self.malformed(
+                        line,
+                        "'<' inside a tag (a tag not closed with '>' before this one)",
+                    ));
+                }
+                if !found {
+                    return Err(eof(self, kind));
                 }
             }
         }
@@ -259,6 +274,37 @@ impl<'p, R: Read> Scanner<'p, R> {
             kind
         };
         Ok(Some(Item { kind, start, end, line }))
+    }
+
+    /// Moves input bytes to `out` up to and including the first one for which `stop` is true;
+    /// `false` if the input ends first. The item (from `start`, at `line`) is capped.
+    fn scan_until(
+        &mut self,
+        out: &mut Vec<u8>,
+        start: usize,
+        line: u64,
+        what: &str,
+        mut stop: impl FnMut(u8) -> bool,
+    ) -> Result<bool, ConvertError> {
+        loop {
+            if self.pos >= self.len {
+                self.refill()?;
+                if self.len == 0 {
+                    return Ok(false);
+                }
+            }
+            let avail = self.buf.get(self.pos..self.len).unwrap_or_default();
+            let found = avail.iter().position(|&b| stop(b));
+            let n = found.map_or(avail.len(), |i| i + 1);
+            let taken = avail.get(..n).unwrap_or_default();
+            out.extend_from_slice(taken);
+            self.line += taken.iter().filter(|&&b| b == b'\n').count() as u64;
+            self.pos += n;
+            self.check_cap(out, start, line, what)?;
+            if found.is_some() {
+                return Ok(true);
+            }
+        }
     }
 
     fn check_cap(
@@ -420,8 +466,10 @@ pub(crate) fn find<'a>(tag: &[u8], attrs: &'a [Attribute], wanted: &[u8]) -> Opt
 /// [`MAX_DEPTH`] levels.
 #[derive(Debug, Default)]
 pub(crate) struct Nesting {
-    /// The open elements' names and the lines of their start tags.
-    open: Vec<(Vec<u8>, u64)>,
+    /// The open elements: where each name starts in `names`, and the line of its start tag.
+    open: Vec<(usize, u64)>,
+    /// The open elements' names, one after the other (one buffer: no allocation per tag).
+    names: Vec<u8>,
     root: Option<Vec<u8>>,
     closed: bool,
     /// The line of the last text outside the root (for [`Nesting::error_line`]).
@@ -436,7 +484,7 @@ impl Nesting {
 
     /// The innermost open element's name.
     pub(crate) fn parent(&self) -> Option<&[u8]> {
-        self.open.last().map(|(name, _)| name.as_slice())
+        self.open.last().and_then(|&(start, _)| self.names.get(start..))
     }
 
     /// The root element's name, once met.
@@ -479,22 +527,24 @@ impl Nesting {
                     if self.open.len() >= MAX_DEPTH {
                         return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
                     }
-                    self.open.push((name.to_vec(), item.line));
+                    self.open.push((self.names.len(), item.line));
+                    self.names.extend_from_slice(name);
                 }
             }
             Kind::End => {
                 let name = name(bytes);
                 match self.open.pop() {
-                    Some((open, _)) if open == name => {
+                    Some((start, _)) if self.names.get(start..) == Some(name) => {
+                        self.names.truncate(start);
                         if self.open.is_empty() {
                             self.closed = true;
                         }
                     }
-                    Some((open, line)) => {
+                    Some((start, line)) => {
                         return Err(format!(
                             "</{}> closes <{}> opened at line {line}",
                             String::from_utf8_lossy(name),
-                            String::from_utf8_lossy(&open)
+                            String::from_utf8_lossy(self.names.get(start..).unwrap_or_default())
                         ))
                     }
                     None => {
@@ -538,12 +588,12 @@ impl Nesting {
     /// At the end of the input: every element closed and a root met. Errors: the reason and
     /// the line it concerns.
     pub(crate) fn finish(&self, last_line: u64) -> Result<(), (u64, String)> {
-        if let Some((name, line)) = self.open.last() {
+        if let Some(&(start, line)) = self.open.last() {
             return Err((
-                *line,
+                line,
                 format!(
                     "the file ends before <{}> opened here is closed",
-                    String::from_utf8_lossy(name)
+                    String::from_utf8_lossy(self.names.get(start..).unwrap_or_default())
                 ),
             ));
         }
