@@ -550,3 +550,35 @@ proptest::proptest! {
         proptest::prop_assert_eq!(result.is_ok(), output.exists(), "{:?}: {:?}", doc, result);
     }
 }
+
+#[test]
+fn views_and_model_locations_are_converted_as_points() {
+    let dir = Scratch::new("kml-views");
+    let (lon, lat) = (PUBLISHED[0].2, PUBLISHED[0].3);
+    let doc = format!(
+        "<kml><Document><LookAt><longitude>{lon}</longitude><latitude> {lat} </latitude>\
+         <altitude>100</altitude><range>500</range></LookAt>\n\
+         <Placemark><Camera><latitude>{lat}</latitude><longitude>{lon}</longitude><tilt>30</tilt>\
+         </Camera><Model><Location><longitude>{lon}</longitude><latitude>{lat}</latitude>\
+         <altitude>5</altitude></Location></Model></Placemark>\n\
+         <Placemark><LookAt><longitude>{lon}</longitude></LookAt></Placemark></Document></kml>"
+    );
+    let input = dir.write("a.kml", &doc);
+    let out = dir.path("b.kml");
+    let report =
+        convert(&input, &out, &crs("GCJ02"), &crs("EPSG:4326"), &Default::default()).unwrap();
+    let (x, y) =
+        Transformer::new(&crs("GCJ02"), &crs("EPSG:4326")).unwrap().transform_xy(lon, lat).unwrap();
+    assert!((x - PUBLISHED[0].0).abs() < 1e-12 && (y - PUBLISHED[0].1).abs() < 1e-12);
+    let expected = doc.replacen(&format!("{lon}"), &format!("{x}"), 3).replacen(
+        &format!("{lat}"),
+        &format!("{y}"),
+        3,
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), expected);
+    assert_eq!(
+        report.warnings,
+        ["line 3, Placemark 2: a <LookAt> without a numeric longitude and latitude is kept as it \
+          was"]
+    );
+}

@@ -158,7 +158,7 @@ impl<'p> Parser<'p> {
             let local = xml::local(xml::name(bytes));
             let parent = self.nesting.parent().map(xml::local);
             if let Some(parent) = parent {
-                if local == b"bounds" {
+                if local == b"bounds" && (parent == b"metadata" || parent == b"gpx") {
                     role = Role::Bounds;
                 } else if let Some(k) =
                     POINT_ELEMENTS.iter().position(|(n, p)| *n == local && *p == parent)

@@ -19,6 +19,9 @@
 //!   a `LatLonAltBox` edge becomes the outer of its two converted corners (north = the greater
 //!   latitude, ...), so a region still contains what it contained. A box with an edge missing
 //!   or not a number is kept as it was, with a warning.
+//! - `<LookAt>`, `<Camera>` (the view) and a model's `<Location>`: their `<longitude>` and
+//!   `<latitude>` are a point, converted (their altitude, heading, tilt, range kept); one without
+//!   both as numbers is kept as it was, with a warning.
 //!
 //! Numbers are written in the shortest form that reads back exactly, as plain decimals.
 //! Everything else is copied: the XML declaration, names and descriptions (Chinese text, CDATA
@@ -63,8 +66,19 @@ const CHUNK_POINTS: usize = 1 << 18;
 const FEATURES: [&[u8]; 3] = [b"Placemark", b"GroundOverlay", b"PhotoOverlay"];
 
 /// The box elements and their edge children, in the order north, south, east, west.
-const BOXES: [&[u8]; 2] = [b"LatLonBox", b"LatLonAltBox"];
+/// Then the view and model positions, whose `longitude` and `latitude` children are a point.
+const BOXES: [&[u8]; 5] = [b"LatLonBox", b"LatLonAltBox", b"LookAt", b"Camera", b"Location"];
 const EDGES: [&[u8]; 4] = [b"north", b"south", b"east", b"west"];
+const POSITION: [&[u8]; 2] = [b"longitude", b"latitude"];
+
+/// The children of box kind `kind` that hold its numbers.
+fn children(kind: usize) -> &'static [&'static [u8]] {
+    if kind < 2 {
+        &EDGES
+    } else {
+        &POSITION
+    }
+}
 
 /// A coordinate value: its byte range in the chunk and its value.
 type Value = (Range<usize>, f64);
@@ -207,9 +221,9 @@ impl<'p> Parser<'p> {
                     }
                     _ => *unreadable = true,
                 },
-                Open::Box { depth: d, edge, edges, .. } => match item.kind {
+                Open::Box { kind, depth: d, edge, edges, .. } => match item.kind {
                     Kind::Start if depth == *d + 2 => {
-                        *edge = EDGES.iter().position(|e| *e == local);
+                        *edge = children(*kind).iter().position(|e| *e == local);
                     }
                     // One text run per edge: a second one, a comment or CDATA makes the edge
                     // unreadable (an empty range), and the box is kept as it was.
@@ -598,7 +612,12 @@ pub(crate) fn run<R: Read>(
         let mut box_ok = Vec::with_capacity(chunk.boxes.len());
         for b in &chunk.boxes {
             let ok = match &b.edges {
-                [Some(n), Some(s), Some(e), Some(w)] => {
+                // A position: its point, four times (every box takes four slots).
+                [Some(lon), Some(lat), ..] if b.kind >= 2 => {
+                    points.extend([[lon.1, lat.1, 0.0]; 4]);
+                    true
+                }
+                [Some(n), Some(s), Some(e), Some(w)] if b.kind < 2 => {
                     points.extend([
                         [w.1, n.1, 0.0],
                         [e.1, n.1, 0.0],
@@ -653,6 +672,7 @@ pub(crate) fn run<R: Read>(
             }
         }
         let mut warnings = Vec::new();
+        let mut last_box = None;
         for f in &batch.failures {
             if f.index < box_base {
                 let Some(rec) = owner.get(f.index).and_then(|&r| chunk.coords.get(r)) else {
@@ -668,6 +688,10 @@ pub(crate) fn run<R: Read>(
                 );
             } else {
                 let b = (f.index - box_base) / 4;
+                if last_box == Some(b) {
+                    continue; // one failure per box
+                }
+                last_box = Some(b);
                 if let (Some(rec), Some(true)) = (chunk.boxes.get(b), box_ok.get(b)) {
                     fail(
                         rec.feature,
@@ -679,9 +703,13 @@ pub(crate) fn run<R: Read>(
         }
         for (b, ok) in chunk.boxes.iter().zip(&box_ok) {
             if !ok {
+                let wanted = if b.kind < 2 {
+                    "four numeric edges (north, south, east, west)"
+                } else {
+                    "a numeric longitude and latitude"
+                };
                 warnings.push(format!(
-                    "{prefix}line {}{}: a <{}> without four numeric edges (north, south, east, \
-                     west) is kept as it was",
+                    "{prefix}line {}{}: a <{}> without {wanted} is kept as it was",
                     b.line,
                     name(b.feature),
                     box_name(b.kind)
@@ -732,7 +760,9 @@ pub(crate) fn run<R: Read>(
             }
             let c = |i: usize| points.get(box_base + 4 * k + i).copied().unwrap_or([f64::NAN; 3]);
             let (nw, ne, sw, se) = (c(0), c(1), c(2), c(3));
-            let edges = if b.kind == 0 {
+            let edges = if b.kind >= 2 {
+                [nw[0], nw[1], f64::NAN, f64::NAN] // a position: longitude, latitude
+            } else if b.kind == 0 {
                 [
                     (nw[1] + ne[1]) / 2.0,
                     (sw[1] + se[1]) / 2.0,
@@ -782,9 +812,5 @@ pub(crate) fn run<R: Read>(
 }
 
 fn box_name(kind: usize) -> &'static str {
-    if kind == 0 {
-        "LatLonBox"
-    } else {
-        "LatLonAltBox"
-    }
+    BOXES.get(kind).and_then(|n| std::str::from_utf8(n).ok()).unwrap_or("box")
 }
