@@ -18,7 +18,8 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{
-    cass, csv, geojson, gpkg, mif, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+    cass, csv, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError, ConvertReport,
+    FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 9] = [
+pub static FORMATS: [Format; 12] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -153,6 +154,42 @@ pub static FORMATS: [Format; 9] = [
         convert: mif::convert_file,
         sample: mif::sample,
         declared: mif::declared,
+    },
+    Format {
+        format: FileFormat::Gpx,
+        name: "gpx",
+        extensions: &["gpx"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: gpx::convert_file,
+        sample: gpx::sample,
+        // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
+        // (see the gpx module), so the source must be given.
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Kml,
+        name: "kml",
+        extensions: &["kml"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: kml::convert_file,
+        sample: kml::sample,
+        // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Kmz,
+        name: "kmz",
+        extensions: &["kmz"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: kmz::convert_file,
+        sample: kmz::sample,
+        declared: declares_nothing,
     },
 ];
 
@@ -290,7 +327,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

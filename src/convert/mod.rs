@@ -9,6 +9,9 @@
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
 //! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`);
 //! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets.
+//! - [`gpx`]: GPX waypoints, routes and tracks;
+//! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
+//!   scanner), and [`kmz`]: zipped KML.
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -33,6 +36,9 @@ pub mod exchange;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;
+pub mod gpx;
+pub mod kml;
+pub mod kmz;
 pub mod lineage;
 pub mod mif;
 pub(crate) mod runner;
@@ -41,6 +47,7 @@ pub mod shapefile;
 pub mod text;
 pub mod wkb;
 pub mod wkt;
+pub(crate) mod xml;
 
 use crate::crs::{Crs, CrsKind};
 use crate::error::BuildError;
@@ -69,6 +76,12 @@ pub enum FileFormat {
     Cass,
     /// MapInfo Interchange Format (`.mif` with its `.mid`).
     Mif,
+    /// GPS Exchange Format (`.gpx`), GPX 1.0 and 1.1.
+    Gpx,
+    /// Keyhole Markup Language (`.kml`), KML 2.2.
+    Kml,
+    /// Zipped KML (`.kmz`).
+    Kmz,
 }
 
 impl FileFormat {
