@@ -17,7 +17,8 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
-use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::features::{FeatureReader, FeatureWriter, Schema};
+use super::{cross, csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
@@ -48,7 +49,21 @@ pub struct Format {
     pub(crate) sample: SampleFn,
     /// The CRSs a regular file of this format declares (see [`declared::read`]).
     pub(crate) declared: fn(&Path) -> Result<Vec<DeclaredCrs>, ConvertError>,
+    /// Reads the input as features, for conversions into other formats ([`cross`]); `None`: the
+    /// format converts only into itself.
+    pub(crate) read: Option<ReadFn>,
+    /// Writes features into the output, for conversions from other formats ([`cross`]); `None`:
+    /// the format is written only from itself.
+    pub(crate) write: Option<WriteFn>,
 }
+
+/// A format's feature reader for conversions between formats (see [`cross`]).
+pub(crate) type ReadFn =
+    for<'a> fn(&Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError>;
+
+/// A format's feature writer for conversions between formats, given the input's schema (see
+/// [`cross`]).
+pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>, ConvertError>;
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
@@ -63,6 +78,8 @@ pub static FORMATS: [Format; 7] = [
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
+        read: Some(cross::csv::reader),
+        write: Some(cross::csv::writer),
     },
     Format {
         format: FileFormat::Tsv,
@@ -74,6 +91,8 @@ pub static FORMATS: [Format; 7] = [
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
+        read: Some(cross::csv::reader),
+        write: Some(cross::csv::writer),
     },
     Format {
         format: FileFormat::GeoJson,
@@ -85,6 +104,8 @@ pub static FORMATS: [Format; 7] = [
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declared::geojson,
+        read: Some(cross::geojson::reader),
+        write: Some(cross::geojson::writer),
     },
     Format {
         format: FileFormat::GeoJsonSeq,
@@ -96,6 +117,8 @@ pub static FORMATS: [Format; 7] = [
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declares_nothing,
+        read: Some(cross::geojson::reader),
+        write: Some(cross::geojson::writer),
     },
     Format {
         format: FileFormat::Wkt,
@@ -107,6 +130,8 @@ pub static FORMATS: [Format; 7] = [
         convert: wkt::convert_file,
         sample: wkt::sample,
         declared: declared::ewkt_srid,
+        read: None,
+        write: None,
     },
     Format {
         format: FileFormat::Shapefile,
@@ -118,6 +143,8 @@ pub static FORMATS: [Format; 7] = [
         convert: shapefile::convert_file,
         sample: shapefile::sample,
         declared: declared::prj,
+        read: Some(cross::shapefile::reader),
+        write: Some(cross::shapefile::writer),
     },
     Format {
         format: FileFormat::GeoPackage,
@@ -129,6 +156,8 @@ pub static FORMATS: [Format; 7] = [
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
+        read: Some(cross::gpkg::reader),
+        write: Some(cross::gpkg::writer),
     },
 ];
 
