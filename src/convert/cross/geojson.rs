@@ -456,12 +456,14 @@ fn walk(
     let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(64 << 10, capped));
     let mut stop = None;
     let mut count = 0u64;
-    let top = Top { on, stop: &mut stop, used: &used, count: &mut count };
+    let mut after = false;
+    let top = Top { on, stop: &mut stop, used: &used, count: &mut count, after: &mut after };
     let result = serde::Deserializer::deserialize_any(&mut de, top);
     if let Some(e) = stop {
         return Err(e);
     }
-    let location = || if count > 0 { format!("feature {}", count + 1) } else { "top level".into() };
+    let location =
+        || if count > 0 && !after { format!("feature {count}") } else { "top level".into() };
     match result {
         Ok(None) => Err(malformed(
             path,
@@ -473,7 +475,7 @@ fn walk(
             let _ = e;
             Err(malformed(path, &location(), format!("a feature {TOO_LONG}")))
         }
-        Err(e) if e.is_eof() && count == 0 && e.line() <= 1 && e.column() == 0 => Err(malformed(
+        Err(e) if e.is_eof() && e.line() <= 1 && e.column() == 0 => Err(malformed(
             path,
             "line 1",
             "the file is empty: nothing to convert".into(),
@@ -487,6 +489,7 @@ struct Top<'a> {
     stop: &'a mut Option<ConvertError>,
     used: &'a Rc<Cell<u64>>,
     count: &'a mut u64,
+    after: &'a mut bool,
 }
 
 impl<'de> Visitor<'de> for Top<'_> {
@@ -509,6 +512,7 @@ impl<'de> Visitor<'de> for Top<'_> {
                     stop: &mut *self.stop,
                     used: self.used,
                     count: &mut *self.count,
+                    after: &mut *self.after,
                 })?;
             } else {
                 let v: Json = map.next_value()?;
@@ -546,6 +550,8 @@ struct Features<'a> {
     stop: &'a mut Option<ConvertError>,
     used: &'a Rc<Cell<u64>>,
     count: &'a mut u64,
+    /// The array has ended.
+    after: &'a mut bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Features<'_> {
@@ -566,8 +572,13 @@ impl<'de> Visitor<'de> for Features<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         loop {
             self.used.set(0);
-            let Some(v) = seq.next_element::<Json>()? else { return Ok(()) };
+            // Counted before it is read, so that a parse error names it; uncounted at the end.
             *self.count += 1;
+            let Some(v) = seq.next_element::<Json>()? else {
+                *self.count -= 1;
+                *self.after = true;
+                return Ok(());
+            };
             if let Err(e) = (self.on)(v, format!("feature {}", *self.count)) {
                 *self.stop = Some(e);
                 return Err(de::Error::custom("stopped"));
