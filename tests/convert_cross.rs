@@ -206,9 +206,8 @@ fn wkb_walk(b: &[u8], at: &mut usize, out: &mut Vec<f64>) {
 
 fn read_gpkg(path: &Path) -> Vec<Row> {
     let conn = rusqlite::Connection::open(path).unwrap();
-    let table: String = conn
-        .query_row("SELECT table_name FROM gpkg_geometry_columns", [], |r| r.get(0))
-        .unwrap();
+    let table: String =
+        conn.query_row("SELECT table_name FROM gpkg_geometry_columns", [], |r| r.get(0)).unwrap();
     let cols: Vec<String> = FIELDS.iter().map(|f| format!("\"{f}\"")).collect();
     let sql = format!("SELECT geom, {} FROM \"{table}\" ORDER BY fid", cols.join(", "));
     let mut stmt = conn.prepare(&sql).unwrap();
@@ -259,7 +258,9 @@ fn read_shp(path: &Path) -> Vec<Row> {
             let attrs = FIELDS
                 .iter()
                 .map(|f| match record.get(f) {
-                    Some(shapefile::dbase::FieldValue::Character(s)) => s.clone().unwrap_or_default(),
+                    Some(shapefile::dbase::FieldValue::Character(s)) => {
+                        s.clone().unwrap_or_default()
+                    }
                     Some(shapefile::dbase::FieldValue::Numeric(n)) => {
                         n.map(number_text).unwrap_or_default()
                     }
@@ -444,14 +445,10 @@ fn a_shapefile_refuses_a_second_geometry_type_naming_the_feature() {
     );
     let before = dir.listing();
     let g = crs("EPSG:4490");
-    let err =
-        convert(&src, &dir.path("out.shp"), &g, &g, &ConvertOptions::default()).unwrap_err();
+    let err = convert(&src, &dir.path("out.shp"), &g, &g, &ConvertOptions::default()).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, ConvertError::Options { .. }), "{text}");
-    assert!(
-        text.contains("feature 2 is a LineString but the first geometry is a Point"),
-        "{text}"
-    );
+    assert!(text.contains("feature 2 is a LineString but the first geometry is a Point"), "{text}");
     assert_eq!(dir.listing(), before, "nothing left behind");
 }
 
@@ -525,10 +522,25 @@ fn malformed_and_empty_inputs_give_clear_errors_and_leave_nothing() {
     let dir = Scratch::new("malformed");
     let g = crs("EPSG:4490");
     let cases: [(&str, &[u8], &str, &str); 4] = [
-        ("cut.geojson", br#"{"type":"FeatureCollection","features":[{"type":"Feature","#, "out.shp", "feature 1"),
+        (
+            "cut.geojson",
+            br#"{"type":"FeatureCollection","features":[{"type":"Feature","#,
+            "out.shp",
+            "feature 1",
+        ),
         ("empty.csv", b"", "out.gpkg", "the file is empty"),
-        ("bad.geojsonl", b"{\"type\":\"Feature\",\"properties\":{},\"geometry\":null}\n{oops\n", "out.csv", "line 2"),
-        ("notgpkg.gpkg", b"not a database at all, just text long enough to be read", "out.geojson", "notgpkg.gpkg"),
+        (
+            "bad.geojsonl",
+            b"{\"type\":\"Feature\",\"properties\":{},\"geometry\":null}\n{oops\n",
+            "out.csv",
+            "line 2",
+        ),
+        (
+            "notgpkg.gpkg",
+            b"not a database at all, just text long enough to be read",
+            "out.geojson",
+            "notgpkg.gpkg",
+        ),
     ];
     for (name, bytes, out, expected) in cases {
         let src = dir.write(name, bytes);

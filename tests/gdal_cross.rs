@@ -33,9 +33,22 @@ fn rows(path: &Path) -> Vec<String> {
         gdal::run(
             "ogr2ogr",
             &[
-                "-f", "CSV", "-lco", "GEOMETRY=AS_WKT", "-oo", "X_POSSIBLE_NAMES=x", "-oo",
-                "Y_POSSIBLE_NAMES=y", "-oo", "Z_POSSIBLE_NAMES=z", "-oo", "KEEP_GEOM_COLUMNS=NO",
-                "-oo", "AUTODETECT_TYPE=YES", "/vsistdout/", p,
+                "-f",
+                "CSV",
+                "-lco",
+                "GEOMETRY=AS_WKT",
+                "-oo",
+                "X_POSSIBLE_NAMES=x",
+                "-oo",
+                "Y_POSSIBLE_NAMES=y",
+                "-oo",
+                "Z_POSSIBLE_NAMES=z",
+                "-oo",
+                "KEEP_GEOM_COLUMNS=NO",
+                "-oo",
+                "AUTODETECT_TYPE=YES",
+                "/vsistdout/",
+                p,
             ],
         )
     } else {
@@ -124,7 +137,11 @@ fn gdal_reads_every_output_as_ogr2ogr_converts() {
         gdal::run(
             "ogr2ogr",
             &[
-                "-s_srs", "EPSG:4490", "-t_srs", "EPSG:4547", theirs.to_str().unwrap(),
+                "-s_srs",
+                "EPSG:4490",
+                "-t_srs",
+                "EPSG:4547",
+                theirs.to_str().unwrap(),
                 src.to_str().unwrap(),
             ],
         );
@@ -134,8 +151,14 @@ fn gdal_reads_every_output_as_ogr2ogr_converts() {
             geounify(
                 &dir,
                 &[
-                    "convert", "--from", "EPSG:4490", "--to", "EPSG:4547",
-                    src.to_str().unwrap(), "-o", ours.to_str().unwrap(),
+                    "convert",
+                    "--from",
+                    "EPSG:4490",
+                    "--to",
+                    "EPSG:4547",
+                    src.to_str().unwrap(),
+                    "-o",
+                    ours.to_str().unwrap(),
                 ],
             );
             assert_eq!(gdal::feature_count(&ours), theirs_rows.len() as u64, "{name}.{ext}");
@@ -159,7 +182,14 @@ fn files_gdal_writes_convert_into_other_formats_as_ogr2ogr_converts_them() {
     let theirs = dir.path("theirs.geojson");
     gdal::run(
         "ogr2ogr",
-        &["-s_srs", "EPSG:4490", "-t_srs", "EPSG:4547", theirs.to_str().unwrap(), src.to_str().unwrap()],
+        &[
+            "-s_srs",
+            "EPSG:4490",
+            "-t_srs",
+            "EPSG:4547",
+            theirs.to_str().unwrap(),
+            src.to_str().unwrap(),
+        ],
     );
     let theirs_rows = rows(&theirs);
     for (input, extra) in [
@@ -178,8 +208,14 @@ fn files_gdal_writes_convert_into_other_formats_as_ogr2ogr_converts_them() {
             geounify(
                 &dir,
                 &[
-                    "convert", "--from", "EPSG:4490", "--to", "EPSG:4547", path.to_str().unwrap(),
-                    "-o", ours.to_str().unwrap(),
+                    "convert",
+                    "--from",
+                    "EPSG:4490",
+                    "--to",
+                    "EPSG:4547",
+                    path.to_str().unwrap(),
+                    "-o",
+                    ours.to_str().unwrap(),
                 ],
             );
             agree(&format!("{input} → {out}"), &rows(&ours), &theirs_rows);

@@ -123,9 +123,7 @@ impl Shape {
             Shape::Polygon(rings) | Shape::MultiLineString(rings) => {
                 rings.iter_mut().flatten().for_each(f)
             }
-            Shape::MultiPolygon(polygons) => {
-                polygons.iter_mut().flatten().flatten().for_each(f)
-            }
+            Shape::MultiPolygon(polygons) => polygons.iter_mut().flatten().flatten().for_each(f),
             Shape::GeometryCollection(shapes) => shapes.iter_mut().for_each(|s| s.for_each_mut(f)),
         }
     }

@@ -18,7 +18,9 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
-use super::{cross, csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::{
+    cross, csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
@@ -58,8 +60,7 @@ pub struct Format {
 }
 
 /// A format's feature reader for conversions between formats (see [`cross`]).
-pub(crate) type ReadFn =
-    for<'a> fn(&Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError>;
+pub(crate) type ReadFn = for<'a> fn(&Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError>;
 
 /// A format's feature writer for conversions between formats, given the input's schema (see
 /// [`cross`]).

@@ -335,7 +335,10 @@ pub(crate) fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
 /// A feature table: (table, geometry column, srs_id) from `gpkg_geometry_columns`.
 pub(crate) type FeatureTable = (String, String, i64);
 
-pub(crate) fn feature_tables(conn: &Connection, path: &Path) -> Result<Vec<FeatureTable>, ConvertError> {
+pub(crate) fn feature_tables(
+    conn: &Connection,
+    path: &Path,
+) -> Result<Vec<FeatureTable>, ConvertError> {
     let exists: Option<String> = conn
         .query_row(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \

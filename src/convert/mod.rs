@@ -8,6 +8,9 @@
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables.
 //!
+//! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
+//! the common feature model of [`features`]: geometries with their heights and typed attributes.
+//!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
 //! contradicts the source CRS ([`ConvertError::DeclaredCrsMismatch`], `force` overrides) and

@@ -28,8 +28,7 @@
 use super::super::atomic::AtomicFile;
 use super::super::csv::Table;
 use super::super::features::{
-    Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema,
-    Shape, Value,
+    Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema, Shape, Value,
 };
 use super::super::text::Number;
 use super::super::{ConvertError, ConvertReport, Failure, FileFormat, Job};
@@ -161,19 +160,18 @@ pub(crate) fn writer(
     schema: &Schema,
 ) -> Result<Box<dyn FeatureWriter>, ConvertError> {
     let path = job.output.to_path_buf();
-    let delimiter = if FileFormat::from_path(job.output) == Some(FileFormat::Tsv) {
-        b'\t'
-    } else {
-        b','
-    };
+    let delimiter =
+        if FileFormat::from_path(job.output) == Some(FileFormat::Tsv) { b'\t' } else { b',' };
     let points = schema.points_only();
     let mut coordinate_names: Vec<&str> = if points { vec!["x", "y"] } else { vec!["wkt"] };
     if points && schema.has_z {
         coordinate_names.push("z");
     }
-    if let Some(f) = schema.fields.iter().find(|f| {
-        ["x", "y", "z", "wkt"].iter().any(|n| f.name.trim().eq_ignore_ascii_case(n))
-    }) {
+    if let Some(f) = schema
+        .fields
+        .iter()
+        .find(|f| ["x", "y", "z", "wkt"].iter().any(|n| f.name.trim().eq_ignore_ascii_case(n)))
+    {
         return Err(ConvertError::Options {
             path: job.input.to_path_buf(),
             message: format!(
@@ -186,7 +184,8 @@ pub(crate) fn writer(
     let io = |source| ConvertError::Io { path: path.clone(), source };
     let mut file = AtomicFile::create(job.output).map_err(io)?;
     let mut head = Vec::new();
-    let names = coordinate_names.iter().copied().chain(schema.fields.iter().map(|f| f.name.as_str()));
+    let names =
+        coordinate_names.iter().copied().chain(schema.fields.iter().map(|f| f.name.as_str()));
     for (i, name) in names.enumerate() {
         if i > 0 {
             head.push(delimiter);

@@ -1,7 +1,7 @@
 //! GeoJSON and newline-delimited GeoJSON in conversions between formats.
 //!
 //! **Reading.** A FeatureCollection is streamed feature by feature (each feature at most
-//! [`MAX_RECORD_BYTES`](super::super::MAX_RECORD_BYTES) of text, refused beyond); a top-level
+//! [`super::super::MAX_RECORD_BYTES`] of text, refused beyond); a top-level
 //! Feature or bare geometry is one feature; newline-delimited GeoJSON is one feature (or
 //! geometry) per line (RFC 8142 record separators and blank lines skipped). The input is read
 //! twice: a first pass finds the schema — the property names in the order of their first
@@ -139,7 +139,9 @@ fn parts(v: Json) -> Result<Parts, String> {
     let mut attributes: Vec<(String, Json)> = match properties {
         Json::Object(map) => map.into_iter().collect(),
         Json::Null => Vec::new(),
-        other => return Err(format!("\"properties\" must be an object, not {}", json_kind(&other))),
+        other => {
+            return Err(format!("\"properties\" must be an object, not {}", json_kind(&other)))
+        }
     };
     if let Some(id) = id {
         if !attributes.iter().any(|(k, _)| k == "id") {
@@ -288,7 +290,8 @@ impl SchemaBuilder {
                 self.types.push(None);
                 self.types.len() - 1
             });
-            if let (Some(slot), Some(t)) = (self.types.get_mut(i), FieldType::of(&value_of(v.clone())))
+            if let (Some(slot), Some(t)) =
+                (self.types.get_mut(i), FieldType::of(&value_of(v.clone())))
             {
                 *slot = Some(slot.map_or(t, |s| s.unify(t)));
             }
@@ -475,11 +478,9 @@ fn walk(
             let _ = e;
             Err(malformed(path, &location(), format!("a feature {TOO_LONG}")))
         }
-        Err(e) if e.is_eof() && e.line() <= 1 && e.column() == 0 => Err(malformed(
-            path,
-            "line 1",
-            "the file is empty: nothing to convert".into(),
-        )),
+        Err(e) if e.is_eof() && e.line() <= 1 && e.column() == 0 => {
+            Err(malformed(path, "line 1", "the file is empty: nothing to convert".into()))
+        }
         Err(e) => Err(malformed(path, &location(), e.to_string())),
     }
 }
@@ -594,8 +595,8 @@ pub(crate) fn writer(
 ) -> Result<Box<dyn FeatureWriter>, ConvertError> {
     let path = job.output.to_path_buf();
     let seq = FileFormat::from_path(job.output) == Some(FileFormat::GeoJsonSeq);
-    let mut file =
-        AtomicFile::create(job.output).map_err(|source| ConvertError::Io { path: path.clone(), source })?;
+    let mut file = AtomicFile::create(job.output)
+        .map_err(|source| ConvertError::Io { path: path.clone(), source })?;
     let (crs, mut warnings) = super::super::geojson::crs_member_for(job.target);
     let mut head = Vec::new();
     if seq {
@@ -615,12 +616,11 @@ pub(crate) fn writer(
         }
         head.extend_from_slice(b"\"features\":[");
     }
-    file.writer().write_all(&head).map_err(|source| ConvertError::Io { path: path.clone(), source })?;
-    let keys = schema
-        .fields
-        .iter()
-        .map(|f| serde_json::to_string(&f.name).unwrap_or_default())
-        .collect();
+    file.writer()
+        .write_all(&head)
+        .map_err(|source| ConvertError::Io { path: path.clone(), source })?;
+    let keys =
+        schema.fields.iter().map(|f| serde_json::to_string(&f.name).unwrap_or_default()).collect();
     Ok(Box::new(Writer {
         file,
         path,

@@ -202,7 +202,13 @@ fn blob(g: &Geometry, srs_id: i32) -> (Vec<u8>, Envelope) {
         }
     });
     let empty = e.x.is_none();
-    let envelope_kind: u8 = if empty { 0 } else if g.has_z { 2 } else { 1 };
+    let envelope_kind: u8 = if empty {
+        0
+    } else if g.has_z {
+        2
+    } else {
+        1
+    };
     let mut b = vec![b'G', b'P', 0, 1 | (envelope_kind << 1) | if empty { 0x10 } else { 0 }];
     b.extend(srs_id.to_le_bytes());
     if let (Some(x), Some(y)) = (e.x, e.y) {
@@ -226,7 +232,8 @@ impl FeatureWriter for Writer {
         let srs = i32::try_from(self.srs_id).unwrap_or(0);
         let mut stmt = conn.prepare_cached(&self.insert).map_err(err)?;
         for f in features {
-            let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(f.attributes.len() + 1);
+            let mut values: Vec<rusqlite::types::Value> =
+                Vec::with_capacity(f.attributes.len() + 1);
             values.push(match &f.geometry {
                 Some(g) => {
                     let (b, e) = blob(g, srs);
@@ -369,10 +376,8 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         select.push_str(", ");
         select.push_str(c);
     }
-    select.push_str(&format!(
-        " FROM {} WHERE {key} > ?1 ORDER BY {key} LIMIT {PAGE}",
-        quote(&table)
-    ));
+    select
+        .push_str(&format!(" FROM {} WHERE {key} > ?1 ORDER BY {key} LIMIT {PAGE}", quote(&table)));
     Ok(Box::new(Reader {
         conn,
         path,

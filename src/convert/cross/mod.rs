@@ -72,9 +72,9 @@ pub(crate) fn convert(
         while chunk.len() < CHUNK && vertices < CHUNK_VERTICES {
             match reader.next()? {
                 Some(read) => {
-                    vertices += read.as_ref().map_or(0, |f| {
-                        f.geometry.as_ref().map_or(0, |g| g.shape.vertices())
-                    });
+                    vertices += read
+                        .as_ref()
+                        .map_or(0, |f| f.geometry.as_ref().map_or(0, |g| g.shape.vertices()));
                     chunk.push(Slot::from(read));
                 }
                 None => {

@@ -241,7 +241,9 @@ impl Dbf {
         let mut input = BufReader::new(super::super::open_regular(path)?);
         let size = input.get_ref().metadata().map_err(io)?.len();
         let mut head = [0u8; 32];
-        input.read_exact(&mut head).map_err(|_| malformed(format!("{size} bytes is no dBASE file")))?;
+        input
+            .read_exact(&mut head)
+            .map_err(|_| malformed(format!("{size} bytes is no dBASE file")))?;
         let rows = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]));
         let header_len = usize::from(u16::from_le_bytes([head[8], head[9]]));
         let row_len = usize::from(u16::from_le_bytes([head[10], head[11]]));
@@ -300,14 +302,7 @@ impl Dbf {
         }
         input.seek(SeekFrom::Start(header_len as u64)).map_err(io)?;
         let fields = all.into_iter().filter(|f| f.carried).collect();
-        Ok(Self {
-            path: path.to_path_buf(),
-            input,
-            fields,
-            rows,
-            encoding,
-            buf: vec![0; row_len],
-        })
+        Ok(Self { path: path.to_path_buf(), input, fields, rows, encoding, buf: vec![0; row_len] })
     }
 
     /// Row `n` (1-based; rows are read in order), `None` past the last row.
@@ -587,7 +582,9 @@ fn fits(file_kind: Option<GeometryKind>, kind: GeometryKind) -> bool {
     use GeometryKind as K;
     match file_kind {
         None => true,
-        Some(K::LineString | K::MultiLineString) => matches!(kind, K::LineString | K::MultiLineString),
+        Some(K::LineString | K::MultiLineString) => {
+            matches!(kind, K::LineString | K::MultiLineString)
+        }
         Some(K::Polygon | K::MultiPolygon) => matches!(kind, K::Polygon | K::MultiPolygon),
         Some(k) => k == kind,
     }

@@ -5,7 +5,7 @@
 //! orders, ISO Z / M / ZM codes (+1000 / +2000 / +3000) and the extended (EWKB) Z / M / SRID
 //! flags; m values are dropped (the model has none; the reader counts them for a warning). Curve
 //! and surface types (8–17) are refused with their name. Nesting is capped at
-//! [`MAX_DEPTH`](super::super::wkb::MAX_DEPTH); counts are checked against the bytes left
+//! [`super::super::wkb::MAX_DEPTH`]; counts are checked against the bytes left
 //! before anything is allocated.
 
 use super::super::features::{Coord, Geometry, Shape};
@@ -119,7 +119,9 @@ impl Reader<'_> {
         let n = self.u32(little)? as usize;
         let left = self.b.len() - self.at;
         if n.checked_mul(min_bytes).is_none_or(|need| need > left) {
-            return Err(format!("a count of {n} at byte {at} does not fit in the {left} bytes left"));
+            return Err(format!(
+                "a count of {n} at byte {at} does not fit in the {left} bytes left"
+            ));
         }
         Ok(n)
     }
@@ -206,7 +208,9 @@ impl Reader<'_> {
                     5 => Shape::MultiLineString(
                         parts
                             .into_iter()
-                            .filter_map(|p| if let Shape::LineString(l) = p { Some(l) } else { None })
+                            .filter_map(
+                                |p| if let Shape::LineString(l) = p { Some(l) } else { None },
+                            )
                             .collect(),
                     ),
                     6 => Shape::MultiPolygon(
