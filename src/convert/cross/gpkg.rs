@@ -27,7 +27,7 @@
 use super::super::atomic::AtomicFile;
 use super::super::features::{
     Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, GeometryKind, Read, Schema,
-    Value,
+    Shape, Value,
 };
 use super::super::gpkg::{
     blob_header, feature_tables, quote, refuse_hot_journal, row_key, sql_error, target_srs,
@@ -456,7 +456,11 @@ impl Reader {
                         let g = super::wkb::read_wkb(b.get(h.wkb_at..).unwrap_or_default(), &mut m)
                             .map_err(|e| malformed(format!("invalid geometry: {e}")))?;
                         self.m_dropped += u64::from(m);
-                        Some(g)
+                        // POINT EMPTY without the header's empty flag: NaN x and y.
+                        match g.shape {
+                            Shape::Point(c) if c[0].is_nan() && c[1].is_nan() => None,
+                            _ => Some(g),
+                        }
                     }
                 }
                 ValueRef::Null => None,
