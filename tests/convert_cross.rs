@@ -615,3 +615,67 @@ fn declared_crs_of_each_output_is_the_target() {
         assert_eq!(declared.id(), "EPSG:4547", "{out}");
     }
 }
+
+/// A dBASE III table with one text field `name` (bytes as given) of `width`, one row.
+fn dbf(name: &[u8], width: u8, value: &[u8], language_driver: u8) -> Vec<u8> {
+    let mut d = vec![0u8; 32];
+    d[0] = 3;
+    d[4] = 1; // one row
+    d[8..10].copy_from_slice(&(32u16 + 32 + 1).to_le_bytes());
+    d[10..12].copy_from_slice(&(1 + u16::from(width)).to_le_bytes());
+    d[29] = language_driver;
+    let mut field = [0u8; 32];
+    field[..name.len()].copy_from_slice(name);
+    field[11] = b'C';
+    field[16] = width;
+    d.extend_from_slice(&field);
+    d.push(0x0D);
+    d.push(b' ');
+    let mut cell = value.to_vec();
+    cell.resize(usize::from(width), b' ');
+    d.extend_from_slice(&cell);
+    d.push(0x1A);
+    d
+}
+
+#[test]
+fn gbk_csv_and_gbk_shapefile_tables_are_read_into_utf8_outputs() {
+    let dir = Scratch::new("gbk");
+    let g = crs("EPSG:4490");
+    let (gbk, _, _) = encoding_rs::GBK.encode("名称,lon,lat\n天安门,116.397,39.908\n");
+    let src = dir.write("gbk.csv", &gbk);
+    let options = ConvertOptions {
+        encoding: geounify::convert::TextEncoding::parse("gbk"),
+        ..ConvertOptions::default()
+    };
+    let out = dir.path("gbk.geojson");
+    convert(&src, &out, &g, &g, &options).unwrap();
+    assert_eq!(read_geojson(&out)[0].attrs[0], "天安门");
+    // A Shapefile whose .dbf is GBK: named by its .cpg, or by the language driver byte 0x4D.
+    let utf8 = dir.write("p.csv", "名称,lon,lat\nx,116.397,39.908\n");
+    let shp = dir.path("p.shp");
+    convert(&utf8, &shp, &g, &g, &ConvertOptions::default()).unwrap();
+    let (name, _, _) = encoding_rs::GBK.encode("名称");
+    let (value, _, _) = encoding_rs::GBK.encode("天安门");
+    for (cpg, driver) in [(Some("GBK"), 0), (Some("936"), 0), (None, 0x4D)] {
+        std::fs::write(dir.path("p.dbf"), dbf(&name, 20, &value, driver)).unwrap();
+        match cpg {
+            Some(c) => std::fs::write(dir.path("p.cpg"), c).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(dir.path("p.cpg"));
+            }
+        }
+        let out = dir.path("from-shp.geojson");
+        convert(&shp, &out, &g, &g, &ConvertOptions::default()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(v["features"][0]["properties"]["名称"], "天安门", "{cpg:?} {driver}");
+    }
+    // The same table read as UTF-8 (an explicit --encoding wins): a clear error naming it.
+    let utf8_options = ConvertOptions {
+        encoding: geounify::convert::TextEncoding::parse("utf-8"),
+        ..ConvertOptions::default()
+    };
+    let err = convert(&shp, &dir.path("bad.geojson"), &g, &g, &utf8_options).unwrap_err();
+    assert!(err.to_string().contains("record 1, field"), "{err}");
+    assert!(!dir.path("bad.geojson").exists());
+}
