@@ -679,3 +679,16 @@ fn gbk_csv_and_gbk_shapefile_tables_are_read_into_utf8_outputs() {
     assert!(err.to_string().contains("record 1, field"), "{err}");
     assert!(!dir.path("bad.geojson").exists());
 }
+
+#[test]
+fn a_repeated_csv_column_name_becomes_a_distinct_attribute() {
+    let dir = Scratch::new("repeated");
+    let src = dir.write("r.csv", "名称,lon,lat,名称\n甲,116.3,39.9,乙\n");
+    let g = crs("EPSG:4490");
+    let out = dir.path("r.geojson");
+    let report = convert(&src, &out, &g, &g, &ConvertOptions::default()).unwrap();
+    let w = report.warnings.join("\n");
+    assert!(w.contains("its column 4 is the attribute '名称_2'"), "{w}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["features"][0]["properties"], serde_json::json!({"名称": "甲", "名称_2": "乙"}));
+}

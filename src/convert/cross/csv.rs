@@ -10,7 +10,8 @@
 //! `007` or `+1`), **real** if every non-empty cell is a number written in the shortest form
 //! that reads back exactly (`3.5`, `116.404`, integers too; not `3.50`), else **text** (which
 //! keeps `007` and `3.50` as they are). An empty cell is null. Cells past the header's columns
-//! are not carried (a warning counts the rows).
+//! are not carried (a warning counts the rows). A column name the header repeats becomes
+//! `name_2`, `name_3`, ... (a warning says so).
 //!
 //! **Writing.** UTF-8 without a byte-order mark, comma-separated (tab for `.tsv`), LF line
 //! endings, fields quoted only when they hold the delimiter, a quote or a line break (RFC 4180).
@@ -70,8 +71,28 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
             },
         })
         .collect();
+    // A name the header repeats: `name_2`, `name_3`, ... (a field name is a key elsewhere).
+    let mut renamed = Vec::new();
+    for i in 0..schema.fields.len() {
+        let (before, rest) = schema.fields.split_at_mut(i);
+        let Some(f) = rest.first_mut() else { continue };
+        let taken = |n: &str| before.iter().any(|b| b.name == n);
+        if taken(&f.name) {
+            let mut k = 2;
+            while taken(&format!("{}_{k}", f.name)) {
+                k += 1;
+            }
+            let new = format!("{}_{k}", f.name);
+            renamed.push(format!(
+                "the header repeats the column name '{}': its column {} is the attribute '{new}'",
+                f.name,
+                attributes.get(i).map_or(0, |c| c + 1)
+            ));
+            f.name = new;
+        }
+    }
     let table = Table::open(job.input, job.options)?;
-    Ok(Box::new(Reader { table, attributes, schema, long_rows: 0 }))
+    Ok(Box::new(Reader { table, attributes, schema, long_rows: 0, renamed }))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,6 +128,7 @@ struct Reader<'p> {
     attributes: Vec<usize>,
     schema: Schema,
     long_rows: u64,
+    renamed: Vec<String>,
 }
 
 impl FeatureReader for Reader<'_> {
@@ -142,15 +164,17 @@ impl FeatureReader for Reader<'_> {
     }
 
     fn warnings(&mut self) -> Vec<String> {
+        let mut w = std::mem::take(&mut self.renamed);
         if self.long_rows == 0 {
-            return Vec::new();
+            return w;
         }
-        vec![format!(
+        w.push(format!(
             "{} row(s) have more fields than the header; the cells past the header's {} columns \
              are not carried",
             self.long_rows,
             self.table.names.len()
-        )]
+        ));
+        w
     }
 }
 
