@@ -3,7 +3,7 @@
 //! reals, empty values) and heights; the coordinates are those of the same-format conversion
 //! bit for bit; A → B → A gives A's features back. Outputs are read here by readers independent
 //! of geounify's (a CSV splitter, serde_json, rusqlite with a WKB walker, the `shapefile`
-//! crate). Also: lines and polygons, the refusals (mixed types in a Shapefile, unsupported
+//! crate). Also: lines and polygons (through a CSV's wkt column too), the refusals (mixed types in a Shapefile, unsupported
 //! pairs, clashing names, --precision into the same format), malformed input with nothing left
 //! behind, failures with and without `skip_invalid`, output precision.
 #![cfg(feature = "formats")]
@@ -382,14 +382,14 @@ fn same_geometry(a: &serde_json::Value, b: &serde_json::Value, tol: f64) {
 }
 
 #[test]
-fn lines_and_polygons_round_trip_through_geopackage_and_shapefile() {
+fn lines_and_polygons_round_trip_through_geopackage_shapefile_and_csv() {
     let dir = Scratch::new("shapes");
     let (g, p) = (crs("EPSG:4490"), crs("EPSG:4547"));
     for (name, text) in [("polygons", SHAPES), ("lines", LINES)] {
         let src = dir.write(&format!("{name}.geojson"), text);
         let same = dir.path(&format!("{name}-same.geojson"));
         convert(&src, &same, &g, &p, &ConvertOptions::default()).unwrap();
-        for via in ["gpkg", "shp"] {
+        for via in ["gpkg", "shp", "csv"] {
             let mid = dir.path(&format!("{name}.{via}"));
             convert(&src, &mid, &g, &p, &ConvertOptions::default()).unwrap();
             // Into GeoJSON again on the target: the same-format conversion's geometries,

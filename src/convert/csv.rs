@@ -115,8 +115,17 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     reader.skip_bom(encoding)?;
     let mut buf = Vec::new();
     let Some(header) = reader.next_record(&mut buf)? else { return Ok(Vec::new()) };
-    let columns =
-        Columns::resolve(&buf[header.body()], reader.delimiter, job.input, job.options, encoding)?;
+    let columns = match Columns::resolve(
+        &buf[header.body()],
+        reader.delimiter,
+        job.input,
+        job.options,
+        encoding,
+    ) {
+        Ok(c) => c,
+        // A table with a `wkt` column instead (read by conversions into other formats).
+        Err(e) => return super::cross::csv::wkt_sample(job, max).unwrap_or(Err(e)),
+    };
     let mut samples = Vec::new();
     let mut fields = Vec::new();
     while samples.len() < max {
@@ -669,7 +678,8 @@ impl<R: BufRead> RecordSource for Reader<'_, R> {
 /// cell unquoted and decoded.
 pub(crate) struct Table<'p> {
     reader: Reader<'p, BufReader<std::fs::File>>,
-    columns: Columns,
+    /// `None`: no coordinate columns, but a `wkt` column (see [`Table::open`]).
+    columns: Option<Columns>,
     encoding: TextEncoding,
     /// The header's names.
     pub(crate) names: Vec<String>,
@@ -707,10 +717,10 @@ impl<'p> Table<'p> {
             });
         };
         let body = &buf[header.body()];
-        let columns = Columns::resolve(body, delimiter, path, options, encoding)?;
+        let resolved = Columns::resolve(body, delimiter, path, options, encoding);
         let mut fields = Vec::new();
         split_fields(body, delimiter, usize::MAX, &mut fields);
-        let names = fields
+        let names: Vec<String> = fields
             .iter()
             .map(|r| {
                 let raw = unquote(&body[r.clone()]);
@@ -718,12 +728,22 @@ impl<'p> Table<'p> {
                 name.trim_start_matches('\u{FEFF}').to_string()
             })
             .collect();
+        // No coordinate columns named or found, but a `wkt` column: the geometries are there.
+        let wkt = names.iter().any(|n| n.trim().eq_ignore_ascii_case("wkt"));
+        let columns = match resolved {
+            Ok(c) => Some(c),
+            Err(_) if wkt && options.x_col.is_none() && options.y_col.is_none() => None,
+            Err(e) => return Err(e),
+        };
         Ok(Self { reader, columns, encoding, names, buf, fields })
     }
 
-    /// The x, y and z columns (0-based).
+    /// The x, y and z columns (0-based); all `None` for a table with a `wkt` column instead.
     pub(crate) fn coordinate_columns(&self) -> [Option<usize>; 3] {
-        [Some(self.columns.x), Some(self.columns.y), self.columns.z]
+        match &self.columns {
+            Some(c) => [Some(c.x), Some(c.y), c.z],
+            None => [None; 3],
+        }
     }
 
     /// The next row (blank lines skipped), `None` at the end. Errors: I/O, an unclosed quote, a
@@ -737,10 +757,12 @@ impl<'p> Table<'p> {
                 continue;
             }
             let delimiter = self.reader.delimiter;
-            let point = self
-                .columns
-                .parse(body, delimiter, self.encoding, &mut self.fields)
-                .map(|p| p.map(|p| ([p.x, p.y, p.z.unwrap_or(0.0)], p.z.is_some())));
+            let point = match &self.columns {
+                Some(c) => c
+                    .parse(body, delimiter, self.encoding, &mut self.fields)
+                    .map(|p| p.map(|p| ([p.x, p.y, p.z.unwrap_or(0.0)], p.z.is_some()))),
+                None => Ok(None),
+            };
             self.fields.clear();
             split_fields(body, delimiter, usize::MAX, &mut self.fields);
             let mut cells = Vec::with_capacity(self.names.len().max(self.fields.len()));

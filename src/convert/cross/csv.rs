@@ -4,6 +4,9 @@
 //! ([`csv`](super::super::csv): names, `--x-col` / `--y-col` / `--z-col`, encodings, byte-order
 //! marks); each row is a point feature (z when its z cell has a value), a row with empty x and
 //! y a feature without geometry, a row whose coordinates cannot be read a failure of its line.
+//! A table without coordinate columns but with a `wkt` column (as this writer and GDAL's
+//! `GEOMETRY=AS_WKT` write it) has its geometries there: any simple-feature type, 2D or Z (M
+//! dropped with a warning), an empty cell for none, a cell that is not WKT a failure of its line.
 //! Every other column is an attribute, named by the header. Types are inferred over the whole
 //! file in a first pass, and only where they change no cell's text: a column is **integer** if
 //! every non-empty cell is a 64-bit integer written the way it reads back (`42`, `-7`; not
@@ -42,13 +45,23 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     // First pass: the attribute columns' types, and whether points have heights.
     let mut table = Table::open(job.input, job.options)?;
     let coordinates = table.coordinate_columns();
-    let attributes: Vec<usize> =
-        (0..table.names.len()).filter(|i| !coordinates.contains(&Some(*i))).collect();
+    let wkt = match coordinates {
+        [None, None, None] => table.names.iter().position(|n| n.trim().eq_ignore_ascii_case("wkt")),
+        _ => None,
+    };
+    let attributes: Vec<usize> = (0..table.names.len())
+        .filter(|i| !coordinates.contains(&Some(*i)) && wkt != Some(*i))
+        .collect();
     let mut types: Vec<Option<Inferred>> = vec![None; attributes.len()];
     let mut schema = Schema::default();
     while let Some(row) = table.next_row()? {
         if let Ok(Some((_, z))) = row.point {
             schema.add_geometry(&Geometry { shape: Shape::Point([0.0; 3]), has_z: z });
+        }
+        if let Some(Some(Some(cell))) = wkt.map(|i| row.cells.get(i)) {
+            if let Ok(Some(g)) = super::wkb::read_wkt(cell, &mut false) {
+                schema.add_geometry(&g);
+            }
         }
         for (t, &col) in types.iter_mut().zip(&attributes) {
             if let Some(Some(cell)) = row.cells.get(col) {
@@ -92,7 +105,36 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         }
     }
     let table = Table::open(job.input, job.options)?;
-    Ok(Box::new(Reader { table, attributes, schema, long_rows: 0, renamed }))
+    Ok(Box::new(Reader { table, attributes, wkt, schema, long_rows: 0, m_dropped: 0, renamed }))
+}
+
+/// The sanity check's sample of a table with a `wkt` column and no coordinate columns: up to
+/// `max` positions `[x, y, z]` from its first geometries; `None` if the table has no such
+/// column (the caller's error stands).
+pub(crate) fn wkt_sample(job: &Job<'_>, max: usize) -> Option<Result<Vec<[f64; 3]>, ConvertError>> {
+    let mut table = match Table::open(job.input, job.options) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
+    if table.coordinate_columns() != [None; 3] {
+        return None;
+    }
+    let column = table.names.iter().position(|n| n.trim().eq_ignore_ascii_case("wkt"))?;
+    let mut out = Vec::new();
+    while out.len() < max {
+        let row = match table.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(Some(cell)) = row.cells.get(column) {
+            if let Ok(Some(g)) = super::wkb::read_wkt(cell, &mut false) {
+                g.shape.for_each(&mut |c| out.push(*c));
+            }
+        }
+    }
+    out.truncate(max);
+    Some(Ok(out))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,6 +168,9 @@ fn infer(cell: &str) -> Inferred {
 struct Reader<'p> {
     table: Table<'p>,
     attributes: Vec<usize>,
+    /// The `wkt` column, for a table without coordinate columns.
+    wkt: Option<usize>,
+    m_dropped: u64,
     schema: Schema,
     long_rows: u64,
     renamed: Vec<String>,
@@ -142,10 +187,27 @@ impl FeatureReader for Reader<'_> {
         if row.cells.len() > self.table.names.len() {
             self.long_rows += 1;
         }
-        let geometry = match row.point {
-            Ok(Some((c, has_z))) => Some(Geometry { shape: Shape::Point(c), has_z }),
-            Ok(None) => None,
-            Err(reason) => return Ok(Some(Err(Failure { location, reason }))),
+        let geometry = match (row.point, self.wkt) {
+            (Ok(Some((c, has_z))), _) => Some(Geometry { shape: Shape::Point(c), has_z }),
+            (Ok(None), Some(i)) => {
+                let cell = row.cells.get(i).and_then(Option::as_deref).unwrap_or("");
+                let mut m = false;
+                match cell.trim() {
+                    "" => None,
+                    text => match super::wkb::read_wkt(text, &mut m) {
+                        Ok(g) => {
+                            self.m_dropped += u64::from(m);
+                            g
+                        }
+                        Err(e) => {
+                            let reason = format!("wkt: {e}");
+                            return Ok(Some(Err(Failure { location, reason })));
+                        }
+                    },
+                }
+            }
+            (Ok(None), None) => None,
+            (Err(reason), _) => return Ok(Some(Err(Failure { location, reason }))),
         };
         let mut attributes = Vec::with_capacity(self.attributes.len());
         for (field, &col) in self.schema.fields.iter().zip(&self.attributes) {
@@ -165,6 +227,9 @@ impl FeatureReader for Reader<'_> {
 
     fn warnings(&mut self) -> Vec<String> {
         let mut w = std::mem::take(&mut self.renamed);
+        if self.m_dropped > 0 {
+            w.push(format!("{} WKT geometries had m values; they are dropped", self.m_dropped));
+        }
         if self.long_rows == 0 {
             return w;
         }

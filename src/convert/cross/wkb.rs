@@ -323,6 +323,208 @@ fn write_wkt_shape(s: &Shape, z: bool, digits: Digits, out: &mut Vec<u8>) {
     }
 }
 
+/// Reads a WKT geometry (`POINT Z (1 2 3)`, `MULTIPOLYGON (((...)))`, `... EMPTY`; keywords in
+/// any case, `Z` / `M` / `ZM` tags or a third coordinate for z, m values dropped and reported in
+/// `m_dropped`). `Ok(None)` for `POINT EMPTY`. Nesting is capped at
+/// [`MAX_COLLECTION_DEPTH`](super::super::geojson::MAX_COLLECTION_DEPTH). Errors: the first
+/// thing that is not WKT, with its byte offset.
+pub fn read_wkt(text: &str, m_dropped: &mut bool) -> Result<Option<Geometry>, String> {
+    let mut p = WktParser { s: text.as_bytes(), at: 0, z: None, m: false };
+    let shape = p.geometry(0)?;
+    p.space();
+    if p.at != p.s.len() {
+        return Err(format!("unexpected text at byte {}", p.at + 1));
+    }
+    *m_dropped |= p.m;
+    Ok(shape.map(|shape| Geometry { shape, has_z: p.z.unwrap_or(false) }))
+}
+
+struct WktParser<'a> {
+    s: &'a [u8],
+    at: usize,
+    /// Whether positions have z (all must agree).
+    z: Option<bool>,
+    m: bool,
+}
+
+impl WktParser<'_> {
+    fn space(&mut self) {
+        while self.s.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    fn word(&mut self) -> String {
+        self.space();
+        let start = self.at;
+        while self.s.get(self.at).is_some_and(u8::is_ascii_alphabetic) {
+            self.at += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.at]).to_ascii_uppercase()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        self.space();
+        if self.s.get(self.at) == Some(&b) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), String> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(format!("'{}' expected at byte {}", char::from(b), self.at + 1))
+        }
+    }
+
+    fn number(&mut self) -> Option<f64> {
+        self.space();
+        let start = self.at;
+        while self
+            .s
+            .get(self.at)
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+        {
+            self.at += 1;
+        }
+        let v = std::str::from_utf8(&self.s[start..self.at]).ok()?.parse::<f64>().ok();
+        if v.is_none() {
+            self.at = start;
+        }
+        v.filter(|v| v.is_finite())
+    }
+
+    fn coord(&mut self, tag_z: bool, tag_m: bool) -> Result<Coord, String> {
+        let at = self.at;
+        let mut values = Vec::with_capacity(4);
+        while let Some(v) = self.number() {
+            values.push(v);
+        }
+        let (z, m) = match (values.len(), tag_z, tag_m) {
+            (2, false, false) => (false, false),
+            (3, false, false) | (3, true, false) => (true, false),
+            (3, false, true) => (false, true),
+            (4, _, _) => (true, true),
+            (n, _, _) => {
+                return Err(format!("a position of {n} numbers at byte {} (2 to 4)", at + 1))
+            }
+        };
+        self.m |= m;
+        match self.z {
+            None => self.z = Some(z),
+            Some(seen) if seen != z => {
+                return Err(format!("positions with and without z (byte {})", at + 1))
+            }
+            Some(_) => {}
+        }
+        let v = |i: usize| values.get(i).copied().unwrap_or(0.0);
+        Ok([v(0), v(1), if z { v(2) } else { 0.0 }])
+    }
+
+    /// `( c, c, ... )` or `EMPTY`.
+    fn coords(&mut self, z: bool, m: bool, bare_points: bool) -> Result<Vec<Coord>, String> {
+        if self.empty() {
+            return Ok(Vec::new());
+        }
+        self.expect(b'(')?;
+        let mut out = Vec::new();
+        loop {
+            // MULTIPOINT ((1 2), (3 4)) or MULTIPOINT (1 2, 3 4)
+            if bare_points && self.eat(b'(') {
+                out.push(self.coord(z, m)?);
+                self.expect(b')')?;
+            } else {
+                out.push(self.coord(z, m)?);
+            }
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        self.expect(b')')?;
+        Ok(out)
+    }
+
+    fn empty(&mut self) -> bool {
+        self.space();
+        let rest = &self.s[self.at..];
+        if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"EMPTY") {
+            self.at += 5;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn list<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        if self.empty() {
+            return Ok(Vec::new());
+        }
+        self.expect(b'(')?;
+        let mut out = vec![item(self)?];
+        while self.eat(b',') {
+            out.push(item(self)?);
+        }
+        self.expect(b')')?;
+        Ok(out)
+    }
+
+    fn geometry(&mut self, depth: usize) -> Result<Option<Shape>, String> {
+        let at = self.at;
+        let name = self.word();
+        let (mut z, mut m) = (false, false);
+        let tag = {
+            let save = self.at;
+            let t = self.word();
+            if !matches!(t.as_str(), "Z" | "M" | "ZM") {
+                self.at = save;
+            }
+            t
+        };
+        match tag.as_str() {
+            "Z" => z = true,
+            "M" => m = true,
+            "ZM" => (z, m) = (true, true),
+            _ => {}
+        }
+        Ok(Some(match name.as_str() {
+            "POINT" => {
+                let mut c = self.coords(z, m, false)?;
+                match (c.pop(), c.is_empty()) {
+                    (None, _) => return Ok(None),
+                    (Some(p), true) => Shape::Point(p),
+                    _ => return Err(format!("a POINT with several positions (byte {})", at + 1)),
+                }
+            }
+            "LINESTRING" => Shape::LineString(self.coords(z, m, false)?),
+            "MULTIPOINT" => Shape::MultiPoint(self.coords(z, m, true)?),
+            "POLYGON" => Shape::Polygon(self.list(|p| p.coords(z, m, false))?),
+            "MULTILINESTRING" => Shape::MultiLineString(self.list(|p| p.coords(z, m, false))?),
+            "MULTIPOLYGON" => {
+                Shape::MultiPolygon(self.list(|p| p.list(|p| p.coords(z, m, false)))?)
+            }
+            "GEOMETRYCOLLECTION" => {
+                if depth >= super::super::geojson::MAX_COLLECTION_DEPTH {
+                    return Err(format!(
+                        "GeometryCollections nested deeper than {}",
+                        super::super::geojson::MAX_COLLECTION_DEPTH
+                    ));
+                }
+                let parts = self.list(|p| p.geometry(depth + 1))?;
+                Shape::GeometryCollection(parts.into_iter().flatten().collect())
+            }
+            "" => return Err(format!("a geometry type expected at byte {}", at + 1)),
+            other => return Err(format!("unknown or unsupported geometry type {other}")),
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +563,20 @@ mod tests {
         let mut out = Vec::new();
         write_wkt(&g, Digits { xy: None, z: None }, &mut out);
         assert_eq!(String::from_utf8(out).unwrap(), "POLYGON ((0.5 0,1 0,0.5 0))");
+        let mut m = false;
+        assert_eq!(read_wkt("polygon((0.5 0, 1 0,0.5 0))", &mut m).unwrap(), Some(g));
+        let c = read_wkt(
+            "GEOMETRYCOLLECTION Z (POINT Z (1 2 3), MULTIPOINT ((1 2 3), (4 5 6)))",
+            &mut m,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(c.has_z && c.shape.vertices() == 3);
+        assert_eq!(read_wkt("POINT EMPTY", &mut m).unwrap(), None);
+        assert!(read_wkt("POINT (1 2, 3 4)", &mut m).is_err());
+        assert!(read_wkt("LINESTRING (1 2, 3 4 5)", &mut m).is_err());
+        assert!(read_wkt("CIRCULARSTRING (1 2, 3 4)", &mut m).is_err());
+        assert!(!m);
+        assert!(read_wkt("POINT M (1 2 3)", &mut m).is_ok() && m);
     }
 }
