@@ -115,8 +115,17 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     reader.skip_bom(encoding)?;
     let mut buf = Vec::new();
     let Some(header) = reader.next_record(&mut buf)? else { return Ok(Vec::new()) };
-    let columns =
-        Columns::resolve(&buf[header.body()], reader.delimiter, job.input, job.options, encoding)?;
+    let columns = match Columns::resolve(
+        &buf[header.body()],
+        reader.delimiter,
+        job.input,
+        job.options,
+        encoding,
+    ) {
+        Ok(c) => c,
+        // A table with a `wkt` column instead (read by conversions into other formats).
+        Err(e) => return super::cross::csv::wkt_sample(job, max).unwrap_or(Err(e)),
+    };
     let mut samples = Vec::new();
     let mut fields = Vec::new();
     while samples.len() < max {
@@ -660,6 +669,124 @@ impl<'p, R: BufRead> Reader<'p, R> {
 impl<R: BufRead> RecordSource for Reader<'_, R> {
     fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
         Reader::next_record(self, buf)
+    }
+}
+
+/// A CSV/TSV table read row by row, for conversions between formats
+/// ([`cross::csv`](super::cross::csv)): the header and coordinate columns resolved as for a
+/// same-format conversion (same names, options, encodings, byte-order marks and errors), every
+/// cell unquoted and decoded.
+pub(crate) struct Table<'p> {
+    reader: Reader<'p, BufReader<std::fs::File>>,
+    /// `None`: no coordinate columns, but a `wkt` column (see [`Table::open`]).
+    columns: Option<Columns>,
+    encoding: TextEncoding,
+    /// The header's names.
+    pub(crate) names: Vec<String>,
+    buf: Vec<u8>,
+    fields: Vec<Range<usize>>,
+}
+
+/// One row of a [`Table`].
+pub(crate) struct TableRow {
+    /// The physical line where the row starts (1-based).
+    pub(crate) line: u64,
+    /// The point `[x, y, z]` and whether it has z (`Ok(None)`: x and y empty), or why it
+    /// cannot be read.
+    pub(crate) point: Result<Option<([f64; 3], bool)>, String>,
+    /// Every cell, unquoted and decoded (`None` past the end of a short row).
+    pub(crate) cells: Vec<Option<String>>,
+}
+
+impl<'p> Table<'p> {
+    /// Opens `path` (`.tsv`: tab-separated) and reads its header. Errors as
+    /// [`convert_file`]'s: an empty file, a header that is not in the encoding, columns not
+    /// found.
+    pub(crate) fn open(path: &'p Path, options: &ConvertOptions) -> Result<Self, ConvertError> {
+        let file = super::open_regular(path)?;
+        let delimiter = delimiter_of(path);
+        let mut reader = Reader::new(BufReader::with_capacity(1 << 20, file), delimiter, path);
+        let encoding = options.encoding.unwrap_or(TextEncoding::Utf8);
+        reader.skip_bom(encoding)?;
+        let mut buf = Vec::new();
+        let Some(header) = reader.next_record(&mut buf)? else {
+            return Err(ConvertError::Malformed {
+                path: path.to_path_buf(),
+                location: "line 1".into(),
+                message: "the file is empty (no header line): nothing to convert".into(),
+            });
+        };
+        let body = &buf[header.body()];
+        let resolved = Columns::resolve(body, delimiter, path, options, encoding);
+        let mut fields = Vec::new();
+        split_fields(body, delimiter, usize::MAX, &mut fields);
+        let names: Vec<String> = fields
+            .iter()
+            .map(|r| {
+                let raw = unquote(&body[r.clone()]);
+                let name = text::decode(&raw, encoding).map(|n| n.into_owned()).unwrap_or_default();
+                name.trim_start_matches('\u{FEFF}').to_string()
+            })
+            .collect();
+        // No coordinate columns named or found, but a `wkt` column: the geometries are there.
+        let wkt = names.iter().any(|n| n.trim().eq_ignore_ascii_case("wkt"));
+        let columns = match resolved {
+            Ok(c) => Some(c),
+            Err(_) if wkt && options.x_col.is_none() && options.y_col.is_none() => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Self { reader, columns, encoding, names, buf, fields })
+    }
+
+    /// The x, y and z columns (0-based); all `None` for a table with a `wkt` column instead.
+    pub(crate) fn coordinate_columns(&self) -> [Option<usize>; 3] {
+        match &self.columns {
+            Some(c) => [Some(c.x), Some(c.y), c.z],
+            None => [None; 3],
+        }
+    }
+
+    /// The next row (blank lines skipped), `None` at the end. Errors: I/O, an unclosed quote, a
+    /// record over the cap, a cell that is not in the encoding.
+    pub(crate) fn next_row(&mut self) -> Result<Option<TableRow>, ConvertError> {
+        loop {
+            self.buf.clear();
+            let Some(rec) = self.reader.next_record(&mut self.buf)? else { return Ok(None) };
+            let body = &self.buf[rec.body()];
+            if body.is_empty() {
+                continue;
+            }
+            let delimiter = self.reader.delimiter;
+            let point = match &self.columns {
+                Some(c) => c
+                    .parse(body, delimiter, self.encoding, &mut self.fields)
+                    .map(|p| p.map(|p| ([p.x, p.y, p.z.unwrap_or(0.0)], p.z.is_some()))),
+                None => Ok(None),
+            };
+            self.fields.clear();
+            split_fields(body, delimiter, usize::MAX, &mut self.fields);
+            let mut cells = Vec::with_capacity(self.names.len().max(self.fields.len()));
+            for (i, r) in self.fields.iter().enumerate() {
+                let raw = unquote(&body[r.clone()]);
+                let cell = text::decode(&raw, self.encoding).map_err(|at| {
+                    self.reader.malformed(
+                        rec.line,
+                        format!(
+                            "field {} is not valid {} (byte {} of the field); give the file's \
+                             encoding with --encoding",
+                            i + 1,
+                            encoding_name(self.encoding),
+                            at + 1
+                        ),
+                    )
+                })?;
+                cells.push(Some(cell.into_owned()));
+            }
+            while cells.len() < self.names.len() {
+                cells.push(None);
+            }
+            return Ok(Some(TableRow { line: rec.line, point, cells }));
+        }
     }
 }
 

@@ -220,6 +220,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
             force: b("force")?.unwrap_or(force),
             parallel: true,
             heights: heights_of(t).map_err(|(p, m)| at(p, m))?.unwrap_or(heights),
+            precision: None,
         };
         let output_path = output.join(name);
         if datasets.iter().any(|d: &Dataset| d.output == output_path) {

@@ -17,9 +17,10 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
+use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::{
-    cass, csv, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError, ConvertReport,
-    FileFormat, Job,
+    cass, cross, csv, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
+    ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -51,7 +52,20 @@ pub struct Format {
     pub(crate) sample: SampleFn,
     /// The CRSs a regular file of this format declares (see [`declared::read`]).
     pub(crate) declared: fn(&Path) -> Result<Vec<DeclaredCrs>, ConvertError>,
+    /// Reads the input as features, for conversions into other formats ([`cross`]); `None`: the
+    /// format converts only into itself.
+    pub(crate) read: Option<ReadFn>,
+    /// Writes features into the output, for conversions from other formats ([`cross`]); `None`:
+    /// the format is written only from itself.
+    pub(crate) write: Option<WriteFn>,
 }
+
+/// A format's feature reader for conversions between formats (see [`cross`]).
+pub(crate) type ReadFn = for<'a> fn(&Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError>;
+
+/// A format's feature writer for conversions between formats, given the input's schema (see
+/// [`cross`]).
+pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>, ConvertError>;
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
@@ -66,6 +80,8 @@ pub static FORMATS: [Format; 12] = [
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
+        read: Some(cross::csv::reader),
+        write: Some(cross::csv::writer),
     },
     Format {
         format: FileFormat::Tsv,
@@ -77,6 +93,8 @@ pub static FORMATS: [Format; 12] = [
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
+        read: Some(cross::csv::reader),
+        write: Some(cross::csv::writer),
     },
     Format {
         format: FileFormat::GeoJson,
@@ -88,6 +106,8 @@ pub static FORMATS: [Format; 12] = [
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declared::geojson,
+        read: Some(cross::geojson::reader),
+        write: Some(cross::geojson::writer),
     },
     Format {
         format: FileFormat::GeoJsonSeq,
@@ -99,6 +119,8 @@ pub static FORMATS: [Format; 12] = [
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declares_nothing,
+        read: Some(cross::geojson::reader),
+        write: Some(cross::geojson::writer),
     },
     Format {
         format: FileFormat::Wkt,
@@ -110,6 +132,8 @@ pub static FORMATS: [Format; 12] = [
         convert: wkt::convert_file,
         sample: wkt::sample,
         declared: declared::ewkt_srid,
+        read: None,
+        write: None,
     },
     Format {
         format: FileFormat::Shapefile,
@@ -121,6 +145,8 @@ pub static FORMATS: [Format; 12] = [
         convert: shapefile::convert_file,
         sample: shapefile::sample,
         declared: declared::prj,
+        read: Some(cross::shapefile::reader),
+        write: Some(cross::shapefile::writer),
     },
     Format {
         format: FileFormat::GeoPackage,
@@ -132,6 +158,8 @@ pub static FORMATS: [Format; 12] = [
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
+        read: Some(cross::gpkg::reader),
+        write: Some(cross::gpkg::writer),
     },
     Format {
         format: FileFormat::Cass,
@@ -143,6 +171,8 @@ pub static FORMATS: [Format; 12] = [
         convert: cass::convert_file,
         sample: cass::sample,
         declared: declares_nothing,
+        read: None,
+        write: None,
     },
     Format {
         format: FileFormat::Mif,
@@ -154,6 +184,8 @@ pub static FORMATS: [Format; 12] = [
         convert: mif::convert_file,
         sample: mif::sample,
         declared: mif::declared,
+        read: None,
+        write: None,
     },
     Format {
         format: FileFormat::Gpx,
@@ -167,6 +199,8 @@ pub static FORMATS: [Format; 12] = [
         // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
         // (see the gpx module), so the source must be given.
         declared: declares_nothing,
+        read: None,
+        write: None,
     },
     Format {
         format: FileFormat::Kml,
@@ -179,6 +213,8 @@ pub static FORMATS: [Format; 12] = [
         sample: kml::sample,
         // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
         declared: declares_nothing,
+        read: None,
+        write: None,
     },
     Format {
         format: FileFormat::Kmz,
@@ -190,6 +226,8 @@ pub static FORMATS: [Format; 12] = [
         convert: kmz::convert_file,
         sample: kmz::sample,
         declared: declares_nothing,
+        read: None,
+        write: None,
     },
 ];
 

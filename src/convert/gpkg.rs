@@ -72,16 +72,16 @@ pub const FIRST_PRIVATE_SRS_ID: i64 = 100_000;
 
 /// The fixed part of a GeoPackage geometry blob's header.
 #[derive(Debug, Clone, Copy)]
-struct BlobHeader {
+pub(crate) struct BlobHeader {
     little: bool,
-    empty: bool,
+    pub(crate) empty: bool,
     envelope_kind: u8,
     srs_id: i32,
-    wkb_at: usize,
+    pub(crate) wkb_at: usize,
 }
 
 /// Parses a GeoPackage binary header (`GP`, version, flags, srs_id, envelope).
-fn blob_header(b: &[u8]) -> Result<BlobHeader, String> {
+pub(crate) fn blob_header(b: &[u8]) -> Result<BlobHeader, String> {
     if b.len() < 8 || &b[0..2] != b"GP" {
         return Err("not a GeoPackage geometry (no \"GP\" header)".into());
     }
@@ -283,7 +283,7 @@ fn geometry_message(offset: usize, message: &str) -> String {
 }
 
 /// An SQL identifier in double quotes.
-fn quote(id: &str) -> String {
+pub(crate) fn quote(id: &str) -> String {
     format!("\"{}\"", id.replace('"', "\"\""))
 }
 
@@ -293,7 +293,7 @@ fn quote(id: &str) -> String {
 /// GeoPackage `fid`, an alias of SQLite's rowid), else the first of `rowid`, `_rowid_`, `oid`
 /// that no user column shadows (a user column named `rowid` would otherwise be read and updated
 /// in its place). A table where all three are shadowed is refused.
-fn row_key(conn: &Connection, path: &Path, table: &str) -> Result<String, ConvertError> {
+pub(crate) fn row_key(conn: &Connection, path: &Path, table: &str) -> Result<String, ConvertError> {
     let err = |e| sql_error(path, e);
     let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quote(table))).map_err(err)?;
     let mut columns: Vec<(String, String, i64)> = Vec::new();
@@ -320,7 +320,7 @@ fn row_key(conn: &Connection, path: &Path, table: &str) -> Result<String, Conver
         })
 }
 
-fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
+pub(crate) fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
     use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     match e.sqlite_error_code() {
         Some(NotADatabase | DatabaseCorrupt) => ConvertError::Malformed {
@@ -333,9 +333,12 @@ fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
 }
 
 /// A feature table: (table, geometry column, srs_id) from `gpkg_geometry_columns`.
-type FeatureTable = (String, String, i64);
+pub(crate) type FeatureTable = (String, String, i64);
 
-fn feature_tables(conn: &Connection, path: &Path) -> Result<Vec<FeatureTable>, ConvertError> {
+pub(crate) fn feature_tables(
+    conn: &Connection,
+    path: &Path,
+) -> Result<Vec<FeatureTable>, ConvertError> {
     let exists: Option<String> = conn
         .query_row(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
@@ -381,7 +384,7 @@ const JOURNAL_MAGIC: [u8; 8] = [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7];
 /// and opening the input with SQLite would roll the journal back, i.e. modify the input, which
 /// geounify never does. A journal with a zeroed header (`journal_mode = PERSIST`) or an empty one
 /// (`TRUNCATE`) holds no transaction and is ignored.
-fn refuse_hot_journal(input: &Path) -> Result<(), ConvertError> {
+pub(crate) fn refuse_hot_journal(input: &Path) -> Result<(), ConvertError> {
     use std::io::Read;
     let mut journal = input.as_os_str().to_owned();
     journal.push("-journal");
@@ -438,7 +441,7 @@ fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), Convert
 }
 
 /// The target's `srs_id` in `gpkg_spatial_ref_sys`, inserting the row if needed.
-fn target_srs(
+pub(crate) fn target_srs(
     conn: &Connection,
     target: &Crs,
     path: &Path,

@@ -13,6 +13,9 @@
 //! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
 //!   scanner), and [`kmz`]: zipped KML.
 //!
+//! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
+//! the common feature model of [`features`]: geometries with their heights and typed attributes.
+//!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
 //! contradicts the source CRS ([`ConvertError::DeclaredCrsMismatch`], `force` overrides) and
@@ -30,9 +33,11 @@
 
 pub mod atomic;
 pub mod cass;
+pub mod cross;
 pub mod csv;
 pub mod declared;
 pub mod exchange;
+pub mod features;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;
@@ -146,6 +151,11 @@ pub struct ConvertOptions {
     /// CRSs, the plane result independent of them) or ellipsoidal heights (converted through
     /// the datum shift). See [`Transformer`].
     pub heights: Heights,
+    /// Conversions between formats ([`cross`]): the coordinates of text outputs (GeoJSON, CSV)
+    /// with this many decimals for metres (and heights) and 6 more for degrees, as `geounify
+    /// transform --precision`; `None` (default): the shortest form that reads back exactly.
+    /// A conversion into the same format keeps the input's digits and refuses it.
+    pub precision: Option<u8>,
 }
 
 impl Default for ConvertOptions {
@@ -159,6 +169,7 @@ impl Default for ConvertOptions {
             force: false,
             parallel: true,
             heights: Heights::Elevation,
+            precision: None,
         }
     }
 }
@@ -428,7 +439,9 @@ pub struct Job<'a> {
 }
 
 /// Converts `input` (in `source`) to `output` (in `target`); the formats are taken from the
-/// file names and must be the same format family (GeoJSON ↔ GeoJSON sequence is allowed).
+/// file names. Into the same format, coordinates are rewritten in place and every other byte is
+/// kept; into another format, the features go through the common feature model ([`cross`]:
+/// attributes with their types, geometries with their heights).
 pub fn convert_file(
     input: &Path,
     output: &Path,
@@ -441,17 +454,22 @@ pub fn convert_file(
         .ok_or_else(|| ConvertError::UnknownFormat { path: input.to_path_buf() })?;
     let out_format = FileFormat::from_path(output)
         .ok_or_else(|| ConvertError::UnknownFormat { path: output.to_path_buf() })?;
-    if format != out_format {
-        return Err(ConvertError::Options {
-            path: output.to_path_buf(),
-            message: format!(
-                "the output must be in the input's format ({}); converting between formats is \
-                 not supported",
-                format.name()
-            ),
-        });
+    if format == out_format {
+        if let Some(n) = options.precision {
+            return Err(ConvertError::Options {
+                path: output.to_path_buf(),
+                message: format!(
+                    "--precision {n} applies to conversions between formats; a conversion into \
+                     the same format ({}) writes converted numbers in the shortest form that \
+                     reads back exactly and keeps every other byte",
+                    format.name()
+                ),
+            });
+        }
+        atomic::refuse_same_file(input, output, format)?;
+    } else {
+        cross::refuse_same_path(input, output)?;
     }
-    atomic::refuse_same_file(input, output, format)?;
     require_regular_file(input)?;
     // Geocentric X, Y, Z are three coordinates, not a position and an optional height: a
     // position without z would be read as Z = 0 (a point inside the earth) or written without
@@ -480,13 +498,17 @@ pub fn convert_file(
         }
     }
     progress.start(std::fs::metadata(input).map(|m| m.len()).ok());
-    let result = (format::of(format).convert)(&job);
+    let result = if format == out_format {
+        (format::of(format).convert)(&job)
+    } else {
+        cross::convert(&job, format::of(format), format::of(out_format))
+    };
     progress.finish();
     let mut report = result?;
     // Temporary files of earlier runs into this output that were killed: removed once the new
     // output is in place (a refused or failed conversion changes nothing), and reported. The
     // output is committed: a failure here is a warning, not the conversion's failure.
-    match leftover_temporaries(output, format) {
+    match leftover_temporaries(output, out_format) {
         Ok(messages) => notes.extend(messages),
         Err(e) => notes.push(format!("temporary files of interrupted runs not cleaned: {e}")),
     }

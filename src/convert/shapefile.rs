@@ -138,7 +138,7 @@ fn sidecars(shp: &Path) -> io::Result<Sidecars> {
 /// case, beside `output`) is taken by a folder: the set's commit could neither rename a new
 /// file over it nor remove it as stale, and would stop half way. [`ConvertError::Io`] naming
 /// the folder, before anything is written (also before an interrupted commit is completed).
-fn refuse_folders_in_the_set(output: &Path) -> Result<(), ConvertError> {
+pub(crate) fn refuse_folders_in_the_set(output: &Path) -> Result<(), ConvertError> {
     let mut folders = match super::format::set_siblings(output, &SET_FAMILY) {
         Ok(names) => names.into_iter().filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_dir())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -161,7 +161,7 @@ fn refuse_folders_in_the_set(output: &Path) -> Result<(), ConvertError> {
 }
 
 /// `output` with the extension `ext`, upper-case if the output's `.SHP` is.
-fn output_sibling(output: &Path, ext: &str) -> PathBuf {
+pub(crate) fn output_sibling(output: &Path, ext: &str) -> PathBuf {
     let upper = output.extension().and_then(|e| e.to_str()).is_some_and(|e| e == "SHP");
     output.with_extension(if upper { ext.to_ascii_uppercase() } else { ext.to_string() })
 }
@@ -771,4 +771,93 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
         }
     }
     Ok(out)
+}
+
+/// A `.shp` read record by record for conversions between formats
+/// ([`cross::shapefile`](super::cross::shapefile)), checked as for a same-format conversion
+/// (headers, the `.shx`, record sizes and part indices).
+pub(crate) struct Records {
+    reader: ShpReader,
+    file_type: i32,
+    shx: Option<PathBuf>,
+    /// The `.dbf` beside the `.shp`, if any.
+    pub(crate) dbf: Option<PathBuf>,
+    /// The `.cpg` beside the `.shp`, if any.
+    pub(crate) cpg: Option<PathBuf>,
+}
+
+/// One record's shape: its type, the first point of each part, each point `[x, y, z]` (z = 0
+/// without Z).
+pub(crate) struct RecordShape {
+    /// The record's shape type (the file's).
+    pub(crate) shape_type: i32,
+    /// The index of each part's first point (empty for points and multipoints).
+    pub(crate) parts: Vec<usize>,
+    /// The points.
+    pub(crate) points: Vec<[f64; 3]>,
+}
+
+impl Records {
+    /// Opens the set of `job.input`. Errors as [`convert_file`]'s.
+    pub(crate) fn open(job: &Job<'_>) -> Result<Self, ConvertError> {
+        super::format::of(super::FileFormat::Shapefile).require_regular_members(job.input)?;
+        let found = sidecars(job.input)
+            .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
+        let (reader, _, file_type) = open(job, found.shx.as_deref())?;
+        Ok(Self { reader, file_type, shx: found.shx, dbf: found.dbf, cpg: found.cpg })
+    }
+
+    /// The file's shape type.
+    pub(crate) fn file_type(&self) -> i32 {
+        self.file_type
+    }
+
+    /// The next record: its number (1-based) and shape (`None`: a null shape); `None` at the
+    /// end, after checking that the `.shx` has no more entries. Errors: `Malformed` at
+    /// `record N`.
+    pub(crate) fn next(
+        &mut self,
+        input: &Path,
+    ) -> Result<Option<(u64, Option<RecordShape>)>, ConvertError> {
+        let malformed = |location: String, message: String| ConvertError::Malformed {
+            path: input.to_path_buf(),
+            location,
+            message,
+        };
+        let record = match self.reader.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                if self.reader.read != self.reader.shx_entries {
+                    return Err(ConvertError::Malformed {
+                        path: self.shx.clone().unwrap_or_default(),
+                        location: format!("entry {}", self.reader.read + 1),
+                        message: format!(
+                            "the .shx has {} entries but the .shp has {} records",
+                            self.reader.shx_entries, self.reader.read
+                        ),
+                    });
+                }
+                return Ok(None);
+            }
+            Err((location, message)) => return Err(malformed(location, message)),
+        };
+        let n = self.reader.read;
+        let c = &record.content;
+        let layout = layout(c, self.file_type)
+            .map_err(|message| malformed(format!("record {n}"), message))?;
+        let Some(l) = layout else { return Ok(Some((n, None))) };
+        let points = (0..l.n)
+            .map(|i| {
+                let at = l.points + 16 * i;
+                [le_f64(c, at), le_f64(c, at + 8), l.z.map_or(0.0, |z| le_f64(c, z + 8 * i))]
+            })
+            .collect();
+        let parts = if matches!(self.file_type, 3 | 5 | 13 | 15 | 23 | 25 | 31) {
+            let count = usize::try_from(le_i32(c, 36)).unwrap_or(0);
+            (0..count).map(|i| usize::try_from(le_i32(c, 44 + 4 * i)).unwrap_or(0)).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Some((n, Some(RecordShape { shape_type: self.file_type, parts, points }))))
+    }
 }

@@ -15,8 +15,8 @@ use std::path::PathBuf;
 pub(crate) const LONG_ABOUT: &str = concat!(
     "\
 Convert a whole file from one CRS to another, keeping every feature, attribute and digit other
-than the converted coordinates. The format is taken from the file name and the output is in the
-same format:
+than the converted coordinates. The format is taken from the file name; into the same format
+every byte other than the coordinates is kept:
   .csv .tsv          coordinate columns from --x-col/--y-col[/--z-col], or detected from the
                      header (lon/lng/longitude/x/easting/经度, lat/latitude/y/northing/纬度,
                      z/h/height/elevation/高程); UTF-8 (BOM kept), or --encoding gbk|gb18030
@@ -32,6 +32,13 @@ same format:
   .mif               MapInfo MIF/MID set: every coordinate pair (Center, Label too) converted,
                      .mid copied byte for byte, CoordSys written for the target (CGCS2000 as
                      datum 33); Rect/Ellipse/Arc/Text boxes by their corners, with a warning
+
+Between formats (e.g. convert a.shp -o b.geojson; CSV/TSV, GeoJSON, GeoJSON sequence,
+Shapefile and GeoPackage in any direction; not WKT) the features are carried with their
+attributes (integer, real, text, boolean, date) and heights, the output declares the target
+CRS in its own way (.prj, GeoJSON \"crs\", gpkg srs). A CSV output has x,y[,z] columns for
+points, else a wkt column; a Shapefile output holds one geometry type. --precision N writes the
+coordinates of text outputs with N decimals for metres, N + 6 for degrees.
 
 The CRS the input declares (Shapefile .prj, GeoJSON \"crs\" member, GeoPackage
 gpkg_spatial_ref_sys, EWKT SRID=, MapInfo CoordSys) is compared with --from by its parameters
@@ -67,7 +74,7 @@ pub(crate) struct ConvertArgs {
     /// The input file.
     #[arg(value_name = "INPUT")]
     input: PathBuf,
-    /// The output file (same format as the input).
+    /// The output file (its extension gives its format).
     #[arg(short, long, value_name = "OUTPUT")]
     output: PathBuf,
     /// CSV/TSV: the x column (easting or longitude), by header name.
@@ -94,6 +101,11 @@ pub(crate) struct ConvertArgs {
     /// CRSs). Also allows converting between a 2D and a 3D CRS.
     #[arg(long)]
     ellipsoidal_heights: bool,
+    /// Conversions between formats: write the coordinates of a text output (GeoJSON, CSV) with
+    /// N decimal places for metres (and z), N + 6 for degrees. Default: the shortest form that
+    /// reads back exactly.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=12))]
+    precision: Option<u8>,
 }
 
 /// Exit status of `geounify convert`.
@@ -163,6 +175,7 @@ pub(crate) fn run(registry: &Registry, args: &ConvertArgs) -> u8 {
         force: args.force,
         parallel: true,
         heights: if args.ellipsoidal_heights { Heights::Ellipsoidal } else { Heights::Elevation },
+        precision: args.precision,
     };
     let label = args.input.display().to_string();
     let bar = progress::for_file(&label);

@@ -432,6 +432,17 @@ impl Target {
     }
 }
 
+/// The top-level `crs` member a GeoJSON document in `target` gets (`None` for EPSG:4326), with
+/// the warnings it brings, as [`convert_file`] writes it: for the writer of conversions between
+/// formats ([`cross::geojson`](super::cross::geojson)).
+pub(crate) fn crs_member_for(target: &Crs) -> (Option<String>, Vec<String>) {
+    let t = Target::new(target.id(), target.epsg());
+    match t.document {
+        CrsMember::Write(value) | CrsMember::Replace(value) => (Some(value), t.warnings),
+        CrsMember::Drop => (None, t.warnings),
+    }
+}
+
 /// Where the output goes: a stream, or a seekable file or buffer (the top-level `bbox` can then
 /// be written in place at the end).
 trait Sink: Write {

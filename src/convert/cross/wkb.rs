@@ -1,0 +1,582 @@
+//! Geometries of the feature model as well-known binary (read and written: GeoPackage) and
+//! well-known text (written: the `wkt` column of a CSV output).
+//!
+//! **Written** WKB is little-endian ISO WKB: 2D codes 1–7, with z +1000. **Read**: both byte
+//! orders, ISO Z / M / ZM codes (+1000 / +2000 / +3000) and the extended (EWKB) Z / M / SRID
+//! flags; m values are dropped (the model has none; the reader counts them for a warning). Curve
+//! and surface types (8–17) are refused with their name. Nesting is capped at
+//! [`super::super::wkb::MAX_DEPTH`]; counts are checked against the bytes left
+//! before anything is allocated.
+
+use super::super::features::{Coord, Geometry, Shape};
+use super::super::wkb::{type_name, MAX_DEPTH};
+use super::Digits;
+
+/// Appends `g` as little-endian ISO WKB.
+pub fn write_wkb(g: &Geometry, out: &mut Vec<u8>) {
+    write_shape(&g.shape, g.has_z, out);
+}
+
+fn write_shape(s: &Shape, z: bool, out: &mut Vec<u8>) {
+    out.push(1);
+    let code = s.kind().wkb_code() + if z { 1000 } else { 0 };
+    out.extend(code.to_le_bytes());
+    let count = |out: &mut Vec<u8>, n: usize| out.extend((n as u32).to_le_bytes());
+    let coord = |out: &mut Vec<u8>, c: &Coord| {
+        out.extend(c[0].to_le_bytes());
+        out.extend(c[1].to_le_bytes());
+        if z {
+            out.extend(c[2].to_le_bytes());
+        }
+    };
+    let ring = |out: &mut Vec<u8>, cs: &[Coord]| {
+        count(out, cs.len());
+        cs.iter().for_each(|c| coord(out, c));
+    };
+    match s {
+        Shape::Point(c) => coord(out, c),
+        Shape::LineString(cs) => ring(out, cs),
+        Shape::Polygon(rings) => {
+            count(out, rings.len());
+            rings.iter().for_each(|r| ring(out, r));
+        }
+        Shape::MultiPoint(cs) => {
+            count(out, cs.len());
+            for c in cs {
+                write_shape(&Shape::Point(*c), z, out);
+            }
+        }
+        Shape::MultiLineString(lines) => {
+            count(out, lines.len());
+            for l in lines {
+                out.push(1);
+                out.extend((2 + if z { 1000u32 } else { 0 }).to_le_bytes());
+                ring(out, l);
+            }
+        }
+        Shape::MultiPolygon(polygons) => {
+            count(out, polygons.len());
+            for p in polygons {
+                out.push(1);
+                out.extend((3 + if z { 1000u32 } else { 0 }).to_le_bytes());
+                count(out, p.len());
+                p.iter().for_each(|r| ring(out, r));
+            }
+        }
+        Shape::GeometryCollection(shapes) => {
+            count(out, shapes.len());
+            shapes.iter().for_each(|s| write_shape(s, z, out));
+        }
+    }
+}
+
+/// Reads a whole WKB geometry. Errors: malformed bytes (with the byte offset), unsupported
+/// types, trailing bytes. `m_dropped` is set when the geometry had m values (dropped).
+pub fn read_wkb(b: &[u8], m_dropped: &mut bool) -> Result<Geometry, String> {
+    let mut r = Reader { b, at: 0, m_dropped: false, z: None };
+    let shape = r.shape(0, None)?;
+    if r.at != b.len() {
+        return Err(format!("{} bytes after the geometry at byte {}", b.len() - r.at, r.at));
+    }
+    *m_dropped |= r.m_dropped;
+    Ok(Geometry { shape, has_z: r.z.unwrap_or(false) })
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+    m_dropped: bool,
+    /// Whether the top-level geometry has z (parts must agree).
+    z: Option<bool>,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| {
+            format!("the geometry ends at byte {} inside a value of {n} bytes", self.b.len())
+        })?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self, little: bool) -> Result<u32, String> {
+        let s = self.take(4)?;
+        let a = [s[0], s[1], s[2], s[3]];
+        Ok(if little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) })
+    }
+
+    fn f64(&mut self, little: bool) -> Result<f64, String> {
+        let s = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(if little { f64::from_le_bytes(a) } else { f64::from_be_bytes(a) })
+    }
+
+    /// A count of items of at least `min_bytes` each, checked against the bytes left.
+    fn count(&mut self, little: bool, min_bytes: usize) -> Result<usize, String> {
+        let at = self.at;
+        let n = self.u32(little)? as usize;
+        let left = self.b.len() - self.at;
+        if n.checked_mul(min_bytes).is_none_or(|need| need > left) {
+            return Err(format!(
+                "a count of {n} at byte {at} does not fit in the {left} bytes left"
+            ));
+        }
+        Ok(n)
+    }
+
+    fn shape(&mut self, depth: u32, expect: Option<u32>) -> Result<Shape, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("geometries nested deeper than {MAX_DEPTH}"));
+        }
+        let at = self.at;
+        let order = self.take(1)?[0];
+        let little = match order {
+            0 => false,
+            1 => true,
+            o => return Err(format!("byte order {o} at byte {at} (0 or 1)")),
+        };
+        let raw = self.u32(little)?;
+        let mut z = raw & 0x8000_0000 != 0;
+        let mut m = raw & 0x4000_0000 != 0;
+        if raw & 0x2000_0000 != 0 {
+            self.take(4)?; // an EWKB SRID
+        }
+        let iso = raw & 0x0fff_ffff;
+        let base = iso % 1000;
+        match iso / 1000 {
+            0 => {}
+            1 => z = true,
+            2 => m = true,
+            3 => (z, m) = (true, true),
+            _ => return Err(format!("unknown geometry type code {iso} at byte {at}")),
+        }
+        if let Some(want) = expect {
+            if base != want {
+                return Err(format!(
+                    "a {} inside a {} at byte {at}",
+                    type_name(base),
+                    type_name(want + 3)
+                ));
+            }
+        }
+        match self.z {
+            None => self.z = Some(z),
+            Some(top) if top != z => {
+                return Err(format!("parts with and without z (byte {at})"));
+            }
+            Some(_) => {}
+        }
+        self.m_dropped |= m;
+        let dims = 2 + usize::from(z) + usize::from(m);
+        let coord = |r: &mut Self| -> Result<Coord, String> {
+            let x = r.f64(little)?;
+            let y = r.f64(little)?;
+            let zv = if z { r.f64(little)? } else { 0.0 };
+            if m {
+                r.f64(little)?;
+            }
+            Ok([x, y, zv])
+        };
+        let line = |r: &mut Self| -> Result<Vec<Coord>, String> {
+            let n = r.count(little, 8 * dims)?;
+            (0..n).map(|_| coord(r)).collect()
+        };
+        let rings = |r: &mut Self| -> Result<Vec<Vec<Coord>>, String> {
+            let n = r.count(little, 4)?;
+            (0..n).map(|_| line(r)).collect()
+        };
+        Ok(match base {
+            1 => Shape::Point(coord(self)?),
+            2 => Shape::LineString(line(self)?),
+            3 => Shape::Polygon(rings(self)?),
+            4..=7 => {
+                let n = self.count(little, 5)?;
+                let mut parts = Vec::with_capacity(n);
+                let expect = (base != 7).then_some(base - 3);
+                for _ in 0..n {
+                    parts.push(self.shape(depth + 1, expect)?);
+                }
+                match base {
+                    4 => Shape::MultiPoint(
+                        parts
+                            .into_iter()
+                            .filter_map(|p| if let Shape::Point(c) = p { Some(c) } else { None })
+                            .collect(),
+                    ),
+                    5 => Shape::MultiLineString(
+                        parts
+                            .into_iter()
+                            .filter_map(
+                                |p| if let Shape::LineString(l) = p { Some(l) } else { None },
+                            )
+                            .collect(),
+                    ),
+                    6 => Shape::MultiPolygon(
+                        parts
+                            .into_iter()
+                            .filter_map(|p| if let Shape::Polygon(r) = p { Some(r) } else { None })
+                            .collect(),
+                    ),
+                    _ => Shape::GeometryCollection(parts),
+                }
+            }
+            8..=17 => {
+                return Err(format!(
+                    "{} geometries are not converted between formats (only points, lines, \
+                     polygons, their multi- forms and collections)",
+                    type_name(base)
+                ))
+            }
+            _ => return Err(format!("unknown geometry type code {iso} at byte {at}")),
+        })
+    }
+}
+
+/// Appends `g` as WKT (`POINT Z (x y z)`, ...), coordinates written as `digits` says. An empty
+/// point (NaN x and y) is `POINT EMPTY`.
+pub(crate) fn write_wkt(g: &Geometry, digits: Digits, out: &mut Vec<u8>) {
+    write_wkt_shape(&g.shape, g.has_z, digits, out);
+}
+
+fn write_wkt_shape(s: &Shape, z: bool, digits: Digits, out: &mut Vec<u8>) {
+    out.extend_from_slice(s.kind().name().to_ascii_uppercase().as_bytes());
+    if z {
+        out.extend_from_slice(b" Z");
+    }
+    out.push(b' ');
+    let coord = |out: &mut Vec<u8>, c: &Coord| {
+        digits.push_xy(out, c[0]);
+        out.push(b' ');
+        digits.push_xy(out, c[1]);
+        if z {
+            out.push(b' ');
+            digits.push_z(out, c[2]);
+        }
+    };
+    let list = |out: &mut Vec<u8>, cs: &[Coord]| {
+        if cs.is_empty() {
+            out.extend_from_slice(b"EMPTY");
+            return;
+        }
+        out.push(b'(');
+        for (i, c) in cs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            coord(out, c);
+        }
+        out.push(b')');
+    };
+    let rings = |out: &mut Vec<u8>, rs: &[Vec<Coord>]| {
+        if rs.is_empty() {
+            out.extend_from_slice(b"EMPTY");
+            return;
+        }
+        out.push(b'(');
+        for (i, r) in rs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            list(out, r);
+        }
+        out.push(b')');
+    };
+    match s {
+        Shape::Point(c) if c[0].is_nan() && c[1].is_nan() => out.extend_from_slice(b"EMPTY"),
+        Shape::Point(c) => {
+            out.push(b'(');
+            coord(out, c);
+            out.push(b')');
+        }
+        Shape::LineString(cs) | Shape::MultiPoint(cs) => list(out, cs),
+        Shape::Polygon(rs) | Shape::MultiLineString(rs) => rings(out, rs),
+        Shape::MultiPolygon(ps) => {
+            if ps.is_empty() {
+                out.extend_from_slice(b"EMPTY");
+                return;
+            }
+            out.push(b'(');
+            for (i, p) in ps.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                rings(out, p);
+            }
+            out.push(b')');
+        }
+        Shape::GeometryCollection(shapes) => {
+            if shapes.is_empty() {
+                out.extend_from_slice(b"EMPTY");
+                return;
+            }
+            out.push(b'(');
+            for (i, s) in shapes.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_wkt_shape(s, z, digits, out);
+            }
+            out.push(b')');
+        }
+    }
+}
+
+/// Reads a WKT geometry (`POINT Z (1 2 3)`, `MULTIPOLYGON (((...)))`, `... EMPTY`; keywords in
+/// any case, `Z` / `M` / `ZM` tags or a third coordinate for z, m values dropped and reported in
+/// `m_dropped`). `Ok(None)` for `POINT EMPTY`. Nesting is capped at
+/// [`MAX_COLLECTION_DEPTH`](super::super::geojson::MAX_COLLECTION_DEPTH). Errors: the first
+/// thing that is not WKT, with its byte offset.
+pub fn read_wkt(text: &str, m_dropped: &mut bool) -> Result<Option<Geometry>, String> {
+    let mut p = WktParser { s: text.as_bytes(), at: 0, z: None, m: false };
+    let shape = p.geometry(0)?;
+    p.space();
+    if p.at != p.s.len() {
+        return Err(format!("unexpected text at byte {}", p.at + 1));
+    }
+    *m_dropped |= p.m;
+    Ok(shape.map(|shape| Geometry { shape, has_z: p.z.unwrap_or(false) }))
+}
+
+struct WktParser<'a> {
+    s: &'a [u8],
+    at: usize,
+    /// Whether positions have z (all must agree).
+    z: Option<bool>,
+    m: bool,
+}
+
+impl WktParser<'_> {
+    fn space(&mut self) {
+        while self.s.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    fn word(&mut self) -> String {
+        self.space();
+        let start = self.at;
+        while self.s.get(self.at).is_some_and(u8::is_ascii_alphabetic) {
+            self.at += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.at]).to_ascii_uppercase()
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        self.space();
+        if self.s.get(self.at) == Some(&b) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), String> {
+        if self.eat(b) {
+            Ok(())
+        } else {
+            Err(format!("'{}' expected at byte {}", char::from(b), self.at + 1))
+        }
+    }
+
+    fn number(&mut self) -> Option<f64> {
+        self.space();
+        let start = self.at;
+        while self
+            .s
+            .get(self.at)
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+        {
+            self.at += 1;
+        }
+        let v = std::str::from_utf8(&self.s[start..self.at]).ok()?.parse::<f64>().ok();
+        if v.is_none() {
+            self.at = start;
+        }
+        v.filter(|v| v.is_finite())
+    }
+
+    fn coord(&mut self, tag_z: bool, tag_m: bool) -> Result<Coord, String> {
+        let at = self.at;
+        let mut values = Vec::with_capacity(4);
+        while let Some(v) = self.number() {
+            values.push(v);
+        }
+        let (z, m) = match (values.len(), tag_z, tag_m) {
+            (2, false, false) => (false, false),
+            (3, false, false) | (3, true, false) => (true, false),
+            (3, false, true) => (false, true),
+            (4, _, _) => (true, true),
+            (n, _, _) => {
+                return Err(format!("a position of {n} numbers at byte {} (2 to 4)", at + 1))
+            }
+        };
+        self.m |= m;
+        match self.z {
+            None => self.z = Some(z),
+            Some(seen) if seen != z => {
+                return Err(format!("positions with and without z (byte {})", at + 1))
+            }
+            Some(_) => {}
+        }
+        let v = |i: usize| values.get(i).copied().unwrap_or(0.0);
+        Ok([v(0), v(1), if z { v(2) } else { 0.0 }])
+    }
+
+    /// `( c, c, ... )` or `EMPTY`.
+    fn coords(&mut self, z: bool, m: bool, bare_points: bool) -> Result<Vec<Coord>, String> {
+        if self.empty() {
+            return Ok(Vec::new());
+        }
+        self.expect(b'(')?;
+        let mut out = Vec::new();
+        loop {
+            // MULTIPOINT ((1 2), (3 4)) or MULTIPOINT (1 2, 3 4)
+            if bare_points && self.eat(b'(') {
+                out.push(self.coord(z, m)?);
+                self.expect(b')')?;
+            } else {
+                out.push(self.coord(z, m)?);
+            }
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        self.expect(b')')?;
+        Ok(out)
+    }
+
+    fn empty(&mut self) -> bool {
+        self.space();
+        let rest = &self.s[self.at..];
+        if rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"EMPTY") {
+            self.at += 5;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn list<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        if self.empty() {
+            return Ok(Vec::new());
+        }
+        self.expect(b'(')?;
+        let mut out = vec![item(self)?];
+        while self.eat(b',') {
+            out.push(item(self)?);
+        }
+        self.expect(b')')?;
+        Ok(out)
+    }
+
+    fn geometry(&mut self, depth: usize) -> Result<Option<Shape>, String> {
+        let at = self.at;
+        let name = self.word();
+        let (mut z, mut m) = (false, false);
+        let tag = {
+            let save = self.at;
+            let t = self.word();
+            if !matches!(t.as_str(), "Z" | "M" | "ZM") {
+                self.at = save;
+            }
+            t
+        };
+        match tag.as_str() {
+            "Z" => z = true,
+            "M" => m = true,
+            "ZM" => (z, m) = (true, true),
+            _ => {}
+        }
+        Ok(Some(match name.as_str() {
+            "POINT" => {
+                let mut c = self.coords(z, m, false)?;
+                match (c.pop(), c.is_empty()) {
+                    (None, _) => return Ok(None),
+                    (Some(p), true) => Shape::Point(p),
+                    _ => return Err(format!("a POINT with several positions (byte {})", at + 1)),
+                }
+            }
+            "LINESTRING" => Shape::LineString(self.coords(z, m, false)?),
+            "MULTIPOINT" => Shape::MultiPoint(self.coords(z, m, true)?),
+            "POLYGON" => Shape::Polygon(self.list(|p| p.coords(z, m, false))?),
+            "MULTILINESTRING" => Shape::MultiLineString(self.list(|p| p.coords(z, m, false))?),
+            "MULTIPOLYGON" => {
+                Shape::MultiPolygon(self.list(|p| p.list(|p| p.coords(z, m, false)))?)
+            }
+            "GEOMETRYCOLLECTION" => {
+                if depth >= super::super::geojson::MAX_COLLECTION_DEPTH {
+                    return Err(format!(
+                        "GeometryCollections nested deeper than {}",
+                        super::super::geojson::MAX_COLLECTION_DEPTH
+                    ));
+                }
+                let parts = self.list(|p| p.geometry(depth + 1))?;
+                Shape::GeometryCollection(parts.into_iter().flatten().collect())
+            }
+            "" => return Err(format!("a geometry type expected at byte {}", at + 1)),
+            other => return Err(format!("unknown or unsupported geometry type {other}")),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wkb_round_trip_and_errors() {
+        let g = Geometry {
+            shape: Shape::GeometryCollection(vec![
+                Shape::Point([1.0, 2.0, 3.0]),
+                Shape::MultiPolygon(vec![vec![vec![
+                    [0.0, 0.0, 1.0],
+                    [1.0, 0.0, 1.0],
+                    [1.0, 1.0, 1.0],
+                    [0.0, 0.0, 1.0],
+                ]]]),
+            ]),
+            has_z: true,
+        };
+        let mut b = Vec::new();
+        write_wkb(&g, &mut b);
+        let mut m = false;
+        assert_eq!(read_wkb(&b, &mut m).unwrap(), g);
+        assert!(!m);
+        assert!(read_wkb(&b[..b.len() - 1], &mut m).is_err());
+        let mut huge = vec![1, 2, 0, 0, 0];
+        huge.extend(u32::MAX.to_le_bytes());
+        assert!(read_wkb(&huge, &mut m).unwrap_err().contains("does not fit"));
+    }
+
+    #[test]
+    fn wkt_text() {
+        let g = Geometry {
+            shape: Shape::Polygon(vec![vec![[0.5, 0.0, 0.0], [1.0, 0.0, 0.0], [0.5, 0.0, 0.0]]]),
+            has_z: false,
+        };
+        let mut out = Vec::new();
+        write_wkt(&g, Digits { xy: None, z: None }, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "POLYGON ((0.5 0,1 0,0.5 0))");
+        let mut m = false;
+        assert_eq!(read_wkt("polygon((0.5 0, 1 0,0.5 0))", &mut m).unwrap(), Some(g));
+        let c = read_wkt(
+            "GEOMETRYCOLLECTION Z (POINT Z (1 2 3), MULTIPOINT ((1 2 3), (4 5 6)))",
+            &mut m,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(c.has_z && c.shape.vertices() == 3);
+        assert_eq!(read_wkt("POINT EMPTY", &mut m).unwrap(), None);
+        assert!(read_wkt("POINT (1 2, 3 4)", &mut m).is_err());
+        assert!(read_wkt("LINESTRING (1 2, 3 4 5)", &mut m).is_err());
+        assert!(read_wkt("CIRCULARSTRING (1 2, 3 4)", &mut m).is_err());
+        assert!(!m);
+        assert!(read_wkt("POINT M (1 2 3)", &mut m).is_ok() && m);
+    }
+}
