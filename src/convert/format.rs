@@ -17,7 +17,7 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
-use super::{csv, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::{csv, dxf, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
@@ -52,7 +52,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 7] = [
+pub static FORMATS: [Format; 8] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -130,6 +130,17 @@ pub static FORMATS: [Format; 7] = [
         sample: gpkg::sample,
         declared: declared::gpkg,
     },
+    Format {
+        format: FileFormat::Dxf,
+        name: "dxf",
+        extensions: &["dxf"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: dxf::convert_file,
+        sample: dxf::sample,
+        declared: declares_nothing,
+    },
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
@@ -138,6 +149,10 @@ pub static REFUSED: &[(&str, &str)] = &[(
     "MapInfo TAB is not supported: a .tab file is the header of a binary table set (.tab, \
      .dat, .map, .id), not tab-separated text; export it to GeoPackage or Shapefile first \
      (e.g. ogr2ogr out.gpkg in.tab), or name a tab-separated text file .tsv",
+), (
+    "dwg",
+    "DWG is not supported: it is AutoCAD's binary drawing format; save the drawing as ASCII \
+     DXF (.dxf) first",
 )];
 
 impl Format {
@@ -266,7 +281,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg)"
+             .shp, .gpkg, .dxf)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

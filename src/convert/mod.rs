@@ -6,7 +6,8 @@
 //! - [`geojson`]: GeoJSON (RFC 7946 and GDAL's `crs` member) and newline-delimited GeoJSON;
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
-//! - [`gpkg`]: GeoPackage (SQLite) feature tables.
+//! - [`gpkg`]: GeoPackage (SQLite) feature tables;
+//! - [`dxf`]: ASCII DXF drawings (entities in model space).
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
 //! GeoPackage `gpkg_spatial_ref_sys`, EWKT `SRID=`); [`convert_file`] refuses a declaration that
@@ -26,6 +27,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod declared;
+pub mod dxf;
 pub mod exchange;
 pub mod format;
 pub mod geojson;
@@ -60,6 +62,8 @@ pub enum FileFormat {
     Shapefile,
     /// OGC GeoPackage (`.gpkg`).
     GeoPackage,
+    /// ASCII DXF drawings (`.dxf`), as CAD and survey software (CASS) write them.
+    Dxf,
 }
 
 impl FileFormat {
