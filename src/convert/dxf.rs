@@ -113,6 +113,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         let reader = BufReader::with_capacity(1 << 20, file);
         let ctx = Ctx {
             transformer: job.transformer,
+            step: probe_step(job.source),
             skip_invalid: job.options.skip_invalid,
             parallel: job.options.parallel,
             input: job.input,
@@ -146,10 +147,12 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     buf.clear();
     let mut list: Vec<Pair> = Vec::new();
     let flush = |list: &mut Vec<Pair>, buf: &[u8], out: &mut Vec<[f64; 3]>| {
-        if let Ok(Ok(plan)) = plan_group(buf, list) {
-            out.extend(plan.points.iter().map(|p| {
-                [if p.flip { -p.xyz[0] } else { p.xyz[0] }, p.xyz[1], p.xyz[2]]
-            }));
+        if let Ok(Ok(plan)) = plan_group(buf, list, 1.0) {
+            out.extend(
+                plan.points
+                    .iter()
+                    .map(|p| [if p.flip { -p.xyz[0] } else { p.xyz[0] }, p.xyz[1], p.xyz[2]]),
+            );
         }
         list.clear();
     };
@@ -174,9 +177,24 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     Ok(out)
 }
 
+/// The distance of the local frame's probes from their point, in the source CRS's units: about
+/// 10 m on the ground (1e-4° in degrees). Central differences over it give the Jacobian with a
+/// truncation error of ~(d / 6400 km)² ≈ 1e-11 and a rounding error of ~1e-16 × the
+/// coordinates' size / d ≈ 1e-10 (for Gauss-Krüger northings), so angles to ~1e-8° and scale
+/// factors to ~1e-10.
+fn probe_step(source: &crate::crs::Crs) -> f64 {
+    use crate::crs::CrsKind;
+    match source.kind() {
+        CrsKind::Geographic | CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } => 1e-4,
+        _ => 10.0,
+    }
+}
+
 /// What the conversion needs besides the streams.
 struct Ctx<'a> {
     transformer: &'a Transformer,
+    /// The local frame's probe distance (see [`probe_step`]).
+    step: f64,
     skip_invalid: bool,
     parallel: bool,
     input: &'a Path,
@@ -211,8 +229,7 @@ fn check_magic<R: BufRead>(input: &mut R, path: &Path) -> Result<(), ConvertErro
             "a binary DXF file: only ASCII DXF is converted (save the drawing as ASCII DXF)",
         ));
     }
-    if head.len() >= 6 && head.starts_with(b"AC10") && head[4..6].iter().all(u8::is_ascii_digit)
-    {
+    if head.len() >= 6 && head.starts_with(b"AC10") && head[4..6].iter().all(u8::is_ascii_digit) {
         return Err(malformed(
             path,
             1,
@@ -412,10 +429,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
             (code, value) => {
                 return Err(ctx.malformed(
                     p.line,
-                    format!(
-                        "expected 0/SECTION or 0/EOF, found group {code} '{}'",
-                        shown(value)
-                    ),
+                    format!("expected 0/SECTION or 0/EOF, found group {code} '{}'", shown(value)),
                 ))
             }
         }
@@ -574,10 +588,9 @@ fn header<R: BufRead, W: Write + ?Sized>(
             let mut pts = [[p[0], p[1], 0.0]];
             let batch = ctx.transformer.transform_slice(&mut pts);
             match batch.failures.first() {
-                Some(f) => notes.header.push(format!(
-                    "$INSBASE kept unchanged: it cannot be converted ({})",
-                    f.error
-                )),
+                Some(f) => notes
+                    .header
+                    .push(format!("$INSBASE kept unchanged: it cannot be converted ({})", f.error)),
                 None => replacements.extend([(base.0, pts[0][0]), (base.1, pts[0][1])]),
             }
         }
@@ -693,7 +706,7 @@ fn convert_chunk<W: Write + ?Sized>(
     notes: &mut Notes,
     out: &mut W,
 ) -> Result<(), ConvertError> {
-    let part = |groups: &[Range<usize>]| convert_part(chunk, groups, ctx.transformer);
+    let part = |groups: &[Range<usize>]| convert_part(chunk, groups, ctx.transformer, ctx.step);
     let parts: Vec<Result<Vec<Outcome>, ConvertError>> = if ctx.parallel {
         chunk.groups.par_chunks(PART_GROUPS).map(part).collect()
     } else {
@@ -702,11 +715,9 @@ fn convert_chunk<W: Write + ?Sized>(
     let mut read = 0;
     for (outcomes, groups) in parts.into_iter().zip(chunk.groups.chunks(PART_GROUPS)) {
         let outcomes = outcomes.map_err(|e| match e {
-            ConvertError::Malformed { location, message, .. } => ConvertError::Malformed {
-                path: ctx.input.to_path_buf(),
-                location,
-                message,
-            },
+            ConvertError::Malformed { location, message, .. } => {
+                ConvertError::Malformed { path: ctx.input.to_path_buf(), location, message }
+            }
             other => other,
         })?;
         for (outcome, group) in outcomes.into_iter().zip(groups) {
@@ -760,6 +771,7 @@ fn convert_part(
     chunk: &Chunk,
     groups: &[Range<usize>],
     transformer: &Transformer,
+    step: f64,
 ) -> Result<Vec<Outcome>, ConvertError> {
     let buf = &chunk.bytes;
     let mut plans = Vec::with_capacity(groups.len());
@@ -767,15 +779,16 @@ fn convert_part(
     let mut offsets = Vec::with_capacity(groups.len());
     for g in groups {
         let pairs = &chunk.pairs[g.clone()];
-        let plan = plan_group(buf, pairs).map_err(|(line, message)| ConvertError::Malformed {
-            path: Default::default(),
-            location: format!("line {line}"),
-            message,
-        })?;
+        let plan =
+            plan_group(buf, pairs, step).map_err(|(line, message)| ConvertError::Malformed {
+                path: Default::default(),
+                location: format!("line {line}"),
+                message,
+            })?;
         offsets.push(coords.len());
         if let Ok(plan) = &plan {
             coords.extend(plan.points.iter().map(PlannedPoint::wcs));
-            coords.extend(plan.probes.iter().flatten());
+            coords.extend(plan.probes());
         }
         plans.push(plan);
     }
@@ -798,7 +811,7 @@ fn convert_part(
                 continue;
             }
         };
-        let end = offset + plan.points.len() + if plan.probes.is_some() { 3 } else { 0 };
+        let end = offset + plan.coordinates();
         let mut failed = None;
         while let Some(f) = failures.next_if(|f| f.index < end) {
             if failed.is_none() {
@@ -810,7 +823,7 @@ fn convert_part(
             continue;
         }
         let done = &coords[offset..end];
-        match plan.resolve(buf, done) {
+        match plan.resolve(done) {
             Ok((replacements, inserts)) => {
                 let pairs = &chunk.pairs[g.clone()];
                 let mut text = Vec::with_capacity(pairs.last().map_or(0, |l| l.end) + 64);
@@ -901,8 +914,17 @@ impl PlannedPoint {
 /// What to do with a value that depends on the local frame.
 #[derive(Debug, Clone)]
 enum FrameEdit {
-    /// An angle in degrees, moved by `sign` × the rotation of the x axis.
-    Angle { code: i32, pair: Option<usize>, old: f64, sign: f64, insert_after: usize },
+    /// An angle in degrees (absent: 0, then inserted after `insert_after` with `code` if it
+    /// changes): its direction through the Jacobian. `flip`: in a mirrored OCS; `mirrored`:
+    /// stored as 360° − the angle (a clockwise HATCH arc edge).
+    Angle {
+        code: i32,
+        pair: Option<usize>,
+        old: f64,
+        flip: bool,
+        mirrored: bool,
+        insert_after: usize,
+    },
     /// A length (a radius) × the scale factor.
     Length { pair: usize, old: f64 },
     /// A vector (x, y pairs) through the Jacobian; `keep_length`: rescaled to its old length
@@ -918,37 +940,73 @@ struct Elevation {
     flip: bool,
 }
 
-/// What converting one group takes: points, the local frame's probes, and the values that
-/// depend on them.
+/// What converting one group takes: points, local frames, and the values that depend on them.
 #[derive(Debug, Default)]
 struct Plan {
     points: Vec<PlannedPoint>,
-    /// At most one frame: around the first point, `[a, a + (d, 0), a + (0, d)]`.
-    probes: Option<[[f64; 3]; 3]>,
+    /// The points (world coordinates) around which a local frame is needed: for each `a`, the
+    /// probes `a ± (d, 0)`, `a ± (0, d)` are transformed (central differences: the Jacobian to
+    /// O(d²)).
+    frames: Vec<[f64; 3]>,
     probe_step: f64,
-    /// The frame must be conformal (circles, arcs, ellipses, bulges): what needs it.
+    /// Every frame must be conformal (circles, arcs, ellipses, bulges): what needs it.
     conformal: Option<&'static str>,
-    edits: Vec<FrameEdit>,
+    /// The values that depend on a frame (its index).
+    edits: Vec<(usize, FrameEdit)>,
     elevations: Vec<Elevation>,
 }
 
 impl Plan {
-    /// Asks for the local frame around the first point (or `at`).
-    fn frame(&mut self, at: Option<[f64; 3]>) {
-        if self.probes.is_some() {
-            return;
+    /// A frame around `at` (world coordinates); its index.
+    fn frame_at(&mut self, at: [f64; 3]) -> usize {
+        if let Some(i) = self.frames.iter().position(|f| *f == at) {
+            return i;
         }
-        let Some(a) = at.or_else(|| self.points.first().map(PlannedPoint::wcs)) else { return };
-        let d = 1e-6 * a[0].abs().max(a[1].abs()).max(1.0);
-        self.probe_step = d;
-        self.probes = Some([a, [a[0] + d, a[1], a[2]], [a[0], a[1] + d, a[2]]]);
+        self.frames.push(at);
+        self.frames.len() - 1
+    }
+
+    /// A frame around the last point planned (none if there is none yet).
+    fn frame_here(&mut self) -> Option<usize> {
+        let at = self.points.last()?.wcs();
+        Some(self.frame_at(at))
+    }
+
+    /// A frame around the first point planned (none if there is none).
+    fn frame_first(&mut self) -> Option<usize> {
+        let at = self.points.first()?.wcs();
+        Some(self.frame_at(at))
+    }
+
+    /// Adds an edit in frame `frame` (nothing if there is no frame: no point to anchor it).
+    fn edit(&mut self, frame: Option<usize>, edit: FrameEdit) {
+        if let Some(f) = frame {
+            self.edits.push((f, edit));
+        }
+    }
+
+    /// The four probes of every frame, in order.
+    fn probes(&self) -> impl Iterator<Item = [f64; 3]> + '_ {
+        let d = self.probe_step;
+        self.frames.iter().flat_map(move |a| {
+            [
+                [a[0] + d, a[1], a[2]],
+                [a[0] - d, a[1], a[2]],
+                [a[0], a[1] + d, a[2]],
+                [a[0], a[1] - d, a[2]],
+            ]
+        })
+    }
+
+    /// How many coordinates the plan transforms: its points, then its probes.
+    fn coordinates(&self) -> usize {
+        self.points.len() + 4 * self.frames.len()
     }
 
     /// The replacements and insertions, from the transformed points and probes `done`.
     #[allow(clippy::type_complexity)]
     fn resolve(
         &self,
-        _buf: &[u8],
         done: &[[f64; 3]],
     ) -> Result<(Vec<(usize, f64)>, Vec<(usize, i32, f64)>), String> {
         let mut reps = Vec::new();
@@ -974,11 +1032,14 @@ impl Plan {
             }
             reps.push((e.pair, if e.flip { -z0 } else { z0 }));
         }
-        if self.probes.is_some() {
-            let a = done[n];
-            let d = self.probe_step;
-            let u = [(done[n + 1][0] - a[0]) / d, (done[n + 1][1] - a[1]) / d];
-            let v = [(done[n + 2][0] - a[0]) / d, (done[n + 2][1] - a[1]) / d];
+        // Each frame's Jacobian: the images of the unit x and y steps.
+        let mut jacobians = Vec::with_capacity(self.frames.len());
+        for f in 0..self.frames.len() {
+            let d = 2.0 * self.probe_step;
+            let at = n + 4 * f;
+            let (e, w, nn, s) = (done[at], done[at + 1], done[at + 2], done[at + 3]);
+            let u = [(e[0] - w[0]) / d, (e[1] - w[1]) / d];
+            let v = [(nn[0] - s[0]) / d, (nn[1] - s[1]) / d];
             let (lu, lv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
             let k = 0.5 * (lu + lv);
             let det = u[0] * v[1] - u[1] * v[0];
@@ -997,37 +1058,43 @@ impl Plan {
                     ));
                 }
             }
-            let gamma = u[1].atan2(u[0]).to_degrees();
-            for e in &self.edits {
-                match e {
-                    FrameEdit::Angle { code, pair, old, sign, insert_after } => {
-                        let delta = sign * gamma;
-                        if delta.abs() <= ANGLE_EPSILON {
-                            continue;
-                        }
-                        let new = (old + delta).rem_euclid(360.0);
-                        match pair {
-                            Some(p) => reps.push((*p, new)),
-                            None => inserts.push((*insert_after, *code, new)),
+            jacobians.push((u, v, k));
+        }
+        for (f, e) in &self.edits {
+            let Some(&(u, v, k)) = jacobians.get(*f) else { continue };
+            let apply = |d: [f64; 2]| [u[0] * d[0] + v[0] * d[1], u[1] * d[0] + v[1] * d[1]];
+            match e {
+                FrameEdit::Angle { code, pair, old, flip, mirrored, insert_after } => {
+                    let t = if *mirrored { -old } else { *old }.to_radians();
+                    let s = if *flip { -1.0 } else { 1.0 };
+                    let w = apply([s * t.cos(), t.sin()]);
+                    let t = (w[1].atan2(s * w[0])).to_degrees();
+                    let new = if *mirrored { -t } else { t };
+                    let delta = (new - old + 180.0).rem_euclid(360.0) - 180.0;
+                    if delta.abs() <= ANGLE_EPSILON {
+                        continue;
+                    }
+                    let new = new.rem_euclid(360.0);
+                    match pair {
+                        Some(p) => reps.push((*p, new)),
+                        None => inserts.push((*insert_after, *code, new)),
+                    }
+                }
+                FrameEdit::Length { pair, old } => reps.push((*pair, old * k)),
+                FrameEdit::Vector { pairs, old, keep_length, flip } => {
+                    let o = if *flip { [-old[0], old[1]] } else { *old };
+                    let mut w = apply(o);
+                    if *keep_length {
+                        let (lo, lw) = (o[0].hypot(o[1]), w[0].hypot(w[1]));
+                        if lw > 0.0 {
+                            w = [w[0] * lo / lw, w[1] * lo / lw];
                         }
                     }
-                    FrameEdit::Length { pair, old } => reps.push((*pair, old * k)),
-                    FrameEdit::Vector { pairs, old, keep_length, flip } => {
-                        let o = if *flip { [-old[0], old[1]] } else { *old };
-                        let mut w =
-                            [u[0] * o[0] + v[0] * o[1], u[1] * o[0] + v[1] * o[1]];
-                        if *keep_length {
-                            let (lo, lw) = (o[0].hypot(o[1]), w[0].hypot(w[1]));
-                            if lw > 0.0 {
-                                w = [w[0] * lo / lw, w[1] * lo / lw];
-                            }
-                        }
-                        if *flip {
-                            w[0] = -w[0];
-                        }
-                        reps.push((pairs[0], w[0]));
-                        reps.push((pairs[1], w[1]));
+                    if *flip {
+                        w[0] = -w[0];
                     }
+                    reps.push((pairs[0], w[0]));
+                    reps.push((pairs[1], w[1]));
                 }
             }
         }
@@ -1058,7 +1125,7 @@ enum Extrusion {
 }
 
 /// Reads the pairs of a group and decides what to convert.
-fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malformed> {
+fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refusal>, Malformed> {
     let Some(first) = pairs.first() else { return Ok(Err(Refusal::Nothing)) };
     if first.code != 0 {
         return Ok(Err(Refusal::Nothing)); // comments before the first entity
@@ -1078,7 +1145,7 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
     if g.int(main, 67) == Some(1) {
         return Ok(Err(Refusal::Paper));
     }
-    let mut plan = Plan::default();
+    let mut plan = Plan { probe_step: step, ..Plan::default() };
     fn refuse(r: String) -> Result<Result<Plan, Refusal>, Malformed> {
         Ok(Err(Refusal::Reason(r)))
     }
@@ -1118,11 +1185,15 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
             };
             g.flat_points(main, &[10], z, flip, &mut plan)?;
             if let Some(pair) = elevation {
-                plan.elevations.push(Elevation { pair, points: (0..plan.points.len()).collect(), flip });
+                plan.elevations.push(Elevation {
+                    pair,
+                    points: (0..plan.points.len()).collect(),
+                    flip,
+                });
             }
             if g.any_nonzero(main.pairs.clone(), 42)? {
                 plan.conformal = Some("bulges (arc segments)");
-                plan.frame(None);
+                plan.frame_first();
             }
         }
         b"POLYLINE" => {
@@ -1158,11 +1229,15 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
                 }
             }
             if let Some(pair) = elevation {
-                plan.elevations.push(Elevation { pair, points: (0..plan.points.len()).collect(), flip });
+                plan.elevations.push(Elevation {
+                    pair,
+                    points: (0..plan.points.len()).collect(),
+                    flip,
+                });
             }
             if bulges {
                 plan.conformal = Some("bulges (arc segments)");
-                plan.frame(None);
+                plan.frame_first();
             }
         }
         b"CIRCLE" | b"ARC" => {
@@ -1171,13 +1246,12 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
                 Err(r) => return refuse(r),
             };
             g.points(main, &[10], flip, &mut plan)?;
-            plan.frame(None);
+            let frame = plan.frame_first();
             plan.conformal = Some(if kind == b"ARC" { "arc" } else { "circle" });
             if let Some(pair) = g.find(main, 40) {
-                plan.edits.push(FrameEdit::Length { pair, old: g.num(pair)? });
+                plan.edit(frame, FrameEdit::Length { pair, old: g.num(pair)? });
             }
             if kind == b"ARC" {
-                let sign = if flip { -1.0 } else { 1.0 };
                 for code in [50, 51] {
                     let pair = g.find(main, code);
                     let old = match pair {
@@ -1185,7 +1259,15 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
                         None => 0.0,
                     };
                     let after = g.last_of(main, &[10, 20, 30, 40]);
-                    plan.edits.push(FrameEdit::Angle { code, pair, old, sign, insert_after: after });
+                    let edit = FrameEdit::Angle {
+                        code,
+                        pair,
+                        old,
+                        flip,
+                        mirrored: false,
+                        insert_after: after,
+                    };
+                    plan.edit(frame, edit);
                 }
             }
         }
@@ -1194,9 +1276,9 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
                 return refuse(ocs(ext).err().unwrap_or_default());
             }
             g.points(main, &[10], false, &mut plan)?;
-            plan.frame(None);
+            let frame = plan.frame_first();
             plan.conformal = Some("ellipse");
-            g.vectors(main, 11, false, false, &mut plan)?;
+            g.vectors(main, 11, false, false, frame, &mut plan)?;
         }
         b"TEXT" | b"ATTDEF" | b"INSERT" => {
             let flip = match ocs(ext) {
@@ -1224,8 +1306,8 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
                 return refuse(ocs(ext).err().unwrap_or_default());
             }
             g.points(main, &[10], false, &mut plan)?;
-            plan.frame(None);
-            g.vectors(main, 11, true, false, &mut plan)?;
+            let frame = plan.frame_first();
+            g.vectors(main, 11, true, false, frame, &mut plan)?;
             let pair = g.find(main, 50);
             let has_direction = g.find(main, 11).is_some();
             if pair.is_some() || !has_direction {
@@ -1234,26 +1316,36 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
                     None => 0.0,
                 };
                 let after = g.last_of(main, &[10, 20, 30, 1]);
-                let sign = if ext == Extrusion::Down { -1.0 } else { 1.0 };
-                plan.edits.push(FrameEdit::Angle { code: 50, pair, old, sign, insert_after: after });
+                let edit = FrameEdit::Angle {
+                    code: 50,
+                    pair,
+                    old,
+                    flip: ext == Extrusion::Down,
+                    mirrored: false,
+                    insert_after: after,
+                };
+                plan.edit(frame, edit);
             }
         }
         b"SPLINE" => {
+            // The start tangent at the first point, the end tangent at the last (control points
+            // come before fit points; either list ends where the curve ends).
             g.points(main, &[10, 11], false, &mut plan)?;
-            plan.frame(None);
-            g.vectors(main, 12, true, false, &mut plan)?;
-            g.vectors(main, 13, true, false, &mut plan)?;
+            let start = plan.frame_first();
+            let end = plan.frame_here();
+            g.vectors(main, 12, true, false, start, &mut plan)?;
+            g.vectors(main, 13, true, false, end, &mut plan)?;
         }
         b"XLINE" | b"RAY" => {
             g.points(main, &[10], false, &mut plan)?;
-            plan.frame(None);
-            g.vectors(main, 11, true, false, &mut plan)?;
+            let frame = plan.frame_first();
+            g.vectors(main, 11, true, false, frame, &mut plan)?;
         }
         b"IMAGE" | b"WIPEOUT" => {
             g.points(main, &[10], false, &mut plan)?;
-            plan.frame(None);
-            g.vectors(main, 11, false, false, &mut plan)?;
-            g.vectors(main, 12, false, false, &mut plan)?;
+            let frame = plan.frame_first();
+            g.vectors(main, 11, false, false, frame, &mut plan)?;
+            g.vectors(main, 12, false, false, frame, &mut plan)?;
         }
         b"HATCH" => {
             let flip = match ocs(ext) {
@@ -1283,7 +1375,7 @@ fn plan_group(buf: &[u8], pairs: &[Pair]) -> Result<Result<Plan, Refusal>, Malfo
         return Ok(Err(Refusal::Nothing));
     }
     if plan.edits.is_empty() && plan.conformal.is_none() {
-        plan.probes = None;
+        plan.frames.clear();
     }
     Ok(Ok(plan))
 }
@@ -1319,7 +1411,11 @@ impl Group<'_> {
 
     /// The last pair of `e` whose code is one of `codes` (for inserting a pair after it).
     fn last_of(&self, e: &Entity<'_>, codes: &[i32]) -> usize {
-        e.pairs.clone().rev().find(|&i| codes.contains(&self.pairs[i].code)).unwrap_or(e.pairs.start)
+        e.pairs
+            .clone()
+            .rev()
+            .find(|&i| codes.contains(&self.pairs[i].code))
+            .unwrap_or(e.pairs.start)
     }
 
     /// Whether a pair with `code` in `range` holds a non-zero number.
@@ -1367,8 +1463,8 @@ impl Group<'_> {
             let code = self.pairs[i].code;
             if codes.contains(&code) {
                 let (x, y) = self.xy(i, e)?;
-                let zi = (i + 2 < e.pairs.end && self.pairs[i + 2].code == code + 20)
-                    .then_some(i + 2);
+                let zi =
+                    (i + 2 < e.pairs.end && self.pairs[i + 2].code == code + 20).then_some(i + 2);
                 let z = match zi {
                     Some(zi) => self.num(zi)?,
                     None => 0.0,
@@ -1432,17 +1528,14 @@ impl Group<'_> {
         code: i32,
         keep_length: bool,
         flip: bool,
+        frame: Option<usize>,
         plan: &mut Plan,
     ) -> Result<(), Malformed> {
         for i in e.pairs.clone() {
             if self.pairs[i].code == code {
                 let (x, y) = self.xy(i, e)?;
-                plan.edits.push(FrameEdit::Vector {
-                    pairs: [i, i + 1],
-                    old: [x, y],
-                    keep_length,
-                    flip,
-                });
+                let edit = FrameEdit::Vector { pairs: [i, i + 1], old: [x, y], keep_length, flip };
+                plan.edit(frame, edit);
             }
         }
         Ok(())
@@ -1461,7 +1554,7 @@ impl Group<'_> {
         let first = plan.points.len();
         self.points(e, codes, flip, plan)?;
         let Some(anchor) = plan.points.get(first).map(PlannedPoint::wcs) else { return Ok(()) };
-        plan.frame(Some(anchor));
+        let frame = Some(plan.frame_at(anchor));
         let pair = self.find(e, 50);
         let old = match pair {
             Some(p) => self.num(p)?,
@@ -1472,8 +1565,9 @@ impl Group<'_> {
         } else {
             self.last_of(e, &[10, 20, 30, 40, 1])
         };
-        let sign = if flip { -1.0 } else { 1.0 };
-        plan.edits.push(FrameEdit::Angle { code: 50, pair, old, sign, insert_after: after });
+        let edit =
+            FrameEdit::Angle { code: 50, pair, old, flip, mirrored: false, insert_after: after };
+        plan.edit(frame, edit);
         Ok(())
     }
 
@@ -1498,7 +1592,6 @@ impl Group<'_> {
         let mut z = 0.0;
         let mut edge = 0;
         let mut bulges = false;
-        let sign = if flip { -1.0 } else { 1.0 };
         let mut i = e.pairs.start;
         let mut bound = Vec::new();
         while i < e.pairs.end {
@@ -1557,19 +1650,23 @@ impl Group<'_> {
                 }
                 (Phase::Edges, 11) if edge == 3 => {
                     let (x, y) = self.xy(i, e)?;
+                    // Relative to the centre, the point just planned.
                     plan.conformal = Some("elliptic boundary edges");
-                    plan.edits.push(FrameEdit::Vector {
+                    let frame = plan.frame_here();
+                    let edit = FrameEdit::Vector {
                         pairs: [i, i + 1],
                         old: [x, y],
                         keep_length: false,
                         flip,
-                    });
+                    };
+                    plan.edit(frame, edit);
                     i += 2;
                     continue;
                 }
                 (Phase::Edges, 40) if edge == 2 => {
                     plan.conformal = Some("arc boundary edges");
-                    plan.edits.push(FrameEdit::Length { pair: i, old: self.num(i)? });
+                    let frame = plan.frame_here();
+                    plan.edit(frame, FrameEdit::Length { pair: i, old: self.num(i)? });
                 }
                 (Phase::Edges, 50) | (Phase::Edges, 51) if edge == 2 => {
                     // A clockwise arc edge (73 = 0 after the angles) stores 360° − angle.
@@ -1577,13 +1674,16 @@ impl Group<'_> {
                         .take(3)
                         .find(|&j| self.pairs[j].code == 73)
                         .map_or(Ok(true), |j| self.num(j).map(|v| v != 0.0))?;
-                    plan.edits.push(FrameEdit::Angle {
+                    let frame = plan.frame_here();
+                    let edit = FrameEdit::Angle {
                         code,
                         pair: Some(i),
                         old: self.num(i)?,
-                        sign: if ccw { sign } else { -sign },
+                        flip,
+                        mirrored: !ccw,
                         insert_after: i,
-                    });
+                    };
+                    plan.edit(frame, edit);
                 }
                 (_, 75) | (_, 76) if phase != Phase::Seeds => phase = Phase::Pattern,
                 (_, 98) => phase = Phase::Seeds,
@@ -1613,9 +1713,7 @@ impl Group<'_> {
         }
         if bulges {
             plan.conformal = Some("bulged boundary segments");
-        }
-        if plan.conformal.is_some() {
-            plan.frame(None);
+            plan.frame_first();
         }
         Ok(Ok(()))
     }
@@ -1655,8 +1753,8 @@ mod tests {
     fn text_alignment_point_only_when_aligned_and_rotation_added() {
         let (buf, list) =
             pairs_of(b"0\nTEXT\n10\n1\n20\n2\n30\n0\n40\n2.5\n1\nabc\n11\n0\n21\n0\n31\n0\n");
-        let plan = plan_group(&buf, &list).unwrap().ok().unwrap();
+        let plan = plan_group(&buf, &list, 10.0).unwrap().ok().unwrap();
         assert_eq!(plan.points.len(), 1);
-        assert!(matches!(plan.edits[0], FrameEdit::Angle { pair: None, insert_after: 6, .. }));
+        assert!(matches!(plan.edits[0], (0, FrameEdit::Angle { pair: None, insert_after: 5, .. })));
     }
 }

@@ -17,7 +17,9 @@
 
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
-use super::{csv, dxf, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job};
+use super::{
+    csv, dxf, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+};
 use std::path::{Path, PathBuf};
 
 /// A format's sample reader: up to `max` coordinates `[x, y, z]` from the start of the input.
@@ -144,16 +146,19 @@ pub static FORMATS: [Format; 8] = [
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
-pub static REFUSED: &[(&str, &str)] = &[(
-    "tab",
-    "MapInfo TAB is not supported: a .tab file is the header of a binary table set (.tab, \
+pub static REFUSED: &[(&str, &str)] = &[
+    (
+        "tab",
+        "MapInfo TAB is not supported: a .tab file is the header of a binary table set (.tab, \
      .dat, .map, .id), not tab-separated text; export it to GeoPackage or Shapefile first \
      (e.g. ogr2ogr out.gpkg in.tab), or name a tab-separated text file .tsv",
-), (
-    "dwg",
-    "DWG is not supported: it is AutoCAD's binary drawing format; save the drawing as ASCII \
+    ),
+    (
+        "dwg",
+        "DWG is not supported: it is AutoCAD's binary drawing format; save the drawing as ASCII \
      DXF (.dxf) first",
-)];
+    ),
+];
 
 impl Format {
     /// Whether the format is a set of files (a Shapefile) rather than one file.
