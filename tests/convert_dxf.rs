@@ -854,3 +854,59 @@ fn malformed_binary_and_empty_files_are_refused_with_the_line() {
     let err = convert(&dwg, &scratch.path("b.dwg"), &from, &to, &Default::default()).unwrap_err();
     assert!(err.to_string().contains("DWG is not supported"), "{err}");
 }
+
+/// A drawing of several chunks (5 MiB of POLYLINE/VERTEX/SEQEND groups, which chunks must not
+/// split): every vertex the transformer's, every other byte kept; parallel and sequential
+/// conversions write the same bytes.
+#[test]
+fn a_drawing_of_several_chunks_converts_every_vertex_in_order() {
+    let scratch = Scratch::new("chunks");
+    let group = dxf(
+        &[
+            (0, "POLYLINE"),
+            (8, "等高线"),
+            (66, "1"),
+            (10, "0"),
+            (20, "0"),
+            (30, "0"),
+            (70, "8"),
+            (0, "VERTEX"),
+            (10, "@"),
+            (20, "@"),
+            (30, "12.5"),
+            (70, "32"),
+            (0, "VERTEX"),
+            (10, "@"),
+            (20, "@"),
+            (30, "13"),
+            (70, "32"),
+            (0, "SEQEND"),
+        ],
+        "\n",
+    );
+    let n = 5 * (1 << 20) / group.len() + 1;
+    let mut doc = dxf(&[(0, "SECTION"), (2, "ENTITIES")], "\n");
+    for _ in 0..n {
+        doc.extend_from_slice(&group);
+    }
+    doc.extend(dxf(&[(0, "ENDSEC"), (0, "EOF")], "\n"));
+    let template = Template::new(&doc);
+    let values: Vec<f64> = (0..template.slots())
+        .map(|i| if i % 2 == 0 { 440_000.0 + i as f64 } else { 2_500_000.0 + i as f64 })
+        .collect();
+    let a = scratch.write("a.dxf", template.fill(&values));
+    let (b, c) = (scratch.path("b.dxf"), scratch.path("c.dxf"));
+    let (from, to) = (crs("EPSG:4547"), crs("EPSG:4548"));
+    let report = convert(&a, &b, &from, &to, &ConvertOptions::default()).unwrap();
+    assert_eq!((report.features, report.vertices), (n as u64, 2 * n as u64));
+    let sequential = ConvertOptions { parallel: false, ..Default::default() };
+    convert(&a, &c, &from, &to, &sequential).unwrap();
+    let out = std::fs::read(&b).unwrap();
+    assert!(out == std::fs::read(&c).unwrap(), "parallel and sequential outputs differ");
+    let numbers = template.numbers(&out);
+    let t = Transformer::new(&from, &to).unwrap();
+    for (p, q) in values.chunks(2).zip(numbers.chunks(2)) {
+        let (x, y) = t.transform_xy(p[0], p[1]).unwrap();
+        assert_eq!([x, y], q);
+    }
+}

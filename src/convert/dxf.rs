@@ -21,27 +21,33 @@
 //! | SOLID, TRACE | points 10–13 (OCS) |
 //! | LWPOLYLINE | every vertex 10/20 (OCS); the elevation 38 is their height; bulges 42 kept |
 //! | POLYLINE + VERTEX + SEQEND | the vertices; POLYLINE's own 10/20 (always 0) kept, its 30 is the elevation of a 2D polyline; polyface face records (VERTEX flag 128 without 64) kept |
-//! | CIRCLE, ARC | centre 10 (OCS); radius 40 × the local scale factor; ARC angles 50/51 + the local grid rotation |
+//! | CIRCLE, ARC | centre 10 (OCS); radius 40 × the local scale factor; ARC angles 50/51 turned with the ground |
 //! | ELLIPSE | centre 10; major-axis vector 11/21 (relative to the centre) through the local Jacobian; ratio 40 and parameters 41/42 kept |
-//! | TEXT, ATTDEF, INSERT + ATTRIB + SEQEND | insertion point 10 (OCS); TEXT/ATTRIB/ATTDEF alignment point 11 only when the text is aligned (72/73, ATTRIB 72/74 ≠ 0); rotation 50 + the local grid rotation; heights, widths, block scales kept |
-//! | MTEXT | insertion point 10; x-axis direction 11/21 rotated (its length kept); rotation 50 (degrees) + the local grid rotation |
+//! | TEXT, ATTDEF, INSERT + ATTRIB + SEQEND | insertion point 10 (OCS); TEXT/ATTRIB/ATTDEF alignment point 11 only when the text is aligned (72/73, ATTRIB 72/74 ≠ 0; otherwise 11 is unused and often 0,0); rotation 50 turned with the ground; heights, widths, block scales kept; an ATTRIB with an embedded MTEXT (101) refused |
+//! | MTEXT | insertion point 10; x-axis direction 11/21 turned (its length kept); rotation 50 (degrees, as AutoCAD writes it) turned |
 //! | SPLINE | control points 10, fit points 11; tangents 12, 13 rotated (length kept) |
 //! | XLINE, RAY | base point 10; direction 11 rotated (length kept) |
 //! | IMAGE, WIPEOUT | insertion point 10; pixel vectors 11, 12 through the local Jacobian |
-//! | HATCH | boundary vertices and line, arc (centre, radius, angles) and ellipse edges, seed points 10/20; the elevation point's z is the boundary height; pattern lines (43–46, 52, 53) kept |
+//! | HATCH | boundary vertices and line, arc (centre, radius, angles; a clockwise edge stores 360° − angle) and ellipse edges, seed points 10/20; the elevation point (0, 0, z) kept, its z the boundary's height; pattern lines (43–46, 52, 53) kept |
 //!
-//! A rotation angle that is absent means 0: if the local rotation moves it by more than 1e-9°,
-//! a `50` pair is added (after the point, or after the text string 1). Text and symbol sizes are
-//! kept (the scale factor of a conformal map differs from 1 by ppm).
+//! An angle is turned with the ground: its direction through the local Jacobian (for a
+//! conformal map, + the local grid rotation: meridian convergence, a grid's rotation). A
+//! rotation that is absent means 0: if it changes by more than 1e-9°, a `50` pair is added
+//! (an INSERT: after its point and scales; a text: after its string 1), in the style of the
+//! pair before it. Text heights, block scales and line widths are kept (the scale factor of a
+//! conformal map differs from 1 by ppm).
 //!
-//! **Local frame.** Radii, angles and vectors go with the map: around the entity's first point
-//! `a` the points `a + (d, 0)` and `a + (0, d)` (`d` = 1e-6 of the coordinates' size, at least
-//! 1e-6) are transformed with it, giving the local Jacobian `J`, the rotation of the x axis
-//! (γ) and the scale factor k. Gauss-Krüger, datum shifts and 4-parameter grids are conformal
-//! (a circle stays a circle, angles are kept); a transformation that is not (projected ↔
-//! degrees, affine or polynomial grids, a mirrored grid) is refused for CIRCLE, ARC, ELLIPSE,
-//! arc edges of a HATCH and polylines with bulges: they would become other curves. The test is
-//! |J's columns' lengths differ| and |their dot product| ≤ 1e-6 k and det J > 0.
+//! **Local frame.** Radii, angles and vectors go with the map: around their anchor `a` (the
+//! centre, the insertion point, a spline's first or last point) the points `a ± (d, 0)` and
+//! `a ± (0, d)` are transformed with the entity's points (in the same batch), giving by
+//! central differences the local Jacobian `J` and the scale factor k (`d` = 10 units of a
+//! projected source, 1e-4° of a geographic one: about 10 m; angles come out to ~1e-8°).
+//! Gauss-Krüger, datum shifts and 4-parameter grids are conformal (a circle
+//! stays a circle to within its size squared over the earth's radius); a transformation that is
+//! not (projected ↔ degrees, affine or polynomial grids, a mirrored grid) is refused for
+//! CIRCLE, ARC, ELLIPSE, arc and ellipse edges of a HATCH and polylines with bulges: they would
+//! become other curves. The test: the lengths of J's columns differ by at most 1e-6 k, their
+//! dot product is at most 1e-6 k², det J > 0.
 //!
 //! **Refused entities** (each a [`Failure`] at `line 1234, DIMENSION handle 2F` with the reason;
 //! with [`ConvertOptions::skip_invalid`] left out of the output and listed): DIMENSION (its
@@ -76,7 +82,7 @@
 //!
 //! **Memory.** A line may be at most 1 MiB, an entity (with its vertices or attributes) or the
 //! HEADER section 64 MiB; entities are converted in chunks of at most 65,536 entities or
-//! 16 MiB, in parallel parts, written in order.
+//! 4 MiB, in parallel parts of 2,048 entities, written in order (a million vertices: ~40 MB).
 //!
 //! DXF declares no CRS.
 //!
@@ -97,7 +103,7 @@ const MAX_GROUP: usize = super::MAX_RECORD_BYTES as usize;
 /// Entities per chunk.
 const CHUNK_GROUPS: usize = 65_536;
 /// Bytes per chunk (a chunk ends after the entity that crosses this).
-const CHUNK_BYTES: usize = 16 << 20;
+const CHUNK_BYTES: usize = 4 << 20;
 /// Entities converted together by one task.
 const PART_GROUPS: usize = 2048;
 /// An angle moved by less than this (degrees) is left as it is.
@@ -826,7 +832,8 @@ fn convert_part(
         match plan.resolve(done) {
             Ok((replacements, inserts)) => {
                 let pairs = &chunk.pairs[g.clone()];
-                let mut text = Vec::with_capacity(pairs.last().map_or(0, |l| l.end) + 64);
+                let size = pairs.last().map_or(0, |l| l.end) - pairs.first().map_or(0, |f| f.start);
+                let mut text = Vec::with_capacity(size + 64);
                 write_pairs(&mut text, buf, pairs, &replacements, &inserts);
                 outcomes.push(Outcome::Converted(text, plan.points.len() as u64));
             }
