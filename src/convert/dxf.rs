@@ -17,7 +17,7 @@
 //!
 //! | type | converted |
 //! |---|---|
-//! | POINT, LINE, 3DFACE | points 10, 11, 12, 13 (world coordinates) |
+//! | POINT, LINE, 3DFACE | points 10, 11, 12, 13 (world coordinates, whatever their extrusion, which only gives the direction of a thickness) |
 //! | SOLID, TRACE | points 10–13 (OCS) |
 //! | LWPOLYLINE | every vertex 10/20 (OCS); the elevation 38 is their height; bulges 42 kept |
 //! | POLYLINE + VERTEX + SEQEND | the vertices; POLYLINE's own 10/20 (always 0) kept, its 30 is the elevation of a 2D polyline; polyface face records (VERTEX flag 128 without 64) kept |
@@ -50,8 +50,9 @@
 //! dot product is at most 1e-6 k², det J > 0.
 //!
 //! **Refused entities** (each a [`Failure`] at `line 1234, DIMENSION handle 2F` with the reason;
-//! with [`ConvertOptions::skip_invalid`] left out of the output and listed): DIMENSION (its
-//! picture is an anonymous block of world coordinates), LEADER, MLINE, MULTILEADER, HATCH with
+//! with [`ConvertOptions::skip_invalid`](super::ConvertOptions::skip_invalid) left out of the
+//! output and listed): DIMENSION (its picture is an anonymous block of world coordinates),
+//! LEADER, MLINE, MULTILEADER, HATCH with
 //! spline edges, ACIS solids and regions, tables, unknown types, and any OCS entity whose
 //! extrusion is not ±z (coordinates in a tilted plane are not map coordinates; an extrusion of
 //! (0, 0, −1), a mirrored entity, is converted through x → −x). A point that cannot be
