@@ -834,6 +834,12 @@ fn malformed_binary_and_empty_files_are_refused_with_the_line() {
         ("binary", b"AutoCAD Binary DXF\r\n\x1a\x00\x00\x00", "line 1", "binary DXF"),
         ("dwg", b"AC1032\x00\x00\x00\x00", "line 1", "a DWG drawing"),
         ("top", b"  0\nLINE\n", "line 1", "expected 0/SECTION"),
+        (
+            "long",
+            [&b"  0\nSECTION\n  2\n"[..], &vec![b'A'; 2 << 20]].concat().leak(),
+            "line 4",
+            "a line longer than 1 MiB",
+        ),
     ];
     let (from, to) = (crs("EPSG:4547"), crs("EPSG:4548"));
     for (name, bytes, line, message) in cases {
