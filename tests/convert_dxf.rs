@@ -916,3 +916,75 @@ fn a_drawing_of_several_chunks_converts_every_vertex_in_order() {
         assert_eq!([x, y], q);
     }
 }
+
+/// `$INSBASE` away from the origin is converted as a point; an empty drawing's extents
+/// (1e20, -1e20) are kept as written.
+#[test]
+fn header_insertion_base_is_converted_and_empty_extents_kept() {
+    let scratch = Scratch::new("header");
+    let template = Template::new(&dxf(
+        &[
+            (0, "SECTION"),
+            (2, "HEADER"),
+            (9, "$INSBASE"),
+            (10, "@"),
+            (20, "@"),
+            (30, "7.5"),
+            (9, "$EXTMIN"),
+            (10, "1.000000000000000E+20"),
+            (20, "1.000000000000000E+20"),
+            (30, "1.000000000000000E+20"),
+            (9, "$EXTMAX"),
+            (10, "-1.000000000000000E+20"),
+            (20, "-1.000000000000000E+20"),
+            (30, "-1.000000000000000E+20"),
+            (0, "ENDSEC"),
+            (0, "SECTION"),
+            (2, "ENTITIES"),
+            (0, "MTEXT"),
+            (10, "440000"),
+            (20, "2500000"),
+            (1, "x"),
+            (101, "Embedded Object"),
+            (10, "1"),
+            (20, "0"),
+            (0, "ENDSEC"),
+            (0, "EOF"),
+        ],
+        "\r\n",
+    ));
+    let a = scratch.write("a.dxf", template.fill(&[440_100.0, 2_500_200.0]));
+    let b = scratch.path("b.dxf");
+    let (from, to) = (crs("EPSG:4547"), crs("EPSG:4548"));
+    let skipping = ConvertOptions { skip_invalid: true, ..Default::default() };
+    let report = convert(&a, &b, &from, &to, &skipping).unwrap();
+    assert!(report.skipped[0].reason.contains("embedded object"), "{report:?}");
+    let out = std::fs::read(&b).unwrap();
+    let expected = Template::new(&dxf(
+        &[
+            (0, "SECTION"),
+            (2, "HEADER"),
+            (9, "$INSBASE"),
+            (10, "@"),
+            (20, "@"),
+            (30, "7.5"),
+            (9, "$EXTMIN"),
+            (10, "1.000000000000000E+20"),
+            (20, "1.000000000000000E+20"),
+            (30, "1.000000000000000E+20"),
+            (9, "$EXTMAX"),
+            (10, "-1.000000000000000E+20"),
+            (20, "-1.000000000000000E+20"),
+            (30, "-1.000000000000000E+20"),
+            (0, "ENDSEC"),
+            (0, "SECTION"),
+            (2, "ENTITIES"),
+            (0, "ENDSEC"),
+            (0, "EOF"),
+        ],
+        "\r\n",
+    ));
+    let base = expected.numbers(&out);
+    let t = Transformer::new(&from, &to).unwrap();
+    assert_eq!((base[0], base[1]), t.transform_xy(440_100.0, 2_500_200.0).unwrap());
+}

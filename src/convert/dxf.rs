@@ -53,7 +53,8 @@
 //! with [`ConvertOptions::skip_invalid`](super::ConvertOptions::skip_invalid) left out of the
 //! output and listed): DIMENSION (its picture is an anonymous block of world coordinates),
 //! LEADER, MLINE, MULTILEADER, HATCH with
-//! spline edges, ACIS solids and regions, tables, unknown types, and any OCS entity whose
+//! spline edges, MTEXT, ATTRIB and ATTDEF with an embedded object (101, R2018 columns), ACIS
+//! solids and regions, tables, unknown types, and any OCS entity whose
 //! extrusion is not ±z (coordinates in a tilted plane are not map coordinates; an extrusion of
 //! (0, 0, −1), a mirrored entity, is converted through x → −x). A point that cannot be
 //! converted fails its entity in the same way.
@@ -1112,6 +1113,11 @@ impl Plan {
     }
 }
 
+/// Why an entity with an embedded object is refused.
+const EMBEDDED: &str = "it holds an embedded object (group 101: multi-line text or columns, \
+                        R2018), whose points and vectors geounify does not convert; save the \
+                        drawing as DXF R2013 or older, or leave it out (--skip-invalid)";
+
 /// A structural error in a group: its line and message.
 type Malformed = (u64, String);
 
@@ -1293,6 +1299,9 @@ fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refu
                 Ok(f) => f,
                 Err(r) => return refuse(r),
             };
+            if g.find(main, 101).is_some() {
+                return refuse(EMBEDDED.into());
+            }
             g.text_like(main, flip, &mut plan)?;
             if kind == b"INSERT" {
                 for e in &entities[1..] {
@@ -1302,7 +1311,7 @@ fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refu
                             Err(r) => return refuse(format!("an ATTRIB: {r}")),
                         };
                         if g.find(e, 101).is_some() {
-                            return refuse("an ATTRIB holds an embedded MTEXT (group 101)".into());
+                            return refuse(format!("an ATTRIB: {EMBEDDED}"));
                         }
                         g.text_like(e, flip, &mut plan)?;
                     }
@@ -1312,6 +1321,9 @@ fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refu
         b"MTEXT" => {
             if let Extrusion::Tilted(_) = ext {
                 return refuse(ocs(ext).err().unwrap_or_default());
+            }
+            if g.find(main, 101).is_some() {
+                return refuse(EMBEDDED.into());
             }
             g.points(main, &[10], false, &mut plan)?;
             let frame = plan.frame_first();
