@@ -889,6 +889,11 @@ fn write_pairs(
     }
 }
 
+/// A new value for a pair: its index, the value.
+type Replacement = (usize, f64);
+/// A pair to add: after the pair of this index, the code, the value.
+type Insertion = (usize, i32, f64);
+
 /// Why a group is not converted.
 enum Refusal {
     /// Paper space: copied.
@@ -1012,12 +1017,9 @@ impl Plan {
         self.points.len() + 4 * self.frames.len()
     }
 
-    /// The replacements and insertions, from the transformed points and probes `done`.
-    #[allow(clippy::type_complexity)]
-    fn resolve(
-        &self,
-        done: &[[f64; 3]],
-    ) -> Result<(Vec<(usize, f64)>, Vec<(usize, i32, f64)>), String> {
+    /// The replacements (pair index, value) and insertions (after pair index, code, value),
+    /// from the transformed points and probes `done`; why the entity cannot be converted.
+    fn resolve(&self, done: &[[f64; 3]]) -> Result<(Vec<Replacement>, Vec<Insertion>), String> {
         let mut reps = Vec::new();
         let mut inserts = Vec::new();
         let n = self.points.len();
@@ -1113,6 +1115,15 @@ impl Plan {
     }
 }
 
+/// Why an entity drawn in a tilted plane (extrusion `n`) is refused.
+fn tilted(n: [f64; 3]) -> String {
+    format!(
+        "its coordinates are in the plane of extrusion ({}, {}, {}), not map coordinates; only \
+         entities drawn in the x-y plane are converted",
+        n[0], n[1], n[2]
+    )
+}
+
 /// Why an entity with an embedded object is refused.
 const EMBEDDED: &str = "it holds an embedded object (group 101: multi-line text or columns, \
                         R2018), whose points and vectors geounify does not convert; save the \
@@ -1169,11 +1180,7 @@ fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refu
         match ext {
             Extrusion::Up => Ok(false),
             Extrusion::Down => Ok(true),
-            Extrusion::Tilted(n) => Err(format!(
-                "its coordinates are in the plane of extrusion ({}, {}, {}), not map \
-                 coordinates; only entities drawn in the x-y plane are converted",
-                n[0], n[1], n[2]
-            )),
+            Extrusion::Tilted(n) => Err(tilted(n)),
         }
     };
     match kind {
@@ -1286,8 +1293,8 @@ fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refu
             }
         }
         b"ELLIPSE" => {
-            if let Extrusion::Tilted(_) = ext {
-                return refuse(ocs(ext).err().unwrap_or_default());
+            if let Extrusion::Tilted(n) = ext {
+                return refuse(tilted(n));
             }
             g.points(main, &[10], false, &mut plan)?;
             let frame = plan.frame_first();
@@ -1319,8 +1326,8 @@ fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refu
             }
         }
         b"MTEXT" => {
-            if let Extrusion::Tilted(_) = ext {
-                return refuse(ocs(ext).err().unwrap_or_default());
+            if let Extrusion::Tilted(n) = ext {
+                return refuse(tilted(n));
             }
             if g.find(main, 101).is_some() {
                 return refuse(EMBEDDED.into());
