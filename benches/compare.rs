@@ -10,9 +10,13 @@
 //!    crates, and our exact inverse against our forward; the rayon batch against one thread;
 //! 2. whole processes on generated files (a few runs each, the fastest kept, the peak resident
 //!    set of the child from `wait4`, through a small launcher process): `geounify transform`
-//!    against `cs2cs EPSG:4490 EPSG:4547` on 1,000,000 lines, `geounify convert` against `ogr2ogr` on a 1,000,000-row CSV and a
-//!    1,000,000-vertex GeoJSON (10,000 LineStrings of 100 vertices), EPSG:4490 → EPSG:4547.
-//!    A baseline program that is not installed is skipped with a message.
+//!    against `cs2cs EPSG:4490 EPSG:4547` on 1,000,000 lines; `geounify convert` against
+//!    `ogr2ogr` into the input's format for every case of [`CONVERT_CASES`] this build converts:
+//!    a 1,000,000-row CSV, a 1,000,000-vertex GeoJSON (10,000 LineStrings of 100 vertices), the
+//!    same lines written by GDAL as GeoPackage, Shapefile, MapInfo MIF/MID, DXF, KML and GPX,
+//!    and the points as a CASS `.dat` file; EPSG:4490 → EPSG:4547 (KML and GPX: EPSG:4326 →
+//!    EPSG:4490, longitude/latitude only). A baseline program that is not installed is skipped
+//!    with a message.
 //!
 //! The table reads criterion's mean estimates (`<criterion dir>/<group>/<function>/<value>/new/
 //! estimates.json`, only those written by this run) and is also written to
@@ -360,12 +364,153 @@ fn first_numbers(path: &Path, separators: &[char]) -> Vec<f64> {
     line.unwrap_or("").split(separators).filter_map(|t| t.trim().parse().ok()).collect()
 }
 
-/// The process comparisons; their rows (geounify and baseline runs) by name.
+/// The process comparisons: `transform` against cs2cs, and one row per `convert` case against
+/// ogr2ogr (its label, its target ratio, the runs; `None` if ogr2ogr is not installed).
 struct Processes {
-    transform: Option<(Run, Result<Run, String>)>,
-    csv: Option<(Run, Result<Run, String>)>,
-    geojson: Option<(Run, Result<Run, String>)>,
+    transform: Option<Compared>,
+    converts: Vec<(String, f64, Option<Compared>)>,
 }
+
+/// geounify's run and the baseline's (or why the baseline did not run).
+type Compared = (Run, Result<Run, String>);
+
+/// How a `convert` comparison's input is made.
+enum Input {
+    /// The generated CSV of points (`id,name,lon,lat`).
+    Csv,
+    /// The generated GeoJSON of LineStrings.
+    GeoJson,
+    /// The CSV's points as CASS lines `id,,lon,lat` (ogr2ogr reads a `.csv` copy headerless).
+    Cass,
+    /// Written by ogr2ogr from the GeoJSON with these arguments (not timed).
+    Ogr(&'static [&'static str]),
+}
+
+/// One `geounify convert` comparison with `ogr2ogr`: the same file converted into the same
+/// format by both.
+struct ConvertCase {
+    /// What the row says, after the size (e.g. `-vertex GeoPackage`).
+    work: &'static str,
+    ext: &'static str,
+    input: Input,
+    /// ogr2ogr's options for reading and writing it (after `-s_srs`/`-t_srs`).
+    ogr: &'static [&'static str],
+    /// The pair (GPX and KML hold longitude/latitude only).
+    from: &'static str,
+    to: &'static str,
+    /// The target: at least this many times faster.
+    goal: f64,
+}
+
+/// The `convert` comparisons of issues 5 and 13 (≥ 10× for CSV, GeoJSON and GeoPackage, ≥ 5× for
+/// the other formats). A case whose format this build does not convert is left out.
+const CONVERT_CASES: &[ConvertCase] = &[
+    ConvertCase {
+        work: "-row CSV",
+        ext: "csv",
+        input: Input::Csv,
+        ogr: &[
+            "-f",
+            "CSV",
+            "-oo",
+            "X_POSSIBLE_NAMES=lon",
+            "-oo",
+            "Y_POSSIBLE_NAMES=lat",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            "-lco",
+            "GEOMETRY=AS_XY",
+        ],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 10.0,
+    },
+    ConvertCase {
+        work: "-vertex GeoJSON",
+        ext: "geojson",
+        input: Input::GeoJson,
+        ogr: &["-f", "GeoJSON"],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 10.0,
+    },
+    ConvertCase {
+        work: "-vertex GeoPackage (written by GDAL)",
+        ext: "gpkg",
+        input: Input::Ogr(&["-f", "GPKG", "-a_srs", "EPSG:4490"]),
+        ogr: &["-f", "GPKG"],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 10.0,
+    },
+    ConvertCase {
+        work: "-vertex Shapefile (written by GDAL)",
+        ext: "shp",
+        input: Input::Ogr(&["-f", "ESRI Shapefile", "-a_srs", "EPSG:4490"]),
+        ogr: &["-f", "ESRI Shapefile"],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 5.0,
+    },
+    ConvertCase {
+        work: "-point CASS .dat",
+        ext: "dat",
+        input: Input::Cass,
+        ogr: &[
+            "-f",
+            "CSV",
+            "-oo",
+            "HEADERS=NO",
+            "-oo",
+            "X_POSSIBLE_NAMES=field_3",
+            "-oo",
+            "Y_POSSIBLE_NAMES=field_4",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            "-lco",
+            "GEOMETRY=AS_XY",
+        ],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 5.0,
+    },
+    ConvertCase {
+        work: "-vertex MapInfo MIF/MID (written by GDAL)",
+        ext: "mif",
+        input: Input::Ogr(&["-f", "MapInfo File", "-a_srs", "EPSG:4490"]),
+        ogr: &["-f", "MapInfo File"],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 5.0,
+    },
+    ConvertCase {
+        work: "-vertex DXF (written by GDAL)",
+        ext: "dxf",
+        input: Input::Ogr(&["-f", "DXF"]),
+        ogr: &["-f", "DXF"],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 5.0,
+    },
+    ConvertCase {
+        work: "-vertex KML (written by GDAL), to CGCS2000",
+        ext: "kml",
+        input: Input::Ogr(&["-f", "KML"]),
+        ogr: &["-f", "KML"],
+        from: "EPSG:4326",
+        to: "EPSG:4490",
+        goal: 5.0,
+    },
+    ConvertCase {
+        work: "-vertex GPX tracks (written by GDAL), to CGCS2000",
+        ext: "gpx",
+        input: Input::Ogr(&["-f", "GPX", "-nlt", "MULTILINESTRING", "-lco", "FORCE_GPX_TRACK=YES"]),
+        ogr: &["-f", "GPX"],
+        from: "EPSG:4326",
+        to: "EPSG:4490",
+        goal: 5.0,
+    },
+];
 
 fn processes(n: usize, runs: usize, dir: &Path) -> Processes {
     let geounify = Path::new(env!("CARGO_BIN_EXE_geounify"));
@@ -386,7 +531,7 @@ fn processes(n: usize, runs: usize, dir: &Path) -> Processes {
 
     let must = |r: Result<Run, String>| r.unwrap_or_else(|e| panic!("{e}"));
     let pair = "--from EPSG:4490 --to EPSG:4547";
-    let mut out = Processes { transform: None, csv: None, geojson: None };
+    let mut out = Processes { transform: None, converts: Vec::new() };
 
     // geounify transform against cs2cs.
     let out_g = dir.join("out-geounify.txt");
@@ -428,40 +573,54 @@ fn processes(n: usize, runs: usize, dir: &Path) -> Processes {
         }
     }
 
-    // geounify convert against ogr2ogr, CSV then GeoJSON.
-    for (input, ext) in [(&csv, "csv"), (&geojson, "geojson")] {
+    // geounify convert against ogr2ogr, format by format.
+    let m = format!("{:.0}M", n as f64 / 1e6);
+    for case in CONVERT_CASES {
+        let ext = case.ext;
+        let input = dir.join(format!("in.{ext}"));
+        if geounify::convert::FileFormat::from_path(&input).is_none() {
+            continue; // not in this build
+        }
+        let work = format!("`geounify convert`, {m}{}", case.work);
+        let made = match case.input {
+            Input::Csv => std::fs::copy(&csv, &input).map(drop).map_err(|e| e.to_string()),
+            Input::GeoJson => std::fs::copy(&geojson, &input).map(drop).map_err(|e| e.to_string()),
+            Input::Cass => files::write_cass(n, &input).map_err(|e| e.to_string()),
+            Input::Ogr(args) => match &ogr2ogr {
+                None => Err("ogr2ogr not found".into()),
+                Some(ogr2ogr) => {
+                    let mut all: Vec<&str> = args.to_vec();
+                    all.extend([input.to_str().expect("UTF-8"), geojson.to_str().expect("UTF-8")]);
+                    let log = dir.join(format!("log-make-{ext}.txt"));
+                    time_process(ogr2ogr, &all, None, &log, Some(&input), 1).map(drop)
+                }
+            },
+        };
+        if let Err(e) = made {
+            println!("{work}: input not made ({e}); skipped");
+            continue;
+        }
         let out_g = dir.join(format!("out-geounify.{ext}"));
         let log = dir.join(format!("log-geounify-{ext}.txt"));
-        let input_s = input.to_str().expect("UTF-8 temp path");
-        let out_s = out_g.to_str().expect("UTF-8 temp path");
-        let args = ["convert", "--from", "EPSG:4490", "--to", "EPSG:4547", input_s, "-o", out_s];
+        let (input_s, out_s) = (input.to_str().expect("UTF-8"), out_g.to_str().expect("UTF-8"));
+        let args = ["convert", "--from", case.from, "--to", case.to, input_s, "-o", out_s];
         let ours = must(time_process(geounify, &args, None, &log, Some(&out_g), runs));
         let mb = ours.peak_kb.map_or("n/a".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0));
-        println!("geounify convert {pair} ({ext}): {:.3} s, peak RSS {mb}", ours.secs);
+        println!("geounify convert ({ext}): {:.3} s, peak RSS {mb}", ours.secs);
         let Some(ogr2ogr) = &ogr2ogr else {
             println!("ogr2ogr not found on PATH: `geounify convert` {ext} comparison skipped");
+            out.converts.push((work, case.goal, None));
             continue;
         };
-        let out_o = dir.join(format!("out-ogr.{ext}"));
-        let out_o_s = out_o.to_str().expect("UTF-8 temp path");
-        let mut args = vec!["-s_srs", "EPSG:4490", "-t_srs", "EPSG:4547"];
-        if ext == "csv" {
-            args.extend([
-                "-f",
-                "CSV",
-                "-oo",
-                "X_POSSIBLE_NAMES=lon",
-                "-oo",
-                "Y_POSSIBLE_NAMES=lat",
-                "-oo",
-                "KEEP_GEOM_COLUMNS=NO",
-                "-lco",
-                "GEOMETRY=AS_XY",
-            ]);
-        } else {
-            args.extend(["-f", "GeoJSON"]);
+        // ogr2ogr reads a CASS file through its CSV driver, which wants a .csv name.
+        let ogr_input = if ext == "dat" { dir.join("in-cass.csv") } else { input.clone() };
+        if ogr_input != input {
+            std::fs::copy(&input, &ogr_input).expect("CASS copy for ogr2ogr");
         }
-        args.extend([out_o_s, input_s]);
+        let out_o = dir.join(format!("out-ogr.{}", if ext == "dat" { "csv" } else { ext }));
+        let mut args = vec!["-s_srs", case.from, "-t_srs", case.to];
+        args.extend_from_slice(case.ogr);
+        args.extend([out_o.to_str().expect("UTF-8"), ogr_input.to_str().expect("UTF-8")]);
         let log = dir.join(format!("log-ogr-{ext}.txt"));
         let theirs = time_process(ogr2ogr, &args, None, &log, Some(&out_o), runs);
         match &theirs {
@@ -475,10 +634,8 @@ fn processes(n: usize, runs: usize, dir: &Path) -> Processes {
             if theirs.is_ok() && !agree {
                 println!("  warning: first rows differ: geounify {g:?}, ogr2ogr {o:?}");
             }
-            out.csv = Some((ours, theirs));
-        } else {
-            out.geojson = Some((ours, theirs));
         }
+        out.converts.push((work, case.goal, Some((ours, theirs))));
     }
     out
 }
@@ -568,16 +725,19 @@ fn process_rows(
     rows: &mut Vec<Row>,
     work: &str,
     baseline: &str,
-    result: &Option<(Run, Result<Run, String>)>,
-    memory: bool,
+    result: &Option<Compared>,
+    convert: Option<f64>,
 ) {
+    // `transform` is held to 10× cs2cs; a conversion to its format's target, and to a bounded
+    // peak memory.
+    let (goal, memory) = (convert.unwrap_or(10.0), convert.is_some());
     let Some((ours, theirs)) = result else {
         rows.push(Row {
             work: work.into(),
             geounify: "-".into(),
             baseline: format!("{baseline}: not installed"),
             value: None,
-            goal: Goal::Faster(if memory { 3.0 } else { 10.0 }),
+            goal: Goal::Faster(goal),
         });
         return;
     };
@@ -592,7 +752,7 @@ fn process_rows(
         geounify: format!("{:.2} s{}", ours.secs, mib(ours)),
         baseline: baseline_cell,
         value,
-        goal: Goal::Faster(if memory { 3.0 } else { 10.0 }),
+        goal: Goal::Faster(goal),
     });
     if memory {
         rows.push(Row {
@@ -727,22 +887,11 @@ fn main() {
         &format!("`geounify transform`, {m} points, whole process"),
         "cs2cs",
         &procs.transform,
-        false,
+        None,
     );
-    process_rows(
-        &mut rows,
-        &format!("`geounify convert`, {m}-row CSV"),
-        "ogr2ogr",
-        &procs.csv,
-        true,
-    );
-    process_rows(
-        &mut rows,
-        &format!("`geounify convert`, {m}-vertex GeoJSON"),
-        "ogr2ogr",
-        &procs.geojson,
-        true,
-    );
+    for (work, goal, result) in &procs.converts {
+        process_rows(&mut rows, work, "ogr2ogr", result, Some(*goal));
+    }
 
     let command = format!("cargo bench --features proj  (this binary: {})", args.join(" "));
     let text = format!(

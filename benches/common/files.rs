@@ -38,6 +38,16 @@ pub fn write_csv(n: usize, path: &Path) -> std::io::Result<()> {
     out.flush()
 }
 
+/// `n` points as a CASS point file: `id,,lon,lat` lines (no code, no height), the points of
+/// [`write_csv`].
+pub fn write_cass(n: usize, path: &Path) -> std::io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    for (i, p) in points(n).iter().enumerate() {
+        writeln!(out, "{i},,{:.9},{:.9}", p[0], p[1])?;
+    }
+    out.flush()
+}
+
 /// A GeoJSON FeatureCollection of `n` vertices: LineStrings of [`LINE_VERTICES`] vertices (the
 /// last one shorter if need be, at least 2) with an id and a name.
 pub fn write_geojson(n: usize, path: &Path) -> std::io::Result<()> {

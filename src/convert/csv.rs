@@ -43,14 +43,14 @@
 //! parallel with [`ConvertOptions::parallel`]) and written in order; a record may be at most
 //! 64 MiB long.
 
+use super::runner::{self, Rec, RecordSource};
 use super::text::{self, Number};
 use super::Tally;
 use super::{
-    ConvertError, ConvertOptions, ConvertReport, Failure, FileFormat, Job, NoProgress, Progress,
+    ConvertError, ConvertOptions, ConvertReport, FileFormat, Job, NoProgress, Progress,
     TextEncoding,
 };
 use crate::transformer::Transformer;
-use rayon::prelude::*;
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
@@ -178,150 +178,76 @@ fn run<R: BufRead, W: Write + ?Sized>(
     progress.advance(buf.len() as u64);
 
     let mut tally = Tally::default();
-    let mut chunk = Chunk::default();
-    loop {
-        chunk.clear();
-        let more = chunk.fill(&mut reader)?;
-        if chunk.records.is_empty() {
-            break;
-        }
-        let convert = |recs: &[Rec]| -> Part {
-            convert_part(&chunk.bytes, recs, &columns, delimiter, encoding, transformer)
-        };
-        let parts: Vec<Part> = if options.parallel {
-            chunk.records.par_chunks(PART_RECORDS).map(convert).collect()
-        } else {
-            chunk.records.chunks(PART_RECORDS).map(convert).collect()
-        };
-        let records = chunk.records.chunks(PART_RECORDS);
-        for (part, recs) in parts.into_iter().zip(records) {
-            // The part's text up to the first failure that fails the conversion is written
-            // (failed records have no text); after it, nothing.
-            let mut written_to = if tally.failed() { Some(0) } else { None };
-            for ((rec, outcome), &text_start) in recs.iter().zip(part.outcomes).zip(&part.starts) {
-                report.features += u64::from(!matches!(outcome, Outcome::Blank));
-                match outcome {
-                    Outcome::Blank => {}
-                    Outcome::Empty => report.empty += 1,
-                    Outcome::Converted => report.vertices += 1,
-                    Outcome::Failed(reason) => {
-                        let failure = Failure { location: format!("line {}", rec.line), reason };
-                        tally.record(&mut report, options.skip_invalid, failure);
-                        if tally.failed() && written_to.is_none() {
-                            written_to = Some(text_start);
-                        }
-                    }
-                }
-            }
-            let end = written_to.unwrap_or(part.text.len());
-            output.write_all(&part.text[..end]).map_err(io_out)?;
-        }
-        progress.advance(chunk.bytes.len() as u64);
-        if !more {
-            break;
-        }
-    }
+    let run = runner::Run {
+        transformer,
+        options,
+        input: paths.input,
+        output: paths.output,
+        progress,
+        limits: runner::Limits { records: CHUNK_RECORDS, bytes: CHUNK_BYTES },
+    };
+    let rows = Rows { columns: &columns, delimiter, encoding };
+    run.records(&rows, &mut reader, output, &mut report, &mut tally, |_, _, _| Ok(()))?;
     tally.finish(&mut report, paths.input)?;
     Ok(report)
 }
 
-/// Records converted together by one task.
-const PART_RECORDS: usize = 4096;
-
-/// What becomes of one record.
-enum Outcome {
-    /// A blank line: copied, not a feature.
-    Blank,
-    /// No geometry (x and y empty): copied.
-    Empty,
-    /// Converted: written with its coordinate fields replaced.
-    Converted,
-    /// Cannot be converted (nothing written): why.
-    Failed(String),
-}
-
-/// Consecutive records converted: their output text, and for each record its outcome and where
-/// its text starts in `text`.
-struct Part {
-    text: Vec<u8>,
-    outcomes: Vec<Outcome>,
-    starts: Vec<usize>,
-}
-
-/// A record parsed, before the batch transform.
-enum Parsed {
-    Copied(Outcome),
-    Failed(String),
-    /// A point: the body-relative ranges of its x, y, z values and the number of values
-    /// written back (2, or 3 with a z value).
-    Point {
-        ranges: [Range<usize>; 3],
-        count: usize,
-    },
-}
-
-/// Converts the records `recs` of `bytes`: parses them, transforms their points in one batch (a
-/// row without z with height 0, as [`Transformer::transform_xy`]), writes their text.
-fn convert_part(
-    bytes: &[u8],
-    recs: &[Rec],
-    columns: &Columns,
+/// The data rows of a table, as the runner converts them.
+struct Rows<'a> {
+    columns: &'a Columns,
     delimiter: u8,
     encoding: TextEncoding,
-    transformer: &Transformer,
-) -> Part {
-    let mut fields = Vec::new();
-    let mut points: Vec<[f64; 3]> = Vec::with_capacity(recs.len());
-    let parsed: Vec<Parsed> = recs
-        .iter()
-        .map(|rec| {
-            let body = &bytes[rec.body()];
-            if body.is_empty() {
-                return Parsed::Copied(Outcome::Blank);
+}
+
+/// A row's coordinate fields: their body-relative ranges (x, y, z) and the number of values
+/// written back (2, or 3 with a z value); `None` for a row without geometry (copied).
+type RowItem = Option<([Range<usize>; 3], usize)>;
+
+impl runner::RecordFormat for Rows<'_> {
+    type Item = RowItem;
+    type Note = ();
+    type Scratch = Vec<Range<usize>>;
+
+    /// A blank line passes; a row without x and y is a feature without geometry; a row
+    /// without z is converted with height 0 (as [`Transformer::transform_xy`]).
+    fn parse(
+        &self,
+        fields: &mut Vec<Range<usize>>,
+        bytes: &[u8],
+        rec: &Rec,
+        points: &mut Vec<[f64; 3]>,
+    ) -> runner::Parsed<RowItem> {
+        let body = &bytes[rec.body()];
+        if body.is_empty() {
+            return runner::Parsed::Pass;
+        }
+        match self.columns.parse(body, self.delimiter, self.encoding, fields) {
+            Ok(Some(p)) => {
+                points.push([p.x, p.y, p.z.unwrap_or(0.0)]);
+                let count = if p.z.is_some() { 3 } else { 2 };
+                runner::Parsed::Feature { item: Some((p.ranges, count)), points: 1 }
             }
-            match columns.parse(body, delimiter, encoding, &mut fields) {
-                Ok(Some(p)) => {
-                    points.push([p.x, p.y, p.z.unwrap_or(0.0)]);
-                    Parsed::Point { ranges: p.ranges, count: if p.z.is_some() { 3 } else { 2 } }
-                }
-                Ok(None) => Parsed::Copied(Outcome::Empty),
-                Err(reason) => Parsed::Failed(reason),
-            }
-        })
-        .collect();
-    let batch = transformer.transform_slice(&mut points);
-    let mut failures = batch.failures.into_iter().peekable();
-    let size = recs.last().map_or(0, |r| r.end) - recs.first().map_or(0, |r| r.start);
-    let mut part = Part {
-        text: Vec::with_capacity(size + size / 4),
-        outcomes: Vec::with_capacity(recs.len()),
-        starts: Vec::with_capacity(recs.len()),
-    };
-    let mut point = 0;
-    for (rec, parsed) in recs.iter().zip(parsed) {
-        part.starts.push(part.text.len());
-        let raw = &bytes[rec.start..rec.end];
-        let outcome = match parsed {
-            Parsed::Copied(outcome) => {
-                part.text.extend_from_slice(raw);
-                outcome
-            }
-            Parsed::Failed(reason) => Outcome::Failed(reason),
-            Parsed::Point { ranges, count } => {
-                let k = point;
-                point += 1;
-                match failures.next_if(|f| f.index == k) {
-                    Some(failure) => Outcome::Failed(failure.error.to_string()),
-                    None => {
-                        write_replaced(&mut part.text, raw, ranges, count, points[k]);
-                        Outcome::Converted
-                    }
-                }
-            }
-        };
-        part.outcomes.push(outcome);
+            Ok(None) => runner::Parsed::Feature { item: None, points: 0 },
+            Err(reason) => runner::Parsed::Failed(reason),
+        }
     }
-    part
+
+    fn write(
+        &self,
+        bytes: &[u8],
+        rec: &Rec,
+        item: RowItem,
+        converted: &[[f64; 3]],
+        out: &mut Vec<u8>,
+    ) {
+        let raw = &bytes[rec.start..rec.end];
+        match (item, converted.first()) {
+            (Some((ranges, count)), Some(&values)) => {
+                write_replaced(out, raw, ranges, count, values)
+            }
+            _ => out.extend_from_slice(raw),
+        }
+    }
 }
 
 /// Appends the record `raw` with its first `count` coordinate `ranges` (record-relative: x, y,
@@ -642,22 +568,6 @@ fn split_fields(body: &[u8], delimiter: u8, max: usize, out: &mut Vec<Range<usiz
     out.push(start..body.len());
 }
 
-/// A record in a buffer: `start..end` is the whole record with its line ending, `start..body_end`
-/// without it; `line` is the physical line where it starts (1-based).
-#[derive(Debug, Clone)]
-struct Rec {
-    start: usize,
-    body_end: usize,
-    end: usize,
-    line: u64,
-}
-
-impl Rec {
-    fn body(&self) -> Range<usize> {
-        self.start..self.body_end
-    }
-}
-
 /// Reads records, tracking physical line numbers.
 struct Reader<'p, R> {
     input: R,
@@ -747,28 +657,9 @@ impl<'p, R: BufRead> Reader<'p, R> {
     }
 }
 
-/// A batch of records read together.
-#[derive(Default)]
-struct Chunk {
-    bytes: Vec<u8>,
-    records: Vec<Rec>,
-}
-
-impl Chunk {
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.records.clear();
-    }
-
-    /// Reads records until the chunk is full; whether the input may hold more.
-    fn fill<R: BufRead>(&mut self, reader: &mut Reader<'_, R>) -> Result<bool, ConvertError> {
-        while self.records.len() < CHUNK_RECORDS && self.bytes.len() < CHUNK_BYTES {
-            match reader.next_record(&mut self.bytes)? {
-                Some(rec) => self.records.push(rec),
-                None => return Ok(false),
-            }
-        }
-        Ok(true)
+impl<R: BufRead> RecordSource for Reader<'_, R> {
+    fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
+        Reader::next_record(self, buf)
     }
 }
 

@@ -1038,57 +1038,9 @@ impl Scan<'_> {
     }
     /// Skips a value, copying at most `keep` of its bytes into `out`; `false` if the document
     /// ends first. Works on the reader's buffer a block at a time, nesting counted (never
-    /// recursed), strings and escapes tracked.
+    /// recursed), strings and escapes tracked (the GeoJSON converter's scanner).
     fn value(&mut self, out: &mut Vec<u8>, keep: usize) -> Result<bool, ConvertError> {
-        let (mut depth, mut in_string, mut escape) = (0usize, false, false);
-        loop {
-            let buf = self.r.fill_buf().map_err(io_error(self.path))?;
-            if buf.is_empty() {
-                return Ok(false);
-            }
-            let mut used = 0;
-            let mut done = false;
-            for &b in buf {
-                if !in_string && depth == 0 && matches!(b, b',' | b'}' | b']') {
-                    done = true; // the end of a scalar, left for the caller
-                    break;
-                }
-                used += 1;
-                if out.len() < keep {
-                    out.push(b);
-                }
-                if in_string {
-                    if escape {
-                        escape = false;
-                    } else if b == b'\\' {
-                        escape = true;
-                    } else if b == b'"' {
-                        in_string = false;
-                        if depth == 0 {
-                            done = true;
-                            break;
-                        }
-                    }
-                    continue;
-                }
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            done = true;
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            self.r.consume(used);
-            if done {
-                return Ok(true);
-            }
-        }
+        super::geojson::scan::Scanner::new(&mut self.r).skip(out, keep).map_err(io_error(self.path))
     }
     /// The raw text of the top-level member `key`: `None` if the document has none (or is not
     /// an object: the converter reports that), `Some(None)` if it is longer than

@@ -18,7 +18,8 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{
-    csv, dxf, geojson, gpkg, shapefile, wkt, ConvertError, ConvertReport, FileFormat, Job,
+    cass, csv, dxf, geojson, gpkg, mif, shapefile, wkt, ConvertError, ConvertReport, FileFormat,
+    Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 8] = [
+pub static FORMATS: [Format; 10] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -131,6 +132,28 @@ pub static FORMATS: [Format; 8] = [
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
+    },
+    Format {
+        format: FileFormat::Cass,
+        name: "cass",
+        extensions: &["dat"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: cass::convert_file,
+        sample: cass::sample,
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Mif,
+        name: "mif",
+        extensions: &["mif"],
+        also_accepted: &[],
+        set_members: &["mid"],
+        set_family: &mif::SET_FAMILY,
+        convert: mif::convert_file,
+        sample: mif::sample,
+        declared: mif::declared,
     },
     Format {
         format: FileFormat::Dxf,
@@ -246,7 +269,7 @@ pub fn unknown(path: &Path) -> String {
     format!("unknown format (supported: {})", listed.join(", "))
 }
 
-/// For the formats that declare no CRS (CSV, TSV, newline-delimited GeoJSON).
+/// For the formats that declare no CRS (CSV, TSV, newline-delimited GeoJSON, CASS).
 fn declares_nothing(_: &Path) -> Result<Vec<DeclaredCrs>, ConvertError> {
     Ok(Vec::new())
 }
@@ -286,7 +309,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dxf)"
+             .shp, .gpkg, .dat, .mif, .dxf)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

@@ -54,7 +54,6 @@ use super::wkb::{self, Envelope, Summary, WkbError};
 use super::Tally;
 use super::{ConvertError, ConvertReport, Failure, Job};
 use crate::crs::Crs;
-use crate::transformer::Transformer;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -129,20 +128,70 @@ fn write_f64(b: &mut [u8], at: usize, little: bool, v: f64) {
     }
 }
 
-/// Converts a GeoPackage geometry blob in place: coordinates, `srs_id`, envelope.
+/// A blob's WKB error with its offset from the blob's start.
+fn in_blob(e: WkbError, wkb_at: usize) -> WkbError {
+    match e {
+        WkbError::Malformed { offset, message } => {
+            WkbError::Malformed { offset: offset + wkb_at, message }
+        }
+        e => e,
+    }
+}
+
+/// Pushes the coordinates of a row's geometry blob for the batch transform; whether it has any
+/// to convert (a NULL geometry has none; a malformed blob gets its error as the outcome).
+fn gather_row(r: &mut Row, points: &mut Vec<[f64; 3]>) -> bool {
+    let Some(blob) = r.blob.as_ref() else { return false };
+    let gathered = blob_header(blob)
+        .map_err(|message| WkbError::Malformed { offset: 0, message })
+        .and_then(|h| wkb::gather(&blob[h.wkb_at..], points).map_err(|e| in_blob(e, h.wkb_at)));
+    match gathered {
+        Ok(()) => true,
+        Err(e) => {
+            r.outcome = Some(Err(e));
+            false
+        }
+    }
+}
+
+/// Writes a row's converted coordinates into its blob, with `srs_id` and the envelope, or
+/// records its point's error.
+fn scatter_row(r: &mut Row, converted: Result<&[[f64; 3]], crate::error::PointError>, srs_id: i32) {
+    let Some(blob) = r.blob.as_mut() else { return };
+    r.outcome = Some(match converted {
+        Ok(c) => finish_blob(blob, c, srs_id),
+        Err(e) => Err(WkbError::Point(e)),
+    });
+}
+
+/// Converts one geometry blob in place, as the batch of [`gather_row`] and [`scatter_row`]
+/// does (the unit tests' entry point).
+#[cfg(test)]
 fn convert_blob(
     blob: &mut [u8],
-    transformer: &Transformer,
+    transformer: &crate::Transformer,
     srs_id: i32,
 ) -> Result<Summary, WkbError> {
+    let mut row = Row { rowid: 0, blob: Some(blob.to_vec()), outcome: None };
+    super::runner::in_place(
+        transformer,
+        false,
+        std::slice::from_mut(&mut row),
+        gather_row,
+        |r, c| scatter_row(r, c, srs_id),
+    );
+    if let Some(b) = &row.blob {
+        blob.copy_from_slice(b);
+    }
+    row.outcome.unwrap_or_else(|| Err(WkbError::Malformed { offset: 0, message: "no blob".into() }))
+}
+
+/// Puts a blob's converted coordinates (as [`gather_row`] pushed them, transformed), its new
+/// `srs_id` and envelope.
+fn finish_blob(blob: &mut [u8], converted: &[[f64; 3]], srs_id: i32) -> Result<Summary, WkbError> {
     let h = blob_header(blob).map_err(|message| WkbError::Malformed { offset: 0, message })?;
     let summary =
-        wkb::transform_in_place(&mut blob[h.wkb_at..], transformer).map_err(|e| match e {
-            WkbError::Malformed { offset, message } => {
-                WkbError::Malformed { offset: offset + h.wkb_at, message }
-            }
-            e => e,
-        })?;
+        wkb::scatter(&mut blob[h.wkb_at..], converted).map_err(|e| in_blob(e, h.wkb_at))?;
     let id = if h.little { srs_id.to_le_bytes() } else { srs_id.to_be_bytes() };
     blob[4..8].copy_from_slice(&id);
     let env = &summary.envelope;
@@ -636,18 +685,13 @@ fn convert_table(
         }
         let Some(end) = rows.last().map(|r| r.rowid) else { break };
         last = Some(end);
-        let transformer = job.transformer;
-        let work = |r: &mut Row| {
-            if let Some(b) = r.blob.as_mut() {
-                r.outcome = Some(convert_blob(b, transformer, srs_id));
-            }
-        };
-        if job.options.parallel && rows.len() > 1 {
-            use rayon::prelude::*;
-            rows.par_iter_mut().for_each(work);
-        } else {
-            rows.iter_mut().for_each(work);
-        }
+        super::runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut rows,
+            gather_row,
+            |r, converted| scatter_row(r, converted, srs_id),
+        );
         for row in rows {
             report.features += 1;
             let location = format!("table {table}, fid {}", row.rowid);
@@ -868,6 +912,7 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Transformer;
 
     #[test]
     fn blob_header_and_envelope() {

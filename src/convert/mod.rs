@@ -7,6 +7,8 @@
 //! - [`wkt`]: one WKT geometry per line, with an optional leading id column;
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
+//! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`);
+//! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets;
 //! - [`dxf`]: ASCII DXF drawings (entities in model space).
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
@@ -25,6 +27,7 @@
 //! or altered silently.
 
 pub mod atomic;
+pub mod cass;
 pub mod csv;
 pub mod declared;
 pub mod dxf;
@@ -33,6 +36,8 @@ pub mod format;
 pub mod geojson;
 pub mod gpkg;
 pub mod lineage;
+pub mod mif;
+pub(crate) mod runner;
 pub mod sanity;
 pub mod shapefile;
 pub mod text;
@@ -62,6 +67,10 @@ pub enum FileFormat {
     Shapefile,
     /// OGC GeoPackage (`.gpkg`).
     GeoPackage,
+    /// South CASS point file (`.dat`): headerless lines `id,code,Y(east),X(north)[,H]`.
+    Cass,
+    /// MapInfo Interchange Format (`.mif` with its `.mid`).
+    Mif,
     /// ASCII DXF drawings (`.dxf`), as CAD and survey software (CASS) write them.
     Dxf,
 }

@@ -38,7 +38,6 @@ use super::wkb::Envelope;
 use super::Tally;
 use super::{ConvertError, ConvertReport, Failure, Job};
 use crate::error::PointError;
-use crate::transformer::Transformer;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -325,35 +324,57 @@ enum Outcome {
     Malformed(String),
 }
 
-/// Converts one record's content in place.
-fn convert_record(c: &mut [u8], file_type: i32, transformer: &Transformer) -> Outcome {
-    let layout = match layout(c, file_type) {
+/// Pushes the points of one record's content (`[x, y, z]`, z = 0 without a height); whether it
+/// has points to convert (else its outcome is set: a null shape, or malformed).
+fn gather_record(r: &mut Record, file_type: i32, points: &mut Vec<[f64; 3]>) -> bool {
+    let layout = match layout(&r.content, file_type) {
         Ok(Some(l)) => l,
-        Ok(None) => return Outcome::Converted { vertices: 0, envelope: Envelope::default() },
-        Err(message) => return Outcome::Malformed(message),
+        Ok(None) => {
+            r.outcome = Some(Outcome::Converted { vertices: 0, envelope: Envelope::default() });
+            return false;
+        }
+        Err(message) => {
+            r.outcome = Some(Outcome::Malformed(message));
+            return false;
+        }
     };
-    let mut envelope = Envelope::default();
+    let c = &r.content;
     for i in 0..layout.n {
         let at = layout.points + 16 * i;
-        let (x, y) = (le_f64(c, at), le_f64(c, at + 8));
-        let result = match layout.z {
-            Some(z_at) => {
-                let z = le_f64(c, z_at + 8 * i);
-                transformer.transform([x, y, z]).map(|[x, y, z]| {
-                    put_f64(c, z_at + 8 * i, z);
-                    (x, y, Some(z))
-                })
-            }
-            None => transformer.transform_xy(x, y).map(|(x, y)| (x, y, None)),
-        };
-        match result {
-            Ok((x, y, z)) => {
-                put_f64(c, at, x);
-                put_f64(c, at + 8, y);
-                envelope.add(x, y, z, None);
-            }
-            Err(e) => return Outcome::Failed(e),
+        let z = layout.z.map_or(0.0, |z_at| le_f64(c, z_at + 8 * i));
+        points.push([le_f64(c, at), le_f64(c, at + 8), z]);
+    }
+    true
+}
+
+/// Writes one record's `converted` points (those [`gather_record`] pushed) into its content,
+/// with its box and z range, or records its failure.
+fn scatter_record(r: &mut Record, file_type: i32, converted: Result<&[[f64; 3]], PointError>) {
+    let converted = match converted {
+        Ok(c) => c,
+        Err(e) => {
+            r.outcome = Some(Outcome::Failed(e));
+            return;
         }
+    };
+    let layout = match layout(&r.content, file_type) {
+        Ok(Some(l)) => l,
+        _ => {
+            r.outcome = Some(Outcome::Malformed("the record changed while converted".into()));
+            return;
+        }
+    };
+    let c = &mut r.content;
+    let mut envelope = Envelope::default();
+    for (i, &[x, y, z]) in converted.iter().enumerate().take(layout.n) {
+        let at = layout.points + 16 * i;
+        put_f64(c, at, x);
+        put_f64(c, at + 8, y);
+        let z = layout.z.map(|z_at| {
+            put_f64(c, z_at + 8 * i, z);
+            z
+        });
+        envelope.add(x, y, z, None);
     }
     if let (Some(at), Some((x0, x1)), Some((y0, y1))) = (layout.bbox, envelope.x, envelope.y) {
         for (k, v) in [x0, y0, x1, y1].into_iter().enumerate() {
@@ -364,7 +385,7 @@ fn convert_record(c: &mut [u8], file_type: i32, transformer: &Transformer) -> Ou
         put_f64(c, at, z0);
         put_f64(c, at + 8, z1);
     }
-    Outcome::Converted { vertices: layout.n as u64, envelope }
+    r.outcome = Some(Outcome::Converted { vertices: layout.n as u64, envelope });
 }
 
 /// One record as read.
@@ -553,16 +574,13 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         if chunk.is_empty() {
             break;
         }
-        let transformer = job.transformer;
-        let work = |r: &mut Record| {
-            r.outcome = Some(convert_record(&mut r.content, file_type, transformer));
-        };
-        if job.options.parallel && chunk.len() > 1 {
-            use rayon::prelude::*;
-            chunk.par_iter_mut().for_each(work);
-        } else {
-            chunk.iter_mut().for_each(work);
-        }
+        super::runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut chunk,
+            |r, points| gather_record(r, file_type, points),
+            |r, converted| scatter_record(r, file_type, converted),
+        );
         for (k, record) in chunk.iter_mut().enumerate() {
             let location = format!("record {}", first_index + k as u64);
             report.features += 1;

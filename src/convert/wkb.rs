@@ -368,10 +368,53 @@ pub fn coordinates(wkb: &[u8], max: usize, out: &mut Vec<[f64; 3]>) -> Result<()
 ///
 /// The whole geometry is validated before any byte is changed. On a point error the buffer may
 /// hold a partly converted geometry: the caller must discard it (it is never meant to be
-/// written).
+/// written). One geometry at a time; a GeoPackage conversion batches many through
+/// `gather` and `scatter` instead.
 pub fn transform_in_place(wkb: &mut [u8], transformer: &Transformer) -> Result<Summary, WkbError> {
+    let mut points = Vec::new();
+    gather(wkb, &mut points)?;
+    let batch = transformer.transform_slice(&mut points);
+    if let Some(f) = batch.failures.into_iter().next() {
+        return Err(WkbError::Point(f.error));
+    }
+    scatter(wkb, &points)
+}
+
+/// Validates `wkb` and pushes its coordinates `[x, y, z]` to `points` (z = 0 for tuples without
+/// z, which are then converted in 2D with height 0; empty points, NaN, skipped), for a batch
+/// transform whose results go back through [`scatter`].
+pub(crate) fn gather(wkb: &[u8], points: &mut Vec<[f64; 3]>) -> Result<(), WkbError> {
+    let (_, runs) = parse(wkb)?;
+    for_each_position(wkb, &runs, |_, x, y, z| points.push([x, y, z.unwrap_or(0.0)]));
+    Ok(())
+}
+
+/// Writes `converted` — the points [`gather`] pushed for `wkb`, transformed, in the same order —
+/// back into `wkb` (z only where the tuples have it; m unchanged), and summarises the converted
+/// geometry.
+pub(crate) fn scatter(wkb: &mut [u8], converted: &[[f64; 3]]) -> Result<Summary, WkbError> {
     let (top, runs) = parse(wkb)?;
-    for run in &runs {
+    let mut at_points = Vec::with_capacity(converted.len());
+    for_each_position(wkb, &runs, |at, _, _, _| at_points.push(at));
+    for (run_at, &[x, y, z]) in at_points.iter().zip(converted) {
+        let (at, little, has_z) = *run_at;
+        write_f64(wkb, at, little, x);
+        write_f64(wkb, at + 8, little, y);
+        if has_z {
+            write_f64(wkb, at + 16, little, z);
+        }
+    }
+    Ok(summarise(wkb, top, &runs))
+}
+
+/// Calls `f((offset, little-endian, has z), x, y, z)` for every position of `wkb` in order,
+/// empty points (NaN x and y) left out.
+fn for_each_position(
+    wkb: &[u8],
+    runs: &[Run],
+    mut f: impl FnMut((usize, bool, bool), f64, f64, Option<f64>),
+) {
+    for run in runs {
         let stride = run.stride();
         for i in 0..run.count {
             let at = run.offset + i * stride;
@@ -380,20 +423,10 @@ pub fn transform_in_place(wkb: &mut [u8], transformer: &Transformer) -> Result<S
             if run.point && x.is_nan() && y.is_nan() {
                 continue;
             }
-            if run.z {
-                let z = read_f64(wkb, at + 16, run.little);
-                let [x, y, z] = transformer.transform([x, y, z]).map_err(WkbError::Point)?;
-                write_f64(wkb, at, run.little, x);
-                write_f64(wkb, at + 8, run.little, y);
-                write_f64(wkb, at + 16, run.little, z);
-            } else {
-                let (x, y) = transformer.transform_xy(x, y).map_err(WkbError::Point)?;
-                write_f64(wkb, at, run.little, x);
-                write_f64(wkb, at + 8, run.little, y);
-            }
+            let z = run.z.then(|| read_f64(wkb, at + 16, run.little));
+            f((at, run.little, run.z), x, y, z);
         }
     }
-    Ok(summarise(wkb, top, &runs))
 }
 
 #[cfg(test)]

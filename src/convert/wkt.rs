@@ -38,14 +38,12 @@
 //! **Memory.** Lines are read in chunks of at most 65 536 lines or 16 MiB, converted (in parallel
 //! with [`ConvertOptions::parallel`]) and written in order; a line may be at most 64 MiB long.
 
+use super::runner::{self, Outcome, Parsed, Rec};
 use super::text::{self, Number};
 use super::Tally;
-use super::{
-    ConvertError, ConvertOptions, ConvertReport, Failure, Job, NoProgress, Progress, TextEncoding,
-};
+use super::{ConvertError, ConvertOptions, ConvertReport, Job, NoProgress, Progress, TextEncoding};
 use crate::crs::Crs;
 use crate::transformer::Transformer;
-use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::Path;
@@ -212,36 +210,13 @@ fn strip_line_ending(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-/// A line in a chunk: `start..end` with its line ending, `start..body_end` without.
-struct LineRec {
-    start: usize,
-    body_end: usize,
-    end: usize,
-    number: u64,
-}
-
-/// What becomes of one line.
-enum Outcome {
-    /// Blank or comment: copied, not a feature.
-    Pass,
-    /// A geometry: its replacements (line-relative ranges, in order), vertex count, and the
-    /// SRID found, if any.
-    Converted { replacements: Vec<(Range<usize>, String)>, vertices: u64, srid: Option<u32> },
-    /// A point cannot be converted: where (with the id) and why.
-    Failed { id: Option<String>, reason: String },
-    /// Bad syntax.
-    Malformed(String),
-}
-
 /// The conversion proper.
 fn run<R: BufRead, W: Write + ?Sized>(
-    mut input: R,
+    input: R,
     output: &mut W,
     ctx: &Context<'_>,
     progress: &dyn Progress,
 ) -> Result<ConvertReport, ConvertError> {
-    let io_in = |source| ConvertError::Io { path: ctx.input.to_path_buf(), source };
-    let io_out = |source| ConvertError::Io { path: ctx.output.to_path_buf(), source };
     let encoding = ctx.options.encoding.unwrap_or(TextEncoding::Utf8);
     let mut report = ConvertReport::default();
     let mut tally = Tally::default();
@@ -249,130 +224,52 @@ fn run<R: BufRead, W: Write + ?Sized>(
     let mut srid_mismatch_warned = false;
     // The first geometry line was met (its SRID= is the declaration, checked for streams).
     let mut first_geometry = false;
-    let mut number: u64 = 0;
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut lines: Vec<LineRec> = Vec::new();
-    let mut at_eof = false;
-    // Whether any line holds more than whitespace (a geometry, an id, a comment).
-    let mut content = false;
-    while !at_eof {
-        bytes.clear();
-        lines.clear();
-        while lines.len() < CHUNK_LINES && bytes.len() < CHUNK_BYTES {
-            let start = bytes.len();
-            let n = text::read_line_bounded(&mut input, &mut bytes, MAX_LINE).map_err(io_in)?;
-            if n == 0 {
-                at_eof = true;
-                break;
+    let mut lines = runner::Lines::new(input, MAX_LINE, ctx.input);
+    let run = runner::Run {
+        transformer: ctx.transformer,
+        options: ctx.options,
+        input: ctx.input,
+        output: ctx.output,
+        progress,
+        limits: runner::Limits { records: CHUNK_LINES, bytes: CHUNK_BYTES },
+    };
+    let format = WktLines { target_srid: ctx.srid.target, encoding };
+    let observe = |rec: &Rec, outcome: &Outcome<Option<u32>>, report: &mut ConvertReport| {
+        let srid = match outcome {
+            Outcome::Converted { note, .. } => *note,
+            Outcome::Failed { .. } => {
+                first_geometry = true;
+                return Ok(());
             }
-            number += 1;
-            if n as u64 >= MAX_LINE && bytes.last() != Some(&b'\n') {
-                return Err(ConvertError::Malformed {
-                    path: ctx.input.to_path_buf(),
-                    location: format!("line {number}"),
-                    message: format!("a line longer than {} MiB", MAX_LINE >> 20),
-                });
-            }
-            let body_len = strip_line_ending(&bytes[start..]).len();
-            if !content {
-                let body = &bytes[start..start + body_len];
-                let body =
-                    if number == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
-                content = !body.iter().all(u8::is_ascii_whitespace);
-            }
-            lines.push(LineRec { start, body_end: start + body_len, end: bytes.len(), number });
-        }
-        let convert = |l: &LineRec| {
-            let mut body = &bytes[l.start..l.body_end];
-            let mut bom = 0;
-            if l.number == 1 && body.starts_with(UTF8_BOM) {
-                body = &body[UTF8_BOM.len()..];
-                bom = UTF8_BOM.len();
-            }
-            convert_line(body, bom, ctx.transformer, ctx.srid.target, encoding)
+            Outcome::Pass | Outcome::Malformed(_) => return Ok(()),
         };
-        let outcomes: Vec<Outcome> = if ctx.options.parallel {
-            lines.par_iter().map(convert).collect()
-        } else {
-            lines.iter().map(convert).collect()
-        };
-        for (l, outcome) in lines.iter().zip(outcomes) {
-            let raw = &bytes[l.start..l.end];
-            let write = !tally.failed();
-            match outcome {
-                Outcome::Pass => {
-                    if write {
-                        output.write_all(raw).map_err(io_out)?;
-                    }
-                }
-                Outcome::Converted { replacements, vertices, srid } => {
-                    if !std::mem::replace(&mut first_geometry, true) {
-                        if let (Some(source), Some(code)) = (ctx.declared_source, srid) {
-                            let origin = format!("line {} (SRID={code})", l.number);
-                            let d = super::declared::DeclaredCrs::from_epsg(code, &origin);
-                            let notes = super::judge_declarations(
-                                ctx.input,
-                                vec![d],
-                                source,
-                                ctx.options.force,
-                            )?;
-                            report.warnings.extend(notes);
-                        }
-                    }
-                    report.features += 1;
-                    report.vertices += vertices;
-                    if vertices == 0 {
-                        report.empty += 1;
-                    }
-                    if let Some(n) = srid {
-                        if ctx.srid.target.is_none() {
-                            dropped_srids += 1;
-                        }
-                        if ctx.srid.source.is_some_and(|s| s != n) && !srid_mismatch_warned {
-                            srid_mismatch_warned = true;
-                            report.warnings.push(format!(
-                                "line {}: SRID={n} but the source CRS is EPSG:{}; check that the \
-                                 data is in the declared source CRS",
-                                l.number,
-                                ctx.srid.source.unwrap_or_default()
-                            ));
-                        }
-                    }
-                    if write {
-                        let mut at = 0;
-                        for (range, text) in &replacements {
-                            output.write_all(&raw[at..range.start]).map_err(io_out)?;
-                            output.write_all(text.as_bytes()).map_err(io_out)?;
-                            at = range.end;
-                        }
-                        output.write_all(&raw[at..]).map_err(io_out)?;
-                    }
-                }
-                Outcome::Failed { id, reason } => {
-                    first_geometry = true;
-                    report.features += 1;
-                    let location = match id {
-                        Some(id) => format!("line {} (id \"{id}\")", l.number),
-                        None => format!("line {}", l.number),
-                    };
-                    tally.record(
-                        &mut report,
-                        ctx.options.skip_invalid,
-                        Failure { location, reason },
-                    );
-                }
-                Outcome::Malformed(message) => {
-                    return Err(ConvertError::Malformed {
-                        path: ctx.input.to_path_buf(),
-                        location: format!("line {}", l.number),
-                        message,
-                    });
-                }
+        if !std::mem::replace(&mut first_geometry, true) {
+            if let (Some(source), Some(code)) = (ctx.declared_source, srid) {
+                let origin = format!("line {} (SRID={code})", rec.line);
+                let d = super::declared::DeclaredCrs::from_epsg(code, &origin);
+                let notes =
+                    super::judge_declarations(ctx.input, vec![d], source, ctx.options.force)?;
+                report.warnings.extend(notes);
             }
         }
-        progress.advance(bytes.len() as u64);
-    }
-    if !content {
+        if let Some(n) = srid {
+            if ctx.srid.target.is_none() {
+                dropped_srids += 1;
+            }
+            if ctx.srid.source.is_some_and(|s| s != n) && !srid_mismatch_warned {
+                srid_mismatch_warned = true;
+                report.warnings.push(format!(
+                    "line {}: SRID={n} but the source CRS is EPSG:{}; check that the data is in \
+                     the declared source CRS",
+                    rec.line,
+                    ctx.srid.source.unwrap_or_default()
+                ));
+            }
+        }
+        Ok(())
+    };
+    run.records(&format, &mut lines, output, &mut report, &mut tally, observe)?;
+    if !lines.seen_content() {
         // Nothing but whitespace: an empty output would pass for a successful conversion.
         return Err(ConvertError::Malformed {
             path: ctx.input.to_path_buf(),
@@ -389,51 +286,95 @@ fn run<R: BufRead, W: Write + ?Sized>(
     Ok(report)
 }
 
-/// Converts one line body (`body` starts `offset` bytes into the line, after a byte-order mark).
-fn convert_line(
-    body: &[u8],
-    offset: usize,
-    transformer: &Transformer,
+/// WKT lines, as the runner converts them: a line's tuples are its points (XYM and tuples
+/// without Z with height 0, their M copied), the note is its EWKT SRID.
+struct WktLines {
+    /// The target's EPSG code for `SRID=` prefixes (`None`: prefixes are removed).
     target_srid: Option<u32>,
     encoding: TextEncoding,
-) -> Outcome {
-    let parsed = match parse_line(body) {
-        Ok(Some(p)) => p,
-        Ok(None) => return Outcome::Pass,
-        Err(message) => return Outcome::Malformed(message),
-    };
-    let mut replacements = Vec::with_capacity(parsed.tuples.len() * 2 + 1);
-    let mut srid = None;
-    if let Some(s) = &parsed.srid {
-        srid = Some(s.value);
-        match target_srid {
-            Some(t) => {
-                replacements.push((s.digits.start + offset..s.digits.end + offset, t.to_string()))
-            }
-            None => {
-                replacements.push((s.whole.start + offset..s.whole.end + offset, String::new()))
-            }
+}
+
+impl WktLines {
+    /// A line's body without a UTF-8 byte-order mark on line 1, and the mark's length.
+    fn body<'b>(bytes: &'b [u8], rec: &Rec) -> (&'b [u8], usize) {
+        let body = &bytes[rec.body()];
+        match body.strip_prefix(UTF8_BOM) {
+            Some(rest) if rec.line == 1 => (rest, UTF8_BOM.len()),
+            _ => (body, 0),
         }
     }
-    for t in &parsed.tuples {
-        let result = if t.has_z {
-            transformer.transform([t.values[0], t.values[1], t.values[2]]).map(|q| (q, 3))
-        } else {
-            transformer.transform_xy(t.values[0], t.values[1]).map(|(x, y)| ([x, y, 0.0], 2))
-        };
-        match result {
-            Ok((q, n)) => {
-                for (r, v) in t.ranges.iter().zip(q).take(n) {
-                    replacements.push((r.start + offset..r.end + offset, Number(v).to_string()));
+}
+
+impl runner::RecordFormat for WktLines {
+    type Item = Line;
+    type Note = Option<u32>;
+    type Scratch = ();
+
+    fn parse(
+        &self,
+        _: &mut (),
+        bytes: &[u8],
+        rec: &Rec,
+        points: &mut Vec<[f64; 3]>,
+    ) -> Parsed<Line> {
+        let (body, _) = Self::body(bytes, rec);
+        match parse_line(body) {
+            Ok(Some(line)) => {
+                for t in &line.tuples {
+                    let z = if t.has_z { t.values[2] } else { 0.0 };
+                    points.push([t.values[0], t.values[1], z]);
+                }
+                let n = line.tuples.len();
+                Parsed::Feature { item: line, points: n }
+            }
+            Ok(None) => Parsed::Pass,
+            Err(message) => Parsed::Malformed(message),
+        }
+    }
+
+    fn write(
+        &self,
+        bytes: &[u8],
+        rec: &Rec,
+        line: Line,
+        converted: &[[f64; 3]],
+        out: &mut Vec<u8>,
+    ) -> Option<u32> {
+        let raw = &bytes[rec.start..rec.end];
+        let (_, offset) = Self::body(bytes, rec);
+        let mut at = 0;
+        if let Some(s) = &line.srid {
+            match self.target_srid {
+                Some(t) => {
+                    out.extend_from_slice(&raw[..s.digits.start + offset]);
+                    out.extend_from_slice(t.to_string().as_bytes());
+                    at = s.digits.end + offset;
+                }
+                None => {
+                    out.extend_from_slice(&raw[..s.whole.start + offset]);
+                    at = s.whole.end + offset;
                 }
             }
-            Err(e) => {
-                let id = parsed.id.clone().map(|r| shown(&body[r], encoding));
-                return Outcome::Failed { id, reason: e.to_string() };
+        }
+        for (t, q) in line.tuples.iter().zip(converted) {
+            let n = if t.has_z { 3 } else { 2 };
+            for (r, &v) in t.ranges.iter().zip(q).take(n) {
+                out.extend_from_slice(&raw[at..r.start + offset]);
+                Number(v).push_to(out);
+                at = r.end + offset;
             }
         }
+        out.extend_from_slice(&raw[at..]);
+        line.srid.map(|s| s.value)
     }
-    Outcome::Converted { replacements, vertices: parsed.tuples.len() as u64, srid }
+
+    fn label(&self, bytes: &[u8], rec: &Rec, line: &Line) -> String {
+        let (body, _) = Self::body(bytes, rec);
+        match &line.id {
+            Some(r) => format!(" (id \"{}\")", shown(&body[r.clone()], self.encoding)),
+            None => String::new(),
+        }
+    }
 }
 
 /// An id for a message: decoded (lossily), trimmed, at most 40 characters.

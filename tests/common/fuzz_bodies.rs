@@ -224,6 +224,28 @@ pub fn geojson(data: &[u8]) {
     if stream.is_ok() {
         check(&streamed, "convert_reader");
     }
+    geojson_file_agrees(input, flags);
+}
+
+/// The file path (its fast path, and the streaming parser it falls back on) against
+/// `convert_str`: when both convert, the same bytes; without a `crs` member (which the file path
+/// checks against the CRS's definition and `convert_str` by id), the same success or failure.
+fn geojson_file_agrees(input: &[u8], flags: u8) {
+    let Ok(text) = std::str::from_utf8(input) else { return };
+    let Some((source, target, t, options)) = convert_setup(flags) else { return };
+    let dir = scratch("geojson");
+    let (path, out) = (dir.join("in.geojson"), dir.join("out.geojson"));
+    std::fs::write(&path, input).expect("scratch input");
+    let file = convert::convert_file(&path, &out, &source, &target, &options, &NoProgress);
+    let memory = convert::geojson::convert_str(text, &t, &options);
+    if !text.contains("crs") {
+        assert_eq!(file.is_ok(), memory.is_ok(), "convert_file and convert_str disagree");
+    }
+    if let (Ok(_), Ok((json, _))) = (&file, &memory) {
+        let written = std::fs::read_to_string(&out).expect("output written");
+        assert!(written == *json, "convert_file and convert_str wrote different bytes");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// WKT lines through `wkt::convert_reader`: errors or converts, never panics.

@@ -26,12 +26,17 @@ same format:
   .shp               Shapefile set (.shp .shx .dbf .prj .cpg); .dbf copied byte for byte,
                      .prj written for the target
   .gpkg              GeoPackage: every feature table, its srs and envelopes, R-tree indexes
+  .dat               South CASS point file, no header: id,code,Y(east),X(north)[,H]; each
+                     value keeps its decimals (metres n -> degrees n+6); binary .dat refused
+  .mif               MapInfo MIF/MID set: every coordinate pair (Center, Label too) converted,
+                     .mid copied byte for byte, CoordSys written for the target (CGCS2000 as
+                     datum 33); Rect/Ellipse/Arc/Text boxes by their corners, with a warning
 
 The CRS the input declares (Shapefile .prj, GeoJSON \"crs\" member, GeoPackage
-gpkg_spatial_ref_sys, EWKT SRID=) is compared with --from by its parameters (ellipsoid,
-projection, central meridian, false easting, scale, units): a contradiction stops the conversion
-(exit 2; --force converts anyway, with a warning), a declaration that cannot be identified or
-decided is a warning. Without --from, the declared CRS is used; a file that declares none needs
+gpkg_spatial_ref_sys, EWKT SRID=, MapInfo CoordSys) is compared with --from by its parameters
+(ellipsoid, projection, central meridian, false easting, scale, units): a contradiction stops
+the conversion (exit 2; --force converts anyway, with a warning), a declaration that cannot be
+identified or decided is a warning. Without --from, the declared CRS is used; a file that declares none needs
 --from.
 
 Before converting, a sample of the data is checked against the source CRS: degrees declared as

@@ -57,17 +57,27 @@
 //! explicit stack, not its 128-level recursion), and a `coordinates` array deeper than its
 //! geometry type allows is `Malformed` ("... is not a number in position ...").
 //!
+//! **Speed.** A file's FeatureCollection is read by a fast path: a structural scanner
+//! (`scan.rs`) cuts each value out a block at a time, serde_json validates it from a slice, and it
+//! is converted through exactly the calls the streaming parser makes (same chunks, same
+//! output). Anything the fast path does not take (bad JSON, a value near the record cap, a
+//! document that is not a collection, text after it) discards its output and converts the file
+//! again with the streaming parser, which gives the error with its line and column; the
+//! in-memory APIs always stream. The positions of each part of [`CHUNK`] go through one
+//! [`Transformer::transform_slice`] (placeholders in the text, filled after the batch).
+//!
 //! A point that cannot be converted fails its feature (see [`super`]); with a top-level Feature
 //! or bare Geometry there is no collection to leave it out of, so it fails the file even with
 //! [`ConvertOptions::skip_invalid`].
 
 mod object;
+pub(crate) mod scan;
 
 pub use self::object::MAX_COLLECTION_DEPTH;
 
 use self::object::{
-    bbox_is_3d, key_name, kind_of, parse_members, string_value, type_of, Bounds, Converted,
-    CrsMember, Kind, ObjectError,
+    bbox_is_3d, key_name, kind_of, parse_members, string_value, type_of, Batch, Bounds, Converted,
+    CrsMember, Kind, ObjectError, Positions,
 };
 use super::atomic::AtomicFile;
 use super::Tally;
@@ -85,6 +95,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::{mpsc, Arc};
@@ -202,11 +213,35 @@ impl<R: Read> Read for Guarded<R> {
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     check_encoding(job)?;
-    let input = open(job.input)?;
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
-    let mut file = AtomicFile::create(job.output).map_err(io_out)?;
     let target = Target::new(job.target.id(), job.target.epsg());
     let seq = FileFormat::from_path(job.input) == Some(FileFormat::GeoJsonSeq);
+    if !seq {
+        // The fast path (module docs, "Speed"); on anything it does not take, its output is
+        // discarded and the file is converted again by the exact streaming parser below.
+        let input = open(job.input)?;
+        let mut file = AtomicFile::create(job.output).map_err(io_out)?;
+        let mut run = Run::new(
+            job.input,
+            job.output,
+            Seekable(file.writer()),
+            job.transformer,
+            job.options,
+            &target,
+            false,
+        );
+        let input = BufReader::with_capacity(
+            1 << 20,
+            ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
+        );
+        if run.document_fast(input)? {
+            let mut report = run.finish()?;
+            report.outputs.push(file.commit().map_err(io_out)?);
+            return Ok(report);
+        }
+    }
+    let input = open(job.input)?;
+    let mut file = AtomicFile::create(job.output).map_err(io_out)?;
     let mut run = Run::new(
         job.input,
         job.output,
@@ -533,14 +568,59 @@ struct Run<'a, S: Sink> {
 /// A feature converted: its id (for messages) and its text, or why not.
 type FeatureResult = (Option<String>, Result<Converted, ObjectError>);
 
-/// Converts one feature of a collection (for the parallel path).
-fn convert_feature(t: &Transformer, raw: &RawValue) -> FeatureResult {
-    let members = match parse_members(raw.get()) {
-        Ok(m) => m,
-        Err(e) => return (None, Err(ObjectError::Malformed(serde_message(&e)))),
-    };
+/// Objects converted together through one batch transform.
+const PART_OBJECTS: usize = 1024;
+
+/// Converts features of a collection (for the parallel path), through one batch transform.
+fn convert_features(t: &Transformer, raws: &[Box<RawValue>]) -> Vec<FeatureResult> {
+    let mut batch = Batch::default();
+    let mut walked: Vec<(Option<String>, Walked)> = raws
+        .iter()
+        .map(|raw| match walk(&mut batch, raw.get(), None) {
+            Ok((id, walked)) => (id, walked),
+            Err(e) => (None, (Err(ObjectError::Malformed(serde_message(&e))), 0..0)),
+        })
+        .collect();
+    settle(t, &mut batch, walked.iter_mut().map(|(_, w)| w));
+    walked.into_iter().map(|(id, (result, _))| (id, result)).collect()
+}
+
+/// An object walked into a batch: its text with placeholders (or why not), and the span of its
+/// positions in the batch.
+type Walked = (Result<Converted, ObjectError>, Range<usize>);
+
+/// Walks the object `text` into `batch` (its positions collected, its text with placeholders);
+/// its id and the walk. Errors: `text` is not a JSON object.
+fn walk(
+    batch: &mut Batch,
+    text: &str,
+    top: Option<&CrsMember>,
+) -> Result<(Option<String>, Walked), serde_json::Error> {
+    let members = parse_members(text)?;
     let id = object::id_of(&members.0);
-    (id, object::convert_object(&members.0, None, &mut |p, z| convert_point(t, p, z)))
+    let first = batch.points.len();
+    let result = object::convert_object(&members.0, top, &mut Positions::Batch(batch));
+    Ok((id, (result, first..batch.points.len())))
+}
+
+/// Transforms the positions of `batch` in one [`Transformer::transform_slice`] and settles each
+/// walked object, in batch order: failed with its first position that cannot be converted (as
+/// converting position by position would have stopped there, before a structure error met
+/// later in the same object), else its placeholders filled.
+fn settle<'w>(t: &Transformer, batch: &mut Batch, walked: impl Iterator<Item = &'w mut Walked>) {
+    let report = t.transform_slice(&mut batch.points);
+    let mut failures = report.failures.into_iter().peekable();
+    for (result, span) in walked {
+        let failed = failures.next_if(|f| f.index < span.end);
+        while failures.next_if(|f| f.index < span.end).is_some() {}
+        if let Some(f) = failed {
+            *result = Err(ObjectError::Point(f.error));
+        } else if let Ok(c) = result {
+            let (text, bounds) = object::fill(&c.text, &batch.points, &batch.has_z, span.start);
+            c.text = text;
+            c.bounds = bounds;
+        }
+    }
 }
 
 /// Stops a visitor with `error` kept in the run.
@@ -710,11 +790,16 @@ impl<'a, S: Sink> Run<'a, S> {
                     }
                     Ok(p)
                 };
-                object::convert_object(&members.0, crs, &mut take)
+                object::convert_object(&members.0, crs, &mut Positions::Each(&mut take))
             }
             None => {
-                let t = self.transformer;
-                object::convert_object(&members.0, crs, &mut |p, z| convert_point(t, p, z))
+                let mut batch = Batch::default();
+                let mut walked = (
+                    object::convert_object(&members.0, crs, &mut Positions::Batch(&mut batch)),
+                    0..batch.points.len(),
+                );
+                settle(self.transformer, &mut batch, std::iter::once(&mut walked));
+                walked.0
             }
         };
         (id, result)
@@ -848,6 +933,145 @@ impl<'a, S: Sink> Run<'a, S> {
         self.record(location, result, b"", b"\n")
     }
 
+    /// The fast path of a file (see [`scan`]): a FeatureCollection whose values are cut out
+    /// by the scanner and validated from slices, then converted exactly as
+    /// [`document`](Self::document) converts them (the same members, chunks and calls, so the
+    /// same output). `Ok(false)` for anything else — not a collection, JSON the scanner or
+    /// serde_json does not take, a value near the record cap, text after the document — after
+    /// which the output written so far is to be discarded and the file converted by
+    /// [`document`](Self::document), which reports any error with its line and column.
+    fn document_fast<R: BufRead>(&mut self, mut input: R) -> Result<bool, ConvertError> {
+        let bom = input.fill_buf().map_err(|e| self.io_in(e))?.starts_with(BOM);
+        if bom {
+            input.consume(BOM.len());
+        }
+        let mut s = scan::Scanner::new(input);
+        // Values and their separators stay well inside the streaming parser's record cap, so
+        // that a value it would refuse is never taken here.
+        let cap = usize::try_from(MAX_RECORD).unwrap_or(usize::MAX) / 2;
+        let io = |run: &Self, e| run.io_in(e);
+        if s.skip_ws().map_err(|e| io(self, e))? != Some(b'{') {
+            return Ok(false);
+        }
+        s.bump();
+        if bom {
+            self.write(BOM)?;
+        }
+        let mut pending: Pending = Vec::new();
+        let mut type_name: Option<String> = None;
+        let mut collection = false;
+        let mut outside = 0usize;
+        let mut text = Vec::new();
+        let mut first = true;
+        loop {
+            let next = s.skip_ws().map_err(|e| io(self, e))?;
+            if first && next == Some(b'}') {
+                return Ok(false); // `{}`: not a collection
+            }
+            first = false;
+            if next != Some(b'"') {
+                return Ok(false);
+            }
+            text.clear();
+            if !s.value(&mut text, cap).map_err(|e| io(self, e))? {
+                return Ok(false);
+            }
+            let Some(key) = raw_value(&mut text) else { return Ok(false) };
+            if s.skip_ws().map_err(|e| io(self, e))? != Some(b':') {
+                return Ok(false);
+            }
+            s.bump();
+            let name = key_name(&key);
+            if !collection
+                && name == "features"
+                && type_name.as_deref().is_none_or(|t| t == "FeatureCollection")
+            {
+                if s.skip_ws().map_err(|e| io(self, e))? != Some(b'[') {
+                    return Ok(false);
+                }
+                s.bump();
+                collection = true;
+                self.begin_collection(&pending, &key)?;
+                pending = Vec::new();
+                outside = 0;
+                if !self.features_fast(&mut s, cap)? {
+                    return Ok(false);
+                }
+                self.end_features()?;
+            } else {
+                if !s.value(&mut text, cap).map_err(|e| io(self, e))? {
+                    return Ok(false);
+                }
+                let Some(value) = raw_value(&mut text) else { return Ok(false) };
+                outside += key.get().len() + value.get().len() + 64;
+                if outside > cap {
+                    return Ok(false);
+                }
+                if collection {
+                    self.after_features(&key, &value)?;
+                } else {
+                    if name == "type" {
+                        type_name = string_value(&value);
+                    }
+                    pending.push((key, value));
+                }
+            }
+            match s.skip_ws().map_err(|e| io(self, e))? {
+                Some(b',') => s.bump(),
+                Some(b'}') => {
+                    s.bump();
+                    break;
+                }
+                _ => return Ok(false),
+            }
+        }
+        if !collection || s.skip_ws().map_err(|e| io(self, e))?.is_some() {
+            return Ok(false);
+        }
+        self.write(b"}\n")?;
+        Ok(true)
+    }
+
+    /// The `features` array after its `[`, for [`document_fast`](Self::document_fast):
+    /// features cut out, validated and converted in the chunks the streaming path makes.
+    fn features_fast<R: BufRead>(
+        &mut self,
+        s: &mut scan::Scanner<R>,
+        cap: usize,
+    ) -> Result<bool, ConvertError> {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut bytes = 0;
+        let mut text = Vec::new();
+        if s.skip_ws().map_err(|e| self.io_in(e))? == Some(b']') {
+            s.bump();
+        } else {
+            loop {
+                text.clear();
+                if !s.value(&mut text, cap).map_err(|e| self.io_in(e))? {
+                    return Ok(false);
+                }
+                let Some(raw) = raw_value(&mut text) else { return Ok(false) };
+                bytes += raw.get().len();
+                chunk.push(raw);
+                if chunk.len() >= CHUNK || bytes >= CHUNK_BYTES {
+                    bytes = 0;
+                    self.features(&mut chunk)?;
+                }
+                match s.skip_ws().map_err(|e| self.io_in(e))? {
+                    Some(b',') => s.bump(),
+                    Some(b']') => {
+                        s.bump();
+                        break;
+                    }
+                    _ => return Ok(false),
+                }
+            }
+        }
+        self.features(&mut chunk)?;
+        self.drain()?;
+        Ok(true)
+    }
+
     /// The members of a collection up to `features`: writes `{`, them, and `"features":[`.
     fn begin_collection(
         &mut self,
@@ -921,7 +1145,10 @@ impl<'a, S: Sink> Run<'a, S> {
             let t = Arc::clone(self.shared.get_or_insert_with(|| Arc::new(transformer.clone())));
             let (done, results) = mpsc::sync_channel(1);
             rayon::spawn(move || {
-                let converted = raws.par_iter().map(|raw| convert_feature(&t, raw)).collect();
+                let converted = raws
+                    .par_chunks(PART_OBJECTS)
+                    .flat_map_iter(|part| convert_features(&t, part))
+                    .collect();
                 // The receiver is gone only if the conversion stopped: nothing to do then.
                 let _ = done.send(converted);
             });
@@ -1049,13 +1276,38 @@ impl<'a, S: Sink> Run<'a, S> {
         let outcomes: Vec<Line> = if self.samples.is_none() && self.options.parallel {
             let (t, record) = (self.transformer, &self.target.record);
             chunk
-                .par_iter()
-                .map(|(n, bytes)| {
-                    split_line(*n, bytes, |text| {
-                        let members = parse_members(text)?;
-                        Ok(object::convert_object(&members.0, Some(record), &mut |p, z| {
-                            convert_point(t, p, z)
-                        }))
+                .par_chunks(PART_OBJECTS)
+                .flat_map_iter(|part| {
+                    let mut batch = Batch::default();
+                    let mut lines: Vec<(Line, Range<usize>)> = part
+                        .iter()
+                        .map(|(n, bytes)| {
+                            let mut span = 0..0;
+                            let line = split_line(*n, bytes, |text| {
+                                let (_, (result, s)) = walk(&mut batch, text, Some(record))?;
+                                span = s;
+                                Ok(result)
+                            });
+                            (line, span)
+                        })
+                        .collect();
+                    // Only records take part; their spans are in batch order.
+                    let mut records: Vec<Walked> = Vec::new();
+                    for (line, span) in &mut lines {
+                        if let Line::Record { result, .. } = line {
+                            let r = std::mem::replace(result, Ok(Converted::default()));
+                            records.push((r, span.clone()));
+                        }
+                    }
+                    settle(t, &mut batch, records.iter_mut());
+                    let mut settled = records.into_iter();
+                    lines.into_iter().map(move |(mut line, _)| {
+                        if let Line::Record { result, .. } = &mut line {
+                            if let Some((r, _)) = settled.next() {
+                                *result = r;
+                            }
+                        }
+                        line
                     })
                 })
                 .collect()
@@ -1155,13 +1407,11 @@ fn split_line(n: u64, bytes: &[u8], convert: impl FnOnce(&str) -> LineResult) ->
     }
 }
 
-/// Converts one position: 3D with a height, else 2D.
-fn convert_point(t: &Transformer, p: Xyz, has_z: bool) -> Result<Xyz, crate::error::PointError> {
-    if has_z {
-        t.transform(p)
-    } else {
-        t.transform_xy(p[0], p[1]).map(|(x, y)| [x, y, 0.0])
-    }
+/// The JSON value `text` (taken), validated; `None` if it is not UTF-8 or not one valid JSON
+/// value.
+fn raw_value(text: &mut Vec<u8>) -> Option<Box<RawValue>> {
+    let text = String::from_utf8(std::mem::take(text)).ok()?;
+    RawValue::from_string(text).ok()
 }
 
 /// `feature 5` or `feature 5 (id "A-17")`.
@@ -1463,5 +1713,38 @@ mod tests {
         convert_seq_reader(lines.as_bytes(), &mut a, &t, &parallel).unwrap();
         convert_seq_reader(lines.as_bytes(), &mut b, &t, &sequential).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_failed_position_before_a_structure_error_fails_the_feature_and_after_it_the_file() {
+        // Position by position, the conversion stopped at the first failed position: the
+        // batch keeps that order (a failure first fails the feature; a structure error first is
+        // a malformed file), in parallel and not.
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        let feature = |coordinates: &str| {
+            format!(
+                r#"{{"type":"Feature","properties":{{}},"geometry":{{"type":"LineString","coordinates":{coordinates}}}}}"#
+            )
+        };
+        let good = feature("[[117,40],[117.1,40.1]]");
+        for parallel in [true, false] {
+            let skip = ConvertOptions { skip_invalid: true, parallel, ..ConvertOptions::default() };
+            let failed_first = feature(r#"[[117,95],["x",40]]"#);
+            let text = format!(
+                r#"{{"type":"FeatureCollection","features":[{good},{failed_first},{good}]}}"#
+            );
+            let (_, report) = convert_str(&text, &t, &skip).unwrap();
+            assert_eq!((report.features, report.written), (3, 2));
+            assert_eq!(report.skipped[0].location, "feature 2");
+            let malformed_first = feature(r#"[["x",40],[117,95]]"#);
+            let text = format!(
+                r#"{{"type":"FeatureCollection","features":[{good},{malformed_first},{good}]}}"#
+            );
+            let e = convert_str(&text, &t, &skip).unwrap_err();
+            assert!(
+                matches!(e, ConvertError::Malformed { ref location, .. } if location == "feature 2"),
+                "{e}"
+            );
+        }
     }
 }

@@ -22,6 +22,95 @@ pub const MAX_COLLECTION_DEPTH: usize = 32;
 /// Converts one position: `[x, y, z]` and whether `z` was given (else it is 0 and ignored).
 pub(super) type ConvertPoint<'f> = dyn FnMut(Xyz, bool) -> Result<Xyz, PointError> + 'f;
 
+/// What happens to the positions of an object as it is walked.
+pub(super) enum Positions<'a, 'f> {
+    /// Each is converted as it is met (sampling, tests).
+    Each(&'a mut ConvertPoint<'f>),
+    /// They are collected for one batch transform of many objects, and the text gets
+    /// placeholders that [`fill`] replaces with the converted numbers.
+    Batch(&'a mut Batch),
+}
+
+/// Positions collected from objects for one batch transform: `[x, y, z]` (z = 0 when absent)
+/// and whether each had a z.
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    pub points: Vec<Xyz>,
+    pub has_z: Vec<bool>,
+}
+
+/// Placeholders in a batch object's text, bytes that valid JSON text never holds unescaped
+/// (RFC 8259 §7: control characters must be escaped in strings, and only whitespace may stand
+/// between tokens — and every raw value copied was validated by serde_json).
+const POSITION_2D: char = '\u{0}';
+const POSITION_3D: char = '\u{1}';
+/// `BBOX_START start,end,six BBOX_END`: the bbox of the positions `start..end` of the batch.
+const BBOX_START: char = '\u{2}';
+const BBOX_END: char = '\u{3}';
+
+impl Positions<'_, '_> {
+    /// Positions collected so far (batch mode); 0 otherwise.
+    fn count(&self) -> usize {
+        match self {
+            Positions::Each(_) => 0,
+            Positions::Batch(b) => b.points.len(),
+        }
+    }
+
+    /// The batch positions `start..` collected since `start`, for a bbox placeholder.
+    fn span_from(&self, start: usize) -> Option<(usize, usize)> {
+        match self {
+            Positions::Each(_) => None,
+            Positions::Batch(b) => Some((start, b.points.len())),
+        }
+    }
+}
+
+/// Replaces the placeholders of `text` (an object walked with [`Positions::Batch`]) with the
+/// `converted` positions of the batch (in the order they were collected, from `first`; 3D ones
+/// as marked by `has_z`), and bbox placeholders with the bounds of their spans; the text and
+/// the bounds of the object's own positions.
+pub(super) fn fill(
+    text: &str,
+    converted: &[Xyz],
+    has_z: &[bool],
+    first: usize,
+) -> (String, Bounds) {
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut bounds = Bounds::default();
+    let mut next = first;
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c <= BBOX_END) {
+        out.push_str(&rest[..at]);
+        let marker = rest[at..].chars().next().unwrap_or(POSITION_2D);
+        rest = &rest[at + 1..];
+        if marker == BBOX_START {
+            let end = rest.find(BBOX_END).unwrap_or(rest.len());
+            let mut fields = rest[..end].split(',').map(|f| f.parse::<usize>().unwrap_or(0));
+            let (a, b, six) = (fields.next(), fields.next(), fields.next());
+            rest = rest.get(end + 1..).unwrap_or("");
+            let (a, b) = (a.unwrap_or(0), b.unwrap_or(0));
+            let mut span = Bounds::default();
+            for (p, &z) in
+                converted.get(a..b).unwrap_or(&[]).iter().zip(has_z.get(a..b).unwrap_or(&[]))
+            {
+                span.add(*p, z);
+            }
+            out.push_str(&span.to_json(six == Some(1)).unwrap_or_default());
+            continue;
+        }
+        let (q, z) = (converted.get(next).copied().unwrap_or([f64::NAN; 3]), marker == POSITION_3D);
+        next += 1;
+        bounds.add(q, z);
+        let _ = write!(out, "{},{}", Number(q[0]), Number(q[1]));
+        if z {
+            let _ = write!(out, ",{}", Number(q[2]));
+        }
+    }
+    out.push_str(rest);
+    (out, bounds)
+}
+
 /// The members of a JSON object in input order, keys and values as raw JSON text.
 pub(super) struct Members<'a>(pub Vec<(&'a RawValue, &'a RawValue)>);
 
@@ -215,7 +304,7 @@ pub(super) fn snippet(text: &str) -> String {
 pub(super) fn convert_object(
     members: &[(&RawValue, &RawValue)],
     top: Option<&CrsMember>,
-    convert: &mut ConvertPoint<'_>,
+    convert: &mut Positions<'_, '_>,
 ) -> Result<Converted, ObjectError> {
     let type_name = type_of(members);
     match type_name.as_deref().and_then(kind_of) {
@@ -279,13 +368,19 @@ impl<'c> CrsPolicy<'c> {
     }
 }
 
-fn render(parts: &[Part<'_>], bounds: &Bounds) -> String {
+/// The object's text from its parts; a bbox from `bounds`, or in batch mode as a placeholder
+/// for the positions `span` (dropped, as without positions, if the span is empty).
+fn render(parts: &[Part<'_>], bounds: &Bounds, span: Option<(usize, usize)>) -> String {
     let mut out = String::from("{");
     let mut first = true;
     for part in parts {
-        let (key, value) = match part {
-            Part::Value(k, v) => (*k, Cow::Borrowed(v.as_ref())),
-            Part::Bbox(k, six) => match bounds.to_json(*six) {
+        let (key, value) = match (part, span) {
+            (Part::Value(k, v), _) => (*k, Cow::Borrowed(v.as_ref())),
+            (Part::Bbox(k, six), Some((a, b))) if b > a => {
+                (*k, Cow::Owned(format!("{BBOX_START}{a},{b},{}{BBOX_END}", u8::from(*six))))
+            }
+            (Part::Bbox(..), Some(_)) => continue,
+            (Part::Bbox(k, six), None) => match bounds.to_json(*six) {
                 Some(b) => (*k, Cow::Owned(b)),
                 None => continue, // no positions: a bbox would be meaningless
             },
@@ -305,8 +400,9 @@ fn render(parts: &[Part<'_>], bounds: &Bounds) -> String {
 fn convert_feature(
     members: &[(&RawValue, &RawValue)],
     top: Option<&CrsMember>,
-    convert: &mut ConvertPoint<'_>,
+    convert: &mut Positions<'_, '_>,
 ) -> Result<Converted, ObjectError> {
+    let start = convert.count();
     let mut crs = CrsPolicy { member: top, written: false };
     let mut parts = Vec::with_capacity(members.len() + 1);
     let mut bounds = Bounds::default();
@@ -345,7 +441,8 @@ fn convert_feature(
         }
     }
     crs.add(&mut parts);
-    Ok(Converted { text: render(&parts, &bounds), bounds, vertices })
+    let text = render(&parts, &bounds, convert.span_from(start));
+    Ok(Converted { text, bounds, vertices })
 }
 
 /// Converts a geometry inside `nesting` GeometryCollections (0 at the top of a Feature or a
@@ -356,8 +453,9 @@ fn convert_geometry(
     depth: Option<u8>,
     nesting: usize,
     top: Option<&CrsMember>,
-    convert: &mut ConvertPoint<'_>,
+    convert: &mut Positions<'_, '_>,
 ) -> Result<Converted, ObjectError> {
+    let start = convert.count();
     if depth.is_none() && nesting >= MAX_COLLECTION_DEPTH {
         return Err(ObjectError::Malformed(format!(
             "GeometryCollections nested deeper than {MAX_COLLECTION_DEPTH}"
@@ -433,19 +531,20 @@ fn convert_geometry(
         }));
     }
     crs.add(&mut parts);
-    Ok(Converted { text: render(&parts, &bounds), bounds, vertices })
+    let text = render(&parts, &bounds, convert.span_from(start));
+    Ok(Converted { text, bounds, vertices })
 }
 
 /// Walks a `coordinates` value, converting positions and writing the result.
-struct Walk<'w, 'f> {
+struct Walk<'w, 'a, 'f> {
     name: &'static str,
     out: &'w mut String,
     bounds: &'w mut Bounds,
     vertices: u64,
-    convert: &'w mut ConvertPoint<'f>,
+    convert: &'w mut Positions<'a, 'f>,
 }
 
-impl Walk<'_, '_> {
+impl Walk<'_, '_, '_> {
     fn coordinates(&mut self, value: &RawValue, depth: u8, root: bool) -> Result<(), ObjectError> {
         let text = value.get();
         let items: Vec<&RawValue> = scan(text).map_err(|_| self.expected(depth, text))?;
@@ -504,12 +603,22 @@ impl Walk<'_, '_> {
             })?;
         }
         let has_z = items.len() >= 3;
-        let q = (self.convert)(p, has_z)?;
-        self.bounds.add(q, has_z);
         self.vertices += 1;
-        let _ = write!(self.out, "[{},{}", Number(q[0]), Number(q[1]));
-        if has_z {
-            let _ = write!(self.out, ",{}", Number(q[2]));
+        match self.convert {
+            Positions::Each(convert) => {
+                let q = convert(p, has_z)?;
+                self.bounds.add(q, has_z);
+                let _ = write!(self.out, "[{},{}", Number(q[0]), Number(q[1]));
+                if has_z {
+                    let _ = write!(self.out, ",{}", Number(q[2]));
+                }
+            }
+            Positions::Batch(batch) => {
+                batch.points.push(p);
+                batch.has_z.push(has_z);
+                self.out.push('[');
+                self.out.push(if has_z { POSITION_3D } else { POSITION_2D });
+            }
         }
         for extra in items.iter().skip(3) {
             self.out.push(',');
@@ -596,7 +705,35 @@ mod tests {
 
     fn run(text: &str) -> Result<Converted, ObjectError> {
         let m = parse_members(text).unwrap();
-        convert_object(&m.0, None, &mut shift)
+        convert_object(&m.0, None, &mut Positions::Each(&mut shift))
+    }
+
+    #[test]
+    fn a_batch_walk_filled_gives_the_one_by_one_text_bounds_and_count() {
+        // bboxes before and after their positions, nested collections, empty points, extra
+        // ordinates, 2D and 3D mixed, a second object in the same batch after the first.
+        let texts = [
+            r#"{"type":"Feature","bbox":[0,0,0,0,0,0],"properties":{"名称":"路"},"geometry":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[]},{"type":"GeometryCollection","bbox":[9,9,9,9,9,9],"geometries":[{"type":"LineString","coordinates":[[0,0,1],[1.5,1,2,"m"]]}]},{"type":"Point","coordinates":[7,8],"bbox":[1,1,1,1]}]}}"#,
+            r#"{"type":"Polygon","coordinates":[[[1,2],[3,4],[5,6],[1,2]]],"bbox":[0,0,0,0,0,0]}"#,
+            r#"{"type":"Feature","geometry":{"type":"Point","coordinates":[]},"bbox":[1,2,3,4]}"#,
+        ];
+        let mut batch = Batch::default();
+        let mut walked = Vec::new();
+        for text in texts {
+            let m = parse_members(text).unwrap();
+            let first = batch.points.len();
+            let c = convert_object(&m.0, None, &mut Positions::Batch(&mut batch)).unwrap();
+            walked.push((c, first));
+        }
+        let converted: Vec<Xyz> =
+            batch.points.iter().zip(&batch.has_z).map(|(p, z)| shift(*p, *z).unwrap()).collect();
+        for ((c, first), text) in walked.into_iter().zip(texts) {
+            let (filled, bounds) = fill(&c.text, &converted, &batch.has_z, first);
+            let one = run(text).unwrap();
+            assert_eq!(filled, one.text);
+            assert_eq!(c.vertices, one.vertices);
+            assert_eq!(bounds.to_json(true), one.bounds.to_json(true));
+        }
     }
 
     #[test]

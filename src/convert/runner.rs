@@ -1,0 +1,395 @@
+//! The ordered parallel chunk runner the record-based formats convert through (issue 13's
+//! backbone): records are read into a chunk (bounded in records and bytes), the chunk is cut
+//! into parts converted in parallel (with [`ConvertOptions::parallel`]) — each part parsed,
+//! its points transformed in one batch by [`Transformer::transform_slice`], its text written —
+//! and the parts are merged in input order: counted, failures tallied with their line, text
+//! written up to the first record that fails the conversion.
+//!
+//! A format brings two things: a [`RecordSource`] that cuts its input into records (the
+//! [`Lines`] source here for one-record-per-line formats; CSV's own for quoted newlines), and a
+//! [`RecordFormat`] that parses one record into its points and writes it back with the
+//! converted points. Everything else — chunking, parallelism, order, the batch path, failure
+//! locations, [`ConvertOptions::skip_invalid`], progress — is here, once.
+//!
+//! Points without a height are passed to the batch with z = 0 and written back without it: the
+//! plane result is then that of [`Transformer::transform_xy`], bit for bit, and the height rule
+//! ([`Heights`](crate::transformer::Heights)) is the transformer's.
+
+use super::text;
+use super::{ConvertError, ConvertOptions, ConvertReport, Failure, Progress, Tally};
+use crate::transformer::Transformer;
+use rayon::prelude::*;
+use std::io::{BufRead, Write};
+use std::ops::Range;
+use std::path::Path;
+
+/// A record in a chunk's bytes: `start..end` is the whole record with its line ending,
+/// `start..body_end` without it; `line` is the physical line where it starts (1-based).
+#[derive(Debug, Clone)]
+pub(crate) struct Rec {
+    pub(crate) start: usize,
+    pub(crate) body_end: usize,
+    pub(crate) end: usize,
+    pub(crate) line: u64,
+}
+
+impl Rec {
+    /// The record without its line ending.
+    pub(crate) fn body(&self) -> Range<usize> {
+        self.start..self.body_end
+    }
+}
+
+/// Cuts an input into records.
+pub(crate) trait RecordSource {
+    /// Appends the next record to `buf`; `None` at the end of the input. Errors: I/O, a record
+    /// over the format's cap (`Malformed` naming its line).
+    fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError>;
+}
+
+/// How large a chunk may grow: it ends after the record that reaches either limit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Records per chunk.
+    pub(crate) records: usize,
+    /// Bytes per chunk.
+    pub(crate) bytes: usize,
+}
+
+/// Records converted together by one parallel task.
+const PART_RECORDS: usize = 4096;
+
+/// What parsing one record found.
+pub(crate) enum Parsed<T> {
+    /// Copied unchanged and not a feature (a blank line, a comment).
+    Pass,
+    /// A feature with `points` points pushed to the batch (0 for a feature without geometry,
+    /// copied unchanged), and what writing it back needs.
+    Feature { item: T, points: usize },
+    /// A feature whose values cannot be read (e.g. a coordinate that is not a number): it fails
+    /// like a point that cannot be converted, with this reason.
+    Failed(String),
+    /// The input is not valid in its format here: the conversion stops with this message.
+    Malformed(String),
+}
+
+/// One record-based format, as the runner converts it.
+pub(crate) trait RecordFormat: Sync {
+    /// What writing a parsed record back needs (e.g. where its numbers are).
+    type Item;
+    /// What the merge learns of a converted record besides its count (e.g. an EWKT SRID).
+    type Note: Send;
+    /// Working memory reused by one task's parses (e.g. field ranges).
+    type Scratch: Default;
+
+    /// Parses `rec` of `bytes`, pushing its points `[x, y, z]` (z = 0 without a height) to
+    /// `points`.
+    fn parse(
+        &self,
+        scratch: &mut Self::Scratch,
+        bytes: &[u8],
+        rec: &Rec,
+        points: &mut Vec<[f64; 3]>,
+    ) -> Parsed<Self::Item>;
+
+    /// Appends `rec` with its points replaced by `converted` (as many as it pushed) to `out`.
+    fn write(
+        &self,
+        bytes: &[u8],
+        rec: &Rec,
+        item: Self::Item,
+        converted: &[[f64; 3]],
+        out: &mut Vec<u8>,
+    ) -> Self::Note;
+
+    /// What a failure's location says after `line N`, e.g. ` (id "A-17")`; nothing by default.
+    fn label(&self, _bytes: &[u8], _rec: &Rec, _item: &Self::Item) -> String {
+        String::new()
+    }
+}
+
+/// What became of one record, as the merge sees it.
+pub(crate) enum Outcome<N> {
+    /// Copied, not a feature.
+    Pass,
+    /// Written with its `vertices` converted (0: a feature without geometry, copied).
+    Converted { vertices: u64, note: N },
+    /// Not written: a point cannot be converted (or a value read). `label` follows `line N`.
+    Failed { label: String, reason: String },
+    /// Bad syntax: the conversion stops.
+    Malformed(String),
+}
+
+/// Consecutive records converted: their output text, and for each record its outcome and where
+/// its text starts in `text`.
+struct Part<N> {
+    text: Vec<u8>,
+    outcomes: Vec<Outcome<N>>,
+    starts: Vec<usize>,
+}
+
+/// Where a conversion reads from and writes to, and how.
+pub(crate) struct Run<'a> {
+    pub(crate) transformer: &'a Transformer,
+    pub(crate) options: &'a ConvertOptions,
+    /// The input's name in errors and failures.
+    pub(crate) input: &'a Path,
+    /// The output's name in errors.
+    pub(crate) output: &'a Path,
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) limits: Limits,
+}
+
+impl Run<'_> {
+    /// Converts every record of `source` through `format` into `output`, in order, counting
+    /// into `report` and `tally`. `observe` sees each outcome first, in input order (for what a
+    /// format checks across records, e.g. the first EWKT SRID); its error stops the conversion.
+    /// The caller ends with [`Tally::finish`].
+    pub(crate) fn records<F, S, W>(
+        &self,
+        format: &F,
+        source: &mut S,
+        output: &mut W,
+        report: &mut ConvertReport,
+        tally: &mut Tally,
+        mut observe: impl FnMut(&Rec, &Outcome<F::Note>, &mut ConvertReport) -> Result<(), ConvertError>,
+    ) -> Result<(), ConvertError>
+    where
+        F: RecordFormat,
+        S: RecordSource,
+        W: Write + ?Sized,
+    {
+        let io_out = |source| ConvertError::Io { path: self.output.to_path_buf(), source };
+        let mut bytes = Vec::new();
+        let mut recs: Vec<Rec> = Vec::new();
+        loop {
+            bytes.clear();
+            recs.clear();
+            let mut more = true;
+            while recs.len() < self.limits.records && bytes.len() < self.limits.bytes {
+                match source.next_record(&mut bytes)? {
+                    Some(rec) => recs.push(rec),
+                    None => {
+                        more = false;
+                        break;
+                    }
+                }
+            }
+            if recs.is_empty() {
+                break;
+            }
+            let convert = |part: &[Rec]| convert_part(format, self.transformer, &bytes, part);
+            let parts: Vec<Part<F::Note>> = if self.options.parallel {
+                recs.par_chunks(PART_RECORDS).map(convert).collect()
+            } else {
+                recs.chunks(PART_RECORDS).map(convert).collect()
+            };
+            for (part, part_recs) in parts.into_iter().zip(recs.chunks(PART_RECORDS)) {
+                // The part's text up to the first record that fails the conversion is written
+                // (failed records have no text); after it, nothing.
+                let mut written_to = if tally.failed() { Some(0) } else { None };
+                for ((rec, outcome), &text_start) in
+                    part_recs.iter().zip(part.outcomes).zip(&part.starts)
+                {
+                    // A stop writes the text before this record first, as a record-by-record
+                    // writer would have (a stream's output then shows how far it got).
+                    let stop = |e: ConvertError, output: &mut W| {
+                        let end = written_to.unwrap_or(text_start);
+                        output.write_all(&part.text[..end]).map_err(io_out)?;
+                        Err(e)
+                    };
+                    if let Err(e) = observe(rec, &outcome, report) {
+                        return stop(e, output);
+                    }
+                    match outcome {
+                        Outcome::Pass => {}
+                        Outcome::Converted { vertices, .. } => {
+                            report.features += 1;
+                            report.vertices += vertices;
+                            report.empty += u64::from(vertices == 0);
+                        }
+                        Outcome::Failed { label, reason } => {
+                            report.features += 1;
+                            let location = format!("line {}{label}", rec.line);
+                            tally.record(
+                                report,
+                                self.options.skip_invalid,
+                                Failure { location, reason },
+                            );
+                            if tally.failed() && written_to.is_none() {
+                                written_to = Some(text_start);
+                            }
+                        }
+                        Outcome::Malformed(message) => {
+                            let e = ConvertError::Malformed {
+                                path: self.input.to_path_buf(),
+                                location: format!("line {}", rec.line),
+                                message,
+                            };
+                            return stop(e, output);
+                        }
+                    }
+                }
+                let end = written_to.unwrap_or(part.text.len());
+                output.write_all(&part.text[..end]).map_err(io_out)?;
+            }
+            self.progress.advance(bytes.len() as u64);
+            if !more {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Converts the records `recs` of `bytes`: parses them, transforms their points in one batch,
+/// writes their text.
+fn convert_part<F: RecordFormat>(
+    format: &F,
+    transformer: &Transformer,
+    bytes: &[u8],
+    recs: &[Rec],
+) -> Part<F::Note> {
+    let mut points: Vec<[f64; 3]> = Vec::with_capacity(recs.len());
+    let mut scratch = F::Scratch::default();
+    let parsed: Vec<(Parsed<F::Item>, usize)> = recs
+        .iter()
+        .map(|rec| {
+            let first = points.len();
+            (format.parse(&mut scratch, bytes, rec, &mut points), first)
+        })
+        .collect();
+    let batch = transformer.transform_slice(&mut points);
+    let mut failures = batch.failures.into_iter().peekable();
+    let size = recs.last().map_or(0, |r| r.end) - recs.first().map_or(0, |r| r.start);
+    let mut part = Part {
+        text: Vec::with_capacity(size + size / 4),
+        outcomes: Vec::with_capacity(recs.len()),
+        starts: Vec::with_capacity(recs.len()),
+    };
+    for (rec, (parsed, first)) in recs.iter().zip(parsed) {
+        part.starts.push(part.text.len());
+        let outcome = match parsed {
+            Parsed::Pass => {
+                part.text.extend_from_slice(&bytes[rec.start..rec.end]);
+                Outcome::Pass
+            }
+            Parsed::Failed(reason) => Outcome::Failed { label: String::new(), reason },
+            Parsed::Malformed(message) => Outcome::Malformed(message),
+            Parsed::Feature { item, points: n } => {
+                let end = first + n;
+                // The record's first failed point, and none of its others, is reported.
+                let failed = failures.next_if(|f| f.index < end);
+                while failures.next_if(|f| f.index < end).is_some() {}
+                match failed {
+                    Some(f) => Outcome::Failed {
+                        label: format.label(bytes, rec, &item),
+                        reason: f.error.to_string(),
+                    },
+                    None => {
+                        let note =
+                            format.write(bytes, rec, item, &points[first..end], &mut part.text);
+                        Outcome::Converted { vertices: n as u64, note }
+                    }
+                }
+            }
+        };
+        part.outcomes.push(outcome);
+    }
+    part
+}
+
+/// One record per line (`\n` or `\r\n`, kept), each at most `max` bytes: WKT lines, CASS point
+/// lines. Tracks whether any line holds more than whitespace (a UTF-8 byte-order mark on the
+/// first line does not count), for the formats that refuse an empty file.
+pub(crate) struct Lines<'p, R> {
+    input: R,
+    line: u64,
+    max: u64,
+    path: &'p Path,
+    content: bool,
+}
+
+impl<'p, R: BufRead> Lines<'p, R> {
+    /// Lines of `input` (named `path` in errors), each at most `max` bytes.
+    pub(crate) fn new(input: R, max: u64, path: &'p Path) -> Self {
+        Self { input, line: 0, max, path, content: false }
+    }
+
+    /// Whether a line read so far holds more than whitespace.
+    pub(crate) fn seen_content(&self) -> bool {
+        self.content
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: BufRead> RecordSource for Lines<'_, R> {
+    fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
+        let start = buf.len();
+        let n = text::read_line_bounded(&mut self.input, buf, self.max)
+            .map_err(|source| ConvertError::Io { path: self.path.to_path_buf(), source })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        if n as u64 >= self.max && buf.last() != Some(&b'\n') {
+            return Err(ConvertError::Malformed {
+                path: self.path.to_path_buf(),
+                location: format!("line {}", self.line),
+                message: format!("a line longer than {} MiB", self.max >> 20),
+            });
+        }
+        let line = &buf[start..];
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        let body_end = start + body.len();
+        if !self.content {
+            let body =
+                if self.line == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
+            self.content = !body.iter().all(u8::is_ascii_whitespace);
+        }
+        Ok(Some(Rec { start, body_end, end: buf.len(), line: self.line }))
+    }
+}
+
+/// Transforms the points of records held in memory (binary formats: Shapefile records,
+/// GeoPackage geometry blobs), batched: the records are cut into parts converted in parallel
+/// (with `parallel`); in each, `gather` pushes every record's points `[x, y, z]` (z = 0 without
+/// a height) and says whether the record takes part (`false`: it settled its own outcome, e.g.
+/// malformed or without geometry), the part's points go through
+/// [`Transformer::transform_slice`] once, and `scatter` gets each taking part record's
+/// converted points (as many as it pushed) or its first point's error.
+pub(crate) fn in_place<T: Send>(
+    transformer: &Transformer,
+    parallel: bool,
+    items: &mut [T],
+    gather: impl Fn(&mut T, &mut Vec<[f64; 3]>) -> bool + Sync,
+    scatter: impl Fn(&mut T, Result<&[[f64; 3]], crate::error::PointError>) + Sync,
+) {
+    let part = |items: &mut [T]| {
+        let mut points = Vec::new();
+        let mut spans = Vec::with_capacity(items.len());
+        for item in items.iter_mut() {
+            let first = points.len();
+            let takes_part = gather(item, &mut points);
+            spans.push(takes_part.then_some(first..points.len()));
+        }
+        let batch = transformer.transform_slice(&mut points);
+        let mut failures = batch.failures.into_iter().peekable();
+        for (item, span) in items.iter_mut().zip(spans) {
+            let Some(span) = span else { continue };
+            let failed = failures.next_if(|f| f.index < span.end);
+            while failures.next_if(|f| f.index < span.end).is_some() {}
+            match failed {
+                Some(f) => scatter(item, Err(f.error)),
+                None => scatter(item, Ok(&points[span])),
+            }
+        }
+    };
+    if parallel && items.len() > 1 {
+        items.par_chunks_mut(PART_RECORDS).for_each(part);
+    } else {
+        items.chunks_mut(PART_RECORDS).for_each(part);
+    }
+}
