@@ -18,8 +18,8 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::{
-    cass, csv, dxf, geojson, gpkg, mif, shapefile, wkt, ConvertError, ConvertReport, FileFormat,
-    Job,
+    cass, csv, dxf, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError, ConvertReport,
+    FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -55,7 +55,7 @@ pub struct Format {
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 10] = [
+pub static FORMATS: [Format; 13] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -154,6 +154,42 @@ pub static FORMATS: [Format; 10] = [
         convert: mif::convert_file,
         sample: mif::sample,
         declared: mif::declared,
+    },
+    Format {
+        format: FileFormat::Gpx,
+        name: "gpx",
+        extensions: &["gpx"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: gpx::convert_file,
+        sample: gpx::sample,
+        // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
+        // (see the gpx module), so the source must be given.
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Kml,
+        name: "kml",
+        extensions: &["kml"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: kml::convert_file,
+        sample: kml::sample,
+        // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
+        declared: declares_nothing,
+    },
+    Format {
+        format: FileFormat::Kmz,
+        name: "kmz",
+        extensions: &["kmz"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: kmz::convert_file,
+        sample: kmz::sample,
+        declared: declares_nothing,
     },
     Format {
         format: FileFormat::Dxf,
@@ -309,7 +345,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif, .dxf)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

@@ -9,6 +9,9 @@
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
 //! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`);
 //! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets;
+//! - [`gpx`]: GPX waypoints, routes and tracks;
+//! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
+//!   scanner), and [`kmz`]: zipped KML;
 //! - [`dxf`]: ASCII DXF drawings (entities in model space).
 //!
 //! [`declared`] reads the CRS each format declares (Shapefile `.prj`, GeoJSON `crs` member,
@@ -35,6 +38,9 @@ pub mod exchange;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;
+pub mod gpx;
+pub mod kml;
+pub mod kmz;
 pub mod lineage;
 pub mod mif;
 pub(crate) mod runner;
@@ -43,6 +49,7 @@ pub mod shapefile;
 pub mod text;
 pub mod wkb;
 pub mod wkt;
+pub(crate) mod xml;
 
 use crate::crs::{Crs, CrsKind};
 use crate::error::BuildError;
@@ -71,6 +78,12 @@ pub enum FileFormat {
     Cass,
     /// MapInfo Interchange Format (`.mif` with its `.mid`).
     Mif,
+    /// GPS Exchange Format (`.gpx`), GPX 1.0 and 1.1.
+    Gpx,
+    /// Keyhole Markup Language (`.kml`), KML 2.2.
+    Kml,
+    /// Zipped KML (`.kmz`).
+    Kmz,
     /// ASCII DXF drawings (`.dxf`), as CAD and survey software (CASS) write them.
     Dxf,
 }

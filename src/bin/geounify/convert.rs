@@ -5,7 +5,8 @@ use crate::{progress, report, EXIT_OK, EXIT_SOME_LINES_FAILED, EXIT_USAGE};
 use clap::Args;
 use geounify::convert::exchange::{self, Dataset};
 use geounify::convert::{
-    convert_file, declared_crs, ConvertError, ConvertOptions, ConvertReport, TextEncoding,
+    convert_file, declared_crs, ConvertError, ConvertOptions, ConvertReport, FileFormat,
+    TextEncoding,
 };
 use geounify::{Heights, Registry};
 use std::path::PathBuf;
@@ -128,6 +129,16 @@ pub(crate) fn run(registry: &Registry, args: &ConvertArgs) -> u8 {
                     s.id()
                 ));
                 s
+            }
+            Ok(None) if lonlat_by_definition(&args.input) => {
+                report(format_args!(
+                    "{}: GPX and KML (KMZ) coordinates are WGS84 longitude/latitude by definition, but \
+                     Chinese map apps export GCJ-02 (or BD-09) coordinates in them and the file \
+                     cannot say which: give the source CRS, --from EPSG:4326 for a GPS \
+                     receiver's data or --from GCJ02 (--from BD09) for a Chinese app's export",
+                    args.input.display()
+                ));
+                return EXIT_USAGE;
             }
             Ok(None) => {
                 report(format_args!(
@@ -299,4 +310,13 @@ pub(crate) fn unify(registry: &Registry, args: &UnifyArgs) -> u8 {
     } else {
         EXIT_SOME_LINES_FAILED
     }
+}
+
+/// Whether `input`'s format holds WGS84 longitude/latitude by definition while declaring
+/// nothing (GPX, KML), so that a missing --from gets the GCJ-02 trap explained.
+fn lonlat_by_definition(input: &std::path::Path) -> bool {
+    matches!(
+        FileFormat::from_path(input),
+        Some(FileFormat::Gpx | FileFormat::Kml | FileFormat::Kmz)
+    )
 }

@@ -213,58 +213,64 @@ impl<R: Read> Read for Guarded<R> {
 /// `job.output`, through a temporary file renamed only on success.
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     check_encoding(job)?;
-    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let target = Target::new(job.target.id(), job.target.epsg());
     let seq = FileFormat::from_path(job.input) == Some(FileFormat::GeoJsonSeq);
+    // The fast path first (module docs, "Speed"); on anything it does not take, its output is
+    // discarded and the file is converted again by the exact streaming parser.
     if !seq {
-        // The fast path (module docs, "Speed"); on anything it does not take, its output is
-        // discarded and the file is converted again by the exact streaming parser below.
-        let input = open(job.input)?;
-        let mut file = AtomicFile::create(job.output).map_err(io_out)?;
-        let mut run = Run::new(
-            job.input,
-            job.output,
-            Seekable(file.writer()),
-            job.transformer,
-            job.options,
-            &target,
-            false,
-        );
-        let input = BufReader::with_capacity(
-            1 << 20,
-            ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
-        );
-        if run.document_fast(input)? {
-            let mut report = run.finish()?;
-            report.outputs.push(file.commit().map_err(io_out)?);
+        if let Some(report) = convert_once(job, &target, Reading::Fast)? {
             return Ok(report);
         }
     }
+    let reading = if seq { Reading::Sequence } else { Reading::Document };
+    convert_once(job, &target, reading)?.ok_or_else(|| ConvertError::Io {
+        path: job.input.to_path_buf(),
+        source: io::Error::other("the streaming parser gave no result"),
+    })
+}
+
+/// How [`convert_once`] reads a file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// The fast path of a document ([`Run::document_fast`]).
+    Fast,
+    /// The streaming parser of a document ([`Run::document`]).
+    Document,
+    /// Newline-delimited GeoJSON ([`Run::sequence`]).
+    Sequence,
+}
+
+/// One conversion of `job.input` into a temporary file beside `job.output`, renamed over it on
+/// success; `Ok(None)` if the fast path did not take the file (the temporary file is removed).
+fn convert_once(
+    job: &Job<'_>,
+    target: &Target,
+    reading: Reading,
+) -> Result<Option<ConvertReport>, ConvertError> {
+    let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let input = open(job.input)?;
     let mut file = AtomicFile::create(job.output).map_err(io_out)?;
-    let mut run = Run::new(
-        job.input,
-        job.output,
-        Seekable(file.writer()),
-        job.transformer,
-        job.options,
-        &target,
-        seq,
-    );
+    let seq = reading == Reading::Sequence;
+    let sink = Seekable(file.writer());
+    let mut run = Run::new(job.input, job.output, sink, job.transformer, job.options, target, seq);
     // The progress counter sits below the buffer, so it only sees refills (a document's parser
     // reads through its own length-guarded buffer above this one).
     let input = BufReader::with_capacity(
         1 << 20,
         ProgressRead { inner: input.into_inner(), progress: job.progress, pending: 0 },
     );
-    if seq {
-        run.sequence(input)?;
-    } else {
-        run.document(input)?;
+    match reading {
+        Reading::Fast => {
+            if !run.document_fast(input)? {
+                return Ok(None);
+            }
+        }
+        Reading::Document => run.document(input)?,
+        Reading::Sequence => run.sequence(input)?,
     }
     let mut report = run.finish()?;
     report.outputs.push(file.commit().map_err(io_out)?);
-    Ok(report)
+    Ok(Some(report))
 }
 
 /// Converts a GeoJSON document read from `input` (a FeatureCollection is streamed feature by
