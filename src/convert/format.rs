@@ -19,7 +19,7 @@ use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::{
-    cass, cross, csv, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
+    cass, cross, csv, dxf, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
     ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
@@ -69,7 +69,7 @@ pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 12] = [
+pub static FORMATS: [Format; 13] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -229,15 +229,35 @@ pub static FORMATS: [Format; 12] = [
         read: None,
         write: None,
     },
+    Format {
+        format: FileFormat::Dxf,
+        name: "dxf",
+        extensions: &["dxf"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: dxf::convert_file,
+        sample: dxf::sample,
+        declared: declares_nothing,
+        read: None,
+        write: None,
+    },
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
-pub static REFUSED: &[(&str, &str)] = &[(
-    "tab",
-    "MapInfo TAB is not supported: a .tab file is the header of a binary table set (.tab, \
+pub static REFUSED: &[(&str, &str)] = &[
+    (
+        "tab",
+        "MapInfo TAB is not supported: a .tab file is the header of a binary table set (.tab, \
      .dat, .map, .id), not tab-separated text; export it to GeoPackage or Shapefile first \
      (e.g. ogr2ogr out.gpkg in.tab), or name a tab-separated text file .tsv",
-)];
+    ),
+    (
+        "dwg",
+        "DWG is not supported: it is AutoCAD's binary drawing format; save the drawing as ASCII \
+     DXF (.dxf) first",
+    ),
+];
 
 impl Format {
     /// Whether the format is a set of files (a Shapefile) rather than one file.
@@ -365,7 +385,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

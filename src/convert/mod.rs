@@ -8,10 +8,11 @@
 //! - [`shapefile`]: `.shp` / `.shx` / `.dbf` / `.prj` / `.cpg` sets;
 //! - [`gpkg`]: GeoPackage (SQLite) feature tables;
 //! - [`cass`]: South CASS / total-station point files (`.dat`, `id,code,Y(east),X(north),H`);
-//! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets.
+//! - [`mif`]: MapInfo Interchange Format `.mif` / `.mid` sets;
 //! - [`gpx`]: GPX waypoints, routes and tracks;
 //! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
-//!   scanner), and [`kmz`]: zipped KML.
+//!   scanner), and [`kmz`]: zipped KML;
+//! - [`dxf`]: ASCII DXF drawings (entities in model space).
 //!
 //! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
 //! the common feature model of [`features`]: geometries with their heights and typed attributes.
@@ -36,6 +37,7 @@ pub mod cass;
 pub mod cross;
 pub mod csv;
 pub mod declared;
+pub mod dxf;
 pub mod exchange;
 pub mod features;
 pub mod format;
@@ -87,6 +89,8 @@ pub enum FileFormat {
     Kml,
     /// Zipped KML (`.kmz`).
     Kmz,
+    /// ASCII DXF drawings (`.dxf`), as CAD and survey software (CASS) write them.
+    Dxf,
 }
 
 impl FileFormat {

@@ -1,0 +1,1787 @@
+//! ASCII DXF drawings (CAD survey output, e.g. CASS in a city grid), converted into DXF.
+//!
+//! A DXF file is a sequence of group-code / value line pairs. It is streamed pair by pair: only
+//! the values of converted coordinates (and the angles, radii and vectors that go with them,
+//! below) change; every other byte is copied — group-code padding, line endings (LF or CRLF,
+//! kept per line), comments (999), handles, layers, text in any code page (before R2007 the
+//! bytes of `$DWGCODEPAGE`, e.g. `ANSI_936` = GBK, since R2007 UTF-8: text is never decoded,
+//! only copied), the TABLES, BLOCKS and OBJECTS sections and anything after `0/EOF`. A value
+//! whose converted number equals the one read keeps its original text.
+//!
+//! **What is converted.** Entities of the ENTITIES section in model space. Block definitions
+//! (BLOCKS) are in block-local coordinates and are copied unchanged; an INSERT places them.
+//! Entities in paper space (group 67 = 1) are in sheet coordinates: copied unchanged and
+//! counted in [`ConvertReport::empty`], with a warning. Per entity type (x in group 10–13, y in
+//! 20–23, z in 30–33; "OCS" types hold coordinates in the object coordinate system of their
+//! extrusion 210/220/230):
+//!
+//! | type | converted |
+//! |---|---|
+//! | POINT, LINE, 3DFACE | points 10, 11, 12, 13 (world coordinates, whatever their extrusion, which only gives the direction of a thickness) |
+//! | SOLID, TRACE | points 10–13 (OCS) |
+//! | LWPOLYLINE | every vertex 10/20 (OCS); the elevation 38 is their height; bulges 42 kept |
+//! | POLYLINE + VERTEX + SEQEND | the vertices; POLYLINE's own 10/20 (always 0) kept, its 30 is the elevation of a 2D polyline; polyface face records (VERTEX flag 128 without 64) kept |
+//! | CIRCLE, ARC | centre 10 (OCS); radius 40 × the local scale factor; ARC angles 50/51 turned with the ground |
+//! | ELLIPSE | centre 10; major-axis vector 11/21 (relative to the centre) through the local Jacobian; ratio 40 and parameters 41/42 kept |
+//! | TEXT, ATTDEF, INSERT + ATTRIB + SEQEND | insertion point 10 (OCS); TEXT/ATTRIB/ATTDEF alignment point 11 only when the text is aligned (72/73, ATTRIB 72/74 ≠ 0; otherwise 11 is unused and often 0,0); rotation 50 turned with the ground; heights, widths, block scales kept; an ATTRIB with an embedded MTEXT (101) refused |
+//! | MTEXT | insertion point 10; x-axis direction 11/21 turned (its length kept); rotation 50 (degrees, as AutoCAD writes it) turned |
+//! | SPLINE | control points 10, fit points 11; tangents 12, 13 rotated (length kept) |
+//! | XLINE, RAY | base point 10; direction 11 rotated (length kept) |
+//! | IMAGE, WIPEOUT | insertion point 10; pixel vectors 11, 12 through the local Jacobian |
+//! | HATCH | boundary vertices and line, arc (centre, radius, angles; a clockwise edge stores 360° − angle) and ellipse edges, seed points 10/20; the elevation point (0, 0, z) kept, its z the boundary's height; pattern lines (43–46, 52, 53) kept |
+//!
+//! An angle is turned with the ground: its direction through the local Jacobian (for a
+//! conformal map, + the local grid rotation: meridian convergence, a grid's rotation). A
+//! rotation that is absent means 0: if it changes by more than 1e-9°, a `50` pair is added
+//! (an INSERT: after its point and scales; a text: after its string 1), in the style of the
+//! pair before it. Text heights, block scales and line widths are kept (the scale factor of a
+//! conformal map differs from 1 by ppm).
+//!
+//! **Local frame.** Radii, angles and vectors go with the map: around their anchor `a` (the
+//! centre, the insertion point, a spline's first or last point) the points `a ± (d, 0)` and
+//! `a ± (0, d)` are transformed with the entity's points (in the same batch), giving by
+//! central differences the local Jacobian `J` and the scale factor k (`d` = 10 units of a
+//! projected source, 1e-4° of a geographic one: about 10 m; angles come out to ~1e-8°).
+//! Gauss-Krüger, datum shifts and 4-parameter grids are conformal (a circle
+//! stays a circle to within its size squared over the earth's radius); a transformation that is
+//! not (projected ↔ degrees, affine or polynomial grids, a mirrored grid) is refused for
+//! CIRCLE, ARC, ELLIPSE, arc and ellipse edges of a HATCH and polylines with bulges: they would
+//! become other curves. The test: the lengths of J's columns differ by at most 1e-6 k, their
+//! dot product is at most 1e-6 k², det J > 0.
+//!
+//! **Refused entities** (each a [`Failure`] at `line 1234, DIMENSION handle 2F` with the reason;
+//! with [`ConvertOptions::skip_invalid`](super::ConvertOptions::skip_invalid) left out of the
+//! output and listed): DIMENSION (its picture is an anonymous block of world coordinates),
+//! LEADER, MLINE, MULTILEADER, HATCH with
+//! spline edges, MTEXT, ATTRIB and ATTDEF with an embedded object (101, R2018 columns), ACIS
+//! solids and regions, tables, unknown types, and any OCS entity whose
+//! extrusion is not ±z (coordinates in a tilted plane are not map coordinates; an extrusion of
+//! (0, 0, −1), a mirrored entity, is converted through x → −x). A point that cannot be
+//! converted fails its entity in the same way.
+//!
+//! **HEADER.** `$EXTMIN`/`$EXTMAX` (the drawing's extents) become the box of the four converted
+//! corners of the old box (z kept; an empty drawing's 1e20/−1e20 kept); `$INSBASE` is converted
+//! as a point unless it is (0, 0). If a corner cannot be converted the variable is kept, with a
+//! warning (CAD programs recompute extents). Other header points — the drawing limits
+//! `$LIMMIN`/`$LIMMAX` (a grid-display setting, often the template's 0,0–12,9), UCS and
+//! paper-space variables — and the saved views and viewports of TABLES are kept: after opening
+//! the converted drawing, zoom to its extents.
+//!
+//! **Numbers** are written in the shortest form that reads back exactly (up to 17 significant
+//! digits; [`Number`]), not with the input's decimals: a CASS file with 3 decimals would
+//! otherwise lose up to 0.5 mm on every conversion. Heights: z values (30–33, the elevations
+//! 38 and the POLYLINE/HATCH elevation) are copied unless the transformer converts heights;
+//! a point without z is converted at height 0 and written back without one. Under converted
+//! heights a polyline's one elevation is written from its first vertex and the entity fails if
+//! its vertices' heights differ by more than 1 mm.
+//!
+//! **XDATA** (groups ≥ 1000) is copied: positions 1011 that AutoCAD moves with the entity are not
+//! moved (a warning counts them).
+//!
+//! **Refused files**: binary DXF and DWG, a file that is not group-code/value pairs (a code that
+//! is not an integer, an odd number of lines), a non-numeric coordinate, a section not closed or
+//! no `0/EOF` (truncated): [`ConvertError::Malformed`] with the line; nothing is written.
+//!
+//! **Memory.** A line may be at most 1 MiB, an entity (with its vertices or attributes) or the
+//! HEADER section 64 MiB; entities are converted in chunks of at most 65,536 entities or
+//! 4 MiB, in parallel parts of 2,048 entities, written in order (a million vertices: ~40 MB).
+//!
+//! DXF declares no CRS.
+//!
+//! [`Number`]: super::text::Number
+
+use super::text::Number;
+use super::{ConvertError, ConvertReport, Failure, Job, Progress, Tally};
+use crate::transformer::Transformer;
+use rayon::prelude::*;
+use std::io::{BufRead, BufReader, Write};
+use std::ops::Range;
+use std::path::Path;
+
+/// The longest line read, in bytes.
+const MAX_LINE: u64 = 1 << 20;
+/// The longest entity group (an entity with its vertices or attributes) or HEADER section.
+const MAX_GROUP: usize = super::MAX_RECORD_BYTES as usize;
+/// Entities per chunk.
+const CHUNK_GROUPS: usize = 65_536;
+/// Bytes per chunk (a chunk ends after the entity that crosses this).
+const CHUNK_BYTES: usize = 4 << 20;
+/// Entities converted together by one task.
+const PART_GROUPS: usize = 2048;
+/// An angle moved by less than this (degrees) is left as it is.
+const ANGLE_EPSILON: f64 = 1e-9;
+/// Relative tolerance of the conformality test of the local frame.
+const CONFORMAL_TOLERANCE: f64 = 1e-6;
+/// The largest spread (metres) of converted heights written as one elevation.
+const ELEVATION_SPREAD: f64 = 1e-3;
+
+/// Converts `job.input` to `job.output`, through a temporary file renamed only on success.
+pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    super::through_temporary(job, |file, out| {
+        let reader = BufReader::with_capacity(1 << 20, file);
+        let ctx = Ctx {
+            transformer: job.transformer,
+            step: probe_step(job.source),
+            skip_invalid: job.options.skip_invalid,
+            parallel: job.options.parallel,
+            input: job.input,
+            output: job.output,
+            progress: job.progress,
+        };
+        run(reader, out, &ctx)
+    })
+}
+
+/// Up to `max` coordinates `[x, y, z]` (z = 0 without one) of the model-space entities, for the
+/// sanity check; entities that are refused are passed over.
+pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
+    let file = super::open_regular(job.input)?;
+    let mut reader = BufReader::new(file);
+    check_magic(&mut reader, job.input)?;
+    let mut pairs = PairReader { input: reader, line: 1, path: job.input };
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    // Find the ENTITIES section.
+    loop {
+        buf.clear();
+        let Some(p) = pairs.next(&mut buf)? else { return Ok(out) };
+        if p.code == 0 && p.text(&buf) == b"EOF" {
+            return Ok(out);
+        }
+        if p.code == 2 && p.text(&buf) == b"ENTITIES" {
+            break;
+        }
+    }
+    buf.clear();
+    let mut list: Vec<Pair> = Vec::new();
+    let flush = |list: &mut Vec<Pair>, buf: &[u8], out: &mut Vec<[f64; 3]>| {
+        if let Ok(Ok(plan)) = plan_group(buf, list, 1.0) {
+            out.extend(
+                plan.points
+                    .iter()
+                    .map(|p| [if p.flip { -p.xyz[0] } else { p.xyz[0] }, p.xyz[1], p.xyz[2]]),
+            );
+        }
+        list.clear();
+    };
+    while out.len() < max {
+        let Some(p) = pairs.next(&mut buf)? else { break };
+        if p.code == 0 {
+            let t = p.text(&buf);
+            if t == b"ENDSEC" || t == b"EOF" {
+                flush(&mut list, &buf, &mut out);
+                break;
+            }
+            if !is_sub_entity(t) && !list.is_empty() {
+                flush(&mut list, &buf, &mut out);
+            }
+        }
+        list.push(p);
+        if buf.len() > MAX_GROUP {
+            break;
+        }
+    }
+    out.truncate(max);
+    Ok(out)
+}
+
+/// The distance of the local frame's probes from their point, in the source CRS's units: about
+/// 10 m on the ground (1e-4° in degrees). Central differences over it give the Jacobian with a
+/// truncation error of ~(d / 6400 km)² ≈ 1e-11 and a rounding error of ~1e-16 × the
+/// coordinates' size / d ≈ 1e-10 (for Gauss-Krüger northings), so angles to ~1e-8° and scale
+/// factors to ~1e-10.
+fn probe_step(source: &crate::crs::Crs) -> f64 {
+    use crate::crs::CrsKind;
+    match source.kind() {
+        CrsKind::Geographic | CrsKind::Gcj02 { .. } | CrsKind::Bd09 { .. } => 1e-4,
+        _ => 10.0,
+    }
+}
+
+/// What the conversion needs besides the streams.
+struct Ctx<'a> {
+    transformer: &'a Transformer,
+    /// The local frame's probe distance (see [`probe_step`]).
+    step: f64,
+    skip_invalid: bool,
+    parallel: bool,
+    input: &'a Path,
+    output: &'a Path,
+    progress: &'a dyn Progress,
+}
+
+impl Ctx<'_> {
+    fn malformed(&self, line: u64, message: impl Into<String>) -> ConvertError {
+        malformed(self.input, line, message)
+    }
+    fn io_out(&self, source: std::io::Error) -> ConvertError {
+        ConvertError::Io { path: self.output.to_path_buf(), source }
+    }
+}
+
+fn malformed(path: &Path, line: u64, message: impl Into<String>) -> ConvertError {
+    ConvertError::Malformed {
+        path: path.to_path_buf(),
+        location: format!("line {line}"),
+        message: message.into(),
+    }
+}
+
+/// Refuses binary DXF and DWG by their first bytes.
+fn check_magic<R: BufRead>(input: &mut R, path: &Path) -> Result<(), ConvertError> {
+    let head = input.fill_buf().map_err(|source| ConvertError::Io { path: path.into(), source })?;
+    if head.starts_with(b"AutoCAD Binary DXF") {
+        return Err(malformed(
+            path,
+            1,
+            "a binary DXF file: only ASCII DXF is converted (save the drawing as ASCII DXF)",
+        ));
+    }
+    if head.len() >= 6 && head.starts_with(b"AC10") && head[4..6].iter().all(u8::is_ascii_digit) {
+        return Err(malformed(
+            path,
+            1,
+            "a DWG drawing, not DXF: only ASCII DXF is converted (save the drawing as ASCII DXF)",
+        ));
+    }
+    Ok(())
+}
+
+/// One group-code / value pair in a buffer: the code line starts at `start`, the value (without
+/// its line ending) is `value`, the pair ends (after the value's line ending) at `end`; `line`
+/// is the code line's number (1-based).
+#[derive(Debug, Clone)]
+pub(crate) struct Pair {
+    /// The group code.
+    pub(crate) code: i32,
+    start: usize,
+    value: Range<usize>,
+    end: usize,
+    /// The code line's number (1-based).
+    pub(crate) line: u64,
+}
+
+impl Pair {
+    /// The value without surrounding ASCII whitespace.
+    pub(crate) fn text<'b>(&self, buf: &'b [u8]) -> &'b [u8] {
+        &buf[self.trimmed(buf)]
+    }
+
+    /// The value's range without surrounding ASCII whitespace.
+    fn trimmed(&self, buf: &[u8]) -> Range<usize> {
+        let mut r = self.value.clone();
+        while r.start < r.end && buf[r.start].is_ascii_whitespace() {
+            r.start += 1;
+        }
+        while r.end > r.start && buf[r.end - 1].is_ascii_whitespace() {
+            r.end -= 1;
+        }
+        r
+    }
+
+    fn shifted(&self, by: usize) -> Pair {
+        Pair {
+            code: self.code,
+            start: self.start - by,
+            value: self.value.start - by..self.value.end - by,
+            end: self.end - by,
+            line: self.line,
+        }
+    }
+}
+
+/// Reads pairs, counting lines.
+struct PairReader<'p, R> {
+    input: R,
+    line: u64,
+    path: &'p Path,
+}
+
+impl<R: BufRead> PairReader<'_, R> {
+    /// Appends one line to `buf`; its range without the line ending, or `None` at the end.
+    fn line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Range<usize>>, ConvertError> {
+        let start = buf.len();
+        let n = super::text::read_line_bounded(&mut self.input, buf, MAX_LINE)
+            .map_err(|source| ConvertError::Io { path: self.path.into(), source })?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut end = buf.len();
+        if buf[end - 1] == b'\n' {
+            end -= 1;
+            if end > start && buf[end - 1] == b'\r' {
+                end -= 1;
+            }
+        } else if n as u64 >= MAX_LINE {
+            return Err(malformed(
+                self.path,
+                self.line,
+                format!("a line longer than {} MiB: not a DXF file", MAX_LINE >> 20),
+            ));
+        }
+        self.line += 1;
+        Ok(Some(start..end))
+    }
+
+    /// Appends the next pair to `buf`; `None` at the end of the input.
+    fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<Pair>, ConvertError> {
+        let line = self.line;
+        let start = buf.len();
+        let Some(code_range) = self.line(buf)? else { return Ok(None) };
+        let code_text = buf[code_range].trim_ascii();
+        let code = std::str::from_utf8(code_text)
+            .ok()
+            .and_then(|t| t.parse::<i32>().ok())
+            .ok_or_else(|| {
+                malformed(
+                    self.path,
+                    line,
+                    format!(
+                        "group code '{}' is not an integer: not an ASCII DXF file, or its \
+                         code/value lines are out of step",
+                        shown(code_text)
+                    ),
+                )
+            })?;
+        let Some(value) = self.line(buf)? else {
+            return Err(malformed(
+                self.path,
+                line,
+                format!(
+                    "the file ends after group code {code} without its value (an odd number \
+                     of lines: truncated?)"
+                ),
+            ));
+        };
+        Ok(Some(Pair { code, start, value, end: buf.len(), line }))
+    }
+}
+
+/// `bytes` for a message: lossy UTF-8, at most 40 characters.
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// A pair's value as a number (a finite `f64`).
+fn number(buf: &[u8], p: &Pair) -> Option<f64> {
+    std::str::from_utf8(p.text(buf)).ok().and_then(super::text::parse_coordinate)
+}
+
+/// The conversion proper.
+fn run<R: BufRead, W: Write + ?Sized>(
+    mut input: R,
+    out: &mut W,
+    ctx: &Ctx<'_>,
+) -> Result<ConvertReport, ConvertError> {
+    check_magic(&mut input, ctx.input)?;
+    let bom = input
+        .fill_buf()
+        .map_err(|source| ConvertError::Io { path: ctx.input.into(), source })?
+        .starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        input.consume(3);
+        out.write_all(b"\xEF\xBB\xBF").map_err(|e| ctx.io_out(e))?;
+    }
+    let mut pairs = PairReader { input, line: 1, path: ctx.input };
+    let mut report = ConvertReport::default();
+    let mut tally = Tally::default();
+    let mut notes = Notes::default();
+    let mut buf = Vec::new();
+    let mut first = true;
+    loop {
+        buf.clear();
+        let Some(p) = pairs.next(&mut buf)? else {
+            let message = if first {
+                "the file is empty: nothing to convert"
+            } else {
+                "the file ends without 0/EOF (truncated?)"
+            };
+            return Err(ctx.malformed(pairs.line, message));
+        };
+        first = false;
+        match (p.code, p.text(&buf)) {
+            (0, b"SECTION") => {
+                let Some(name) = pairs.next(&mut buf)? else {
+                    return Err(ctx.malformed(pairs.line, "the file ends after 0/SECTION"));
+                };
+                if name.code != 2 {
+                    return Err(ctx.malformed(
+                        name.line,
+                        format!("0/SECTION is followed by group {}, not 2 (its name)", name.code),
+                    ));
+                }
+                let section = name.text(&buf).to_vec();
+                out.write_all(&buf).map_err(|e| ctx.io_out(e))?;
+                ctx.progress.advance(buf.len() as u64);
+                match section.as_slice() {
+                    b"HEADER" => header(&mut pairs, out, ctx, &mut notes, p.line)?,
+                    b"ENTITIES" => {
+                        entities(&mut pairs, out, ctx, &mut report, &mut tally, &mut notes)?
+                    }
+                    _ => copy_section(&mut pairs, out, ctx, p.line, &section)?,
+                }
+            }
+            (0, b"EOF") => {
+                out.write_all(&buf).map_err(|e| ctx.io_out(e))?;
+                // Whatever follows 0/EOF (padding, a trailing NUL) is copied.
+                let rest = std::io::copy(&mut pairs.input, out).map_err(|e| ctx.io_out(e))?;
+                ctx.progress.advance(buf.len() as u64 + rest);
+                break;
+            }
+            (999, _) => out.write_all(&buf).map_err(|e| ctx.io_out(e))?,
+            (code, value) => {
+                return Err(ctx.malformed(
+                    p.line,
+                    format!("expected 0/SECTION or 0/EOF, found group {code} '{}'", shown(value)),
+                ))
+            }
+        }
+    }
+    tally.finish(&mut report, ctx.input)?;
+    report.warnings.extend(notes.warnings());
+    Ok(report)
+}
+
+/// Things to tell the user once, counted over the file.
+#[derive(Default)]
+struct Notes {
+    paper_space: u64,
+    xdata_positions: u64,
+    header: Vec<String>,
+}
+
+impl Notes {
+    fn warnings(self) -> Vec<String> {
+        let mut w = self.header;
+        if self.paper_space > 0 {
+            w.push(format!(
+                "{} paper-space entities (group 67 = 1, sheet coordinates) copied unchanged",
+                self.paper_space
+            ));
+        }
+        if self.xdata_positions > 0 {
+            w.push(format!(
+                "{} entities carry XDATA world positions (group 1011), copied unchanged",
+                self.xdata_positions
+            ));
+        }
+        w
+    }
+}
+
+/// Copies the pairs of a section up to and including its 0/ENDSEC.
+fn copy_section<R: BufRead, W: Write + ?Sized>(
+    pairs: &mut PairReader<'_, R>,
+    out: &mut W,
+    ctx: &Ctx<'_>,
+    opened: u64,
+    name: &[u8],
+) -> Result<(), ConvertError> {
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let Some(p) = pairs.next(&mut buf)? else {
+            return Err(unclosed(ctx, pairs.line, opened, name));
+        };
+        out.write_all(&buf).map_err(|e| ctx.io_out(e))?;
+        ctx.progress.advance(buf.len() as u64);
+        if p.code == 0 {
+            match p.text(&buf) {
+                b"ENDSEC" => return Ok(()),
+                b"EOF" => return Err(unclosed(ctx, p.line, opened, name)),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn unclosed(ctx: &Ctx<'_>, line: u64, opened: u64, name: &[u8]) -> ConvertError {
+    ctx.malformed(
+        line,
+        format!(
+            "the {} section opened at line {opened} is not closed by 0/ENDSEC (truncated?)",
+            shown(name)
+        ),
+    )
+}
+
+/// The HEADER section: read whole (at most [`MAX_GROUP`] bytes), its extents, limits and
+/// insertion base converted, written.
+fn header<R: BufRead, W: Write + ?Sized>(
+    pairs: &mut PairReader<'_, R>,
+    out: &mut W,
+    ctx: &Ctx<'_>,
+    notes: &mut Notes,
+    opened: u64,
+) -> Result<(), ConvertError> {
+    let mut buf = Vec::new();
+    let mut list = Vec::new();
+    loop {
+        let Some(p) = pairs.next(&mut buf)? else {
+            return Err(unclosed(ctx, pairs.line, opened, b"HEADER"));
+        };
+        if buf.len() > MAX_GROUP {
+            return Err(ctx.malformed(opened, "a HEADER section longer than 64 MiB"));
+        }
+        let end = p.code == 0 && p.text(&buf) == b"ENDSEC";
+        if p.code == 0 && p.text(&buf) == b"EOF" {
+            return Err(unclosed(ctx, p.line, opened, b"HEADER"));
+        }
+        list.push(p);
+        if end {
+            break;
+        }
+    }
+    // Each variable's 10/20 pairs (indices into `list`).
+    let mut vars: Vec<(&[u8], usize, usize)> = Vec::new();
+    let mut current: &[u8] = b"";
+    let mut x = None;
+    for (i, p) in list.iter().enumerate() {
+        match p.code {
+            9 => {
+                current = p.text(&buf);
+                x = None;
+            }
+            10 => x = Some(i),
+            20 => {
+                if let Some(xi) = x.take() {
+                    vars.push((current, xi, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    let var = |name: &[u8]| vars.iter().find(|v| v.0 == name).map(|v| (v.1, v.2));
+    let read = |(xi, yi): (usize, usize)| -> Result<[f64; 2], ConvertError> {
+        let get = |i: usize| {
+            let p: &Pair = &list[i];
+            number(&buf, p).ok_or_else(|| {
+                ctx.malformed(p.line, format!("'{}' is not a number", shown(p.text(&buf))))
+            })
+        };
+        Ok([get(xi)?, get(yi)?])
+    };
+    let mut replacements: Vec<(usize, f64)> = Vec::new();
+    for (min_name, max_name) in [("$EXTMIN", "$EXTMAX")] {
+        let (Some(lo), Some(hi)) = (var(min_name.as_bytes()), var(max_name.as_bytes())) else {
+            continue;
+        };
+        let (a, b) = (read(lo)?, read(hi)?);
+        if a[0] > b[0] || a[1] > b[1] {
+            continue; // an empty drawing (AutoCAD writes 1e20 and -1e20)
+        }
+        let mut corners =
+            [[a[0], a[1], 0.0], [b[0], a[1], 0.0], [a[0], b[1], 0.0], [b[0], b[1], 0.0]];
+        let batch = ctx.transformer.transform_slice(&mut corners);
+        if let Some(f) = batch.failures.first() {
+            notes.header.push(format!(
+                "{min_name}/{max_name} kept unchanged: a corner of the box cannot be converted \
+                 ({}); CAD programs recompute the extents",
+                f.error
+            ));
+            continue;
+        }
+        let min = |k: usize| corners.iter().map(|c| c[k]).fold(f64::INFINITY, f64::min);
+        let max = |k: usize| corners.iter().map(|c| c[k]).fold(f64::NEG_INFINITY, f64::max);
+        replacements.extend([(lo.0, min(0)), (lo.1, min(1)), (hi.0, max(0)), (hi.1, max(1))]);
+    }
+    if let Some(base) = var(b"$INSBASE") {
+        let p = read(base)?;
+        if p != [0.0, 0.0] {
+            let mut pts = [[p[0], p[1], 0.0]];
+            let batch = ctx.transformer.transform_slice(&mut pts);
+            match batch.failures.first() {
+                Some(f) => notes
+                    .header
+                    .push(format!("$INSBASE kept unchanged: it cannot be converted ({})", f.error)),
+                None => replacements.extend([(base.0, pts[0][0]), (base.1, pts[0][1])]),
+            }
+        }
+    }
+    replacements.sort_by_key(|r| r.0);
+    let mut text = Vec::with_capacity(buf.len());
+    write_pairs(&mut text, &buf, &list, &replacements, &[]);
+    out.write_all(&text).map_err(|e| ctx.io_out(e))?;
+    ctx.progress.advance(buf.len() as u64);
+    Ok(())
+}
+
+/// Sub-entities that belong to the entity before them (POLYLINE's vertices, INSERT's
+/// attributes, and the SEQEND closing either).
+fn is_sub_entity(kind: &[u8]) -> bool {
+    matches!(kind, b"VERTEX" | b"ATTRIB" | b"SEQEND")
+}
+
+/// Entities read together: their bytes, pairs, and groups (an entity with its sub-entities: a
+/// range of `pairs`).
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    pairs: Vec<Pair>,
+    groups: Vec<Range<usize>>,
+}
+
+impl Chunk {
+    /// Keeps only the pairs from `from` on (the group being read), moved to the start.
+    fn keep_from(&mut self, from: usize) {
+        let cut = self.pairs.get(from).map_or(self.bytes.len(), |p| p.start);
+        self.bytes.drain(..cut);
+        self.pairs = self.pairs[from..].iter().map(|p| p.shifted(cut)).collect();
+        self.groups.clear();
+    }
+}
+
+/// The ENTITIES section, after its 0/SECTION 2/ENTITIES, up to and including 0/ENDSEC.
+fn entities<R: BufRead, W: Write + ?Sized>(
+    pairs: &mut PairReader<'_, R>,
+    out: &mut W,
+    ctx: &Ctx<'_>,
+    report: &mut ConvertReport,
+    tally: &mut Tally,
+    notes: &mut Notes,
+) -> Result<(), ConvertError> {
+    let opened = pairs.line.saturating_sub(4);
+    let mut chunk = Chunk::default();
+    // Where the group being read starts in `chunk.pairs`.
+    let mut current: Option<usize> = None;
+    loop {
+        let Some(p) = pairs.next(&mut chunk.bytes)? else {
+            return Err(unclosed(ctx, pairs.line, opened, b"ENTITIES"));
+        };
+        let idx = chunk.pairs.len();
+        let (code, line) = (p.code, p.line);
+        let kind_end = code == 0 && p.text(&chunk.bytes) == b"ENDSEC";
+        let kind_eof = code == 0 && p.text(&chunk.bytes) == b"EOF";
+        let sub = code == 0 && is_sub_entity(p.text(&chunk.bytes));
+        chunk.pairs.push(p);
+        if kind_eof {
+            return Err(unclosed(ctx, line, opened, b"ENTITIES"));
+        }
+        if kind_end {
+            if let Some(s) = current {
+                chunk.groups.push(s..idx);
+            }
+            convert_chunk(&chunk, ctx, report, tally, notes, out)?;
+            let end = &chunk.bytes[chunk.pairs[idx].start..];
+            out.write_all(end).map_err(|e| ctx.io_out(e))?;
+            return Ok(());
+        }
+        match current {
+            None => current = Some(idx),
+            Some(s) if code == 0 && !sub => {
+                chunk.groups.push(s..idx);
+                current = Some(idx);
+                if chunk.groups.len() >= CHUNK_GROUPS || chunk.pairs[idx].start >= CHUNK_BYTES {
+                    convert_chunk(&chunk, ctx, report, tally, notes, out)?;
+                    chunk.keep_from(idx);
+                    current = Some(0);
+                }
+            }
+            Some(s) => {
+                let from = chunk.pairs[s].start;
+                if chunk.bytes.len() - from > MAX_GROUP {
+                    return Err(ctx.malformed(
+                        chunk.pairs[s].line,
+                        format!("an entity longer than {} MiB", MAX_GROUP >> 20),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// What became of one group.
+enum Outcome {
+    /// Converted: its text, and how many points.
+    Converted(Vec<u8>, u64),
+    /// Copied unchanged (no coordinates, or paper space: then `true`).
+    Copied(bool),
+    /// Could not be converted: why.
+    Failed(String),
+}
+
+/// Converts the groups of `chunk` and writes them in order.
+fn convert_chunk<W: Write + ?Sized>(
+    chunk: &Chunk,
+    ctx: &Ctx<'_>,
+    report: &mut ConvertReport,
+    tally: &mut Tally,
+    notes: &mut Notes,
+    out: &mut W,
+) -> Result<(), ConvertError> {
+    let part = |groups: &[Range<usize>]| convert_part(chunk, groups, ctx.transformer, ctx.step);
+    let parts: Vec<Result<Vec<Outcome>, ConvertError>> = if ctx.parallel {
+        chunk.groups.par_chunks(PART_GROUPS).map(part).collect()
+    } else {
+        chunk.groups.chunks(PART_GROUPS).map(part).collect()
+    };
+    let mut read = 0;
+    for (outcomes, groups) in parts.into_iter().zip(chunk.groups.chunks(PART_GROUPS)) {
+        let outcomes = outcomes.map_err(|e| match e {
+            ConvertError::Malformed { location, message, .. } => {
+                ConvertError::Malformed { path: ctx.input.to_path_buf(), location, message }
+            }
+            other => other,
+        })?;
+        for (outcome, group) in outcomes.into_iter().zip(groups) {
+            let pairs = &chunk.pairs[group.clone()];
+            let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else { continue };
+            let raw = &chunk.bytes[first.start..last.end];
+            read += raw.len();
+            let entity = first.code == 0;
+            report.features += u64::from(entity);
+            if pairs.iter().any(|p| p.code == 1011) {
+                notes.xdata_positions += 1;
+            }
+            match outcome {
+                Outcome::Copied(paper) => {
+                    report.empty += u64::from(entity);
+                    notes.paper_space += u64::from(paper);
+                    if !tally.failed() {
+                        out.write_all(raw).map_err(|e| ctx.io_out(e))?;
+                    }
+                }
+                Outcome::Converted(text, points) => {
+                    report.vertices += points;
+                    if !tally.failed() {
+                        out.write_all(&text).map_err(|e| ctx.io_out(e))?;
+                    }
+                }
+                Outcome::Failed(reason) => {
+                    let location = describe(&chunk.bytes, pairs);
+                    tally.record(report, ctx.skip_invalid, Failure { location, reason });
+                }
+            }
+        }
+    }
+    ctx.progress.advance(read as u64);
+    Ok(())
+}
+
+/// `line 1234, LINE handle 2F` for a group.
+fn describe(buf: &[u8], pairs: &[Pair]) -> String {
+    let Some(first) = pairs.first() else { return String::new() };
+    let kind = shown(first.text(buf));
+    let end = pairs.iter().skip(1).position(|p| p.code == 0).map_or(pairs.len(), |i| i + 1);
+    match pairs[..end].iter().find(|p| p.code == 5) {
+        Some(h) => format!("line {}, {kind} handle {}", first.line, shown(h.text(buf))),
+        None => format!("line {}, {kind}", first.line),
+    }
+}
+
+/// Plans, transforms and writes the groups of one part.
+fn convert_part(
+    chunk: &Chunk,
+    groups: &[Range<usize>],
+    transformer: &Transformer,
+    step: f64,
+) -> Result<Vec<Outcome>, ConvertError> {
+    let buf = &chunk.bytes;
+    let mut plans = Vec::with_capacity(groups.len());
+    let mut coords: Vec<[f64; 3]> = Vec::new();
+    let mut offsets = Vec::with_capacity(groups.len());
+    for g in groups {
+        let pairs = &chunk.pairs[g.clone()];
+        let plan =
+            plan_group(buf, pairs, step).map_err(|(line, message)| ConvertError::Malformed {
+                path: Default::default(),
+                location: format!("line {line}"),
+                message,
+            })?;
+        offsets.push(coords.len());
+        if let Ok(plan) = &plan {
+            coords.extend(plan.points.iter().map(PlannedPoint::wcs));
+            coords.extend(plan.probes());
+        }
+        plans.push(plan);
+    }
+    let batch = transformer.transform_slice(&mut coords);
+    let mut failures = batch.failures.into_iter().peekable();
+    let mut outcomes = Vec::with_capacity(groups.len());
+    for ((plan, g), &offset) in plans.into_iter().zip(groups).zip(&offsets) {
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(Refusal::Paper) => {
+                outcomes.push(Outcome::Copied(true));
+                continue;
+            }
+            Err(Refusal::Nothing) => {
+                outcomes.push(Outcome::Copied(false));
+                continue;
+            }
+            Err(Refusal::Reason(r)) => {
+                outcomes.push(Outcome::Failed(r));
+                continue;
+            }
+        };
+        let end = offset + plan.coordinates();
+        let mut failed = None;
+        while let Some(f) = failures.next_if(|f| f.index < end) {
+            if failed.is_none() {
+                failed = Some(f.error.to_string());
+            }
+        }
+        if let Some(reason) = failed {
+            outcomes.push(Outcome::Failed(reason));
+            continue;
+        }
+        let done = &coords[offset..end];
+        match plan.resolve(done) {
+            Ok((replacements, inserts)) => {
+                let pairs = &chunk.pairs[g.clone()];
+                let size = pairs.last().map_or(0, |l| l.end) - pairs.first().map_or(0, |f| f.start);
+                let mut text = Vec::with_capacity(size + 64);
+                write_pairs(&mut text, buf, pairs, &replacements, &inserts);
+                outcomes.push(Outcome::Converted(text, plan.points.len() as u64));
+            }
+            Err(reason) => outcomes.push(Outcome::Failed(reason)),
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Writes `pairs` with the values of `replacements` (pair index, value; sorted by index)
+/// replaced where the number changed, and `inserts` (after pair index, code, value; sorted)
+/// added.
+fn write_pairs(
+    out: &mut Vec<u8>,
+    buf: &[u8],
+    pairs: &[Pair],
+    replacements: &[(usize, f64)],
+    inserts: &[(usize, i32, f64)],
+) {
+    let mut reps = replacements.iter().peekable();
+    let mut ins = inserts.iter().peekable();
+    for (i, p) in pairs.iter().enumerate() {
+        let mut value = None;
+        while let Some(&(_, v)) = reps.next_if(|r| r.0 == i) {
+            value = Some(v);
+        }
+        match value {
+            Some(v) if number(buf, p) != Some(v) => {
+                let r = p.trimmed(buf);
+                out.extend_from_slice(&buf[p.start..r.start]);
+                Number(v).push_to(out);
+                out.extend_from_slice(&buf[r.end..p.end]);
+            }
+            _ => out.extend_from_slice(&buf[p.start..p.end]),
+        }
+        while let Some(&(_, code, v)) = ins.next_if(|x| x.0 == i) {
+            // The new pair in the style of the one it follows: code padded as that one's, the
+            // same line ending.
+            let code_line = &buf[p.start..p.value.start];
+            let ending: &[u8] = if code_line.ends_with(b"\r\n") { b"\r\n" } else { b"\n" };
+            let padded = code_line.first() == Some(&b' ');
+            if padded {
+                out.extend_from_slice(format!("{code:>3}").as_bytes());
+            } else {
+                out.extend_from_slice(code.to_string().as_bytes());
+            }
+            out.extend_from_slice(ending);
+            Number(v).push_to(out);
+            out.extend_from_slice(ending);
+        }
+    }
+}
+
+/// A new value for a pair: its index, the value.
+type Replacement = (usize, f64);
+/// A pair to add: after the pair of this index, the code, the value.
+type Insertion = (usize, i32, f64);
+
+/// Why a group is not converted.
+enum Refusal {
+    /// Paper space: copied.
+    Paper,
+    /// No coordinates: copied.
+    Nothing,
+    /// Cannot be converted correctly: the reason.
+    Reason(String),
+}
+
+/// A point of an entity to convert: its value pairs (x, y, and z if written back), its
+/// coordinates as read (OCS for OCS entities), and whether its OCS is mirrored (extrusion
+/// (0, 0, −1): world x = −x, z = −z).
+#[derive(Debug, Clone)]
+struct PlannedPoint {
+    pairs: [Option<usize>; 3],
+    xyz: [f64; 3],
+    flip: bool,
+}
+
+impl PlannedPoint {
+    fn wcs(&self) -> [f64; 3] {
+        let [x, y, z] = self.xyz;
+        if self.flip {
+            [-x, y, -z]
+        } else {
+            [x, y, z]
+        }
+    }
+}
+
+/// What to do with a value that depends on the local frame.
+#[derive(Debug, Clone)]
+enum FrameEdit {
+    /// An angle in degrees (absent: 0, then inserted after `insert_after` with `code` if it
+    /// changes): its direction through the Jacobian. `flip`: in a mirrored OCS; `mirrored`:
+    /// stored as 360° − the angle (a clockwise HATCH arc edge).
+    Angle {
+        code: i32,
+        pair: Option<usize>,
+        old: f64,
+        flip: bool,
+        mirrored: bool,
+        insert_after: usize,
+    },
+    /// A length (a radius) × the scale factor.
+    Length { pair: usize, old: f64 },
+    /// A vector (x, y pairs) through the Jacobian; `keep_length`: rescaled to its old length
+    /// (a direction); `flip`: in a mirrored OCS.
+    Vector { pairs: [usize; 2], old: [f64; 2], keep_length: bool, flip: bool },
+}
+
+/// An elevation (one height for many points): its pair, the points at it, mirrored or not.
+#[derive(Debug, Clone)]
+struct Elevation {
+    pair: usize,
+    points: Vec<usize>,
+    flip: bool,
+}
+
+/// What converting one group takes: points, local frames, and the values that depend on them.
+#[derive(Debug, Default)]
+struct Plan {
+    points: Vec<PlannedPoint>,
+    /// The points (world coordinates) around which a local frame is needed: for each `a`, the
+    /// probes `a ± (d, 0)`, `a ± (0, d)` are transformed (central differences: the Jacobian to
+    /// O(d²)).
+    frames: Vec<[f64; 3]>,
+    probe_step: f64,
+    /// Every frame must be conformal (circles, arcs, ellipses, bulges): what needs it.
+    conformal: Option<&'static str>,
+    /// The values that depend on a frame (its index).
+    edits: Vec<(usize, FrameEdit)>,
+    elevations: Vec<Elevation>,
+}
+
+impl Plan {
+    /// A frame around `at` (world coordinates); its index.
+    fn frame_at(&mut self, at: [f64; 3]) -> usize {
+        if let Some(i) = self.frames.iter().position(|f| *f == at) {
+            return i;
+        }
+        self.frames.push(at);
+        self.frames.len() - 1
+    }
+
+    /// A frame around the last point planned (none if there is none yet).
+    fn frame_here(&mut self) -> Option<usize> {
+        let at = self.points.last()?.wcs();
+        Some(self.frame_at(at))
+    }
+
+    /// A frame around the first point planned (none if there is none).
+    fn frame_first(&mut self) -> Option<usize> {
+        let at = self.points.first()?.wcs();
+        Some(self.frame_at(at))
+    }
+
+    /// Adds an edit in frame `frame` (nothing if there is no frame: no point to anchor it).
+    fn edit(&mut self, frame: Option<usize>, edit: FrameEdit) {
+        if let Some(f) = frame {
+            self.edits.push((f, edit));
+        }
+    }
+
+    /// The four probes of every frame, in order.
+    fn probes(&self) -> impl Iterator<Item = [f64; 3]> + '_ {
+        let d = self.probe_step;
+        self.frames.iter().flat_map(move |a| {
+            [
+                [a[0] + d, a[1], a[2]],
+                [a[0] - d, a[1], a[2]],
+                [a[0], a[1] + d, a[2]],
+                [a[0], a[1] - d, a[2]],
+            ]
+        })
+    }
+
+    /// How many coordinates the plan transforms: its points, then its probes.
+    fn coordinates(&self) -> usize {
+        self.points.len() + 4 * self.frames.len()
+    }
+
+    /// The replacements (pair index, value) and insertions (after pair index, code, value),
+    /// from the transformed points and probes `done`; why the entity cannot be converted.
+    fn resolve(&self, done: &[[f64; 3]]) -> Result<(Vec<Replacement>, Vec<Insertion>), String> {
+        let mut reps = Vec::new();
+        let mut inserts = Vec::new();
+        let n = self.points.len();
+        for (p, q) in self.points.iter().zip(done) {
+            let q = if p.flip { [-q[0], q[1], -q[2]] } else { *q };
+            for (axis, pair) in p.pairs.iter().enumerate() {
+                if let Some(pair) = pair {
+                    reps.push((*pair, q[axis]));
+                }
+            }
+        }
+        for e in &self.elevations {
+            let Some(&first) = e.points.first() else { continue };
+            let z0 = done[first][2];
+            let spread = e.points.iter().map(|&i| (done[i][2] - z0).abs()).fold(0.0, f64::max);
+            if spread > ELEVATION_SPREAD {
+                return Err(format!(
+                    "its vertices' converted heights differ by {spread:.4} m, but it holds one \
+                     elevation"
+                ));
+            }
+            reps.push((e.pair, if e.flip { -z0 } else { z0 }));
+        }
+        // Each frame's Jacobian: the images of the unit x and y steps.
+        let mut jacobians = Vec::with_capacity(self.frames.len());
+        for f in 0..self.frames.len() {
+            let d = 2.0 * self.probe_step;
+            let at = n + 4 * f;
+            let (e, w, nn, s) = (done[at], done[at + 1], done[at + 2], done[at + 3]);
+            let u = [(e[0] - w[0]) / d, (e[1] - w[1]) / d];
+            let v = [(nn[0] - s[0]) / d, (nn[1] - s[1]) / d];
+            let (lu, lv) = (u[0].hypot(u[1]), v[0].hypot(v[1]));
+            let k = 0.5 * (lu + lv);
+            let det = u[0] * v[1] - u[1] * v[0];
+            if let Some(what) = self.conformal {
+                let dot = u[0] * v[0] + u[1] * v[1];
+                if !((lu - lv).abs() <= CONFORMAL_TOLERANCE * k
+                    && dot.abs() <= CONFORMAL_TOLERANCE * k * k
+                    && det > 0.0)
+                {
+                    return Err(format!(
+                        "the transformation is not conformal here (the local x and y axes \
+                         become {lu:.9} and {lv:.9} long, {:.6}° apart{}), so its {what} would \
+                         become another curve; explode it to a polyline first",
+                        (dot / (lu * lv)).clamp(-1.0, 1.0).acos().to_degrees(),
+                        if det > 0.0 { "" } else { ", mirrored" }
+                    ));
+                }
+            }
+            jacobians.push((u, v, k));
+        }
+        for (f, e) in &self.edits {
+            let Some(&(u, v, k)) = jacobians.get(*f) else { continue };
+            let apply = |d: [f64; 2]| [u[0] * d[0] + v[0] * d[1], u[1] * d[0] + v[1] * d[1]];
+            match e {
+                FrameEdit::Angle { code, pair, old, flip, mirrored, insert_after } => {
+                    let t = if *mirrored { -old } else { *old }.to_radians();
+                    let s = if *flip { -1.0 } else { 1.0 };
+                    let w = apply([s * t.cos(), t.sin()]);
+                    let t = (w[1].atan2(s * w[0])).to_degrees();
+                    let new = if *mirrored { -t } else { t };
+                    let delta = (new - old + 180.0).rem_euclid(360.0) - 180.0;
+                    if delta.abs() <= ANGLE_EPSILON {
+                        continue;
+                    }
+                    let new = new.rem_euclid(360.0);
+                    match pair {
+                        Some(p) => reps.push((*p, new)),
+                        None => inserts.push((*insert_after, *code, new)),
+                    }
+                }
+                FrameEdit::Length { pair, old } => reps.push((*pair, old * k)),
+                FrameEdit::Vector { pairs, old, keep_length, flip } => {
+                    let o = if *flip { [-old[0], old[1]] } else { *old };
+                    let mut w = apply(o);
+                    if *keep_length {
+                        let (lo, lw) = (o[0].hypot(o[1]), w[0].hypot(w[1]));
+                        if lw > 0.0 {
+                            w = [w[0] * lo / lw, w[1] * lo / lw];
+                        }
+                    }
+                    if *flip {
+                        w[0] = -w[0];
+                    }
+                    reps.push((pairs[0], w[0]));
+                    reps.push((pairs[1], w[1]));
+                }
+            }
+        }
+        reps.sort_by_key(|r| r.0);
+        inserts.sort_by_key(|r| r.0);
+        Ok((reps, inserts))
+    }
+}
+
+/// Why an entity drawn in a tilted plane (extrusion `n`) is refused.
+fn tilted(n: [f64; 3]) -> String {
+    format!(
+        "its coordinates are in the plane of extrusion ({}, {}, {}), not map coordinates; only \
+         entities drawn in the x-y plane are converted",
+        n[0], n[1], n[2]
+    )
+}
+
+/// Why an entity with an embedded object is refused.
+const EMBEDDED: &str = "it holds an embedded object (group 101: multi-line text or columns, \
+                        R2018), whose points and vectors geounify does not convert; save the \
+                        drawing as DXF R2013 or older, or leave it out (--skip-invalid)";
+
+/// A structural error in a group: its line and message.
+type Malformed = (u64, String);
+
+/// One entity of a group: its pairs (indices into the group's pairs).
+struct Entity<'a> {
+    kind: &'a [u8],
+    pairs: Range<usize>,
+}
+
+/// The extrusion direction of an OCS.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Extrusion {
+    /// (0, 0, 1) or absent: OCS = WCS.
+    Up,
+    /// (0, 0, −1): x and z mirrored.
+    Down,
+    /// Anything else.
+    Tilted([f64; 3]),
+}
+
+/// Reads the pairs of a group and decides what to convert.
+fn plan_group(buf: &[u8], pairs: &[Pair], step: f64) -> Result<Result<Plan, Refusal>, Malformed> {
+    let Some(first) = pairs.first() else { return Ok(Err(Refusal::Nothing)) };
+    if first.code != 0 {
+        return Ok(Err(Refusal::Nothing)); // comments before the first entity
+    }
+    let mut entities = Vec::new();
+    for (i, p) in pairs.iter().enumerate() {
+        if p.code == 0 {
+            if let Some(last) = entities.last_mut() {
+                let e: &mut Entity<'_> = last;
+                e.pairs.end = i;
+            }
+            entities.push(Entity { kind: p.text(buf), pairs: i..pairs.len() });
+        }
+    }
+    let g = Group { buf, pairs };
+    let main = &entities[0];
+    if g.int(main, 67) == Some(1) {
+        return Ok(Err(Refusal::Paper));
+    }
+    let mut plan = Plan { probe_step: step, ..Plan::default() };
+    fn refuse(r: String) -> Result<Result<Plan, Refusal>, Malformed> {
+        Ok(Err(Refusal::Reason(r)))
+    }
+    let kind = main.kind;
+    let ext = g.extrusion(main)?;
+    let ocs = |ext: Extrusion| -> Result<bool, String> {
+        match ext {
+            Extrusion::Up => Ok(false),
+            Extrusion::Down => Ok(true),
+            Extrusion::Tilted(n) => Err(tilted(n)),
+        }
+    };
+    match kind {
+        b"POINT" => g.points(main, &[10], false, &mut plan)?,
+        b"LINE" => g.points(main, &[10, 11], false, &mut plan)?,
+        b"3DFACE" => g.points(main, &[10, 11, 12, 13], false, &mut plan)?,
+        b"SOLID" | b"TRACE" => {
+            let flip = match ocs(ext) {
+                Ok(f) => f,
+                Err(r) => return refuse(r),
+            };
+            g.points(main, &[10, 11, 12, 13], flip, &mut plan)?
+        }
+        b"LWPOLYLINE" => {
+            let flip = match ocs(ext) {
+                Ok(f) => f,
+                Err(r) => return refuse(r),
+            };
+            let elevation = g.find(main, 38);
+            let z = match elevation {
+                Some(i) => g.num(i)?,
+                None => 0.0,
+            };
+            g.flat_points(main, &[10], z, flip, &mut plan)?;
+            if let Some(pair) = elevation {
+                plan.elevations.push(Elevation {
+                    pair,
+                    points: (0..plan.points.len()).collect(),
+                    flip,
+                });
+            }
+            if g.any_nonzero(main.pairs.clone(), 42)? {
+                plan.conformal = Some("bulges (arc segments)");
+                plan.frame_first();
+            }
+        }
+        b"POLYLINE" => {
+            let flags = g.int(main, 70).unwrap_or(0);
+            let three_d = flags & (8 | 16 | 64) != 0;
+            let flip = if three_d {
+                false
+            } else {
+                match ocs(ext) {
+                    Ok(f) => f,
+                    Err(r) => return refuse(r),
+                }
+            };
+            let elevation = if three_d { None } else { g.find(main, 30) };
+            let z = match elevation {
+                Some(i) => g.num(i)?,
+                None => 0.0,
+            };
+            let mut bulges = false;
+            for e in &entities[1..] {
+                if e.kind != b"VERTEX" {
+                    continue;
+                }
+                let vflags = g.int(e, 70).unwrap_or(0);
+                if vflags & 128 != 0 && vflags & 64 == 0 {
+                    continue; // a polyface face record: vertex indices, no position
+                }
+                if three_d {
+                    g.points(e, &[10], false, &mut plan)?;
+                } else {
+                    g.flat_points(e, &[10], z, flip, &mut plan)?;
+                    bulges |= g.any_nonzero(e.pairs.clone(), 42)?;
+                }
+            }
+            if let Some(pair) = elevation {
+                plan.elevations.push(Elevation {
+                    pair,
+                    points: (0..plan.points.len()).collect(),
+                    flip,
+                });
+            }
+            if bulges {
+                plan.conformal = Some("bulges (arc segments)");
+                plan.frame_first();
+            }
+        }
+        b"CIRCLE" | b"ARC" => {
+            let flip = match ocs(ext) {
+                Ok(f) => f,
+                Err(r) => return refuse(r),
+            };
+            g.points(main, &[10], flip, &mut plan)?;
+            let frame = plan.frame_first();
+            plan.conformal = Some(if kind == b"ARC" { "arc" } else { "circle" });
+            if let Some(pair) = g.find(main, 40) {
+                plan.edit(frame, FrameEdit::Length { pair, old: g.num(pair)? });
+            }
+            if kind == b"ARC" {
+                for code in [50, 51] {
+                    let pair = g.find(main, code);
+                    let old = match pair {
+                        Some(p) => g.num(p)?,
+                        None => 0.0,
+                    };
+                    let after = g.last_of(main, &[10, 20, 30, 40]);
+                    let edit = FrameEdit::Angle {
+                        code,
+                        pair,
+                        old,
+                        flip,
+                        mirrored: false,
+                        insert_after: after,
+                    };
+                    plan.edit(frame, edit);
+                }
+            }
+        }
+        b"ELLIPSE" => {
+            if let Extrusion::Tilted(n) = ext {
+                return refuse(tilted(n));
+            }
+            g.points(main, &[10], false, &mut plan)?;
+            let frame = plan.frame_first();
+            plan.conformal = Some("ellipse");
+            g.vectors(main, 11, false, false, frame, &mut plan)?;
+        }
+        b"TEXT" | b"ATTDEF" | b"INSERT" => {
+            let flip = match ocs(ext) {
+                Ok(f) => f,
+                Err(r) => return refuse(r),
+            };
+            if g.find(main, 101).is_some() {
+                return refuse(EMBEDDED.into());
+            }
+            g.text_like(main, flip, &mut plan)?;
+            if kind == b"INSERT" {
+                for e in &entities[1..] {
+                    if e.kind == b"ATTRIB" {
+                        let flip = match g.extrusion(e).map(ocs)? {
+                            Ok(f) => f,
+                            Err(r) => return refuse(format!("an ATTRIB: {r}")),
+                        };
+                        if g.find(e, 101).is_some() {
+                            return refuse(format!("an ATTRIB: {EMBEDDED}"));
+                        }
+                        g.text_like(e, flip, &mut plan)?;
+                    }
+                }
+            }
+        }
+        b"MTEXT" => {
+            if let Extrusion::Tilted(n) = ext {
+                return refuse(tilted(n));
+            }
+            if g.find(main, 101).is_some() {
+                return refuse(EMBEDDED.into());
+            }
+            g.points(main, &[10], false, &mut plan)?;
+            let frame = plan.frame_first();
+            g.vectors(main, 11, true, false, frame, &mut plan)?;
+            let pair = g.find(main, 50);
+            let has_direction = g.find(main, 11).is_some();
+            if pair.is_some() || !has_direction {
+                let old = match pair {
+                    Some(p) => g.num(p)?,
+                    None => 0.0,
+                };
+                let after = g.last_of(main, &[10, 20, 30, 1]);
+                let edit = FrameEdit::Angle {
+                    code: 50,
+                    pair,
+                    old,
+                    flip: ext == Extrusion::Down,
+                    mirrored: false,
+                    insert_after: after,
+                };
+                plan.edit(frame, edit);
+            }
+        }
+        b"SPLINE" => {
+            // The start tangent at the first point, the end tangent at the last (control points
+            // come before fit points; either list ends where the curve ends).
+            g.points(main, &[10, 11], false, &mut plan)?;
+            let start = plan.frame_first();
+            let end = plan.frame_here();
+            g.vectors(main, 12, true, false, start, &mut plan)?;
+            g.vectors(main, 13, true, false, end, &mut plan)?;
+        }
+        b"XLINE" | b"RAY" => {
+            g.points(main, &[10], false, &mut plan)?;
+            let frame = plan.frame_first();
+            g.vectors(main, 11, true, false, frame, &mut plan)?;
+        }
+        b"IMAGE" | b"WIPEOUT" => {
+            g.points(main, &[10], false, &mut plan)?;
+            let frame = plan.frame_first();
+            g.vectors(main, 11, false, false, frame, &mut plan)?;
+            g.vectors(main, 12, false, false, frame, &mut plan)?;
+        }
+        b"HATCH" => {
+            let flip = match ocs(ext) {
+                Ok(f) => f,
+                Err(r) => return refuse(r),
+            };
+            if let Err(r) = g.hatch(main, flip, &mut plan)? {
+                return refuse(r);
+            }
+        }
+        b"DIMENSION" | b"ARC_DIMENSION" | b"LARGE_RADIAL_DIMENSION" => {
+            return refuse(format!(
+                "a {} is drawn by an anonymous block (*D...) of world coordinates, which would \
+                 stay where it is; explode dimensions first, or leave them out (--skip-invalid)",
+                shown(kind)
+            ))
+        }
+        _ => {
+            return refuse(format!(
+                "{} entities are not converted (their geometry is not one geounify knows how \
+                 to convert correctly); explode them first, or leave them out (--skip-invalid)",
+                shown(kind)
+            ))
+        }
+    }
+    if plan.points.is_empty() {
+        return Ok(Err(Refusal::Nothing));
+    }
+    if plan.edits.is_empty() && plan.conformal.is_none() {
+        plan.frames.clear();
+    }
+    Ok(Ok(plan))
+}
+
+/// A group's pairs in their buffer.
+struct Group<'a> {
+    buf: &'a [u8],
+    pairs: &'a [Pair],
+}
+
+impl Group<'_> {
+    /// The number of pair `i`; a structural error naming its line if it is not one.
+    fn num(&self, i: usize) -> Result<f64, Malformed> {
+        let p = &self.pairs[i];
+        number(self.buf, p).ok_or_else(|| {
+            (
+                p.line + 1,
+                format!("group {} value '{}' is not a number", p.code, shown(p.text(self.buf))),
+            )
+        })
+    }
+
+    /// The first pair of `e` with `code`.
+    fn find(&self, e: &Entity<'_>, code: i32) -> Option<usize> {
+        e.pairs.clone().find(|&i| self.pairs[i].code == code)
+    }
+
+    /// The integer value of the first pair of `e` with `code`.
+    fn int(&self, e: &Entity<'_>, code: i32) -> Option<i64> {
+        let i = self.find(e, code)?;
+        std::str::from_utf8(self.pairs[i].text(self.buf)).ok()?.parse().ok()
+    }
+
+    /// The last pair of `e` whose code is one of `codes` (for inserting a pair after it).
+    fn last_of(&self, e: &Entity<'_>, codes: &[i32]) -> usize {
+        e.pairs
+            .clone()
+            .rev()
+            .find(|&i| codes.contains(&self.pairs[i].code))
+            .unwrap_or(e.pairs.start)
+    }
+
+    /// Whether a pair with `code` in `range` holds a non-zero number.
+    fn any_nonzero(&self, range: Range<usize>, code: i32) -> Result<bool, Malformed> {
+        for i in range {
+            if self.pairs[i].code == code && self.num(i)? != 0.0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The extrusion 210/220/230 of `e`.
+    fn extrusion(&self, e: &Entity<'_>) -> Result<Extrusion, Malformed> {
+        let mut n = [0.0, 0.0, 1.0];
+        for (k, code) in [210, 220, 230].into_iter().enumerate() {
+            if let Some(i) = self.find(e, code) {
+                n[k] = self.num(i)?;
+            }
+        }
+        Ok(if n[0].abs() <= 1e-9 && n[1].abs() <= 1e-9 {
+            if n[2] > 0.0 {
+                Extrusion::Up
+            } else if n[2] < 0.0 {
+                Extrusion::Down
+            } else {
+                Extrusion::Tilted(n)
+            }
+        } else {
+            Extrusion::Tilted(n)
+        })
+    }
+
+    /// The points of `e` whose x codes are `codes`: x, then y (code + 10) right after it, then
+    /// an optional z (code + 20) right after that.
+    fn points(
+        &self,
+        e: &Entity<'_>,
+        codes: &[i32],
+        flip: bool,
+        plan: &mut Plan,
+    ) -> Result<(), Malformed> {
+        let mut i = e.pairs.start;
+        while i < e.pairs.end {
+            let code = self.pairs[i].code;
+            if codes.contains(&code) {
+                let (x, y) = self.xy(i, e)?;
+                let zi =
+                    (i + 2 < e.pairs.end && self.pairs[i + 2].code == code + 20).then_some(i + 2);
+                let z = match zi {
+                    Some(zi) => self.num(zi)?,
+                    None => 0.0,
+                };
+                plan.points.push(PlannedPoint {
+                    pairs: [Some(i), Some(i + 1), zi],
+                    xyz: [x, y, z],
+                    flip,
+                });
+                i += if zi.is_some() { 3 } else { 2 };
+            } else {
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The x, y of the point whose x is pair `i`.
+    fn xy(&self, i: usize, e: &Entity<'_>) -> Result<(f64, f64), Malformed> {
+        let p = &self.pairs[i];
+        if i + 1 >= e.pairs.end || self.pairs[i + 1].code != p.code + 10 {
+            return Err((
+                p.line,
+                format!("group {} (an x) is not followed by group {} (its y)", p.code, p.code + 10),
+            ));
+        }
+        Ok((self.num(i)?, self.num(i + 1)?))
+    }
+
+    /// Like [`points`](Self::points) for 2D points at height `z` (an elevation held elsewhere):
+    /// only x and y are written back; a z pair after them is kept.
+    fn flat_points(
+        &self,
+        e: &Entity<'_>,
+        codes: &[i32],
+        z: f64,
+        flip: bool,
+        plan: &mut Plan,
+    ) -> Result<(), Malformed> {
+        let mut i = e.pairs.start;
+        while i < e.pairs.end {
+            if codes.contains(&self.pairs[i].code) {
+                let (x, y) = self.xy(i, e)?;
+                plan.points.push(PlannedPoint {
+                    pairs: [Some(i), Some(i + 1), None],
+                    xyz: [x, y, z],
+                    flip,
+                });
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The vectors of `e` with x code `code` (y = code + 10), through the local frame.
+    fn vectors(
+        &self,
+        e: &Entity<'_>,
+        code: i32,
+        keep_length: bool,
+        flip: bool,
+        frame: Option<usize>,
+        plan: &mut Plan,
+    ) -> Result<(), Malformed> {
+        for i in e.pairs.clone() {
+            if self.pairs[i].code == code {
+                let (x, y) = self.xy(i, e)?;
+                let edit = FrameEdit::Vector { pairs: [i, i + 1], old: [x, y], keep_length, flip };
+                plan.edit(frame, edit);
+            }
+        }
+        Ok(())
+    }
+
+    /// TEXT, ATTRIB, ATTDEF, INSERT: insertion point, alignment point when aligned, rotation.
+    fn text_like(&self, e: &Entity<'_>, flip: bool, plan: &mut Plan) -> Result<(), Malformed> {
+        let aligned = match e.kind {
+            b"TEXT" => self.int(e, 72).unwrap_or(0) != 0 || self.int(e, 73).unwrap_or(0) != 0,
+            b"ATTRIB" | b"ATTDEF" => {
+                self.int(e, 72).unwrap_or(0) != 0 || self.int(e, 74).unwrap_or(0) != 0
+            }
+            _ => false,
+        };
+        let codes: &[i32] = if aligned { &[10, 11] } else { &[10] };
+        let first = plan.points.len();
+        self.points(e, codes, flip, plan)?;
+        let Some(anchor) = plan.points.get(first).map(PlannedPoint::wcs) else { return Ok(()) };
+        let frame = Some(plan.frame_at(anchor));
+        let pair = self.find(e, 50);
+        let old = match pair {
+            Some(p) => self.num(p)?,
+            None => 0.0,
+        };
+        let after = if e.kind == b"INSERT" {
+            self.last_of(e, &[10, 20, 30, 41, 42, 43])
+        } else {
+            self.last_of(e, &[10, 20, 30, 40, 1])
+        };
+        let edit =
+            FrameEdit::Angle { code: 50, pair, old, flip, mirrored: false, insert_after: after };
+        plan.edit(frame, edit);
+        Ok(())
+    }
+
+    /// A HATCH: boundary paths and seed points (see the module documentation). `Ok(Err(_))`
+    /// refuses it.
+    fn hatch(
+        &self,
+        e: &Entity<'_>,
+        flip: bool,
+        plan: &mut Plan,
+    ) -> Result<Result<(), String>, Malformed> {
+        #[derive(PartialEq)]
+        enum Phase {
+            Head,
+            Polyline,
+            Edges,
+            Pattern,
+            Seeds,
+        }
+        let mut phase = Phase::Head;
+        let mut elevation = None;
+        let mut z = 0.0;
+        let mut edge = 0;
+        let mut bulges = false;
+        let mut i = e.pairs.start;
+        let mut bound = Vec::new();
+        while i < e.pairs.end {
+            let p = &self.pairs[i];
+            let code = p.code;
+            match (&phase, code) {
+                (Phase::Head, 10) => {
+                    // The elevation point: x and y are 0, z is the hatch's elevation.
+                    let _ = self.xy(i, e)?;
+                    if i + 2 < e.pairs.end && self.pairs[i + 2].code == 30 {
+                        elevation = Some(i + 2);
+                        z = self.num(i + 2)?;
+                        i += 1;
+                    }
+                    i += 2;
+                    continue;
+                }
+                (_, 92) => {
+                    let flags = self.num(i)? as i64;
+                    phase = if flags & 2 != 0 { Phase::Polyline } else { Phase::Edges };
+                    edge = 0;
+                }
+                (Phase::Polyline, 10) => {
+                    let (x, y) = self.xy(i, e)?;
+                    bound.push(plan.points.len());
+                    plan.points.push(PlannedPoint {
+                        pairs: [Some(i), Some(i + 1), None],
+                        xyz: [x, y, z],
+                        flip,
+                    });
+                    i += 2;
+                    continue;
+                }
+                (Phase::Polyline, 42) => bulges |= self.num(i)? != 0.0,
+                (Phase::Edges, 72) => {
+                    edge = self.num(i)? as i64;
+                    if edge == 4 {
+                        return Ok(Err("a HATCH boundary with spline edges is not converted; \
+                                       leave it out (--skip-invalid) or redraw the boundary"
+                            .into()));
+                    }
+                    if !(1..=3).contains(&edge) {
+                        return Ok(Err(format!("a HATCH boundary edge of unknown type {edge}")));
+                    }
+                }
+                (Phase::Edges, 10) | (Phase::Edges, 11) if code == 10 || edge == 1 => {
+                    let (x, y) = self.xy(i, e)?;
+                    bound.push(plan.points.len());
+                    plan.points.push(PlannedPoint {
+                        pairs: [Some(i), Some(i + 1), None],
+                        xyz: [x, y, z],
+                        flip,
+                    });
+                    i += 2;
+                    continue;
+                }
+                (Phase::Edges, 11) if edge == 3 => {
+                    let (x, y) = self.xy(i, e)?;
+                    // Relative to the centre, the point just planned.
+                    plan.conformal = Some("elliptic boundary edges");
+                    let frame = plan.frame_here();
+                    let edit = FrameEdit::Vector {
+                        pairs: [i, i + 1],
+                        old: [x, y],
+                        keep_length: false,
+                        flip,
+                    };
+                    plan.edit(frame, edit);
+                    i += 2;
+                    continue;
+                }
+                (Phase::Edges, 40) if edge == 2 => {
+                    plan.conformal = Some("arc boundary edges");
+                    let frame = plan.frame_here();
+                    plan.edit(frame, FrameEdit::Length { pair: i, old: self.num(i)? });
+                }
+                (Phase::Edges, 50) | (Phase::Edges, 51) if edge == 2 => {
+                    // A clockwise arc edge (73 = 0 after the angles) stores 360° − angle.
+                    let ccw = (i + 1..e.pairs.end)
+                        .take(3)
+                        .find(|&j| self.pairs[j].code == 73)
+                        .map_or(Ok(true), |j| self.num(j).map(|v| v != 0.0))?;
+                    let frame = plan.frame_here();
+                    let edit = FrameEdit::Angle {
+                        code,
+                        pair: Some(i),
+                        old: self.num(i)?,
+                        flip,
+                        mirrored: !ccw,
+                        insert_after: i,
+                    };
+                    plan.edit(frame, edit);
+                }
+                (_, 75) | (_, 76) if phase != Phase::Seeds => phase = Phase::Pattern,
+                (_, 98) => phase = Phase::Seeds,
+                (Phase::Seeds, 10) => {
+                    let (x, y) = self.xy(i, e)?;
+                    bound.push(plan.points.len());
+                    plan.points.push(PlannedPoint {
+                        pairs: [Some(i), Some(i + 1), None],
+                        xyz: [x, y, z],
+                        flip,
+                    });
+                    i += 2;
+                    continue;
+                }
+                (Phase::Pattern, 10) | (Phase::Edges, 10..=13) => {
+                    return Ok(Err(format!(
+                        "unexpected group {code} at line {} of a HATCH",
+                        p.line
+                    )))
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if let Some(pair) = elevation {
+            plan.elevations.push(Elevation { pair, points: bound, flip });
+        }
+        if bulges {
+            plan.conformal = Some("bulged boundary segments");
+            plan.frame_first();
+        }
+        Ok(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs_of(text: &[u8]) -> (Vec<u8>, Vec<Pair>) {
+        let mut r = PairReader { input: text, line: 1, path: Path::new("t.dxf") };
+        let mut buf = Vec::new();
+        let mut list = Vec::new();
+        while let Some(p) = r.next(&mut buf).unwrap() {
+            list.push(p);
+        }
+        (buf, list)
+    }
+
+    #[test]
+    fn pairs_keep_line_endings_and_name_bad_lines() {
+        let (buf, list) = pairs_of(b"  0\r\nLINE\r\n 10\n1.5 \n");
+        assert_eq!(list.len(), 2);
+        assert_eq!((list[0].code, list[0].text(&buf)), (0, &b"LINE"[..]));
+        assert_eq!((list[1].code, list[1].line, number(&buf, &list[1])), (10, 3, Some(1.5)));
+        let mut r = PairReader { input: &b"  0\nLINE\n 10\n"[..], line: 1, path: Path::new("t") };
+        let mut buf = Vec::new();
+        r.next(&mut buf).unwrap();
+        let err = r.next(&mut buf).unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("odd number"), "{err}");
+        let mut r = PairReader { input: &b"x\ny\n"[..], line: 1, path: Path::new("t") };
+        let err = r.next(&mut Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("not an integer"), "{err}");
+    }
+
+    #[test]
+    fn text_alignment_point_only_when_aligned_and_rotation_added() {
+        let (buf, list) =
+            pairs_of(b"0\nTEXT\n10\n1\n20\n2\n30\n0\n40\n2.5\n1\nabc\n11\n0\n21\n0\n31\n0\n");
+        let plan = plan_group(&buf, &list, 10.0).unwrap().ok().unwrap();
+        assert_eq!(plan.points.len(), 1);
+        assert!(matches!(plan.edits[0], (0, FrameEdit::Angle { pair: None, insert_after: 5, .. })));
+    }
+}
