@@ -49,9 +49,9 @@ use std::ops::Range;
 use std::path::Path;
 
 /// Bytes per chunk (a chunk ends at the first item boundary outside a point past this).
-const CHUNK_BYTES: usize = 16 << 20;
+const CHUNK_BYTES: usize = 4 << 20;
 /// Points per chunk.
-const CHUNK_POINTS: usize = 1 << 18;
+const CHUNK_POINTS: usize = 1 << 16;
 
 /// The point elements: local name and the local name of the parent they belong in.
 const POINT_ELEMENTS: [(&[u8], &[u8]); 3] =

@@ -58,9 +58,9 @@ use std::ops::Range;
 use std::path::Path;
 
 /// Bytes per chunk (a chunk ends at the first item boundary outside a feature past this).
-const CHUNK_BYTES: usize = 16 << 20;
+const CHUNK_BYTES: usize = 4 << 20;
 /// Points per chunk.
-const CHUNK_POINTS: usize = 1 << 18;
+const CHUNK_POINTS: usize = 1 << 16;
 
 /// The feature elements (local names): the unit a failure leaves out.
 const FEATURES: [&[u8]; 3] = [b"Placemark", b"GroundOverlay", b"PhotoOverlay"];

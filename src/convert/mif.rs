@@ -87,7 +87,7 @@ pub const SET_FAMILY: [&str; 2] = ["mif", "mid"];
 /// Objects per chunk.
 const CHUNK_OBJECTS: usize = 65_536;
 /// Bytes per chunk (a chunk ends after the object that crosses this).
-const CHUNK_BYTES: usize = 16 << 20;
+const CHUNK_BYTES: usize = 4 << 20;
 /// The longest header read (everything before `Data`).
 const MAX_HEADER: usize = 16 << 20;
 
