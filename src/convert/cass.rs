@@ -50,7 +50,7 @@
 //! and written in order; a line may be at most
 //! [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES) long.
 
-use super::runner::{self, Rec};
+use super::runner::{self, Rec, RecordSource as _};
 use super::text::{self, Fixed, Number};
 use super::{ConvertError, ConvertReport, Job, Tally, TextEncoding};
 use std::io::{BufRead, BufReader, Write};
@@ -276,17 +276,14 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     let file = super::open_regular(job.input)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     sniff(&mut reader, job.input)?;
+    let mut lines = runner::Lines::new(reader, super::MAX_RECORD_BYTES, job.input);
     let mut buf = Vec::new();
     let mut samples = Vec::new();
     while samples.len() < max {
         buf.clear();
-        let n = text::read_line_bounded(&mut reader, &mut buf, super::MAX_RECORD_BYTES)
-            .map_err(|source| ConvertError::Io { path: job.input.to_path_buf(), source })?;
-        if n == 0 || !buf.ends_with(b"\n") && n as u64 >= super::MAX_RECORD_BYTES {
-            break;
-        }
-        let body = body_of(&buf, if samples.is_empty() { bom_len(&buf) } else { 0 });
-        if let Ok(Line::Point(p)) = parse_line(body) {
+        let Some(rec) = lines.next_record(&mut buf)? else { break };
+        let start = body_start(&buf, &rec);
+        if let Ok(Line::Point(p)) = parse_line(&buf[start..rec.body_end.max(start)]) {
             samples.push([p.east, p.north, p.height.unwrap_or(0.0)]);
         }
     }
@@ -322,13 +319,6 @@ fn bom_len(buf: &[u8]) -> usize {
     } else {
         0
     }
-}
-
-/// The line in `buf` from `from`, without its LF or CRLF.
-fn body_of(buf: &[u8], from: usize) -> &[u8] {
-    let b = &buf[from.min(buf.len())..];
-    let b = b.strip_suffix(b"\n").unwrap_or(b);
-    b.strip_suffix(b"\r").unwrap_or(b)
 }
 
 /// The conversion proper: the lines through the shared chunk runner.
@@ -387,7 +377,8 @@ impl runner::RecordFormat for PointLines {
         rec: &Rec,
         points: &mut Vec<[f64; 3]>,
     ) -> runner::Parsed<PointLine> {
-        let body = &bytes[body_start(bytes, rec)..rec.body_end.max(body_start(bytes, rec))];
+        let start = body_start(bytes, rec);
+        let body = &bytes[start..rec.body_end.max(start)];
         match parse_line(body) {
             Ok(Line::Blank) => runner::Parsed::Pass,
             Ok(Line::Point(p)) => {
