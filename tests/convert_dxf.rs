@@ -988,3 +988,36 @@ fn header_insertion_base_is_converted_and_empty_extents_kept() {
     let t = Transformer::new(&from, &to).unwrap();
     assert_eq!((base[0], base[1]), t.transform_xy(440_100.0, 2_500_200.0).unwrap());
 }
+
+#[test]
+fn a_drawing_with_a_byte_order_mark_passes_the_sanity_check_and_keeps_the_mark() {
+    // The sanity check's sample reads the file before the conversion: it must pass over a
+    // UTF-8 byte-order mark as the conversion does (it read "\u{feff}0" as a group code).
+    let scratch = Scratch::new("bom");
+    let body = dxf(
+        &[
+            (0, "SECTION"),
+            (2, "ENTITIES"),
+            (0, "POINT"),
+            (10, "440000"),
+            (20, "2500000"),
+            (0, "ENDSEC"),
+            (0, "EOF"),
+        ],
+        "\n",
+    );
+    let a = scratch.write("a.dxf", [b"\xEF\xBB\xBF".as_slice(), &body].concat());
+    let b = scratch.path("b.dxf");
+    let (from, to) = (crs("EPSG:4547"), crs("EPSG:4548"));
+    let report = convert(&a, &b, &from, &to, &ConvertOptions::default()).unwrap();
+    assert_eq!((report.features, report.vertices), (1, 1));
+    let out = std::fs::read(&b).unwrap();
+    assert!(out.starts_with(b"\xEF\xBB\xBF  0\nSECTION\n"), "{:?}", &out[..20]);
+    let t = Transformer::new(&from, &to).unwrap();
+    let (x, y) = t.transform_xy(440_000.0, 2_500_000.0).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains(&format!(" 10\n{}\n 20\n{}\n", text::Number(x), text::Number(y))),
+        "{text}"
+    );
+}

@@ -132,12 +132,26 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     })
 }
 
+/// Consumes a UTF-8 byte-order mark at the start of `input`; whether there was one (the
+/// conversion writes it back; the sample only passes over it).
+fn skip_bom<R: BufRead>(input: &mut R, path: &Path) -> Result<bool, ConvertError> {
+    let bom = input
+        .fill_buf()
+        .map_err(|source| ConvertError::Io { path: path.into(), source })?
+        .starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        input.consume(3);
+    }
+    Ok(bom)
+}
+
 /// Up to `max` coordinates `[x, y, z]` (z = 0 without one) of the model-space entities, for the
 /// sanity check; entities that are refused are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
     let file = super::open_regular(job.input)?;
     let mut reader = BufReader::new(file);
     check_magic(&mut reader, job.input)?;
+    skip_bom(&mut reader, job.input)?;
     let mut pairs = PairReader { input: reader, line: 1, path: job.input };
     let mut buf = Vec::new();
     let mut out = Vec::new();
@@ -379,12 +393,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
     ctx: &Ctx<'_>,
 ) -> Result<ConvertReport, ConvertError> {
     check_magic(&mut input, ctx.input)?;
-    let bom = input
-        .fill_buf()
-        .map_err(|source| ConvertError::Io { path: ctx.input.into(), source })?
-        .starts_with(b"\xEF\xBB\xBF");
-    if bom {
-        input.consume(3);
+    if skip_bom(&mut input, ctx.input)? {
         out.write_all(b"\xEF\xBB\xBF").map_err(|e| ctx.io_out(e))?;
     }
     let mut pairs = PairReader { input, line: 1, path: ctx.input };

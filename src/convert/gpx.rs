@@ -38,7 +38,7 @@
 //! the root, a bad attribute) or a root element other than `gpx` is a
 //! [`ConvertError::Malformed`] naming the line; nothing is written.
 //!
-//! **Memory.** Read in chunks of about 16 MiB (whole items), the points of a chunk transformed
+//! **Memory.** Read in chunks of about 4 MiB (whole items), the points of a chunk transformed
 //! in one batch (in parallel with [`ConvertOptions::parallel`](super::ConvertOptions)), written
 //! in order; one point element may be at most 64 MiB long.
 

@@ -47,7 +47,7 @@
 //! Malformed XML or a root element other than `kml` is a [`ConvertError::Malformed`] naming
 //! the line; nothing is written.
 //!
-//! **Memory.** Read in chunks of about 16 MiB of whole features, the points of a chunk
+//! **Memory.** Read in chunks of about 4 MiB of whole features, the points of a chunk
 //! transformed in one batch (in parallel with [`ConvertOptions::parallel`](super::ConvertOptions)),
 //! written in order; one feature element, and one `<coordinates>` text, may be at most 64 MiB.
 

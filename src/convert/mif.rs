@@ -66,7 +66,7 @@
 //! first written to a hidden temporary file beside the output, `.<name>.mif-body.geounify-*.tmp`,
 //! removed on success, failure and Ctrl-C; only a SIGKILL can leave it.)
 //!
-//! **Memory.** Objects are read in chunks of at most 65 536 objects or 16 MiB and their points
+//! **Memory.** Objects are read in chunks of at most 65 536 objects or 4 MiB and their points
 //! converted in one batch ([`Transformer::transform_slice`](crate::Transformer::transform_slice),
 //! parallel with `parallel`); one object may be at most
 //! [`MAX_RECORD_BYTES`] of text.
