@@ -692,3 +692,55 @@ fn a_repeated_csv_column_name_becomes_a_distinct_attribute() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(v["features"][0]["properties"], serde_json::json!({"名称": "甲", "名称_2": "乙"}));
 }
+
+#[test]
+fn an_empty_point_inside_a_collection_stays_empty_and_fails_nothing() {
+    // A Point with no coordinates inside a GeometryCollection is held as NaN x and y; it is not
+    // a point to transform (the transformer refuses non-finite values), so it stays empty.
+    let dir = Scratch::new("empty-point");
+    let src = dir.write(
+        "c.geojson",
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"n":1},"geometry":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[]},{"type":"Point","coordinates":[116.3,39.9]}]}}]}"#,
+    );
+    let (from, to) = (crs("EPSG:4490"), crs("EPSG:4548"));
+    let t = geounify::Transformer::new(&from, &to).unwrap();
+    let (x, y) = t.transform_xy(116.3, 39.9).unwrap();
+    let options = ConvertOptions::default();
+    for out in ["c.gpkg", "c2.geojson"] {
+        let report = convert(&src, &dir.path(out), &from, &to, &options)
+            .unwrap_or_else(|e| panic!("{out}: {e}"));
+        assert_eq!((report.features, report.written), (1, 1), "{out}");
+    }
+    // The GeoPackage read back into GeoJSON (same CRS: the coordinates unchanged).
+    convert(&dir.path("c.gpkg"), &dir.path("c3.geojson"), &to, &to, &options).unwrap();
+    for out in ["c2.geojson", "c3.geojson"] {
+        let g = &geometries(&dir.path(out))[0];
+        let parts = g["geometries"].as_array().unwrap();
+        assert_eq!(parts[0]["coordinates"], serde_json::json!([]), "{out}");
+        assert_eq!(parts[1]["coordinates"], serde_json::json!([x, y]), "{out}");
+    }
+}
+
+#[test]
+fn a_shapefile_refuses_more_fields_than_a_dbase_header_holds() {
+    // 2,047 attributes: a header of 32 + 32 × 2047 + 1 bytes does not fit its 16-bit length
+    // (it wrapped around and the table was corrupt).
+    let dir = Scratch::new("many-fields");
+    let props: Vec<String> = (0..2047).map(|i| format!("\"f{i}\":{i}")).collect();
+    let src = dir.write(
+        "wide.geojson",
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{{}}},"geometry":{{"type":"Point","coordinates":[116.3,39.9]}}}}]}}"#,
+            props.join(",")
+        ),
+    );
+    let before = dir.listing();
+    let g = crs("EPSG:4490");
+    let err = convert(&src, &dir.path("out.shp"), &g, &g, &ConvertOptions::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ConvertError::Options { .. }), "{text}");
+    assert!(text.contains("2047 attributes"), "{text}");
+    assert!(text.contains("do not fit a dBASE table"), "{text}");
+    assert_eq!(dir.listing(), before, "nothing left behind");
+}

@@ -141,6 +141,12 @@ impl From<Read> for Slot {
     }
 }
 
+/// An empty point inside a geometry (GeoJSON `[]` in a collection, WKB `POINT EMPTY` in a
+/// multi-point), held as NaN x and y: left as it is, as the same-format converters leave it.
+fn is_empty_point(c: &[f64; 3]) -> bool {
+    c[0].is_nan() && c[1].is_nan()
+}
+
 /// Transforms the points of a chunk's features through the batch path (one
 /// `transform_slice` per part of the chunk, parts in parallel with `parallel`); a 2D geometry's
 /// points go with z = 0 and get only x and y back.
@@ -152,7 +158,11 @@ fn transform_chunk(job: &Job<'_>, chunk: &mut [Slot]) {
         |slot, points| match slot {
             Slot::Read(Ok(Feature { geometry: Some(g), .. })) => {
                 let z = g.has_z;
-                g.shape.for_each(&mut |c| points.push([c[0], c[1], if z { c[2] } else { 0.0 }]));
+                g.shape.for_each(&mut |c| {
+                    if !is_empty_point(c) {
+                        points.push([c[0], c[1], if z { c[2] } else { 0.0 }]);
+                    }
+                });
                 true
             }
             Slot::Read(Ok(_)) => {
@@ -174,6 +184,9 @@ fn transform_chunk(job: &Job<'_>, chunk: &mut [Slot]) {
                         let z = g.has_z;
                         let mut next = points.iter();
                         g.shape.for_each_mut(&mut |c| {
+                            if is_empty_point(c) {
+                                return; // not transformed, kept empty
+                            }
                             if let Some(p) = next.next() {
                                 c[0] = p[0];
                                 c[1] = p[1];

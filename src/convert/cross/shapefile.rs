@@ -428,6 +428,18 @@ pub(crate) fn writer(
         set.file(index[i]).writer().write_all(&[0u8; HEADER_LEN]).map_err(io_at(&paths[i]))?;
     }
     let fields = dbf_fields(&schema.fields, &mut warnings);
+    // The header's length and the row length are 16-bit numbers: what does not fit is refused
+    // before anything is written (it would be a corrupt table).
+    let row_len = 1 + fields.iter().map(|f| f.width).sum::<usize>();
+    if 32 + 32 * fields.len() + 1 > usize::from(u16::MAX) || row_len > usize::from(u16::MAX) {
+        return Err(ConvertError::Options {
+            path: output.to_path_buf(),
+            message: format!(
+                "{} attributes ({row_len} bytes a row) do not fit a dBASE table (at most 2046                  fields and 65,535 bytes a row); convert to GeoPackage or GeoJSON instead",
+                fields.len()
+            ),
+        });
+    }
     let dbf_header = dbf_header(&fields, 0);
     set.file(index[2]).writer().write_all(&dbf_header).map_err(io_at(&paths[2]))?;
     for (ext, bytes) in [("cpg", Some(b"UTF-8".to_vec())), ("prj", None)] {
@@ -529,8 +541,9 @@ fn dbf_header(fields: &[OutField], rows: u32) -> Vec<u8> {
     h[2] = m;
     h[3] = d;
     h[4..8].copy_from_slice(&rows.to_le_bytes());
-    h[8..10].copy_from_slice(&(header_len as u16).to_le_bytes());
-    h[10..12].copy_from_slice(&(row_len.min(u16::MAX as usize) as u16).to_le_bytes());
+    // Both fit (checked by `writer`).
+    h[8..10].copy_from_slice(&u16::try_from(header_len).unwrap_or(u16::MAX).to_le_bytes());
+    h[10..12].copy_from_slice(&u16::try_from(row_len).unwrap_or(u16::MAX).to_le_bytes());
     for f in fields {
         let mut d = [0u8; 32];
         d[..11].copy_from_slice(&f.name);
@@ -689,6 +702,12 @@ impl Writer {
                 }
                 (b'N', Value::Real(x)) if !x.is_finite() => String::new(),
                 (b'N', Value::Real(x)) => Number(*x).to_string(),
+                (b'N', Value::Integer(i)) => i.to_string(),
+                // A cell of another type in a numeric or logical column (a GeoPackage stores
+                // what it is given) would be a corrupt dBASE value.
+                (b'N' | b'L', v) => {
+                    return Err(format!("field {name}: '{v}' is not a value of its column's type"))
+                }
                 (_, v) => v.to_string(),
             };
             let bytes = text.as_bytes();
