@@ -85,7 +85,7 @@ fn a_manifest_with_problems_is_refused_whole_with_every_problem_listed() {
          [[dataset]]\npath = \"missing.csv\"\ncrs = \"WGS84\"\n\
          [[dataset]]\npath = \"folder.csv\"\ncrs = \"WGS84\"\n\
          [[dataset]]\npath = \"poi.csv\"\ncrs = \"BJ54\"\noutput = \"poi3.csv\"\n\
-         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"poi.geojson\"\n",
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"poi.wkt\"\n",
     );
     assert_eq!(problems.len(), 6, "{problems:#?}");
     assert_eq!(problems[0], "dataset 2 (poi.csv): unknown CRS id 'nope' (try `geounify crs list`)");
@@ -102,10 +102,14 @@ fn a_manifest_with_problems_is_refused_whole_with_every_problem_listed() {
         "{}",
         problems[4]
     );
-    assert_eq!(
-        problems[5],
-        "dataset 7 (poi.csv): output out/poi.geojson is not a csv file like its input \
-         (converting between formats is not supported)"
+    // Between formats since issue 13: only a pair that does not convert is refused.
+    assert!(
+        problems[5].starts_with(
+            "dataset 7 (poi.csv): output out/poi.wkt: converting from csv to wkt is not \
+             supported: geounify does not write wkt in conversions between formats (supported: "
+        ),
+        "{}",
+        problems[5]
     );
     // An unknown target is one more problem, listed with the datasets'.
     let problems = refused(

@@ -11,16 +11,22 @@
 //! force = false                        # optional: convert even if the sanity check objects
 //! heights = "elevation"                # optional: z values are elevations (copied unchanged
 //!                                      # between 2D CRSs) or "ellipsoidal" (converted)
+//! format = "gpkg"                      # optional: the format of every output (a format name
+//!                                      # or extension); each input's own format without it
 //!
 //! [[dataset]]
 //! path = "parcels_old_grid.csv"        # the output is the same file name in the output folder
+//!                                      # (with `format`: the same stem, that format's extension)
 //! crs = "city:old-grid"
 //! x_col = "E"                          # optional, CSV/TSV: x_col, y_col, z_col, encoding
 //! y_col = "N"
 //! encoding = "gbk"
 //! # skip_invalid, force, heights: optional per-dataset overrides; output = "other-name.csv"
-//! # optional
+//! # optional (its extension gives its format; with `format`, it must be that format)
 //! ```
+//!
+//! An output in another format than its input is converted between formats (see
+//! [`cross`](super::cross)); the check refuses a pair of formats that cannot be converted.
 //!
 //! The whole manifest is checked before anything is converted (see [`run`]: ids, formats,
 //! inputs, datum parameters, outputs confined to the output folder and clashing with nothing).
@@ -98,6 +104,8 @@ pub struct Manifest {
     pub path: PathBuf,
     /// The agreed CRS id.
     pub target: String,
+    /// The format every output must have (`format = "gpkg"`), if the manifest says.
+    pub format: Option<FileFormat>,
     /// The output folder, resolved.
     pub output: PathBuf,
     /// CRS files, resolved.
@@ -151,7 +159,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
     let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let top = table(
         &root,
-        &["target", "output", "crs_files", "skip_invalid", "force", "heights", "dataset"],
+        &["target", "output", "crs_files", "skip_invalid", "force", "heights", "format", "dataset"],
     )
     .map_err(|(pos, m)| error(Some(pos.line), m))?;
     let at = |pos: Pos, m: String| error(Some(pos.line), m);
@@ -162,6 +170,15 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
     let skip_invalid = boolean(top, "skip_invalid").map_err(|(p, m)| at(p, m))?.unwrap_or(false);
     let force = boolean(top, "force").map_err(|(p, m)| at(p, m))?.unwrap_or(false);
     let heights = heights_of(top).map_err(|(p, m)| at(p, m))?.unwrap_or_default();
+    let out_format = match (string(top, "format").map_err(|(p, m)| at(p, m))?, get(top, "format")) {
+        (Some(name), Some(node)) => Some(super::format::named(&name).ok_or_else(|| {
+            at(
+                node.pos,
+                format!("`format`: unknown format '{name}' (one of: {})", super::format::names()),
+            )
+        })?),
+        _ => None,
+    };
     let mut crs_files = Vec::new();
     if let Some(node) = get(top, "crs_files") {
         let TreeValue::Array(items) = &node.value else {
@@ -197,9 +214,14 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
         let s = |k: &str| string(t, k).map_err(|(p, m)| at(p, m));
         let input = s("path")?.ok_or_else(|| at(item.pos, "dataset: missing `path`".into()))?;
         let crs = s("crs")?.ok_or_else(|| at(item.pos, "dataset: missing `crs`".into()))?;
-        let name = match s("output")? {
-            Some(name) => PathBuf::from(name),
-            None => PathBuf::from(Path::new(&input).file_name().unwrap_or_default()),
+        let name = match (s("output")?, out_format) {
+            (Some(name), _) => PathBuf::from(name),
+            (None, None) => PathBuf::from(Path::new(&input).file_name().unwrap_or_default()),
+            (None, Some(f)) => {
+                let stem = Path::new(&input).file_stem().unwrap_or_default();
+                let ext = f.extensions.first().copied().unwrap_or(f.name);
+                PathBuf::from(stem).with_extension(ext)
+            }
         };
         let encoding = match s("encoding")? {
             None => None,
@@ -231,7 +253,8 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, ExchangeError> {
         }
         datasets.push(Dataset { path: base.join(&input), crs, output: output_path, options });
     }
-    Ok(Manifest { path: path.to_path_buf(), target, output, crs_files, datasets })
+    let format = out_format.map(|f| f.format);
+    Ok(Manifest { path: path.to_path_buf(), target, format, output, crs_files, datasets })
 }
 
 type TreeResult<T> = Result<T, (Pos, String)>;
@@ -297,7 +320,8 @@ fn boolean(entries: &[Entry], key: &str) -> TreeResult<Option<bool>> {
 /// CRS to the target, each input exists, is a regular file (for a Shapefile, its `.shx`,
 /// `.dbf`, `.prj` and `.cpg` too) and has a known format, and each
 /// output is a file name in the output folder (no absolute path elsewhere, no folder, no `..`)
-/// in its input's format that clashes neither with `lineage.json`, nor with another dataset's
+/// in a known format (the manifest's `format` if it gives one) into which its input's format
+/// converts, that clashes neither with `lineage.json`, nor with another dataset's
 /// output (names compared ignoring case; a Shapefile output counts as its whole set of
 /// sidecars), nor with any file the exchange reads (inputs and their Shapefile sets, the
 /// manifest, CRS files; resolved paths, and hard links).
@@ -337,12 +361,16 @@ pub fn run(
     let mut records = Vec::new();
     for (dataset, source) in manifest.datasets.iter().zip(&sources) {
         let format = FileFormat::from_path(&dataset.path);
+        let out_format = FileFormat::from_path(&dataset.output);
         let mut record = json!({
             "input": { "path": lineage::shown(&dataset.path, &base) },
             "format": format.map(FileFormat::name),
             "source_crs": dataset.crs,
             "target_crs": target.id(),
         });
+        if out_format != format {
+            record["output_format"] = json!(out_format.map(FileFormat::name));
+        }
         let result = convert_dataset(dataset, source, &target, progress(dataset).as_ref());
         let mut removed = Vec::new();
         if let Some(format) = format {
@@ -373,9 +401,9 @@ pub fn run(
                     record["failures_total"] = json!(total);
                 }
                 record["outputs"] = json!([]);
-                removed =
-                    remove_previous_output(&dataset.output, format).map_err(io(&dataset.output))?;
-                if let Some(format) = format {
+                removed = remove_previous_output(&dataset.output, out_format)
+                    .map_err(io(&dataset.output))?;
+                if let Some(format) = out_format {
                     match super::leftover_temporaries(&dataset.output, format) {
                         Ok(messages) => cleaned.extend(messages),
                         Err(e) => cleaned
@@ -633,7 +661,7 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
             }
             Err(e) => problem(e.to_string()),
         }
-        // The output: a file name in the output folder, in the input's format.
+        // The output: a file name in the output folder, in a format the input converts into.
         let shown = lineage::shown(&d.output, &base);
         let confined = d.output.parent() == Some(manifest.output.as_path())
             && matches!(
@@ -649,14 +677,28 @@ fn check(manifest: &Manifest, registry: &Registry) -> Result<Plan, ExchangeError
             continue;
         }
         let out_format = FileFormat::from_path(&d.output);
-        if format.is_some() && out_format != format {
-            problem(format!(
-                "output {shown} is not a {} file like its input (converting between formats \
-                 is not supported)",
-                format.map_or("", FileFormat::name)
-            ));
+        match (format, out_format) {
+            // An unknown input format is reported once, with the input.
+            (None, None) if d.output.extension() == d.path.extension() => {}
+            (_, None) => problem(format!("output {shown}: {}", super::format::unknown(&d.output))),
+            (Some(from), Some(to)) if from != to => {
+                if let Err(why) =
+                    super::cross::entries(super::format::of(from), super::format::of(to))
+                {
+                    problem(format!("output {shown}: {why}"));
+                }
+            }
+            _ => {}
         }
-        let names = touched_names(&d.output, format);
+        if let (Some(wanted), Some(to)) = (manifest.format, out_format) {
+            if wanted != to {
+                problem(format!(
+                    "output {shown} is not a {} file, the format the manifest asks for",
+                    wanted.name()
+                ));
+            }
+        }
+        let names = touched_names(&d.output, out_format);
         if names.iter().any(|n| n == LINEAGE) {
             problem(format!("output {shown} would overwrite the exchange's {LINEAGE}"));
         }

@@ -333,6 +333,21 @@ pub fn from_path(path: &Path) -> Option<&'static Format> {
         .find(|f| f.extensions.contains(&ext.as_str()) || f.also_accepted.contains(&ext.as_str()))
 }
 
+/// The format called `name`: its [`Format::name`] or one of its extensions (with or without the
+/// dot), in any case, e.g. `"gpkg"`, `"GeoJSON"`, `".shp"`.
+pub fn named(name: &str) -> Option<&'static Format> {
+    let name = name.strip_prefix('.').unwrap_or(name).to_ascii_lowercase();
+    let name = name.as_str();
+    FORMATS
+        .iter()
+        .find(|f| f.name == name || f.extensions.contains(&name) || f.also_accepted.contains(&name))
+}
+
+/// The format names [`named`] takes, for messages: `csv, tsv, geojson, ...`.
+pub fn names() -> String {
+    FORMATS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+}
+
 /// Why `path` has no format: the reason of a [`REFUSED`] extension, else the list of the
 /// supported extensions, e.g. `unknown format (supported: .csv, .tsv, ...)`.
 pub fn unknown(path: &Path) -> String {
@@ -388,5 +403,15 @@ mod tests {
              .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
+    }
+
+    #[test]
+    fn formats_are_named_by_name_or_extension() {
+        assert_eq!(named("GPKG").map(|f| f.format), Some(FileFormat::GeoPackage));
+        assert_eq!(named(".shp").map(|f| f.format), Some(FileFormat::Shapefile));
+        assert_eq!(named("json").map(|f| f.format), Some(FileFormat::GeoJson));
+        assert_eq!(named("geojsonseq").map(|f| f.format), Some(FileFormat::GeoJsonSeq));
+        assert!(named("tab").is_none());
+        assert!(named("").is_none());
     }
 }

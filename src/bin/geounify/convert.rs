@@ -263,6 +263,8 @@ Manifest (paths relative to it):
   skip_invalid = false                # optional; force = false likewise
   heights = \"elevation\"               # optional: z values are elevations (copied between 2D
                                        # CRSs) or \"ellipsoidal\" (converted; see convert --help)
+  format = \"gpkg\"                     # optional: every output in this format (a name or
+                                       # extension); without it, each input's own format
   [[dataset]]
   path = \"parcels.csv\"
   crs = \"city:old-grid\"
@@ -271,7 +273,7 @@ Manifest (paths relative to it):
 
 The whole manifest is checked first: every CRS id, datum parameters (and, for 3D CRSs, the
 heights) to the target, every input (a regular file of a known format; a Shapefile's .shx,
-.dbf, .prj and .cpg too), every output (a file name in the output folder, in its input's format,
+.dbf, .prj and .cpg too), every output (a file name in the output folder, in a format its input converts into,
 clashing neither with lineage.json, another output (ignoring case; a Shapefile with its whole
 set) nor any file the exchange reads). Any problem: all are listed, nothing is
 converted or written, exit status 2.

@@ -30,7 +30,7 @@ pub mod shapefile;
 pub mod wkb;
 
 use super::features::{Feature, Read};
-use super::format::Format;
+use super::format::{Format, ReadFn, WriteFn};
 use super::text::{degree_decimals, Fixed, Number};
 use super::{ConvertError, ConvertReport, Failure, Job, Tally};
 
@@ -47,18 +47,8 @@ pub(crate) fn convert(
     from: &Format,
     to: &Format,
 ) -> Result<ConvertReport, ConvertError> {
-    let unsupported = |what: &str, name: &str| ConvertError::Options {
-        path: job.output.to_path_buf(),
-        message: format!(
-            "converting from {} to {} is not supported: {what} {name} in conversions between \
-             formats (supported: {})",
-            from.name,
-            to.name,
-            supported()
-        ),
-    };
-    let read = from.read.ok_or_else(|| unsupported("geounify does not read", from.name))?;
-    let write = to.write.ok_or_else(|| unsupported("geounify does not write", to.name))?;
+    let (read, write) = entries(from, to)
+        .map_err(|message| ConvertError::Options { path: job.output.to_path_buf(), message })?;
     let mut reader = read(job)?;
     let mut writer = write(job, reader.schema())?;
     let mut report = ConvertReport::default();
@@ -113,6 +103,23 @@ pub(crate) fn convert(
     tally.finish(&mut report, job.input)?;
     writer.finish(&mut report)?;
     Ok(report)
+}
+
+/// The reader of `from` and the writer of `to`, or why `from` cannot be converted into `to`
+/// (one of them takes no part in conversions between formats).
+pub(crate) fn entries(from: &Format, to: &Format) -> Result<(ReadFn, WriteFn), String> {
+    let unsupported = |what: &str, name: &str| {
+        format!(
+            "converting from {} to {} is not supported: {what} {name} in conversions between \
+             formats (supported: {})",
+            from.name,
+            to.name,
+            supported()
+        )
+    };
+    let read = from.read.ok_or_else(|| unsupported("geounify does not read", from.name))?;
+    let write = to.write.ok_or_else(|| unsupported("geounify does not write", to.name))?;
+    Ok((read, write))
 }
 
 /// The formats that take part in conversions between formats, for messages.
