@@ -583,11 +583,13 @@ struct Reader<'p, R> {
     delimiter: u8,
     line: u64,
     path: &'p Path,
+    /// Bytes read so far (the byte-order mark and every record).
+    bytes: u64,
 }
 
 impl<'p, R: BufRead> Reader<'p, R> {
     fn new(input: R, delimiter: u8, path: &'p Path) -> Self {
-        Self { input, delimiter, line: 1, path }
+        Self { input, delimiter, line: 1, path, bytes: 0 }
     }
 
     /// Consumes a byte-order mark of `encoding` (UTF-8 or GB 18030) at the start; the bytes.
@@ -604,6 +606,7 @@ impl<'p, R: BufRead> Reader<'p, R> {
             .map_err(|source| ConvertError::Io { path: path.to_path_buf(), source })?;
         if buf.starts_with(bom) {
             self.input.consume(bom.len());
+            self.bytes += bom.len() as u64;
             Ok(bom)
         } else {
             Ok(&[])
@@ -623,6 +626,7 @@ impl<'p, R: BufRead> Reader<'p, R> {
             let from = buf.len();
             let limit = MAX_RECORD.saturating_sub((from - start) as u64);
             let n = text::read_line_bounded(&mut self.input, buf, limit).map_err(|e| self.io(e))?;
+            self.bytes += n as u64;
             let chunk_end = buf.len();
             let ends_line = n > 0 && buf[chunk_end - 1] == b'\n';
             let scan_to = if ends_line { chunk_end - 1 } else { chunk_end };
@@ -699,6 +703,11 @@ pub(crate) struct TableRow {
 }
 
 impl<'p> Table<'p> {
+    /// Bytes of the file read so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.reader.bytes
+    }
+
     /// Opens `path` (`.tsv`: tab-separated) and reads its header. Errors as
     /// [`convert_file`]'s: an empty file, a header that is not in the encoding, columns not
     /// found.

@@ -162,13 +162,6 @@ pub enum Value {
     Date(String),
 }
 
-impl Value {
-    /// Whether the value is [`Value::Null`].
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-}
-
 impl fmt::Display for Value {
     /// The value as text: nothing for null, integers in decimal, reals in the shortest
     /// round-trip form, `true`/`false`, text and dates as they are.
@@ -200,6 +193,17 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The type's name in messages: `integer`, `real`, `text`, `boolean`, `date`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Integer => "integer",
+            FieldType::Real => "real",
+            FieldType::Text => "text",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+        }
+    }
+
     /// The type of a field holding values of types `self` and `other`: the same type, integer
     /// with real is real, anything else text.
     pub fn unify(self, other: FieldType) -> FieldType {
@@ -301,6 +305,23 @@ pub(crate) trait FeatureReader {
     fn warnings(&mut self) -> Vec<String> {
         Vec::new()
     }
+    /// How much of the input the features returned so far stand for, in bytes of the main
+    /// file (the unit of [`Progress::start`](super::Progress::start)'s total), for the progress
+    /// bar; 0 by default (the bar then moves only at the end).
+    fn consumed(&self) -> u64 {
+        0
+    }
+}
+
+/// Whether `text` is a date `YYYY-MM-DD` (month 01–12, day 01–31), as [`Value::Date`] holds.
+pub(crate) fn is_date(text: &[u8]) -> bool {
+    let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text else { return false };
+    let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let two = |a: u8, b: u8| (a - b'0') * 10 + (b - b'0');
+    (1..=12).contains(&two(m1, m2)) && (1..=31).contains(&two(d1, d2))
 }
 
 /// A format's writer for conversions between formats: created with the schema, given the
@@ -321,6 +342,16 @@ pub(crate) trait FeatureWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_yyyy_mm_dd() {
+        assert!(is_date(b"2024-02-29"));
+        assert!(is_date(b"1954-12-31"));
+        for not in ["2024-13-01", "2024-00-10", "2024-01-32", "2024/01/05", "24-01-05", "2024-1-5"]
+        {
+            assert!(!is_date(not.as_bytes()), "{not}");
+        }
+    }
 
     #[test]
     fn types_unify_and_values_coerce() {

@@ -807,6 +807,11 @@ impl Records {
         Ok(Self { reader, file_type, shx: found.shx, dbf: found.dbf, cpg: found.cpg })
     }
 
+    /// Bytes of the `.shp` read so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.reader.pos
+    }
+
     /// The file's shape type.
     pub(crate) fn file_type(&self) -> i32 {
         self.file_type

@@ -147,6 +147,36 @@ pub fn type_name(code: u32) -> &'static str {
     }
 }
 
+/// A WKB geometry type code taken apart: ISO's thousands (1000 Z, 2000 M, 3000 ZM) and EWKB's
+/// flag bits (0x80000000 Z, 0x40000000 M, 0x20000000 an SRID follows) both read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TypeCode {
+    /// The 2D type code (1 = Point ... 17 = Triangle; see [`type_name`]).
+    pub(crate) base: u32,
+    /// Whether positions have z.
+    pub(crate) z: bool,
+    /// Whether positions have m.
+    pub(crate) m: bool,
+    /// Whether an EWKB SRID (4 bytes) follows the code.
+    pub(crate) srid: bool,
+}
+
+impl TypeCode {
+    /// `code` taken apart; `None` if its thousands are not 0 to 3.
+    pub(crate) fn of(code: u32) -> Option<TypeCode> {
+        let iso = code & 0x0FFF_FFFF;
+        let (mut z, mut m) = (code & 0x8000_0000 != 0, code & 0x4000_0000 != 0);
+        match iso / 1000 {
+            0 => {}
+            1 => z = true,
+            2 => m = true,
+            3 => (z, m) = (true, true),
+            _ => return None,
+        }
+        Some(TypeCode { base: iso % 1000, z, m, srid: code & 0x2000_0000 != 0 })
+    }
+}
+
 /// A contiguous sequence of coordinate tuples.
 #[derive(Debug, Clone, Copy)]
 struct Run {
@@ -230,18 +260,9 @@ impl Parser<'_> {
             b => return Err(malformed(start, format!("byte order {b} (expected 0 or 1)"))),
         };
         let code = self.u32(little)?;
-        let mut z = code & 0x8000_0000 != 0;
-        let mut m = code & 0x4000_0000 != 0;
-        let srid = code & 0x2000_0000 != 0;
-        let iso = code & 0x0FFF_FFFF;
-        let (base, dims) = (iso % 1000, iso / 1000);
-        match dims {
-            0 => {}
-            1 => z = true,
-            2 => m = true,
-            3 => (z, m) = (true, true),
-            _ => return Err(malformed(start + 1, format!("unknown geometry type code {code}"))),
-        }
+        let Some(TypeCode { base, z, m, srid }) = TypeCode::of(code) else {
+            return Err(malformed(start + 1, format!("unknown geometry type code {code}")));
+        };
         if srid {
             self.u32(little)?;
         }

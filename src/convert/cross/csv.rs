@@ -52,7 +52,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     let attributes: Vec<usize> = (0..table.names.len())
         .filter(|i| !coordinates.contains(&Some(*i)) && wkt != Some(*i))
         .collect();
-    let mut types: Vec<Option<Inferred>> = vec![None; attributes.len()];
+    let mut types: Vec<Option<FieldType>> = vec![None; attributes.len()];
     let mut schema = Schema::default();
     while let Some(row) = table.next_row()? {
         if let Ok(Some((_, z))) = row.point {
@@ -77,11 +77,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         .zip(&types)
         .map(|(&i, t)| Field {
             name: table.names.get(i).cloned().unwrap_or_default(),
-            kind: match t {
-                Some(Inferred::Integer) => FieldType::Integer,
-                Some(Inferred::Real) => FieldType::Real,
-                _ => FieldType::Text,
-            },
+            kind: t.unwrap_or(FieldType::Text),
         })
         .collect();
     // A name the header repeats: `name_2`, `name_3`, ... (a field name is a key elsewhere).
@@ -137,31 +133,15 @@ pub(crate) fn wkt_sample(job: &Job<'_>, max: usize) -> Option<Result<Vec<[f64; 3
     Some(Ok(out))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Inferred {
-    Integer,
-    Real,
-    Text,
-}
-
-impl Inferred {
-    fn unify(self, other: Inferred) -> Inferred {
-        match (self, other) {
-            (a, b) if a == b => a,
-            (Inferred::Text, _) | (_, Inferred::Text) => Inferred::Text,
-            _ => Inferred::Real,
-        }
-    }
-}
-
-/// The narrowest type that keeps `cell`'s text (see the module docs).
-fn infer(cell: &str) -> Inferred {
+/// The narrowest type that keeps `cell`'s text (see the module docs): integer, real or text
+/// (columns of several are unified by [`FieldType::unify`]).
+fn infer(cell: &str) -> FieldType {
     if cell.parse::<i64>().is_ok_and(|i| i.to_string() == cell) {
-        return Inferred::Integer;
+        return FieldType::Integer;
     }
     match cell.parse::<f64>() {
-        Ok(v) if v.is_finite() && Number(v).to_string() == cell => Inferred::Real,
-        _ => Inferred::Text,
+        Ok(v) if v.is_finite() && Number(v).to_string() == cell => FieldType::Real,
+        _ => FieldType::Text,
     }
 }
 
@@ -223,6 +203,10 @@ impl FeatureReader for Reader<'_> {
             });
         }
         Ok(Some(Ok(Feature { location, geometry, attributes })))
+    }
+
+    fn consumed(&self) -> u64 {
+        self.table.consumed()
     }
 
     fn warnings(&mut self) -> Vec<String> {
@@ -397,15 +381,15 @@ mod tests {
 
     #[test]
     fn inference_keeps_every_cell_text() {
-        assert_eq!(infer("42"), Inferred::Integer);
-        assert_eq!(infer("-7"), Inferred::Integer);
-        assert_eq!(infer("007"), Inferred::Text);
-        assert_eq!(infer("+1"), Inferred::Text);
-        assert_eq!(infer("3.5"), Inferred::Real);
-        assert_eq!(infer("3.50"), Inferred::Text);
-        assert_eq!(infer("1e300"), Inferred::Real);
-        assert_eq!(infer("nan"), Inferred::Text);
-        assert_eq!(Inferred::Integer.unify(Inferred::Real), Inferred::Real);
+        assert_eq!(infer("42"), FieldType::Integer);
+        assert_eq!(infer("-7"), FieldType::Integer);
+        assert_eq!(infer("007"), FieldType::Text);
+        assert_eq!(infer("+1"), FieldType::Text);
+        assert_eq!(infer("3.5"), FieldType::Real);
+        assert_eq!(infer("3.50"), FieldType::Text);
+        assert_eq!(infer("1e300"), FieldType::Real);
+        assert_eq!(infer("nan"), FieldType::Text);
+        assert_eq!(FieldType::Integer.unify(FieldType::Real), FieldType::Real);
         let mut out = Vec::new();
         push_field(&mut out, "a,\"b\"", b',');
         assert_eq!(out, b"\"a,\"\"b\"\"\"");

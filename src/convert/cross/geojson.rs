@@ -39,7 +39,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 /// GeometryCollections nested deeper than this are refused (as in the same-format path).
 const MAX_DEPTH: usize = super::super::geojson::MAX_COLLECTION_DEPTH;
@@ -74,12 +75,14 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         walk(open(&path)?, &path, &mut on)?;
     }
     let (schema, index) = schema.finish();
+    let read = Arc::new(AtomicU64::new(0));
     let source = if seq {
         Source::Lines(Lines::open(&path)?)
     } else {
         let (tx, rx) = mpsc::sync_channel(READ_AHEAD);
         let thread_path = path.clone();
-        let file = open(&path)?;
+        let file = super::super::open_regular(&path)?;
+        let file = BufReader::with_capacity(1 << 20, Counted { inner: file, read: read.clone() });
         std::thread::spawn(move || {
             let tx2 = tx.clone();
             let mut send = |v: Json, location: String| -> Result<(), ConvertError> {
@@ -94,7 +97,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         });
         Source::Thread(rx)
     };
-    Ok(Box::new(Reader { path, schema, index, source, foreign: 0, m_dropped: 0 }))
+    Ok(Box::new(Reader { path, read, schema, index, source, foreign: 0, m_dropped: 0 }))
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, ConvertError> {
@@ -317,6 +320,8 @@ enum Source {
 
 struct Reader {
     path: PathBuf,
+    /// Bytes the reading thread has taken from the file.
+    read: Arc<AtomicU64>,
     schema: Schema,
     index: HashMap<String, usize>,
     source: Source,
@@ -362,6 +367,13 @@ impl FeatureReader for Reader {
         Ok(Some(Ok(Feature { location, geometry, attributes })))
     }
 
+    fn consumed(&self) -> u64 {
+        match &self.source {
+            Source::Lines(lines) => lines.bytes,
+            Source::Thread(_) => self.read.load(Ordering::Relaxed),
+        }
+    }
+
     fn warnings(&mut self) -> Vec<String> {
         let mut w = Vec::new();
         if self.foreign > 0 {
@@ -387,12 +399,20 @@ struct Lines {
     input: BufReader<File>,
     path: PathBuf,
     line: u64,
+    /// Bytes read so far.
+    bytes: u64,
     buf: Vec<u8>,
 }
 
 impl Lines {
     fn open(path: &Path) -> Result<Self, ConvertError> {
-        Ok(Self { input: open(path)?, path: path.to_path_buf(), line: 0, buf: Vec::new() })
+        Ok(Self {
+            input: open(path)?,
+            path: path.to_path_buf(),
+            line: 0,
+            bytes: 0,
+            buf: Vec::new(),
+        })
     }
 
     fn next(&mut self) -> Result<Option<(Json, String)>, ConvertError> {
@@ -403,6 +423,7 @@ impl Lines {
             if n == 0 {
                 return Ok(None);
             }
+            self.bytes += n as u64;
             self.line += 1;
             let location = format!("line {}", self.line);
             if n as u64 >= MAX_RECORD_BYTES && self.buf.last() != Some(&b'\n') {
@@ -422,6 +443,21 @@ impl Lines {
                 .map_err(|e| malformed(&self.path, &location, e.to_string()))?;
             return Ok(Some((v, location)));
         }
+    }
+}
+
+/// Counts the bytes read from `inner` into `read` (for the progress bar, read from another
+/// thread).
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: io::Read> io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 

@@ -20,19 +20,24 @@
 //! is no option to pick one yet); its columns other than the key and the geometry column are
 //! the fields, typed by their declared type (`INTEGER`, `INT`, `TINYINT`, `SMALLINT`,
 //! `MEDIUMINT` → integer, `BOOLEAN` → boolean, `REAL`, `DOUBLE`, `FLOAT` → real, `DATE` → date,
-//! anything else text; `BLOB` columns are not carried, with a warning). Rows are read in the
-//! key's order, in pages (bounded memory); a first pass reads the geometry types. M values are
-//! dropped with a warning; curve types are refused with their name.
+//! anything else text; `BLOB` columns are not carried, with a warning). SQLite stores any value
+//! in any column, so a first pass also reads every cell and widens a field to hold the cells it
+//! has, with a warning (a real in an `INTEGER` column: real; text in a numeric column, or a
+//! boolean column holding other integers than 0 and 1, or a date column holding other text than
+//! `YYYY-MM-DD`: text); a blob in a column of another type cannot be held and is written as
+//! null, with a warning counting them and naming the first `fid`. Rows are read in the key's
+//! order, in pages (bounded memory). M values are dropped with a warning; curve types are
+//! refused with their name.
 
 use super::super::atomic::AtomicFile;
 use super::super::features::{
-    Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, GeometryKind, Read, Schema,
-    Shape, Value,
+    is_date, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, GeometryKind, Read,
+    Schema, Shape, Value,
 };
 use super::super::gpkg::{
     blob_header, feature_tables, quote, refuse_hot_journal, row_key, sql_error, target_srs,
 };
-use super::super::wkb::Envelope;
+use super::super::wkb::{Envelope, TypeCode};
 use super::super::{ConvertError, ConvertReport, Job};
 use crate::catalogue;
 use rusqlite::types::ValueRef;
@@ -355,13 +360,23 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
             schema.fields.push(Field { name, kind });
         }
     }
-    // First pass: the geometry types (from each blob's WKB header).
+    // First pass: the geometry types (from each blob's WKB header), and each column's type
+    // widened to hold every cell it has (SQLite stores any value in any column).
+    let mut seen: Vec<Option<FieldType>> = vec![None; columns.len()];
+    let mut blobs: Vec<(u64, i64)> = vec![(0, 0); columns.len()]; // count, first fid
+    let mut rows_total = 0u64;
     {
-        let sql = format!("SELECT {} FROM {}", quote(&geom), quote(&table));
+        let mut sql = format!("SELECT {key}, {}", quote(&geom));
+        for c in &columns {
+            sql.push_str(", ");
+            sql.push_str(c);
+        }
+        sql.push_str(&format!(" FROM {}", quote(&table)));
         let mut stmt = conn.prepare(&sql).map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
-            if let ValueRef::Blob(b) = r.get_ref(0).map_err(err)? {
+            rows_total += 1;
+            if let ValueRef::Blob(b) = r.get_ref(1).map_err(err)? {
                 if let Some((kind, z)) = wkb_kind(b) {
                     if !schema.kinds.contains(&kind) {
                         schema.kinds.push(kind);
@@ -369,6 +384,45 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
                     schema.has_z |= z;
                 }
             }
+            for (i, f) in schema.fields.iter().enumerate() {
+                let cell = match r.get_ref(i + 2).map_err(err)? {
+                    ValueRef::Null => continue,
+                    ValueRef::Integer(0 | 1) if f.kind == FieldType::Boolean => FieldType::Boolean,
+                    ValueRef::Integer(_) => FieldType::Integer,
+                    ValueRef::Real(_) => FieldType::Real,
+                    ValueRef::Text(t) if f.kind == FieldType::Date && is_date(t) => FieldType::Date,
+                    ValueRef::Text(_) => FieldType::Text,
+                    ValueRef::Blob(_) => {
+                        if blobs[i].0 == 0 {
+                            blobs[i].1 = r.get(0).map_err(err)?;
+                        }
+                        blobs[i].0 += 1;
+                        continue;
+                    }
+                };
+                seen[i] = Some(seen[i].map_or(cell, |s| s.unify(cell)));
+            }
+        }
+    }
+    for ((f, seen), (n, fid)) in schema.fields.iter_mut().zip(&seen).zip(&blobs) {
+        let declared = f.kind;
+        f.kind = seen.map_or(declared, |s| declared.unify(s));
+        if f.kind != declared {
+            warnings.push(format!(
+                "column {} is declared {} but holds {} values: it is carried as {}",
+                f.name,
+                declared.name(),
+                seen.map_or("other", FieldType::name),
+                f.kind.name()
+            ));
+        }
+        if *n > 0 {
+            warnings.push(format!(
+                "column {}: {n} cell(s) hold binary data (a BLOB; the first at fid {fid}), which \
+                 a {} field cannot hold: they are written as null",
+                f.name,
+                f.kind.name()
+            ));
         }
     }
     let mut select = format!("SELECT {key}, {}", quote(&geom));
@@ -378,6 +432,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     }
     select
         .push_str(&format!(" FROM {} WHERE {key} > ?1 ORDER BY {key} LIMIT {PAGE}", quote(&table)));
+    let file_len = std::fs::metadata(&path).map_or(0, |m| m.len());
     Ok(Box::new(Reader {
         conn,
         path,
@@ -389,6 +444,9 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         page: VecDeque::new(),
         warnings,
         m_dropped: 0,
+        rows_read: 0,
+        rows_total,
+        file_len,
     }))
 }
 
@@ -402,8 +460,8 @@ fn wkb_kind(b: &[u8]) -> Option<(GeometryKind, bool)> {
     let w = b.get(h.wkb_at..h.wkb_at + 5)?;
     let raw = [w[1], w[2], w[3], w[4]];
     let code = if w[0] == 1 { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) };
-    let z = code & 0x8000_0000 != 0 || matches!((code & 0x0fff_ffff) / 1000, 1 | 3);
-    let kind = match (code & 0x0fff_ffff) % 1000 {
+    let TypeCode { base, z, .. } = TypeCode::of(code)?;
+    let kind = match base {
         1 => GeometryKind::Point,
         2 => GeometryKind::LineString,
         3 => GeometryKind::Polygon,
@@ -427,6 +485,10 @@ struct Reader {
     page: VecDeque<Read>,
     warnings: Vec<String>,
     m_dropped: u64,
+    /// Rows read so far, of `rows_total`, for the progress bar in bytes of `file_len`.
+    rows_read: u64,
+    rows_total: u64,
+    file_len: u64,
 }
 
 impl Reader {
@@ -468,18 +530,13 @@ impl Reader {
             };
             let mut attributes = Vec::with_capacity(self.schema.fields.len());
             for (i, f) in self.schema.fields.iter().enumerate() {
+                // Each cell as its own type, then as the field's (widened in the first pass to
+                // hold every cell, see `reader`).
                 let v = match r.get_ref(i + 2).map_err(err)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(v) => match f.kind {
-                        FieldType::Boolean => Value::Boolean(v != 0),
-                        FieldType::Real => Value::Real(v as f64),
-                        FieldType::Text | FieldType::Date => Value::Text(v.to_string()),
-                        FieldType::Integer => Value::Integer(v),
-                    },
-                    ValueRef::Real(v) => match f.kind {
-                        FieldType::Text => Value::Text(Value::Real(v).to_string()),
-                        _ => Value::Real(v),
-                    },
+                    ValueRef::Null | ValueRef::Blob(_) => Value::Null,
+                    ValueRef::Integer(v) if f.kind == FieldType::Boolean => Value::Boolean(v != 0),
+                    ValueRef::Integer(v) => Value::Integer(v),
+                    ValueRef::Real(v) => Value::Real(v),
                     ValueRef::Text(t) => {
                         let t = std::str::from_utf8(t).map_err(|e| {
                             malformed(format!("column {}: text that is not UTF-8: {e}", f.name))
@@ -489,10 +546,10 @@ impl Reader {
                             _ => Value::Text(t.to_string()),
                         }
                     }
-                    ValueRef::Blob(_) => Value::Null,
                 };
-                attributes.push(v);
+                attributes.push(f.kind.coerce(v));
             }
+            self.rows_read += 1;
             self.page.push_back(Ok(Feature { location, geometry, attributes }));
         }
         if n < PAGE {
@@ -512,6 +569,11 @@ impl FeatureReader for Reader {
             self.fill()?;
         }
         Ok(self.page.pop_front())
+    }
+
+    fn consumed(&self) -> u64 {
+        let share = self.rows_read as f64 / self.rows_total.max(1) as f64;
+        (self.file_len as f64 * share.min(1.0)) as u64
     }
 
     fn warnings(&mut self) -> Vec<String> {

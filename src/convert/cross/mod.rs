@@ -55,6 +55,7 @@ pub(crate) fn convert(
     let mut tally = Tally::default();
     let mut chunk: Vec<Slot> = Vec::with_capacity(CHUNK);
     let mut ok: Vec<Feature> = Vec::with_capacity(CHUNK);
+    let mut reported = 0;
     loop {
         chunk.clear();
         let mut vertices = 0;
@@ -94,6 +95,11 @@ pub(crate) fn convert(
         }
         if !tally.failed() && !ok.is_empty() {
             writer.write(&ok)?;
+        }
+        let consumed = reader.consumed();
+        if consumed > reported {
+            job.progress.advance(consumed - reported);
+            reported = consumed;
         }
         if !more {
             break;

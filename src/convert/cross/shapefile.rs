@@ -193,6 +193,10 @@ impl FeatureReader for Reader<'_> {
         Ok(Some(Ok(Feature { location, geometry, attributes })))
     }
 
+    fn consumed(&self) -> u64 {
+        self.records.consumed()
+    }
+
     fn warnings(&mut self) -> Vec<String> {
         let mut w = std::mem::take(&mut self.warnings);
         if self.rows_missing > 0 {

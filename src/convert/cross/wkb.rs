@@ -9,7 +9,7 @@
 //! before anything is allocated.
 
 use super::super::features::{Coord, Geometry, Shape};
-use super::super::wkb::{type_name, MAX_DEPTH};
+use super::super::wkb::{type_name, TypeCode, MAX_DEPTH};
 use super::Digits;
 
 /// Appends `g` as little-endian ISO WKB.
@@ -138,19 +138,12 @@ impl Reader<'_> {
             o => return Err(format!("byte order {o} at byte {at} (0 or 1)")),
         };
         let raw = self.u32(little)?;
-        let mut z = raw & 0x8000_0000 != 0;
-        let mut m = raw & 0x4000_0000 != 0;
-        if raw & 0x2000_0000 != 0 {
-            self.take(4)?; // an EWKB SRID
-        }
         let iso = raw & 0x0fff_ffff;
-        let base = iso % 1000;
-        match iso / 1000 {
-            0 => {}
-            1 => z = true,
-            2 => m = true,
-            3 => (z, m) = (true, true),
-            _ => return Err(format!("unknown geometry type code {iso} at byte {at}")),
+        let Some(TypeCode { base, z, m, srid }) = TypeCode::of(raw) else {
+            return Err(format!("unknown geometry type code {iso} at byte {at}"));
+        };
+        if srid {
+            self.take(4)?; // an EWKB SRID
         }
         if let Some(want) = expect {
             if base != want {

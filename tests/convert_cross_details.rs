@@ -1,0 +1,162 @@
+//! Details of conversions between formats found in review (issue 13): a GeoPackage cell of
+//! another storage class than its column's declared type (SQLite stores any value in any
+//! column) is carried in a field widened to hold it, never turned into null or another type
+//! without a word; the progress bar moves during a conversion between formats and ends at the
+//! input's size; a CSV `wkt` cell takes the same WKT as `.wkt` files (`POINTZ`, EWKT `SRID=`).
+#![cfg(feature = "formats")]
+
+mod common;
+use common::conversion::convert;
+use common::crs;
+use common::scratch::Scratch;
+use geounify::convert::{convert_file, ConvertOptions, Progress};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+fn features(path: &Path) -> Vec<Value> {
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["features"].as_array().unwrap().clone()
+}
+
+#[test]
+fn geopackage_cells_of_another_type_widen_their_field_and_blobs_are_reported() {
+    let dir = Scratch::new("gpkg-cells");
+    let g = crs("EPSG:4490");
+    let src = dir.write(
+        "p.csv",
+        "lon,lat,num,r,flag,day\n116.4,39.9,1,0.5,1,2024-01-05\n116.5,39.8,2,1.5,0,2024-02-29\n",
+    );
+    let gpkg = dir.path("p.gpkg");
+    convert(&src, &gpkg, &g, &g, &ConvertOptions::default()).unwrap();
+    let conn = rusqlite::Connection::open(&gpkg).unwrap();
+    // The writer typed n INTEGER, r REAL, flag INTEGER, day TEXT; declare flag BOOLEAN and day
+    // DATE as other writers do, then store cells of other classes.
+    conn.execute_batch(
+        "PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET sql = replace(replace(sql, '\"flag\" INTEGER', '\"flag\" BOOLEAN'),
+           '\"day\" TEXT', '\"day\" DATE') WHERE name = 'p';
+         PRAGMA writable_schema = OFF;",
+    )
+    .unwrap();
+    drop(conn);
+    let conn = rusqlite::Connection::open(&gpkg).unwrap();
+    let declared: Vec<(String, String)> = conn
+        .prepare("SELECT name, type FROM pragma_table_info('p')")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(declared.contains(&("flag".into(), "BOOLEAN".into())), "{declared:?}");
+    assert!(declared.contains(&("day".into(), "DATE".into())), "{declared:?}");
+    // A real in the INTEGER column, text in the REAL column, a blob in the DATE column.
+    conn.execute_batch("UPDATE p SET num = 2.5, r = 'about 1', day = x'00ff' WHERE fid = 2;")
+        .unwrap();
+    let classes: (String, String, String) = conn
+        .query_row("SELECT typeof(num), typeof(r), typeof(day) FROM p WHERE fid = 2", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(classes, ("real".into(), "text".into(), "blob".into()));
+    drop(conn);
+    let out = dir.path("p.geojson");
+    let report = convert(&gpkg, &out, &g, &g, &ConvertOptions::default()).unwrap();
+    let props: Vec<Value> = features(&out).iter().map(|f| f["properties"].clone()).collect();
+    assert_eq!(
+        props,
+        [
+            json!({"num": 1, "r": "0.5", "flag": true, "day": "2024-01-05"}),
+            json!({"num": 2.5, "r": "about 1", "flag": false, "day": null}),
+        ]
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w
+                == "column num is declared integer but holds real values: it is carried as real"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w == "column r is declared real but holds text values: it is carried as text"),
+        "{:?}",
+        report.warnings
+    );
+    assert!(
+        report.warnings.iter().any(|w| w
+            == "column day: 1 cell(s) hold binary data (a BLOB; the first at fid 2), which a \
+                date field cannot hold: they are written as null"),
+        "{:?}",
+        report.warnings
+    );
+    // A boolean column with a 2 is carried as text "2" / "1", not as true.
+    let conn = rusqlite::Connection::open(&gpkg).unwrap();
+    conn.execute_batch("UPDATE p SET flag = 2 WHERE fid = 2;").unwrap();
+    drop(conn);
+    let out2 = dir.path("p2.geojson");
+    convert(&gpkg, &out2, &g, &g, &ConvertOptions::default()).unwrap();
+    let flags: Vec<Value> =
+        features(&out2).iter().map(|f| f["properties"]["flag"].clone()).collect();
+    assert_eq!(flags, [json!("1"), json!("2")]);
+}
+
+/// Records the progress calls.
+#[derive(Default)]
+struct Recorder {
+    total: Mutex<Option<u64>>,
+    done: AtomicU64,
+    calls: AtomicU64,
+}
+
+impl Progress for Recorder {
+    fn start(&self, total: Option<u64>) {
+        *self.total.lock().unwrap() = total;
+    }
+    fn advance(&self, bytes: u64) {
+        self.done.fetch_add(bytes, Ordering::Relaxed);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+    fn finish(&self) {}
+}
+
+#[test]
+fn the_progress_bar_moves_during_conversions_between_formats_and_ends_at_the_input_size() {
+    let dir = Scratch::new("cross-progress");
+    let g = crs("EPSG:4490");
+    let mut text = String::from("id,lon,lat\n");
+    for i in 0..40_000 {
+        text.push_str(&format!("{i},{},{}\n", 116.0 + i as f64 * 1e-5, 39.0 + i as f64 * 1e-5));
+    }
+    let csv = dir.write("p.csv", text);
+    // Every reader: CSV, then each output read again as input.
+    let mut input = csv;
+    for (ext, next) in [
+        ("csv", "geojson"),
+        ("geojson", "shp"),
+        ("shp", "gpkg"),
+        ("gpkg", "geojsonl"),
+        ("geojsonl", "csv"),
+    ] {
+        let output = dir.path(&format!("from_{ext}.{next}"));
+        let p = Recorder::default();
+        convert_file(&input, &output, &g, &g, &ConvertOptions::default(), &p).unwrap();
+        let size = std::fs::metadata(&input).unwrap().len();
+        assert_eq!(*p.total.lock().unwrap(), Some(size), "{ext}");
+        let done = p.done.load(Ordering::Relaxed);
+        // Whole reads: the bytes of the input, or (GeoPackage) its rows' share of the file.
+        assert_eq!(done, size, "{ext}: {done} of {size} bytes reported");
+        // 40,000 features are 10 chunks of 4,096: the bar moved before the end.
+        assert!(
+            p.calls.load(Ordering::Relaxed) >= 3,
+            "{ext}: {} calls",
+            p.calls.load(Ordering::Relaxed)
+        );
+        input = output;
+    }
+}
