@@ -160,3 +160,62 @@ fn the_progress_bar_moves_during_conversions_between_formats_and_ends_at_the_inp
         input = output;
     }
 }
+
+/// The numbers of a text, in order (for WKT).
+fn numbers(text: &str) -> Vec<f64> {
+    text.split(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+')))
+        .filter_map(|t| t.parse().ok())
+        .collect()
+}
+
+fn flatten(v: &Value, out: &mut Vec<f64>) {
+    match v {
+        Value::Number(n) => out.push(n.as_f64().unwrap()),
+        Value::Array(items) => items.iter().for_each(|i| flatten(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn csv_wkt_cells_take_what_wkt_files_take_and_convert_the_same() {
+    let dir = Scratch::new("cross-wkt-cells");
+    let (g, p) = (crs("EPSG:4490"), crs("EPSG:4547"));
+    let shapes = [
+        "SRID=4490;POINTZ(116.4 39.9 50)",
+        "LINESTRINGZ(116.4 39.9 1, 116.5 40 2)",
+        "MultiPolygon Z (((116.4 39.9 0, 116.5 39.9 0, 116.5 40 0, 116.4 39.9 0)))",
+    ];
+    // The same geometries as a `.wkt` file (the same-format conversion) and as CSV cells
+    // (converted into GeoJSON): the same numbers, bit for bit.
+    let wkt = dir.write("s.wkt", shapes.join("\n") + "\n");
+    convert(&wkt, &dir.path("s_4547.wkt"), &g, &p, &ConvertOptions::default()).unwrap();
+    let expected = numbers(
+        &std::fs::read_to_string(dir.path("s_4547.wkt")).unwrap().replace("SRID=4547;", ""),
+    );
+    let mut csv = String::from("id,wkt\n");
+    for (i, s) in shapes.iter().enumerate() {
+        csv.push_str(&format!("{i},\"{s}\"\n"));
+    }
+    let src = dir.write("s.csv", csv);
+    let out = dir.path("s.geojson");
+    convert(&src, &out, &g, &p, &ConvertOptions::default()).unwrap();
+    let mut ours = Vec::new();
+    for f in features(&out) {
+        flatten(&f["geometry"]["coordinates"], &mut ours);
+    }
+    assert_eq!(ours.len(), expected.len());
+    for (a, b) in ours.iter().zip(&expected) {
+        assert_eq!(a.to_bits(), b.to_bits(), "{a} {b}");
+    }
+    // An SRID that is not the source's fails its line, naming both.
+    let bad = dir.write("bad.csv", "id,wkt\n1,SRID=4326;POINT(116 39)\n2,POINT(116 39)\n");
+    let options = ConvertOptions { skip_invalid: true, ..ConvertOptions::default() };
+    let report = convert(&bad, &dir.path("bad.geojson"), &g, &p, &options).unwrap();
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].location, "line 2");
+    assert_eq!(
+        report.skipped[0].reason,
+        "wkt: SRID=4326 says EPSG:4326, but the source CRS (--from) is EPSG:4490"
+    );
+    assert_eq!(features(&dir.path("bad.geojson")).len(), 1);
+}

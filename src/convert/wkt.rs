@@ -38,6 +38,7 @@
 //! **Memory.** Lines are read in chunks of at most 65 536 lines or 16 MiB, converted (in parallel
 //! with [`ConvertOptions::parallel`]) and written in order; a line may be at most 64 MiB long.
 
+use super::features::{Coord, Geometry, Shape};
 use super::runner::{self, Outcome, Parsed, Rec};
 use super::text::{self, Number};
 use super::Tally;
@@ -457,7 +458,7 @@ fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
 /// Parses the geometry (with an optional `SRID=n;` prefix) that starts at byte `start` and must
 /// fill the rest of the line.
 fn parse_geometry(body: &[u8], id: Option<Range<usize>>, start: usize) -> Result<Line, String> {
-    let mut p = Parser { s: body, i: start, tuples: Vec::new() };
+    let mut p = Parser { s: body, i: start, tuples: Vec::new(), marks: None };
     p.spaces();
     let srid = p.srid()?;
     p.spaces();
@@ -534,11 +535,39 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     tuples: Vec<Tuple>,
+    /// The structure met, for building shapes ([`read_geometry`]); `None` when only the tuples
+    /// are wanted (a same-format conversion).
+    marks: Option<Vec<Mark>>,
+}
+
+/// A step of a geometry's structure, in the order the parser meets it (see [`Build`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    /// A geometry (its index in [`KEYWORDS`]) starts; its content follows, then [`Mark::End`].
+    Geometry(usize),
+    /// An `EMPTY` geometry (its index in [`KEYWORDS`]).
+    Empty(usize),
+    /// A part (ring, line, polygon) starts; its content follows, then [`Mark::End`].
+    Part,
+    /// An `EMPTY` part (or point of a multipoint).
+    EmptyPart,
+    /// The next tuple.
+    Tuple,
+    /// The end of a geometry or part.
+    End,
 }
 
 impl Parser<'_> {
+    /// Notes a step of the structure, if it is being recorded.
+    fn mark(&mut self, m: Mark) {
+        if let Some(marks) = &mut self.marks {
+            marks.push(m);
+        }
+    }
+
     fn spaces(&mut self) {
-        while self.i < self.s.len() && is_space(self.s[self.i]) {
+        // A line never holds '\n'; a CSV cell's WKT may (quoted line breaks).
+        while self.i < self.s.len() && (is_space(self.s[self.i]) || self.s[self.i] == b'\n') {
             self.i += 1;
         }
     }
@@ -678,8 +707,10 @@ impl Parser<'_> {
             None => slot,
         };
         if self.empty() {
+            self.mark(Mark::Empty(kind));
             return Ok(());
         }
+        self.mark(Mark::Geometry(kind));
         let mut dims = Dims { tag, slot };
         match KEYWORDS[kind] {
             "POINT" => {
@@ -691,6 +722,7 @@ impl Parser<'_> {
             "POLYGON" => self.parts(&mut dims, |p, d| p.coords(d)),
             "MULTIPOINT" => self.list(|p| {
                 if p.empty() {
+                    p.mark(Mark::EmptyPart);
                     return Ok(());
                 }
                 p.spaces();
@@ -708,7 +740,9 @@ impl Parser<'_> {
                 let (tag, slot) = (dims.tag, dims.slot);
                 self.list(|p| p.geometry(tag, slot, depth + 1))
             }
-        }
+        }?;
+        self.mark(Mark::End);
+        Ok(())
     }
 
     /// `(` part {`,` part} `)` where each part is `EMPTY` or `part`.
@@ -717,7 +751,16 @@ impl Parser<'_> {
         dims: &mut Dims<'_>,
         mut part: impl FnMut(&mut Self, &mut Dims<'_>) -> Result<(), String>,
     ) -> Result<(), String> {
-        self.list(|p| if p.empty() { Ok(()) } else { part(p, dims) })
+        self.list(|p| {
+            if p.empty() {
+                p.mark(Mark::EmptyPart);
+                return Ok(());
+            }
+            p.mark(Mark::Part);
+            part(p, dims)?;
+            p.mark(Mark::End);
+            Ok(())
+        })
     }
 
     /// `(` tuple {`,` tuple} `)`.
@@ -787,7 +830,148 @@ impl Parser<'_> {
         }
         let has_z = n == 4 || (n == 3 && dims.tag != Some(Tag::M));
         self.tuples.push(Tuple { values, ranges, has_z });
+        self.mark(Mark::Tuple);
         Ok(())
+    }
+}
+
+/// A geometry read from WKT text as a shape (conversions between formats: a CSV `wkt` cell).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WktGeometry {
+    /// The geometry; `None` for a top-level `POINT EMPTY` (a feature without geometry).
+    pub(crate) geometry: Option<Geometry>,
+    /// The EWKT `SRID=n;` prefix's number, if any.
+    pub(crate) srid: Option<u32>,
+    /// Whether positions had m values (not part of the model: dropped).
+    pub(crate) m: bool,
+}
+
+/// Reads WKT or EWKT text (the whole of `text` but surrounding white space) with the parser of
+/// `.wkt` files, so it takes the same text: keywords in any case, `Z` / `M` / `ZM` tags attached
+/// (`POINTZ`) or not, untagged 3- and 4-number tuples, `EMPTY` anywhere, a `SRID=n;` prefix.
+/// Positions with and without z in one geometry are refused (the model's geometry has heights
+/// or not as a whole); m values are dropped and reported in [`WktGeometry::m`]. An `EMPTY`
+/// point inside a geometry is kept as an empty point (NaN x and y, as the other readers hold
+/// it). Errors: the first thing that is not WKT, with its column.
+pub(crate) fn read_geometry(text: &str) -> Result<WktGeometry, String> {
+    let s = text.as_bytes();
+    let mut p = Parser { s, i: 0, tuples: Vec::new(), marks: Some(Vec::new()) };
+    p.spaces();
+    let srid = p.srid()?.map(|s| s.value);
+    p.spaces();
+    p.geometry(None, &mut None, 0)?;
+    p.spaces();
+    if p.i < s.len() {
+        return Err(format!("unexpected text after the geometry at column {}", p.i + 1));
+    }
+    let has_z = p.tuples.first().is_some_and(|t| t.has_z);
+    if p.tuples.iter().any(|t| t.has_z != has_z) {
+        return Err("positions with and without z in one geometry".into());
+    }
+    let m = p.tuples.iter().any(|t| {
+        let numbers = t.ranges.iter().filter(|r| !r.is_empty()).count();
+        numbers > 2 + usize::from(t.has_z)
+    });
+    let marks = p.marks.unwrap_or_default();
+    let mut b = Build { marks: &marks, at: 0, tuples: &p.tuples, next: 0 };
+    let geometry = match marks.first() {
+        Some(Mark::Empty(0)) => None,
+        _ => {
+            let shape = b.shape().ok_or("the geometry's structure could not be rebuilt")?;
+            Some(Geometry { shape, has_z })
+        }
+    };
+    Ok(WktGeometry { geometry, srid, m })
+}
+
+/// Builds a shape from a successful parse's [`Mark`]s and tuples (`None` only if they do not
+/// match, which a parse that succeeded never gives).
+struct Build<'a> {
+    marks: &'a [Mark],
+    at: usize,
+    tuples: &'a [Tuple],
+    next: usize,
+}
+
+/// An empty point, as the feature model holds one inside a geometry.
+const EMPTY_POINT: Coord = [f64::NAN, f64::NAN, 0.0];
+
+impl Build<'_> {
+    fn mark(&mut self) -> Option<Mark> {
+        let m = self.marks.get(self.at).copied();
+        self.at += 1;
+        m
+    }
+
+    fn tuple(&mut self) -> Option<Coord> {
+        let t = self.tuples.get(self.next)?;
+        self.next += 1;
+        Some([t.values[0], t.values[1], if t.has_z { t.values[2] } else { 0.0 }])
+    }
+
+    /// Tuples (or empty points) up to the [`Mark::End`].
+    fn coords(&mut self) -> Option<Vec<Coord>> {
+        let mut out = Vec::new();
+        loop {
+            match self.mark()? {
+                Mark::Tuple => out.push(self.tuple()?),
+                Mark::EmptyPart => out.push(EMPTY_POINT),
+                Mark::End => return Some(out),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Parts up to the [`Mark::End`], each built by `part`.
+    fn parts<T: Default>(&mut self, part: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut out = Vec::new();
+        loop {
+            match self.mark()? {
+                Mark::Part => out.push(part(self)?),
+                Mark::EmptyPart => out.push(T::default()),
+                Mark::End => return Some(out),
+                _ => return None,
+            }
+        }
+    }
+
+    fn shape(&mut self) -> Option<Shape> {
+        let (kind, empty) = match self.mark()? {
+            Mark::Geometry(k) => (k, false),
+            Mark::Empty(k) => (k, true),
+            _ => return None,
+        };
+        let keyword = *KEYWORDS.get(kind)?;
+        if empty {
+            return Some(match keyword {
+                "POINT" => Shape::Point(EMPTY_POINT),
+                "LINESTRING" => Shape::LineString(Vec::new()),
+                "POLYGON" => Shape::Polygon(Vec::new()),
+                "MULTIPOINT" => Shape::MultiPoint(Vec::new()),
+                "MULTILINESTRING" => Shape::MultiLineString(Vec::new()),
+                "MULTIPOLYGON" => Shape::MultiPolygon(Vec::new()),
+                _ => Shape::GeometryCollection(Vec::new()),
+            });
+        }
+        Some(match keyword {
+            "POINT" => match self.coords()?.as_slice() {
+                [c] => Shape::Point(*c),
+                _ => return None,
+            },
+            "LINESTRING" => Shape::LineString(self.coords()?),
+            "POLYGON" => Shape::Polygon(self.parts(Self::coords)?),
+            "MULTIPOINT" => Shape::MultiPoint(self.coords()?),
+            "MULTILINESTRING" => Shape::MultiLineString(self.parts(Self::coords)?),
+            "MULTIPOLYGON" => Shape::MultiPolygon(self.parts(|b| b.parts(Self::coords))?),
+            _ => {
+                let mut members = Vec::new();
+                while self.marks.get(self.at)? != &Mark::End {
+                    members.push(self.shape()?);
+                }
+                self.at += 1;
+                Shape::GeometryCollection(members)
+            }
+        })
     }
 }
 
@@ -808,6 +992,72 @@ mod tests {
             .iter()
             .map(|t| (t.ranges.iter().filter(|r| !r.is_empty()).count(), t.has_z))
             .collect()
+    }
+
+    fn shape_of(text: &str) -> Option<Geometry> {
+        read_geometry(text).unwrap().geometry
+    }
+
+    #[test]
+    fn geometries_are_built_from_the_same_parse() {
+        let g = shape_of("polygon((0.5 0, 1 0,0.5 0))").unwrap();
+        assert_eq!(
+            g,
+            Geometry {
+                shape: Shape::Polygon(vec![vec![
+                    [0.5, 0.0, 0.0],
+                    [1.0, 0.0, 0.0],
+                    [0.5, 0.0, 0.0]
+                ]]),
+                has_z: false
+            }
+        );
+        let c = shape_of("GEOMETRYCOLLECTION Z (POINT Z (1 2 3), MULTIPOINT ((1 2 3), (4 5 6)))")
+            .unwrap();
+        assert!(c.has_z && c.shape.vertices() == 3);
+        // What the `.wkt` files take, cells take: attached tags, EWKT, line breaks.
+        let w = read_geometry("SRID=4547;POINTZ(500000 4000000\n12.5)").unwrap();
+        assert_eq!(w.srid, Some(4547));
+        assert_eq!(
+            w.geometry,
+            Some(Geometry { shape: Shape::Point([500000.0, 4000000.0, 12.5]), has_z: true })
+        );
+        assert_eq!(shape_of("POINT EMPTY"), None);
+        assert_eq!(shape_of("LINESTRING EMPTY").unwrap().shape, Shape::LineString(vec![]));
+        // Empty parts and points inside stay where they were.
+        let mp = shape_of("MULTIPOINT (EMPTY, (1 2))").unwrap();
+        let Shape::MultiPoint(points) = &mp.shape else { panic!("{mp:?}") };
+        assert!(points[0][0].is_nan() && points[1] == [1.0, 2.0, 0.0]);
+        let mpg = shape_of("MULTIPOLYGON (EMPTY, ((0 0, 1 0, 0 1, 0 0), EMPTY))").unwrap();
+        let Shape::MultiPolygon(polygons) = &mpg.shape else { panic!("{mpg:?}") };
+        assert_eq!(polygons.len(), 2);
+        assert!(polygons[0].is_empty() && polygons[1].len() == 2 && polygons[1][1].is_empty());
+        let gc = shape_of("GEOMETRYCOLLECTION (POINT EMPTY, LINESTRING (1 2, 3 4))").unwrap();
+        let Shape::GeometryCollection(members) = &gc.shape else { panic!("{gc:?}") };
+        assert!(matches!(members[0], Shape::Point(c) if c[0].is_nan()));
+        assert_eq!(members[1], Shape::LineString(vec![[1.0, 2.0, 0.0], [3.0, 4.0, 0.0]]));
+        // M values are dropped and said; z must be all or nothing.
+        let m = read_geometry("POINT M (1 2 3)").unwrap();
+        assert!(
+            m.m && m.geometry.unwrap()
+                == Geometry { shape: Shape::Point([1.0, 2.0, 0.0]), has_z: false }
+        );
+        let zm = read_geometry("LINESTRING ZM (1 2 3 4, 5 6 7 8)").unwrap();
+        assert!(zm.m && zm.geometry.unwrap().has_z);
+        for bad in [
+            "POINT (1 2, 3 4)",
+            "LINESTRING (1 2, 3 4 5)",
+            "CIRCULARSTRING (1 2, 3 4)",
+            "GEOMETRYCOLLECTION (POINT Z (1 2 3), POINT (1 2))",
+            "POINT (1 2) x",
+            "SRID=x;POINT (1 2)",
+        ] {
+            assert!(read_geometry(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            read_geometry("GEOMETRYCOLLECTION (POINT Z (1 2 3), POINT (1 2))").unwrap_err(),
+            "positions with and without z in one geometry"
+        );
     }
 
     #[test]

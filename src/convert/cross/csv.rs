@@ -5,8 +5,11 @@
 //! marks); each row is a point feature (z when its z cell has a value), a row with empty x and
 //! y a feature without geometry, a row whose coordinates cannot be read a failure of its line.
 //! A table without coordinate columns but with a `wkt` column (as this writer and GDAL's
-//! `GEOMETRY=AS_WKT` write it) has its geometries there: any simple-feature type, 2D or Z (M
-//! dropped with a warning), an empty cell for none, a cell that is not WKT a failure of its line.
+//! `GEOMETRY=AS_WKT` write it) has its geometries there, read by the parser of `.wkt` files
+//! ([`wkt`](super::super::wkt)): any simple-feature type, 2D or Z (`POINT Z`, `POINTZ`, untagged
+//! 3-number tuples; M dropped with a warning), an empty cell for none, a cell that is not WKT a
+//! failure of its line. An EWKT `SRID=n;` prefix must name the source CRS (EPSG:n = `--from`),
+//! else the line fails.
 //! Every other column is an attribute, named by the header. Types are inferred over the whole
 //! file in a first pass, and only where they change no cell's text: a column is **integer** if
 //! every non-empty cell is a 64-bit integer written the way it reads back (`42`, `-7`; not
@@ -35,6 +38,7 @@ use super::super::features::{
     Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema, Shape, Value,
 };
 use super::super::text::Number;
+use super::super::wkt::{read_geometry, WktGeometry};
 use super::super::{ConvertError, ConvertReport, Failure, FileFormat, Job};
 use super::Digits;
 use std::io::Write;
@@ -59,7 +63,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
             schema.add_geometry(&Geometry { shape: Shape::Point([0.0; 3]), has_z: z });
         }
         if let Some(Some(Some(cell))) = wkt.map(|i| row.cells.get(i)) {
-            if let Ok(Some(g)) = super::wkb::read_wkt(cell, &mut false) {
+            if let Ok(WktGeometry { geometry: Some(g), .. }) = read_geometry(cell) {
                 schema.add_geometry(&g);
             }
         }
@@ -101,7 +105,17 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         }
     }
     let table = Table::open(job.input, job.options)?;
-    Ok(Box::new(Reader { table, attributes, wkt, schema, long_rows: 0, m_dropped: 0, renamed }))
+    Ok(Box::new(Reader {
+        table,
+        attributes,
+        wkt,
+        epsg: job.source.epsg(),
+        source: job.source.id().to_string(),
+        schema,
+        long_rows: 0,
+        m_dropped: 0,
+        renamed,
+    }))
 }
 
 /// The sanity check's sample of a table with a `wkt` column and no coordinate columns: up to
@@ -124,7 +138,7 @@ pub(crate) fn wkt_sample(job: &Job<'_>, max: usize) -> Option<Result<Vec<[f64; 3
             Err(e) => return Some(Err(e)),
         };
         if let Some(Some(cell)) = row.cells.get(column) {
-            if let Ok(Some(g)) = super::wkb::read_wkt(cell, &mut false) {
+            if let Ok(WktGeometry { geometry: Some(g), .. }) = read_geometry(cell) {
                 g.shape.for_each(&mut |c| out.push(*c));
             }
         }
@@ -150,6 +164,9 @@ struct Reader<'p> {
     attributes: Vec<usize>,
     /// The `wkt` column, for a table without coordinate columns.
     wkt: Option<usize>,
+    /// The source CRS's EPSG code (an EWKT `SRID=` must name it) and id.
+    epsg: Option<u32>,
+    source: String,
     m_dropped: u64,
     schema: Schema,
     long_rows: u64,
@@ -171,13 +188,20 @@ impl FeatureReader for Reader<'_> {
             (Ok(Some((c, has_z))), _) => Some(Geometry { shape: Shape::Point(c), has_z }),
             (Ok(None), Some(i)) => {
                 let cell = row.cells.get(i).and_then(Option::as_deref).unwrap_or("");
-                let mut m = false;
                 match cell.trim() {
                     "" => None,
-                    text => match super::wkb::read_wkt(text, &mut m) {
-                        Ok(g) => {
-                            self.m_dropped += u64::from(m);
-                            g
+                    text => match read_geometry(text) {
+                        Ok(WktGeometry { srid: Some(srid), .. }) if Some(srid) != self.epsg => {
+                            let reason = format!(
+                                "wkt: SRID={srid} says EPSG:{srid}, but the source CRS (--from) \
+                                 is {}",
+                                self.source
+                            );
+                            return Ok(Some(Err(Failure { location, reason })));
+                        }
+                        Ok(w) => {
+                            self.m_dropped += u64::from(w.m);
+                            w.geometry
                         }
                         Err(e) => {
                             let reason = format!("wkt: {e}");
