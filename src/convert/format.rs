@@ -18,6 +18,7 @@
 use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
+use super::sniff::{self, Sniffed};
 use super::{
     cass, cross, csv, dxf, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
     ConvertReport, FileFormat, Job,
@@ -52,6 +53,8 @@ pub struct Format {
     pub(crate) sample: SampleFn,
     /// The CRSs a regular file of this format declares (see [`declared::read`]).
     pub(crate) declared: fn(&Path) -> Result<Vec<DeclaredCrs>, ConvertError>,
+    /// Whether a file's first bytes carry the format's signature (see [`sniff`]).
+    pub(crate) sniff: fn(&[u8]) -> Sniffed,
     /// Reads the input as features, for conversions into other formats ([`cross`]); `None`: the
     /// format converts only into itself.
     pub(crate) read: Option<ReadFn>,
@@ -80,6 +83,7 @@ pub static FORMATS: [Format; 13] = [
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
+        sniff: sniff::none,
         read: Some(cross::csv::reader),
         write: Some(cross::csv::writer),
     },
@@ -93,6 +97,7 @@ pub static FORMATS: [Format; 13] = [
         convert: csv::convert_file,
         sample: csv::sample,
         declared: declares_nothing,
+        sniff: sniff::none,
         read: Some(cross::csv::reader),
         write: Some(cross::csv::writer),
     },
@@ -106,6 +111,7 @@ pub static FORMATS: [Format; 13] = [
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declared::geojson,
+        sniff: sniff::geojson,
         read: Some(cross::geojson::reader),
         write: Some(cross::geojson::writer),
     },
@@ -119,6 +125,7 @@ pub static FORMATS: [Format; 13] = [
         convert: geojson::convert_file,
         sample: geojson::sample,
         declared: declares_nothing,
+        sniff: sniff::geojson_seq,
         read: Some(cross::geojson::reader),
         write: Some(cross::geojson::writer),
     },
@@ -132,6 +139,7 @@ pub static FORMATS: [Format; 13] = [
         convert: wkt::convert_file,
         sample: wkt::sample,
         declared: declared::ewkt_srid,
+        sniff: sniff::wkt,
         read: None,
         write: None,
     },
@@ -145,6 +153,7 @@ pub static FORMATS: [Format; 13] = [
         convert: shapefile::convert_file,
         sample: shapefile::sample,
         declared: declared::prj,
+        sniff: sniff::shapefile,
         read: Some(cross::shapefile::reader),
         write: Some(cross::shapefile::writer),
     },
@@ -158,6 +167,7 @@ pub static FORMATS: [Format; 13] = [
         convert: gpkg::convert_file,
         sample: gpkg::sample,
         declared: declared::gpkg,
+        sniff: sniff::gpkg,
         read: Some(cross::gpkg::reader),
         write: Some(cross::gpkg::writer),
     },
@@ -171,6 +181,7 @@ pub static FORMATS: [Format; 13] = [
         convert: cass::convert_file,
         sample: cass::sample,
         declared: declares_nothing,
+        sniff: sniff::none,
         read: None,
         write: None,
     },
@@ -184,6 +195,7 @@ pub static FORMATS: [Format; 13] = [
         convert: mif::convert_file,
         sample: mif::sample,
         declared: mif::declared,
+        sniff: sniff::mif,
         read: None,
         write: None,
     },
@@ -199,6 +211,7 @@ pub static FORMATS: [Format; 13] = [
         // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
         // (see the gpx module), so the source must be given.
         declared: declares_nothing,
+        sniff: sniff::gpx,
         read: None,
         write: None,
     },
@@ -213,6 +226,7 @@ pub static FORMATS: [Format; 13] = [
         sample: kml::sample,
         // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
         declared: declares_nothing,
+        sniff: sniff::kml,
         read: None,
         write: None,
     },
@@ -226,6 +240,7 @@ pub static FORMATS: [Format; 13] = [
         convert: kmz::convert_file,
         sample: kmz::sample,
         declared: declares_nothing,
+        sniff: sniff::kmz,
         read: None,
         write: None,
     },
@@ -239,6 +254,7 @@ pub static FORMATS: [Format; 13] = [
         convert: dxf::convert_file,
         sample: dxf::sample,
         declared: declares_nothing,
+        sniff: sniff::dxf,
         read: None,
         write: None,
     },
@@ -349,7 +365,8 @@ pub fn names() -> String {
 }
 
 /// Why `path` has no format: the reason of a [`REFUSED`] extension, else the list of the
-/// supported extensions, e.g. `unknown format (supported: .csv, .tsv, ...)`.
+/// supported extensions, e.g. `unknown format (supported: .csv, .tsv, ...)`, and what an
+/// existing file's content looks like if a format's signature says (see [`sniff::hint`]).
 pub fn unknown(path: &Path) -> String {
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     if let Some((_, reason)) = REFUSED.iter().find(|(e, _)| Some(*e) == ext.as_deref()) {
@@ -357,7 +374,7 @@ pub fn unknown(path: &Path) -> String {
     }
     let listed: Vec<String> =
         FORMATS.iter().flat_map(|f| f.extensions).map(|e| format!(".{e}")).collect();
-    format!("unknown format (supported: {})", listed.join(", "))
+    format!("unknown format (supported: {}){}", listed.join(", "), sniff::hint(path))
 }
 
 /// For the formats that declare no CRS (CSV, TSV, newline-delimited GeoJSON, CASS).

@@ -51,6 +51,7 @@ pub mod mif;
 pub(crate) mod runner;
 pub mod sanity;
 pub mod shapefile;
+pub mod sniff;
 pub mod text;
 pub mod wkb;
 pub mod wkt;
@@ -492,6 +493,9 @@ pub fn convert_file(
         }
     }
     format::of(format).require_regular_members(input)?;
+    if let Some(message) = sniff::mismatch(format::of(format), &sniff::head(input)) {
+        return Err(ConvertError::Options { path: input.to_path_buf(), message });
+    }
     let mut notes = check_declarations(input, source, options.force)?;
     let transformer = Transformer::with_heights(source, target, options.heights)?;
     let job = Job { input, output, source, target, transformer: &transformer, options, progress };

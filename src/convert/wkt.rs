@@ -481,7 +481,7 @@ fn starts_with_srid(bytes: &[u8]) -> bool {
 }
 
 /// Whether a geometry (keyword or `SRID=`) starts at `at`.
-fn starts_geometry(s: &[u8], at: usize) -> bool {
+pub(crate) fn starts_geometry(s: &[u8], at: usize) -> bool {
     let rest = &s[at.min(s.len())..];
     if starts_with_srid(rest) {
         return true;
