@@ -219,3 +219,64 @@ fn csv_wkt_cells_take_what_wkt_files_take_and_convert_the_same() {
     );
     assert_eq!(features(&dir.path("bad.geojson")).len(), 1);
 }
+
+#[test]
+fn geojson_read_through_the_scanner_or_the_exact_parser_gives_the_same_features_and_errors() {
+    let dir = Scratch::new("cross-geojson-fast");
+    let g = crs("EPSG:4490");
+    let mut features = Vec::new();
+    for i in 0..5000 {
+        features.push(format!(
+            "{{\"type\":\"Feature\",\"properties\":{{\"名称\":\"点{i}\",\"n\":{i}}},\
+             \"geometry\":{{\"type\":\"Point\",\"coordinates\":[{},{}]}}}}",
+            116.0 + i as f64 * 1e-4,
+            39.0 + i as f64 * 1e-4
+        ));
+    }
+    let body = format!(
+        "{{\"type\":\"FeatureCollection\",\"name\":\"p\",\"features\":[\n{}\n],\"extra\":{{\"a\":[1,2]}}}}\n",
+        features.join(",\n")
+    );
+    // The same document with a byte-order mark (refused by the reader before).
+    let plain = dir.write("plain.geojson", &body);
+    let bom = dir.write("bom.geojson", format!("\u{feff}{body}"));
+    convert(&plain, &dir.path("plain.csv"), &g, &g, &ConvertOptions::default()).unwrap();
+    convert(&bom, &dir.path("bom.csv"), &g, &g, &ConvertOptions::default()).unwrap();
+    let a = std::fs::read(dir.path("plain.csv")).unwrap();
+    assert_eq!(a, std::fs::read(dir.path("bom.csv")).unwrap());
+    assert_eq!(a.iter().filter(|b| **b == b'\n').count(), 5001);
+    // A feature over half the record cap (33 MiB) after 4,000: the scanner stops there and the
+    // exact parser goes on from it, each feature given once.
+    let mut late = features.clone();
+    let long = "长".repeat(11 << 20); // 33 MiB of UTF-8
+    late[4000] = late[4000].replace("\"n\":4000", &format!("\"n\":4000,\"note\":\"{long}\""));
+    let late_doc = dir.write(
+        "late.geojson",
+        format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}\n", late.join(",")),
+    );
+    convert(&late_doc, &dir.path("late.csv"), &g, &g, &ConvertOptions::default()).unwrap();
+    let text = std::fs::read_to_string(dir.path("late.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5001);
+    assert!(lines[4001].ends_with(&format!(",4000,{long}")), "the long feature, once");
+    assert!(lines[4002].contains(",点4001,4001,"), "{}", lines[4002]);
+    // Invalid JSON in feature 3: the exact parser's message, with line and column (the sanity
+    // check's sample reads it first).
+    let mut broken = features[..5].to_vec();
+    broken[2] = broken[2].replace("\"n\":2", "\"n\":2,,");
+    let broken_doc = dir.write(
+        "broken.geojson",
+        format!("{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}", broken.join(",\n")),
+    );
+    let err = convert(&broken_doc, &dir.path("broken.csv"), &g, &g, &ConvertOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("broken.geojson: line 4, column 55: key must be a string"), "{err}");
+    assert!(!dir.path("broken.csv").exists());
+    // Text after the document.
+    let after = dir.write("after.geojson", format!("{body}x"));
+    let err = convert(&after, &dir.path("after.csv"), &g, &g, &ConvertOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("trailing characters"), "{err}");
+}

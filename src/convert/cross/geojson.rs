@@ -72,7 +72,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
             on(v, location)?;
         }
     } else {
-        walk(open(&path)?, &path, &mut on)?;
+        walk_file(|| open(&path), &path, &mut on)?;
     }
     let (schema, index) = schema.finish();
     let read = Arc::new(AtomicU64::new(0));
@@ -81,8 +81,15 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     } else {
         let (tx, rx) = mpsc::sync_channel(READ_AHEAD);
         let thread_path = path.clone();
-        let file = super::super::open_regular(&path)?;
-        let file = BufReader::with_capacity(1 << 20, Counted { inner: file, read: read.clone() });
+        super::super::open_regular(&path)?; // errors now, not in the thread
+        let counter = read.clone();
+        let open_counted = move |path: &Path| -> Result<_, ConvertError> {
+            // A second reading (see `walk_file`) counts from the start again.
+            counter.store(0, Ordering::Relaxed);
+            let file = super::super::open_regular(path)?;
+            let counted = Counted { inner: file, read: counter.clone() };
+            skip_bom(BufReader::with_capacity(1 << 20, counted), path)
+        };
         std::thread::spawn(move || {
             let tx2 = tx.clone();
             let mut send = |v: Json, location: String| -> Result<(), ConvertError> {
@@ -91,7 +98,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
                     message: "stopped".into(),
                 })
             };
-            if let Err(e) = walk(file, &thread_path, &mut send) {
+            if let Err(e) = walk_file(|| open_counted(&thread_path), &thread_path, &mut send) {
                 let _ = tx.send(Err(e));
             }
         });
@@ -100,8 +107,19 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     Ok(Box::new(Reader { path, read, schema, index, source, foreign: 0, m_dropped: 0 }))
 }
 
+/// The document at `path`, past a UTF-8 byte-order mark (which same-format conversions keep
+/// and JSON parsers refuse).
 fn open(path: &Path) -> Result<BufReader<File>, ConvertError> {
-    super::super::open_regular(path).map(|f| BufReader::with_capacity(1 << 20, f))
+    let file = super::super::open_regular(path)?;
+    skip_bom(BufReader::with_capacity(1 << 20, file), path)
+}
+
+fn skip_bom<R: BufRead>(mut input: R, path: &Path) -> Result<R, ConvertError> {
+    let io = |source| ConvertError::Io { path: path.to_path_buf(), source };
+    if input.fill_buf().map_err(io)?.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    Ok(input)
 }
 
 fn malformed(path: &Path, location: &str, message: String) -> ConvertError {
@@ -482,6 +500,120 @@ impl<R: io::Read> io::Read for Capped<R> {
 }
 
 const TOO_LONG: &str = "longer than the 64 MiB a record may hold";
+
+/// [`walk`] over the file `open` opens, through the block scanner first ([`walk_fast`]); where
+/// that stops, the file is opened again and [`walk`] goes on past the features already given
+/// (or gives the error with its line and column).
+fn walk_file<R: BufRead>(
+    open: impl Fn() -> Result<R, ConvertError>,
+    path: &Path,
+    on: &mut dyn FnMut(Json, String) -> Result<(), ConvertError>,
+) -> Result<(), ConvertError> {
+    let given = match walk_fast(open()?, path, on)? {
+        None => return Ok(()),
+        Some(given) => given,
+    };
+    let mut seen = 0u64;
+    walk(open()?, path, &mut |v, location| {
+        seen += 1;
+        if seen <= given {
+            Ok(())
+        } else {
+            on(v, location)
+        }
+    })
+}
+
+/// The fast path of [`walk`]: a FeatureCollection whose members and features the block scanner
+/// ([`scan`](super::super::geojson::scan)) cuts out and serde_json parses from slices (many
+/// times faster than serde_json reading an `io::Read` byte by byte), giving `on` the same
+/// features with the same locations. `Ok(None)` when the whole document was walked;
+/// `Ok(Some(n))` when it stopped at something it does not take — a document
+/// that is not a collection, JSON the scanner or serde_json refuses, a value over half the
+/// record cap, text after the document — having given `n` features: [`walk`] then reads the
+/// file from the start, skips those and reports any error exactly. Errors: I/O, `on`'s.
+fn walk_fast(
+    input: impl BufRead,
+    path: &Path,
+    on: &mut dyn FnMut(Json, String) -> Result<(), ConvertError>,
+) -> Result<Option<u64>, ConvertError> {
+    let cap = usize::try_from(MAX_RECORD_BYTES).unwrap_or(usize::MAX) / 2;
+    let io = |source| ConvertError::Io { path: path.to_path_buf(), source };
+    let mut s = super::super::geojson::scan::Scanner::new(input);
+    let mut given = 0u64;
+    let mut text = Vec::new();
+    let mut kind = None;
+    let mut collection = false;
+    if s.skip_ws().map_err(io)? != Some(b'{') {
+        return Ok(Some(0));
+    }
+    s.bump();
+    loop {
+        if s.skip_ws().map_err(io)? != Some(b'"') {
+            return Ok(Some(given)); // `{}` too: not a collection
+        }
+        text.clear();
+        if !s.value(&mut text, cap).map_err(io)? {
+            return Ok(Some(given));
+        }
+        let Ok(key) = serde_json::from_slice::<String>(&text) else { return Ok(Some(given)) };
+        if s.skip_ws().map_err(io)? != Some(b':') {
+            return Ok(Some(given));
+        }
+        s.bump();
+        if key == "features" {
+            collection = true;
+            if s.skip_ws().map_err(io)? != Some(b'[') {
+                return Ok(Some(given));
+            }
+            s.bump();
+            if s.skip_ws().map_err(io)? == Some(b']') {
+                s.bump();
+            } else {
+                loop {
+                    text.clear();
+                    if !s.value(&mut text, cap).map_err(io)? {
+                        return Ok(Some(given));
+                    }
+                    let Ok(v) = serde_json::from_slice::<Json>(&text) else {
+                        return Ok(Some(given));
+                    };
+                    given += 1;
+                    on(v, format!("feature {given}"))?;
+                    match s.skip_ws().map_err(io)? {
+                        Some(b',') => s.bump(),
+                        Some(b']') => {
+                            s.bump();
+                            break;
+                        }
+                        _ => return Ok(Some(given)),
+                    }
+                }
+            }
+        } else {
+            text.clear();
+            if !s.value(&mut text, cap).map_err(io)? {
+                return Ok(Some(given));
+            }
+            let Ok(v) = serde_json::from_slice::<Json>(&text) else { return Ok(Some(given)) };
+            if key == "type" {
+                kind = v.as_str().map(str::to_string);
+            }
+        }
+        match s.skip_ws().map_err(io)? {
+            Some(b',') => s.bump(),
+            Some(b'}') => {
+                s.bump();
+                break;
+            }
+            _ => return Ok(Some(given)),
+        }
+    }
+    let done = collection
+        && kind.as_deref() == Some("FeatureCollection")
+        && s.skip_ws().map_err(io)?.is_none();
+    Ok(if done { None } else { Some(given) })
+}
 
 /// Streams the features of a GeoJSON document to `on` (with their location), a Feature or
 /// geometry document as one feature. Errors: malformed JSON or structure, `on`'s error.

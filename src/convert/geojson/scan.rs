@@ -32,7 +32,7 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// The next byte that is not JSON whitespace, not consumed; `None` at the end.
-    pub(super) fn skip_ws(&mut self) -> io::Result<Option<u8>> {
+    pub(crate) fn skip_ws(&mut self) -> io::Result<Option<u8>> {
         loop {
             let buf = self.input.fill_buf()?;
             if buf.is_empty() {
@@ -50,7 +50,7 @@ impl<R: BufRead> Scanner<R> {
     }
 
     /// Consumes one byte (one [`skip_ws`](Self::skip_ws) returned).
-    pub(super) fn bump(&mut self) {
+    pub(crate) fn bump(&mut self) {
         self.input.consume(1);
     }
 
@@ -58,7 +58,7 @@ impl<R: BufRead> Scanner<R> {
     /// to `out`: a string, an object or array (to its matching close), or a scalar (up to the
     /// next `,`, `}`, `]` or whitespace). `Ok(false)` if the value would be longer than `max`
     /// bytes or the input ends inside it; `out` then holds part of it.
-    pub(super) fn value(&mut self, out: &mut Vec<u8>, max: usize) -> io::Result<bool> {
+    pub(crate) fn value(&mut self, out: &mut Vec<u8>, max: usize) -> io::Result<bool> {
         self.scan_value(out, max, max)
     }
 
