@@ -55,17 +55,22 @@ pub(crate) fn convert(
     let mut tally = Tally::default();
     let mut chunk: Vec<Slot> = Vec::with_capacity(CHUNK);
     let mut ok: Vec<Feature> = Vec::with_capacity(CHUNK);
+    // Each feature's positions, counted once as it is read.
+    let mut counts: Vec<usize> = Vec::with_capacity(CHUNK);
     let mut reported = 0;
     loop {
         chunk.clear();
+        counts.clear();
         let mut vertices = 0;
         let mut more = true;
         while chunk.len() < CHUNK && vertices < CHUNK_VERTICES {
             match reader.next()? {
                 Some(read) => {
-                    vertices += read
+                    let n = read
                         .as_ref()
                         .map_or(0, |f| f.geometry.as_ref().map_or(0, |g| g.shape.vertices()));
+                    vertices += n;
+                    counts.push(n);
                     chunk.push(Slot::from(read));
                 }
                 None => {
@@ -76,11 +81,10 @@ pub(crate) fn convert(
         }
         transform_chunk(job, &mut chunk);
         ok.clear();
-        for slot in chunk.drain(..) {
+        for (slot, &n) in chunk.drain(..).zip(&counts) {
             report.features += 1;
             match slot {
                 Slot::Converted(f) => {
-                    let n = f.geometry.as_ref().map_or(0, |g| g.shape.vertices());
                     report.vertices += n as u64;
                     report.empty += u64::from(n == 0);
                     if !tally.failed() {
