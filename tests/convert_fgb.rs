@@ -504,3 +504,24 @@ fn an_empty_file_converts_to_an_empty_file() {
     let text = std::fs::read_to_string(&back).unwrap();
     assert!(text.contains("\"features\":[") && !text.contains("Feature\""), "{text}");
 }
+
+#[test]
+fn a_file_of_unknown_count_gets_its_count_and_no_index() {
+    // GDAL's file without index, its count patched to 0 ("unknown") and its node size to 16: a
+    // reader finds no index there (the count is 0), so the output, with the count known, must
+    // say it has none.
+    let dir = Scratch::new("fgb-unknown-count");
+    let mut b = std::fs::read(data("cgcs2000_noindex.fgb")).unwrap();
+    let hb = b[12..12 + u32_at(&b, 8)].to_vec();
+    let root = u32_at(&hb, 0);
+    let count = field(&hb, root, 8).unwrap() + 12;
+    let node = field(&hb, root, 9).unwrap() + 12;
+    b[count..count + 8].copy_from_slice(&0u64.to_le_bytes());
+    b[node..node + 2].copy_from_slice(&16u16.to_le_bytes());
+    let input = dir.write("unknown.fgb", &b);
+    let out = dir.path("out.fgb");
+    convert(&input, &out, &crs("EPSG:4490"), &crs("EPSG:4547"), false).unwrap();
+    let w = walk(&out);
+    assert_eq!((w.features_count, w.node_size, w.features.len()), (6, 0, 6));
+    assert_eq!(w.features_at, 12 + u32_at(&w.bytes, 8));
+}

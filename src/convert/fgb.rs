@@ -1020,6 +1020,11 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     if header.envelope.is_some() || indexed {
         header.envelope = Some(vec![f64::NAN; 4]);
     }
+    if !indexed {
+        // No index in the input (a node size with a count of 0, "unknown", has none either):
+        // none in the output, whatever count is written.
+        header.index_node_size = 0;
+    }
     let (head, count_at, envelope_at) = header.write();
     let (nodes, _) =
         if indexed { level_bounds(planned, header.index_node_size) } else { (0, Vec::new()) };
