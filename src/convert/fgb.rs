@@ -28,7 +28,7 @@
 //!   `ogrinfo -spat` finds the same features). The leaves' boxes are held in memory (40 bytes per
 //!   feature, the size of the index itself); a feature without geometry gets the empty box.
 //! - Features are read in chunks of [`CHUNK`] features or [`CHUNK_BYTES`] bytes and converted
-//!   through [`runner::in_place`](super::runner::in_place); a feature is at most
+//!   through the shared runner (`runner::in_place`); a feature is at most
 //!   [`MAX_RECORD_BYTES`](super::MAX_RECORD_BYTES). Sizes (header, index, feature) are checked
 //!   against the bytes left in the file before anything is allocated.
 //! - A feature with a point that cannot be converted fails the conversion (location
@@ -122,7 +122,11 @@ impl<'a> Table<'a> {
         let vt = usize::try_from(vt).map_err(|_| "a vtable before the buffer".to_string())?;
         let vt_len = u16_at(b, vt).ok_or("a vtable beyond the buffer")? as usize;
         let len = u16_at(b, vt + 2).ok_or("a vtable beyond the buffer")? as usize;
-        if vt_len < 4 || vt_len % 2 != 0 || vt + vt_len > b.len() || pos + len.max(4) > b.len() {
+        if vt_len < 4
+            || !vt_len.is_multiple_of(2)
+            || vt + vt_len > b.len()
+            || pos + len.max(4) > b.len()
+        {
             return Err("a vtable or table beyond the buffer".into());
         }
         Ok(Self { b, pos, vt, vt_len, len })
@@ -269,7 +273,7 @@ pub(crate) fn finish(root: &Obj<'_>) -> Vec<u8> {
 }
 
 fn pad(b: &mut Vec<u8>, align: usize) {
-    while b.len() % align != 0 {
+    while !b.len().is_multiple_of(align) {
         b.push(0);
     }
 }
@@ -338,7 +342,7 @@ fn write_obj(b: &mut Vec<u8>, obj: &Obj<'_>) -> usize {
 /// Writes a vector's length so that its elements are aligned to `align`; its position.
 fn vector_start(b: &mut Vec<u8>, n: usize, align: usize) -> usize {
     pad(b, 4);
-    while (b.len() + 4) % align != 0 {
+    while !(b.len() + 4).is_multiple_of(align) {
         b.push(0);
     }
     let pos = b.len();
@@ -581,10 +585,8 @@ impl Header {
     pub(crate) fn read(b: &[u8]) -> R<Self> {
         let t = Table::root(b)?;
         let s = |id| t.bytes(id).map(|o| o.map(<[u8]>::to_vec));
-        let envelope = match t.f64s(1)? {
-            Some((at, n)) => Some((0..n).filter_map(|i| f64_at(b, at + 8 * i)).collect()),
-            None => None,
-        };
+        let envelope =
+            t.f64s(1)?.map(|(at, n)| (0..n).filter_map(|i| f64_at(b, at + 8 * i)).collect());
         let columns = t
             .tables(7)?
             .iter()
@@ -846,7 +848,7 @@ impl Input {
         self.reader.read_exact(&mut len).map_err(io)?;
         let len = u64::from(u32::from_le_bytes(len));
         self.left -= 4;
-        if len > self.left || len > super::MAX_RECORD_BYTES || len < 8 {
+        if len > self.left || !(8..=super::MAX_RECORD_BYTES).contains(&len) {
             return Err(malformed(
                 &self.path,
                 format!("feature {n}"),
