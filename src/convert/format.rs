@@ -20,7 +20,7 @@ use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::sniff::{self, Sniffed};
 use super::{
-    cass, cross, csv, dxf, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
+    cass, cross, csv, dxf, fgb, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
     ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
@@ -72,7 +72,7 @@ pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 13] = [
+pub static FORMATS: [Format; 14] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -258,6 +258,20 @@ pub static FORMATS: [Format; 13] = [
         read: None,
         write: None,
     },
+    Format {
+        format: FileFormat::FlatGeobuf,
+        name: "fgb",
+        extensions: &["fgb"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: fgb::convert_file,
+        sample: fgb::sample,
+        declared: fgb::declared,
+        sniff: sniff::fgb,
+        read: Some(cross::fgb::reader),
+        write: Some(cross::fgb::writer),
+    },
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
@@ -417,7 +431,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

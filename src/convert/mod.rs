@@ -12,7 +12,8 @@
 //! - [`gpx`]: GPX waypoints, routes and tracks;
 //! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
 //!   scanner), and [`kmz`]: zipped KML;
-//! - [`dxf`]: ASCII DXF drawings (entities in model space).
+//! - [`dxf`]: ASCII DXF drawings (entities in model space);
+//! - [`fgb`]: FlatGeobuf (header, packed R-tree index, features).
 //!
 //! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
 //! the common feature model of [`features`]: geometries with their heights and typed attributes.
@@ -40,6 +41,7 @@ pub mod declared;
 pub mod dxf;
 pub mod exchange;
 pub mod features;
+pub mod fgb;
 pub mod format;
 pub mod geojson;
 pub mod gpkg;
@@ -92,6 +94,8 @@ pub enum FileFormat {
     Kmz,
     /// ASCII DXF drawings (`.dxf`), as CAD and survey software (CASS) write them.
     Dxf,
+    /// FlatGeobuf (`.fgb`), format version 3, with or without its packed R-tree index.
+    FlatGeobuf,
 }
 
 impl FileFormat {

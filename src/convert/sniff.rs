@@ -222,6 +222,15 @@ pub(crate) fn dxf(head: &[u8]) -> Sniffed {
     }
 }
 
+/// FlatGeobuf: its magic bytes `fgb`, major version 3.
+pub(crate) fn fgb(head: &[u8]) -> Sniffed {
+    if head.starts_with(b"fgb\x03") {
+        Sniffed::Binary("a FlatGeobuf file")
+    } else {
+        Sniffed::No
+    }
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -256,6 +265,7 @@ mod tests {
         assert_eq!(named(b"Version 300\nCharset \"WindowsSimpChinese\"\n"), Some("mif"));
         assert_eq!(named(b"  0\r\nSECTION\r\n  2\r\nHEADER\r\n"), Some("dxf"));
         assert_eq!(named(b"AutoCAD Binary DXF\r\n\x1a\0"), Some("dxf"));
+        assert_eq!(named(b"fgb\x03fgb\x00"), Some("fgb"));
         for plain in
             [&b"id,lon,lat\n1,116.4,39.9\n"[..], b"not geodata\n", b"", b"<gpxx>", b"PK\x03\x04"]
         {

@@ -24,6 +24,7 @@
 //! [`format::FORMATS`]: super::format::FORMATS
 
 pub mod csv;
+pub mod fgb;
 pub mod geojson;
 pub mod gpkg;
 pub mod shapefile;
