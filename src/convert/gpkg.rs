@@ -695,6 +695,12 @@ fn convert_table(
             gather_row,
             |r, converted| scatter_row(r, converted, srs_id),
         );
+        // Prepared once per chunk, not looked up in the statement cache row by row.
+        let mut update_row = conn.prepare_cached(&update).map_err(err)?;
+        let mut index_row = match &index {
+            Some(sql) => Some(conn.prepare_cached(sql).map_err(err)?),
+            None => None,
+        };
         for row in rows {
             report.features += 1;
             let location = format!("table {table}, fid {}", row.rowid);
@@ -707,15 +713,13 @@ fn convert_table(
                     }
                     envelope.extend(&summary.envelope);
                     if !tally.failed() {
-                        let mut stmt = conn.prepare_cached(&update).map_err(err)?;
-                        stmt.execute(params![row.blob, row.rowid]).map_err(err)?;
+                        update_row.execute(params![row.blob, row.rowid]).map_err(err)?;
                         let flagged_empty = row.blob.as_ref().is_some_and(|b| b[3] & 0x10 != 0);
                         let env = &summary.envelope;
-                        if let (Some(sql), Some((x0, x1)), Some((y0, y1)), false) =
-                            (&index, env.x, env.y, flagged_empty)
+                        if let (Some(stmt), Some((x0, x1)), Some((y0, y1)), false) =
+                            (index_row.as_mut(), env.x, env.y, flagged_empty)
                         {
                             if ![x0, x1, y0, y1].iter().any(|v| v.is_nan()) {
-                                let mut stmt = conn.prepare_cached(sql).map_err(err)?;
                                 stmt.execute(params![row.rowid, x0, x1, y0, y1]).map_err(err)?;
                             }
                         }

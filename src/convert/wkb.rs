@@ -413,19 +413,81 @@ pub(crate) fn gather(wkb: &[u8], points: &mut Vec<[f64; 3]>) -> Result<(), WkbEr
 /// Writes `converted` — the points [`gather`] pushed for `wkb`, transformed, in the same order —
 /// back into `wkb` (z only where the tuples have it; m unchanged), and summarises the converted
 /// geometry.
+///
+/// One pass over the tuples: each position [`gather`] took (empty points, NaN x and y, left
+/// out) gets its converted values, and the summary is built from the values written (what
+/// [`summary`] of the written bytes gives: an f64 written and read back is the same number),
+/// with the empty-point rule applied to them; a position beyond `converted` (never, when
+/// `converted` comes from [`gather`]) keeps its bytes and is summarised from them.
 pub(crate) fn scatter(wkb: &mut [u8], converted: &[[f64; 3]]) -> Result<Summary, WkbError> {
-    let (top, runs) = parse(wkb)?;
-    let mut at_points = Vec::with_capacity(converted.len());
-    for_each_position(wkb, &runs, |at, _, _, _| at_points.push(at));
-    for (run_at, &[x, y, z]) in at_points.iter().zip(converted) {
-        let (at, little, has_z) = *run_at;
-        write_f64(wkb, at, little, x);
-        write_f64(wkb, at + 8, little, y);
-        if has_z {
-            write_f64(wkb, at + 16, little, z);
+    let ((geometry_type, has_z, has_m), runs) = parse(wkb)?;
+    let mut vertices = 0u64;
+    // Ranges as `Envelope::add` widens them: the first value, then `min`/`max` (which pass a
+    // NaN over); a NaN start gives the same, as NaN.min(v) = v. `any_*`: a value was added.
+    let nan = (f64::NAN, f64::NAN);
+    let (mut ex, mut ey, mut ez, mut em) = (nan, nan, nan, nan);
+    let (mut any_z, mut any_m) = (false, false);
+    let widen = |r: &mut (f64, f64), v: f64| *r = (r.0.min(v), r.1.max(v));
+    let mut next = converted.iter();
+    for run in &runs {
+        let stride = run.stride();
+        let Some(bytes) = wkb.get_mut(run.offset..run.offset + run.count * stride) else {
+            continue; // never: parse checked every run against the buffer
+        };
+        let little = run.little;
+        for tuple in bytes.chunks_exact_mut(stride) {
+            if run.point
+                && read_f64(tuple, 0, little).is_nan()
+                && read_f64(tuple, 8, little).is_nan()
+            {
+                continue; // an empty point: not gathered, bytes kept, not counted
+            }
+            let (x, y, z) = match next.next() {
+                Some(&[x, y, z]) => {
+                    write_f64(tuple, 0, little, x);
+                    write_f64(tuple, 8, little, y);
+                    if run.z {
+                        write_f64(tuple, 16, little, z);
+                    }
+                    (x, y, z)
+                }
+                None => (read_f64(tuple, 0, little), read_f64(tuple, 8, little), {
+                    if run.z {
+                        read_f64(tuple, 16, little)
+                    } else {
+                        0.0
+                    }
+                }),
+            };
+            if run.point && x.is_nan() && y.is_nan() {
+                continue; // converted to the empty point's encoding: not counted, as by [`summary`]
+            }
+            vertices += 1;
+            widen(&mut ex, x);
+            widen(&mut ey, y);
+            if run.z {
+                any_z = true;
+                widen(&mut ez, z);
+            }
+            if run.m {
+                any_m = true;
+                widen(&mut em, read_f64(tuple, 16 + 8 * usize::from(run.z), little));
+            }
         }
     }
-    Ok(summarise(wkb, top, &runs))
+    let any = vertices > 0;
+    Ok(Summary {
+        geometry_type,
+        has_z,
+        has_m,
+        vertices,
+        envelope: Envelope {
+            x: any.then_some(ex),
+            y: any.then_some(ey),
+            z: any_z.then_some(ez),
+            m: any_m.then_some(em),
+        },
+    })
 }
 
 /// Calls `f((offset, little-endian, has z), x, y, z)` for every position of `wkb` in order,
@@ -535,7 +597,98 @@ mod tests {
         assert!(summary(&deep).is_err());
     }
 
+    /// Big-endian MultiPoint Z holding an empty point; little-endian Polygon ZM; a
+    /// GeometryCollection mixing both orders around a LineString M.
+    fn mixed_geometries() -> Vec<Vec<u8>> {
+        let mut mp = vec![0];
+        mp.extend(1004u32.to_be_bytes());
+        mp.extend(3u32.to_be_bytes());
+        for p in [[116.1f64, 39.9, 5.0], [f64::NAN, f64::NAN, f64::NAN], [116.3, 40.1, -2.5]] {
+            mp.push(0);
+            mp.extend(1001u32.to_be_bytes());
+            for v in p {
+                mp.extend(v.to_be_bytes());
+            }
+        }
+        let mut poly = vec![1];
+        poly.extend(3003u32.to_le_bytes());
+        poly.extend(1u32.to_le_bytes());
+        poly.extend(4u32.to_le_bytes());
+        for p in [[116.0f64, 40.0, 1.0, 9.0], [116.5, 40.0, 2.0, 8.0], [116.5, 40.5, 3.0, 7.0]] {
+            for v in p {
+                poly.extend(v.to_le_bytes());
+            }
+        }
+        poly.extend(116.0f64.to_le_bytes());
+        poly.extend(40.0f64.to_le_bytes());
+        poly.extend(1.0f64.to_le_bytes());
+        poly.extend(9.0f64.to_le_bytes());
+        let mut gc = vec![1];
+        gc.extend(7u32.to_le_bytes());
+        gc.extend(2u32.to_le_bytes());
+        gc.extend(&mp);
+        gc.push(0);
+        gc.extend(2002u32.to_be_bytes());
+        gc.extend(2u32.to_be_bytes());
+        for v in [117.0f64, 41.0, 0.5, 117.25, 41.5, 0.75] {
+            gc.extend(v.to_be_bytes());
+        }
+        vec![mp, poly, gc]
+    }
+
+    #[test]
+    fn scatter_summary_is_the_summary_of_the_written_bytes() {
+        let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+        for wkb in mixed_geometries() {
+            let mut points = Vec::new();
+            gather(&wkb, &mut points).unwrap();
+            let expected_points = points.clone();
+            t.transform_slice(&mut points);
+            let mut converted = wkb.clone();
+            let s = scatter(&mut converted, &points).unwrap();
+            assert_eq!(s, summary(&converted).unwrap());
+            // The bytes written are the converted points, in gather's order (read back).
+            let mut back = Vec::new();
+            gather(&converted, &mut back).unwrap();
+            assert_eq!(back.len(), expected_points.len());
+            for (b, p) in back.iter().zip(&points) {
+                assert_eq!(b[0].to_bits(), p[0].to_bits());
+                assert_eq!(b[1].to_bits(), p[1].to_bits());
+            }
+            // m values and every non-coordinate byte unchanged: converting back to the input's
+            // numbers restores the input exactly.
+            let mut again = converted.clone();
+            scatter(&mut again, &expected_points).unwrap();
+            assert_eq!(again, wkb);
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        /// Any converted values (NaN, infinities, signed zeros; fewer than gathered too) on
+        /// the valid mixed geometries: scatter's summary is the summary of the bytes it wrote.
+        fn scatter_matches_summary(
+            values in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::f64::ANY,
+                    proptest::strategy::Just(f64::NAN),
+                    proptest::strategy::Just(-0.0),
+                    proptest::strategy::Just(0.0),
+                ],
+                0..30,
+            ),
+        ) {
+            for wkb in mixed_geometries() {
+                let converted: Vec<[f64; 3]> = values
+                    .chunks_exact(3)
+                    .map(|v| [v[0], v[1], v[2]])
+                    .collect();
+                let mut b = wkb.clone();
+                let s = scatter(&mut b, &converted).unwrap();
+                proptest::prop_assert_eq!(format!("{s:?}"), format!("{:?}", summary(&b).unwrap()));
+            }
+        }
+
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
