@@ -105,8 +105,23 @@ fn an_exchange_writes_every_output_and_a_lineage_that_verifies() {
         methods,
         ["helmert4", "gauss-kruger", "geocentric", "helmert", "geocentric", "gauss-kruger"]
     );
-    // No parameter value of the city file appears in the record.
-    let text = std::fs::read_to_string(&report.lineage).unwrap();
+    // No parameter value of the city file appears in the record. SHA-256 digests are left out
+    // of the search: a digest is random hex, which can hold "5400" by chance (it did, for
+    // the hash of a CRS file's path-dependent manifest in one checkout).
+    fn without_digests(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("sha256");
+                m.values_mut().for_each(without_digests);
+            }
+            Value::Array(items) => items.iter_mut().for_each(without_digests),
+            _ => {}
+        }
+    }
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report.lineage).unwrap()).unwrap();
+    without_digests(&mut record);
+    let text = record.to_string();
     for value in ["421337", "4201112", "131.2", "5400"] {
         assert!(!text.contains(value), "{value} in lineage");
     }
