@@ -19,7 +19,7 @@ use super::atomic::folder_of;
 use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::{
-    cass, cross, csv, dxf, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
+    cass, cross, csv, dxf, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, xlsx, ConvertError,
     ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
@@ -69,7 +69,7 @@ pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 13] = [
+pub static FORMATS: [Format; 14] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -242,6 +242,19 @@ pub static FORMATS: [Format; 13] = [
         read: None,
         write: None,
     },
+    Format {
+        format: FileFormat::Xlsx,
+        name: "xlsx",
+        extensions: &["xlsx"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: xlsx::convert_file,
+        sample: xlsx::sample,
+        declared: declares_nothing,
+        read: Some(cross::xlsx::reader),
+        write: Some(cross::xlsx::writer),
+    },
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
@@ -385,7 +398,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .xlsx)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

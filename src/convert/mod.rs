@@ -12,7 +12,8 @@
 //! - [`gpx`]: GPX waypoints, routes and tracks;
 //! - [`kml`]: KML coordinates, tracks and overlay boxes (both through a shared byte-level XML
 //!   scanner), and [`kmz`]: zipped KML;
-//! - [`dxf`]: ASCII DXF drawings (entities in model space).
+//! - [`dxf`]: ASCII DXF drawings (entities in model space);
+//! - [`xlsx`]: Excel workbooks holding a point table (coordinate columns as in CSV).
 //!
 //! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
 //! the common feature model of [`features`]: geometries with their heights and typed attributes.
@@ -54,6 +55,7 @@ pub mod shapefile;
 pub mod text;
 pub mod wkb;
 pub mod wkt;
+pub mod xlsx;
 pub(crate) mod xml;
 
 use crate::crs::{Crs, CrsKind};
@@ -91,6 +93,8 @@ pub enum FileFormat {
     Kmz,
     /// ASCII DXF drawings (`.dxf`), as CAD and survey software (CASS) write them.
     Dxf,
+    /// Excel workbooks (`.xlsx`): a point table on the first sheet.
+    Xlsx,
 }
 
 impl FileFormat {
