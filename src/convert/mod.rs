@@ -137,12 +137,12 @@ impl TextEncoding {
 /// Shapefile's `.cpg`), failures stop the conversion, sanity checks on, parallel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvertOptions {
-    /// CSV/TSV: the x column (easting or longitude), by header name; `None` detects it from
+    /// CSV/TSV and Excel `.xlsx`: the x column (easting or longitude), by header name; `None` detects it from
     /// common names (lon, lng, longitude, x, easting, 经度, ...).
     pub x_col: Option<String>,
-    /// CSV/TSV: the y column (northing or latitude); `None` detects it.
+    /// CSV/TSV and `.xlsx`: the y column (northing or latitude); `None` detects it.
     pub y_col: Option<String>,
-    /// CSV/TSV: the z column (a height; see `heights`), if any; `None` detects `z`, `h`,
+    /// CSV/TSV and `.xlsx`: the z column (a height; see `heights`), if any; `None` detects `z`, `h`,
     /// `height`, `elevation`, `高程` only if present.
     pub z_col: Option<String>,
     /// Text encoding of the input (the output is written in the same encoding); `None` = UTF-8,

@@ -27,8 +27,10 @@
 //!
 //! **What is kept.** The workbook is a zip archive and only the first sheet's XML entry is
 //! rewritten: every other entry (styles, shared strings, the other sheets, drawings, the
-//! workbook and its relationships) is copied raw, its compressed bytes, CRC and header fields
-//! untouched, in the same order, with the archive comment. In the sheet's XML only the values
+//! workbook and its relationships) is copied raw (its compressed bytes, CRC, name, time and
+//! permissions; the `zip` crate writes its local header anew, so a header field out of the
+//! specification — GDAL writes the date `1980-00-00` — comes out normalised), in the same
+//! order, with the archive comment. In the sheet's XML only the values
 //! of converted coordinate cells change: a numeric cell's `<v>` gets the converted number in
 //! the shortest form that reads back exactly (Excel stores doubles); a coordinate held as a
 //! text cell stays a text cell — it becomes an inline string (`t="inlineStr"`, `<is><t>…</t>
@@ -36,7 +38,8 @@
 //! untouched (its entry stays; the table's optional `count` of references then counts one
 //! reference too many, which Excel does not check). Every other byte of the sheet — styles,
 //! column widths, merged cells, other cells and formulas — is copied. The rewritten entry is
-//! compressed again with deflate at level 1 (fast; Excel reads any level), or stored if it was.
+//! compressed again with deflate at level 6 (zlib's default: about the size Excel and GDAL
+//! write, for a fifth more time than level 1, which doubles the size), or stored if it was.
 //!
 //! **Formulas.** A formula in a coordinate cell (its cached value would be replaced while the
 //! formula still computes the old one) is refused, naming the cell (`ConvertError::Options`):
@@ -44,9 +47,10 @@
 //! their cached values and a warning names the first: if they depend on the coordinates, Excel
 //! shows the old values until it recalculates.
 //!
-//! **Memory.** The sheet is streamed through the shared byte-level XML scanner
-//! ([`xml`](super::xml)) in chunks of at most 65 536 rows or 16 MiB, each chunk's points
-//! converted in parallel parts through [`runner::in_place`] (one `transform_slice` per part);
+//! **Memory.** The sheet is streamed through the shared byte-level XML scanner (`xml.rs`, as
+//! GPX and KML) in chunks of at most 16 384 rows or 16 MiB, each chunk's points converted in
+//! parallel parts through the shared runner (`runner::in_place`: one `transform_slice` per
+//! part);
 //! the shared-string table is held in memory (at most 512 MiB of text).
 
 use super::csv::{find_columns, Columns};
@@ -63,7 +67,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 /// Rows per chunk.
-const CHUNK_ROWS: usize = 65_536;
+const CHUNK_ROWS: usize = 16_384;
 /// Bytes of sheet XML per chunk (a chunk ends after the row that crosses this).
 const CHUNK_BYTES: usize = 16 << 20;
 /// The rows holding a value in which the header is looked for (see the module docs).
@@ -1118,7 +1122,7 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
                 CompressionMethod::Stored => options.compression_method(CompressionMethod::Stored),
                 _ => options
                     .compression_method(CompressionMethod::Deflated)
-                    .compression_level(Some(1)),
+                    .compression_level(Some(6)),
             };
             if let Some(time) = entry.last_modified() {
                 options = options.last_modified_time(time);

@@ -2,7 +2,7 @@
 //!
 //! **Reading** (through the `calamine` crate). The first sheet, its header and coordinate
 //! columns found as for a same-format conversion ([`xlsx`](super::super::xlsx): the first of
-//! the first [`HEADER_ROWS`](super::super::xlsx::HEADER_ROWS) rows holding a value in which the
+//! the first [`HEADER_ROWS`] rows holding a value in which the
 //! columns are found, the CSV names and `--x-col` / `--y-col` / `--z-col`). Each row after the
 //! header with a value is a point feature (z when its z cell has a value), a row with empty x
 //! and y a feature without geometry, a row whose coordinate cell is not a number (or a text
@@ -44,6 +44,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
+use std::thread::JoinHandle;
 
 /// Rows sent from the reading thread at a time.
 const BATCH: usize = 4096;
@@ -139,10 +140,10 @@ impl Cell {
 type Row = (u32, Vec<(u32, Cell)>);
 
 /// The rows of the first sheet `name` of `path`, read by a thread and sent in batches.
-fn spawn_rows(path: &Path, name: String) -> Receiver<Result<Vec<Row>, String>> {
+fn spawn_rows(path: &Path, name: String) -> (Receiver<Result<Vec<Row>, String>>, JoinHandle<()>) {
     let (tx, rx) = sync_channel::<Result<Vec<Row>, String>>(2);
     let path = path.to_path_buf();
-    std::thread::spawn(move || {
+    let handle = std::thread::spawn(move || {
         let run = || -> Result<(), String> {
             let file = File::open(&path).map_err(|e| e.to_string())?;
             let mut book: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(|e| e.to_string())?;
@@ -177,23 +178,22 @@ fn spawn_rows(path: &Path, name: String) -> Receiver<Result<Vec<Row>, String>> {
             let _ = tx.send(Err(e));
         }
     });
-    rx
+    (rx, handle)
 }
 
 /// Rows one by one from [`spawn_rows`].
 struct Rows {
     rx: Receiver<Result<Vec<Row>, String>>,
+    /// The reading thread, joined at the end: a panic in it is an error, not an early end.
+    thread: Option<JoinHandle<()>>,
     batch: std::vec::IntoIter<Row>,
     path: PathBuf,
 }
 
 impl Rows {
     fn open(path: &Path, sheet: &str) -> Self {
-        Rows {
-            rx: spawn_rows(path, sheet.to_string()),
-            batch: Vec::new().into_iter(),
-            path: path.to_path_buf(),
-        }
+        let (rx, thread) = spawn_rows(path, sheet.to_string());
+        Rows { rx, thread: Some(thread), batch: Vec::new().into_iter(), path: path.to_path_buf() }
     }
 
     fn next(&mut self) -> Result<Option<Row>, ConvertError> {
@@ -210,7 +210,16 @@ impl Rows {
                         message,
                     })
                 }
-                Err(_) => return Ok(None),
+                Err(_) => {
+                    if self.thread.take().is_some_and(|t| t.join().is_err()) {
+                        return Err(ConvertError::Malformed {
+                            path: self.path.clone(),
+                            location: "workbook".into(),
+                            message: "the workbook reader (calamine) failed".into(),
+                        });
+                    }
+                    return Ok(None);
+                }
             }
         }
     }
