@@ -289,13 +289,14 @@ struct Point {
     ranges: [Range<usize>; 3],
 }
 
-/// The coordinate columns (0-based field indices) and their header names.
+/// The coordinate columns (0-based field indices) and their header names (also the columns of
+/// an Excel sheet, [`xlsx`](super::xlsx)).
 #[derive(Debug, Clone, PartialEq)]
-struct Columns {
-    x: usize,
-    y: usize,
-    z: Option<usize>,
-    names: [String; 3],
+pub(crate) struct Columns {
+    pub(crate) x: usize,
+    pub(crate) y: usize,
+    pub(crate) z: Option<usize>,
+    pub(crate) names: [String; 3],
 }
 
 impl Columns {
@@ -388,8 +389,8 @@ impl Columns {
 }
 
 /// Finds the x, y and (optional) z columns among the header `names`; the message on failure
-/// shows the header.
-fn find_columns(
+/// shows the header. Shared with the Excel formats ([`xlsx`](super::xlsx)).
+pub(crate) fn find_columns(
     names: &[String],
     x: Option<&str>,
     y: Option<&str>,

@@ -20,8 +20,8 @@ use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::sniff::{self, Sniffed};
 use super::{
-    cass, cross, csv, dxf, fgb, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, ConvertError,
-    ConvertReport, FileFormat, Job,
+    cass, cross, csv, dxf, fgb, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, xlsx,
+    ConvertError, ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -72,7 +72,7 @@ pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 14] = [
+pub static FORMATS: [Format; 15] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -272,6 +272,20 @@ pub static FORMATS: [Format; 14] = [
         read: Some(cross::fgb::reader),
         write: Some(cross::fgb::writer),
     },
+    Format {
+        format: FileFormat::Xlsx,
+        name: "xlsx",
+        extensions: &["xlsx"],
+        also_accepted: &[],
+        set_members: &[],
+        set_family: &[],
+        convert: xlsx::convert_file,
+        sample: xlsx::sample,
+        declared: declares_nothing,
+        sniff: sniff::xlsx,
+        read: Some(cross::xlsx::reader),
+        write: Some(cross::xlsx::writer),
+    },
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
@@ -431,7 +445,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb, .xlsx)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

@@ -14,6 +14,7 @@
 //!   scanner), and [`kmz`]: zipped KML;
 //! - [`dxf`]: ASCII DXF drawings (entities in model space);
 //! - [`fgb`]: FlatGeobuf (header, packed R-tree index, features).
+//! - [`xlsx`]: Excel workbooks holding a point table (coordinate columns as in CSV).
 //!
 //! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
 //! the common feature model of [`features`]: geometries with their heights and typed attributes.
@@ -57,6 +58,7 @@ pub mod sniff;
 pub mod text;
 pub mod wkb;
 pub mod wkt;
+pub mod xlsx;
 pub(crate) mod xml;
 
 use crate::crs::{Crs, CrsKind};
@@ -96,6 +98,8 @@ pub enum FileFormat {
     Dxf,
     /// FlatGeobuf (`.fgb`), format version 3, with or without its packed R-tree index.
     FlatGeobuf,
+    /// Excel workbooks (`.xlsx`): a point table on the first sheet.
+    Xlsx,
 }
 
 impl FileFormat {
@@ -138,12 +142,12 @@ impl TextEncoding {
 /// Shapefile's `.cpg`), failures stop the conversion, sanity checks on, parallel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvertOptions {
-    /// CSV/TSV: the x column (easting or longitude), by header name; `None` detects it from
+    /// CSV/TSV and Excel `.xlsx`: the x column (easting or longitude), by header name; `None` detects it from
     /// common names (lon, lng, longitude, x, easting, 经度, ...).
     pub x_col: Option<String>,
-    /// CSV/TSV: the y column (northing or latitude); `None` detects it.
+    /// CSV/TSV and `.xlsx`: the y column (northing or latitude); `None` detects it.
     pub y_col: Option<String>,
-    /// CSV/TSV: the z column (a height; see `heights`), if any; `None` detects `z`, `h`,
+    /// CSV/TSV and `.xlsx`: the z column (a height; see `heights`), if any; `None` detects `z`, `h`,
     /// `height`, `elevation`, `高程` only if present.
     pub z_col: Option<String>,
     /// Text encoding of the input (the output is written in the same encoding); `None` = UTF-8,

@@ -222,6 +222,16 @@ pub(crate) fn dxf(head: &[u8]) -> Sniffed {
     }
 }
 
+/// An Excel workbook: a zip archive with `xl/` parts among the entries in the first bytes
+/// (`[Content_Types].xml` alone is any Office document).
+pub(crate) fn xlsx(head: &[u8]) -> Sniffed {
+    if first_zip_entry(head).is_some() && contains(head, b"xl/") {
+        Sniffed::Binary("an Excel workbook (a zip holding xl/)")
+    } else {
+        Sniffed::No
+    }
+}
+
 /// FlatGeobuf: its magic bytes `fgb`, major version 3.
 pub(crate) fn fgb(head: &[u8]) -> Sniffed {
     if head.starts_with(b"fgb\x03") {
@@ -266,6 +276,12 @@ mod tests {
         assert_eq!(named(b"  0\r\nSECTION\r\n  2\r\nHEADER\r\n"), Some("dxf"));
         assert_eq!(named(b"AutoCAD Binary DXF\r\n\x1a\0"), Some("dxf"));
         assert_eq!(named(b"fgb\x03fgb\x00"), Some("fgb"));
+        let mut workbook = b"PK\x03\x04".to_vec();
+        workbook.extend([0; 22]);
+        workbook.extend(19u16.to_le_bytes());
+        workbook.extend([0, 0]);
+        workbook.extend(b"[Content_Types].xml...PK\x03\x04...xl/workbook.xml");
+        assert_eq!(named(&workbook), Some("xlsx"));
         for plain in
             [&b"id,lon,lat\n1,116.4,39.9\n"[..], b"not geodata\n", b"", b"<gpxx>", b"PK\x03\x04"]
         {

@@ -32,9 +32,12 @@ every byte other than the coordinates is kept:
   .mif               MapInfo MIF/MID set: every coordinate pair (Center, Label too) converted,
                      .mid copied byte for byte, CoordSys written for the target (CGCS2000 as
                      datum 33); Rect/Ellipse/Arc/Text boxes by their corners, with a warning
+  .xlsx              Excel point table on the first sheet: columns as for CSV (the header is
+                     the first of the first 16 rows naming them); only the coordinate cells'
+                     values change, every other part of the workbook is copied
 
 Between formats (e.g. convert a.shp -o b.geojson; CSV/TSV, GeoJSON, GeoJSON sequence,
-Shapefile and GeoPackage in any direction; not WKT) the features are carried with their
+Shapefile, GeoPackage and XLSX in any direction; not WKT) the features are carried with their
 attributes (integer, real, text, boolean, date) and heights, the output declares the target
 CRS in its own way (.prj, GeoJSON \"crs\", gpkg srs). A CSV output has x,y[,z] columns for
 points, else a wkt column; a Shapefile output holds one geometry type. --precision N writes the
@@ -77,13 +80,13 @@ pub(crate) struct ConvertArgs {
     /// The output file (its extension gives its format).
     #[arg(short, long, value_name = "OUTPUT")]
     output: PathBuf,
-    /// CSV/TSV: the x column (easting or longitude), by header name.
+    /// CSV/TSV/XLSX: the x column (easting or longitude), by header name.
     #[arg(long, value_name = "NAME")]
     x_col: Option<String>,
-    /// CSV/TSV: the y column (northing or latitude).
+    /// CSV/TSV/XLSX: the y column (northing or latitude).
     #[arg(long, value_name = "NAME")]
     y_col: Option<String>,
-    /// CSV/TSV: the z column (a height: an elevation unless --ellipsoidal-heights), if any.
+    /// CSV/TSV/XLSX: the z column (a height: an elevation unless --ellipsoidal-heights), if any.
     #[arg(long, value_name = "NAME")]
     z_col: Option<String>,
     /// Text encoding of CSV/TSV/WKT input: utf-8 (default), gbk, gb18030. The output keeps it.
