@@ -66,13 +66,15 @@
 //! first written to a hidden temporary file beside the output, `.<name>.mif-body.geounify-*.tmp`,
 //! removed on success, failure and Ctrl-C; only a SIGKILL can leave it.)
 //!
-//! **Memory.** Objects are read in chunks of at most 65 536 objects or 4 MiB and their points
-//! converted in one batch ([`Transformer::transform_slice`](crate::Transformer::transform_slice),
-//! parallel with `parallel`); one object may be at most
+//! **Memory.** Objects are read in chunks of at most 65 536 objects or 4 MiB and converted
+//! through the shared runner (`runner::in_place`: parts of the chunk in parallel with
+//! `parallel`, one [`Transformer::transform_slice`](crate::Transformer::transform_slice) per
+//! part, each object's text written in its part); one object may be at most
 //! [`MAX_RECORD_BYTES`] of text.
 
 use super::atomic::AtomicSet;
 use super::declared::DeclaredCrs;
+use super::runner;
 use super::text::{self, Number};
 use super::{ConvertError, ConvertReport, Failure, Job, Tally, MAX_RECORD_BYTES};
 use crate::crs::{Crs, CrsKind, Projection};
@@ -1048,6 +1050,13 @@ fn write_header(
     out.write_all(&header.after)
 }
 
+/// An object of a chunk and what converting it gave: its text with the converted coordinates,
+/// or why a point of it cannot be converted.
+struct Slot {
+    object: MifObject,
+    converted: Result<Vec<u8>, String>,
+}
+
 /// Reads, converts and writes every object after `Data`.
 fn convert_objects<R: BufRead>(
     job: &Job<'_>,
@@ -1059,7 +1068,7 @@ fn convert_objects<R: BufRead>(
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let mut tally = Tally::default();
     let mut boxes = 0u64;
-    let mut chunk: Vec<MifObject> = Vec::new();
+    let mut chunk: Vec<Slot> = Vec::new();
     let mut first_index = 1u64;
     loop {
         chunk.clear();
@@ -1067,9 +1076,9 @@ fn convert_objects<R: BufRead>(
         let mut more = true;
         while chunk.len() < CHUNK_OBJECTS && bytes < CHUNK_BYTES {
             match reader.next()? {
-                Some(o) => {
-                    bytes += o.text.len();
-                    chunk.push(o);
+                Some(object) => {
+                    bytes += object.text.len();
+                    chunk.push(Slot { object, converted: Ok(Vec::new()) });
                 }
                 None => {
                     more = false;
@@ -1078,23 +1087,40 @@ fn convert_objects<R: BufRead>(
             }
         }
         job.progress.advance(bytes as u64);
-        let mut points: Vec<[f64; 3]> = chunk
-            .iter()
-            .flat_map(|o| o.values.chunks_exact(2).map(|p| [p[0], p[1], 0.0]))
-            .collect();
-        let batch = if job.options.parallel {
-            job.transformer.par_transform_slice(&mut points)
-        } else {
-            job.transformer.transform_slice(&mut points)
-        };
-        let mut failures = batch.failures.into_iter().peekable();
-        let mut first_point = 0usize;
-        for (k, object) in chunk.iter().enumerate() {
+        runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut chunk,
+            |slot, points| {
+                let values = &slot.object.values;
+                points.extend(values.chunks_exact(2).map(|p| [p[0], p[1], 0.0]));
+                // Blank lines at the end of the file (kind "") are copied as they are.
+                !slot.object.kind.is_empty()
+            },
+            |slot, converted| {
+                slot.converted = match converted {
+                    Ok(points) => {
+                        let o = &mut slot.object;
+                        let mut text = Vec::with_capacity(o.text.len() + o.text.len() / 4);
+                        let mut at = 0;
+                        for (c, r) in o.coordinates.iter().enumerate() {
+                            let v = points.get(c / 2).map_or(f64::NAN, |p| p[c % 2]);
+                            text.extend_from_slice(o.text.get(at..r.start).unwrap_or_default());
+                            Number(v).push_to(&mut text);
+                            at = r.end;
+                        }
+                        text.extend_from_slice(o.text.get(at..).unwrap_or_default());
+                        o.values.clear();
+                        o.values.extend(points.iter().flat_map(|p| [p[0], p[1]]));
+                        Ok(text)
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            },
+        );
+        for (k, Slot { object, converted }) in chunk.iter().enumerate() {
             let n = object.values.len() / 2;
-            let range = first_point..first_point + n;
-            first_point += n;
             if object.kind.is_empty() {
-                // Blank lines at the end of the file.
                 if !tally.failed() {
                     out.write_all(&object.text).map_err(io_out)?;
                 }
@@ -1102,26 +1128,22 @@ fn convert_objects<R: BufRead>(
             }
             let index = first_index + k as u64;
             report.features += 1;
-            let mut failed = None;
-            while let Some(f) = failures.next_if(|f| f.index < range.end) {
-                failed.get_or_insert(f);
-            }
-            if let Some(f) = failed {
-                let location = format!("line {} (object {index}, {})", object.line, object.kind);
-                let skip = job.options.skip_invalid;
-                let reason = if skip {
-                    format!("{}; written as None", f.error)
-                } else {
-                    f.error.to_string()
-                };
-                tally.record(report, skip, Failure { location, reason });
-                if skip && !tally.failed() {
-                    let eol = ending(&object.text);
-                    out.write_all(b"None").map_err(io_out)?;
-                    out.write_all(if eol.is_empty() { b"\n" } else { eol }).map_err(io_out)?;
+            let text = match converted {
+                Ok(text) => text,
+                Err(error) => {
+                    let location =
+                        format!("line {} (object {index}, {})", object.line, object.kind);
+                    let skip = job.options.skip_invalid;
+                    let reason = if skip { format!("{error}; written as None") } else { error.clone() };
+                    tally.record(report, skip, Failure { location, reason });
+                    if skip && !tally.failed() {
+                        let eol = ending(&object.text);
+                        out.write_all(b"None").map_err(io_out)?;
+                        out.write_all(if eol.is_empty() { b"\n" } else { eol }).map_err(io_out)?;
+                    }
+                    continue;
                 }
-                continue;
-            }
+            };
             if n == 0 {
                 report.empty += 1;
             }
@@ -1130,20 +1152,10 @@ fn convert_objects<R: BufRead>(
             if tally.failed() {
                 continue;
             }
-            let mut text = Vec::with_capacity(object.text.len() + object.text.len() / 4);
-            let mut at = 0;
-            for (c, r) in object.coordinates.iter().enumerate() {
-                let p = points.get(range.start + c / 2).copied().unwrap_or([f64::NAN; 3]);
-                let v = p[c % 2];
-                text.extend_from_slice(&object.text[at..r.start]);
-                Number(v).push_to(&mut text);
-                at = r.end;
-            }
-            for p in points.get(range.clone()).unwrap_or_default() {
+            for p in object.values.chunks_exact(2) {
                 extent.add(p[0], p[1]);
             }
-            text.extend_from_slice(&object.text[at..]);
-            out.write_all(&text).map_err(io_out)?;
+            out.write_all(text).map_err(io_out)?;
         }
         first_index += chunk.len() as u64;
         if !more {
