@@ -1134,7 +1134,8 @@ fn convert_objects<R: BufRead>(
                     let location =
                         format!("line {} (object {index}, {})", object.line, object.kind);
                     let skip = job.options.skip_invalid;
-                    let reason = if skip { format!("{error}; written as None") } else { error.clone() };
+                    let reason =
+                        if skip { format!("{error}; written as None") } else { error.clone() };
                     tally.record(report, skip, Failure { location, reason });
                     if skip && !tally.failed() {
                         let eol = ending(&object.text);

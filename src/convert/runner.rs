@@ -131,6 +131,13 @@ pub(crate) trait RecordFormat: Sync {
         Ok(self.write(bytes, rec, item, converted, out))
     }
 
+    /// How many vertices a converted record counts in [`ConvertReport::vertices`], of the
+    /// `pushed` points it pushed (by default all; fewer for a format that pushes helper points,
+    /// e.g. DXF's probes of a local frame).
+    fn vertices(&self, _note: &Self::Note, pushed: usize) -> u64 {
+        pushed as u64
+    }
+
     /// What a failure's location says after `line N`, e.g. ` (id "A-17")`; nothing by default.
     fn label(&self, _bytes: &[u8], _rec: &Rec, _item: &Self::Item) -> String {
         String::new()
@@ -328,9 +335,16 @@ fn convert_part<F: RecordFormat>(
                     },
                     None => {
                         let at = part.text.len();
-                        match format.try_write(bytes, rec, item, &points[first..end], &mut part.text)
-                        {
-                            Ok(note) => Outcome::Converted { vertices: n as u64, note },
+                        match format.try_write(
+                            bytes,
+                            rec,
+                            item,
+                            &points[first..end],
+                            &mut part.text,
+                        ) {
+                            Ok(note) => {
+                                Outcome::Converted { vertices: format.vertices(&note, n), note }
+                            }
                             Err(WriteFailure { item, reason }) => {
                                 part.text.truncate(at);
                                 Outcome::Failed { label: format.label(bytes, rec, &item), reason }
