@@ -1112,6 +1112,9 @@ fn convert_objects<R: BufRead>(
                         text.extend_from_slice(o.text.get(at..).unwrap_or_default());
                         o.values.clear();
                         o.values.extend(points.iter().flat_map(|p| [p[0], p[1]]));
+                        // The source text is not needed any more: the chunk holds one copy.
+                        o.text = Vec::new();
+                        o.coordinates = Vec::new();
                         Ok(text)
                     }
                     Err(e) => Err(e.to_string()),
