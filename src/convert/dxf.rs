@@ -93,7 +93,7 @@
 //! [`Number`]: super::text::Number
 
 use super::runner::{self, Parsed, Rec, RecordFormat, RecordSource, WriteFailure};
-use super::text::Number;
+use super::text::{shown, Number, UTF8_BOM};
 use super::{ConvertError, ConvertReport, Job, Progress, Tally};
 use crate::transformer::Transformer;
 use std::io::{BufRead, BufReader, Write};
@@ -137,7 +137,7 @@ fn skip_bom<R: BufRead>(input: &mut R, path: &Path) -> Result<bool, ConvertError
     let bom = input
         .fill_buf()
         .map_err(|source| ConvertError::Io { path: path.into(), source })?
-        .starts_with(b"\xEF\xBB\xBF");
+        .starts_with(UTF8_BOM);
     if bom {
         input.consume(3);
     }
@@ -359,16 +359,6 @@ impl<R: BufRead> PairReader<'_, R> {
     }
 }
 
-/// `bytes` for a message: lossy UTF-8, at most 40 characters.
-fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text.chars().take(40).collect();
-    if text.chars().count() > 40 {
-        out.push('…');
-    }
-    out
-}
-
 /// A pair's value as a number (a finite `f64`).
 fn number(buf: &[u8], p: &Pair) -> Option<f64> {
     std::str::from_utf8(p.text(buf)).ok().and_then(super::text::parse_coordinate)
@@ -382,7 +372,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
 ) -> Result<ConvertReport, ConvertError> {
     check_magic(&mut input, ctx.input)?;
     if skip_bom(&mut input, ctx.input)? {
-        out.write_all(b"\xEF\xBB\xBF").map_err(|e| ctx.io_out(e))?;
+        out.write_all(UTF8_BOM).map_err(|e| ctx.io_out(e))?;
     }
     let mut pairs = PairReader { input, line: 1, path: ctx.input };
     let mut report = ConvertReport::default();

@@ -269,7 +269,7 @@ fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header, ConvertEr
         }
         if first {
             header.eol = if ending(&line).is_empty() { b"\n" } else { ending(&line) };
-            let bare = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+            let bare = line.strip_prefix(text::UTF8_BOM).unwrap_or(&line);
             if first_word(bare) != "version" {
                 return Err(lines.malformed(
                     n,
@@ -633,7 +633,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
             Some(v) if !t.quoted => Ok((v, t.range)),
             _ => Err(self.lines.malformed(
                 self.line,
-                format!("{}: {what} expected, found '{}'", self.object.kind, shorten(&w)),
+                format!("{}: {what} expected, found '{}'", self.object.kind, text::shorten(&w)),
             )),
         }
     }
@@ -648,7 +648,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                 format!(
                     "{}: {what} expected (a whole number), found '{}'",
                     self.object.kind,
-                    shorten(&w)
+                    text::shorten(&w)
                 ),
             )
         })
@@ -735,7 +735,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                             self.line,
                             format!(
                                 "Collection: a part is Region, Pline or Multipoint, found '{}'",
-                                shorten(&part)
+                                text::shorten(&part)
                             ),
                         ));
                     }
@@ -750,7 +750,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                     format!(
                         "'{}' is not a MIF object (Point, Line, Pline, Region, Arc, Text, Rect, \
                          RoundRect, Ellipse, Multipoint, Collection, None)",
-                        shorten(&other)
+                        text::shorten(&other)
                     ),
                 ));
             }
@@ -806,14 +806,6 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
         }
         Ok(())
     }
-}
-
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    out
 }
 
 impl<'p, R: BufRead> ObjectReader<'p, R> {

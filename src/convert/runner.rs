@@ -116,7 +116,8 @@ pub(crate) trait RecordFormat: Sync {
     ) -> Self::Note;
 
     /// As [`write`](Self::write), for a format whose records can fail to be written after
-    /// their points converted (nothing may be appended to `out` then): the runner calls this,
+    /// their points converted (what it appended to `out` before failing is discarded): the
+    /// runner calls this,
     /// and an error fails the record like a point that cannot be converted (its location,
     /// [`ConvertOptions::skip_invalid`], the text before it kept). By default it calls `write`,
     /// which cannot fail.
@@ -382,8 +383,6 @@ impl<'p, R: BufRead> Lines<'p, R> {
     }
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
 impl<R: BufRead> RecordSource for Lines<'_, R> {
     fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
         let start = buf.len();
@@ -405,8 +404,11 @@ impl<R: BufRead> RecordSource for Lines<'_, R> {
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         let body_end = start + body.len();
         if !self.content {
-            let body =
-                if self.line == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
+            let body = if self.line == 1 {
+                body.strip_prefix(text::UTF8_BOM).unwrap_or(body)
+            } else {
+                body
+            };
             self.content = !body.iter().all(u8::is_ascii_whitespace);
         }
         Ok(Some(Rec { start, body_end, end: buf.len(), line: self.line }))
