@@ -171,8 +171,8 @@ pub static FORMATS: [Format; 13] = [
         convert: cass::convert_file,
         sample: cass::sample,
         declared: declares_nothing,
-        read: None,
-        write: None,
+        read: Some(cross::cass::reader),
+        write: Some(cross::cass::writer),
     },
     Format {
         format: FileFormat::Mif,

@@ -23,6 +23,7 @@
 //!
 //! [`format::FORMATS`]: super::format::FORMATS
 
+pub mod cass;
 pub mod csv;
 pub mod geojson;
 pub mod gpkg;
