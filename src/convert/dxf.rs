@@ -133,7 +133,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 
 /// Consumes a UTF-8 byte-order mark at the start of `input`; whether there was one (the
 /// conversion writes it back; the sample only passes over it).
-fn skip_bom<R: BufRead>(input: &mut R, path: &Path) -> Result<bool, ConvertError> {
+pub(crate) fn skip_bom<R: BufRead>(input: &mut R, path: &Path) -> Result<bool, ConvertError> {
     let bom = input
         .fill_buf()
         .map_err(|source| ConvertError::Io { path: path.into(), source })?
@@ -240,7 +240,7 @@ fn malformed(path: &Path, line: u64, message: impl Into<String>) -> ConvertError
 }
 
 /// Refuses binary DXF and DWG by their first bytes.
-fn check_magic<R: BufRead>(input: &mut R, path: &Path) -> Result<(), ConvertError> {
+pub(crate) fn check_magic<R: BufRead>(input: &mut R, path: &Path) -> Result<(), ConvertError> {
     let head = input.fill_buf().map_err(|source| ConvertError::Io { path: path.into(), source })?;
     if head.starts_with(b"AutoCAD Binary DXF") {
         return Err(malformed(
@@ -293,13 +293,18 @@ impl Pair {
 }
 
 /// Reads pairs, counting lines.
-struct PairReader<'p, R> {
+pub(crate) struct PairReader<'p, R> {
     input: R,
     line: u64,
     path: &'p Path,
 }
 
-impl<R: BufRead> PairReader<'_, R> {
+impl<'p, R: BufRead> PairReader<'p, R> {
+    /// The pairs of `input` (named `path` in errors), from line 1.
+    pub(crate) fn new(input: R, path: &'p Path) -> Self {
+        Self { input, line: 1, path }
+    }
+
     /// Appends one line to `buf`; its range without the line ending, or `None` at the end.
     fn line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Range<usize>>, ConvertError> {
         let start = buf.len();
@@ -326,7 +331,7 @@ impl<R: BufRead> PairReader<'_, R> {
     }
 
     /// Appends the next pair to `buf`; `None` at the end of the input.
-    fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<Pair>, ConvertError> {
+    pub(crate) fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<Pair>, ConvertError> {
         let line = self.line;
         let start = buf.len();
         let Some(code_range) = self.line(buf)? else { return Ok(None) };
@@ -360,7 +365,7 @@ impl<R: BufRead> PairReader<'_, R> {
 }
 
 /// A pair's value as a number (a finite `f64`).
-fn number(buf: &[u8], p: &Pair) -> Option<f64> {
+pub(crate) fn number(buf: &[u8], p: &Pair) -> Option<f64> {
     std::str::from_utf8(p.text(buf)).ok().and_then(super::text::parse_coordinate)
 }
 
@@ -473,22 +478,23 @@ fn copy_section<R: BufRead, W: Write + ?Sized>(
     loop {
         buf.clear();
         let Some(p) = pairs.next(&mut buf)? else {
-            return Err(unclosed(ctx, pairs.line, opened, name));
+            return Err(unclosed(ctx.input, pairs.line, opened, name));
         };
         out.write_all(&buf).map_err(|e| ctx.io_out(e))?;
         ctx.progress.advance(buf.len() as u64);
         if p.code == 0 {
             match p.text(&buf) {
                 b"ENDSEC" => return Ok(()),
-                b"EOF" => return Err(unclosed(ctx, p.line, opened, name)),
+                b"EOF" => return Err(unclosed(ctx.input, p.line, opened, name)),
                 _ => {}
             }
         }
     }
 }
 
-fn unclosed(ctx: &Ctx<'_>, line: u64, opened: u64, name: &[u8]) -> ConvertError {
-    ctx.malformed(
+fn unclosed(input: &Path, line: u64, opened: u64, name: &[u8]) -> ConvertError {
+    malformed(
+        input,
         line,
         format!(
             "the {} section opened at line {opened} is not closed by 0/ENDSEC (truncated?)",
@@ -510,14 +516,14 @@ fn header<R: BufRead, W: Write + ?Sized>(
     let mut list = Vec::new();
     loop {
         let Some(p) = pairs.next(&mut buf)? else {
-            return Err(unclosed(ctx, pairs.line, opened, b"HEADER"));
+            return Err(unclosed(ctx.input, pairs.line, opened, b"HEADER"));
         };
         if buf.len() > MAX_GROUP {
             return Err(ctx.malformed(opened, "a HEADER section longer than 64 MiB"));
         }
         let end = p.code == 0 && p.text(&buf) == b"ENDSEC";
         if p.code == 0 && p.text(&buf) == b"EOF" {
-            return Err(unclosed(ctx, p.line, opened, b"HEADER"));
+            return Err(unclosed(ctx.input, p.line, opened, b"HEADER"));
         }
         list.push(p);
         if end {
@@ -608,9 +614,9 @@ fn is_sub_entity(kind: &[u8]) -> bool {
 /// sub-entities (a record's bytes are its pairs, line endings included; its line is its first
 /// pair's). The pair that starts the next group is read ahead and held; the section's
 /// 0/ENDSEC is held for the caller to write.
-struct Groups<'a, 'p, R> {
+pub(crate) struct Groups<'a, 'p, R> {
     pairs: &'a mut PairReader<'p, R>,
-    ctx: &'a Ctx<'a>,
+    input: &'a Path,
     /// The line of the 0/SECTION that opened the section.
     opened: u64,
     /// The first pair of the next group, read ahead: its bytes and line.
@@ -619,6 +625,31 @@ struct Groups<'a, 'p, R> {
     end: Option<Vec<u8>>,
     /// Groups that hold XDATA world positions (1011).
     xdata_positions: u64,
+}
+
+impl<'a, 'p, R: BufRead> Groups<'a, 'p, R> {
+    /// The groups of the ENTITIES section `pairs` has just opened (its 0/SECTION 2/ENTITIES
+    /// read), named `input` in errors.
+    pub(crate) fn new(pairs: &'a mut PairReader<'p, R>, input: &'a Path) -> Self {
+        let opened = pairs.line.saturating_sub(4);
+        Self { pairs, input, opened, ahead: None, end: None, xdata_positions: 0 }
+    }
+
+    /// Groups read on from where [`suspend`](Self::suspend) left them: `state` is what it
+    /// returned, `opened` the section's line.
+    pub(crate) fn resume(
+        pairs: &'a mut PairReader<'p, R>,
+        input: &'a Path,
+        opened: u64,
+        ahead: Option<(Vec<u8>, u64)>,
+    ) -> Self {
+        Self { pairs, input, opened, ahead, end: None, xdata_positions: 0 }
+    }
+
+    /// The pair read ahead (to [`resume`](Self::resume) with), and whether the section ended.
+    pub(crate) fn suspend(self) -> (Option<(Vec<u8>, u64)>, bool) {
+        (self.ahead, self.end.is_some())
+    }
 }
 
 impl<R: BufRead> RecordSource for Groups<'_, '_, R> {
@@ -636,12 +667,12 @@ impl<R: BufRead> RecordSource for Groups<'_, '_, R> {
         loop {
             let at = buf.len();
             let Some(p) = self.pairs.next(buf)? else {
-                return Err(unclosed(self.ctx, self.pairs.line, self.opened, b"ENTITIES"));
+                return Err(unclosed(self.input, self.pairs.line, self.opened, b"ENTITIES"));
             };
             if p.code == 0 {
                 let kind = p.text(buf);
                 if kind == b"EOF" {
-                    return Err(unclosed(self.ctx, p.line, self.opened, b"ENTITIES"));
+                    return Err(unclosed(self.input, p.line, self.opened, b"ENTITIES"));
                 }
                 let ends = kind == b"ENDSEC";
                 if ends || (at > start && !is_sub_entity(kind)) {
@@ -659,9 +690,8 @@ impl<R: BufRead> RecordSource for Groups<'_, '_, R> {
             let first = *line.get_or_insert(p.line);
             xdata |= p.code == 1011;
             if buf.len() - start > MAX_GROUP {
-                return Err(self
-                    .ctx
-                    .malformed(first, format!("an entity longer than {} MiB", MAX_GROUP >> 20)));
+                let message = format!("an entity longer than {} MiB", MAX_GROUP >> 20);
+                return Err(malformed(self.input, first, message));
             }
         }
     }
@@ -677,8 +707,7 @@ fn entities<R: BufRead, W: Write + ?Sized>(
     tally: &mut Tally,
     notes: &mut Notes,
 ) -> Result<(), ConvertError> {
-    let opened = pairs.line.saturating_sub(4);
-    let mut groups = Groups { pairs, ctx, opened, ahead: None, end: None, xdata_positions: 0 };
+    let mut groups = Groups::new(pairs, ctx.input);
     let run = runner::Run {
         transformer: ctx.transformer,
         options: ctx.options,
@@ -702,7 +731,7 @@ fn entities<R: BufRead, W: Write + ?Sized>(
 }
 
 /// The pairs of a group's bytes `bytes[rec.start..rec.end]` (read and checked by [`Groups`]).
-fn group_pairs(bytes: &[u8], rec: &Rec, out: &mut Vec<Pair>) {
+pub(crate) fn group_pairs(bytes: &[u8], rec: &Rec, out: &mut Vec<Pair>) {
     let mut at = rec.start;
     let mut line = rec.line;
     let next_line = |from: usize| -> (Range<usize>, usize) {
@@ -827,7 +856,7 @@ impl RecordFormat for Entities {
 }
 
 /// `, LINE handle 2F` for a group (its location after `line N`).
-fn describe(buf: &[u8], pairs: &[Pair]) -> String {
+pub(crate) fn describe(buf: &[u8], pairs: &[Pair]) -> String {
     let Some(first) = pairs.first() else { return String::new() };
     let kind = shown(first.text(buf));
     let end = pairs.iter().skip(1).position(|p| p.code == 0).map_or(pairs.len(), |i| i + 1);

@@ -239,8 +239,8 @@ pub static FORMATS: [Format; 13] = [
         convert: dxf::convert_file,
         sample: dxf::sample,
         declared: declares_nothing,
-        read: None,
-        write: None,
+        read: Some(cross::dxf::reader),
+        write: Some(cross::dxf::writer),
     },
 ];
 

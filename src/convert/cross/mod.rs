@@ -25,6 +25,7 @@
 
 pub mod cass;
 pub mod csv;
+pub mod dxf;
 pub mod geojson;
 pub mod gpkg;
 pub mod shapefile;
