@@ -184,8 +184,8 @@ pub static FORMATS: [Format; 13] = [
         convert: mif::convert_file,
         sample: mif::sample,
         declared: mif::declared,
-        read: None,
-        write: None,
+        read: Some(cross::mif::reader),
+        write: Some(cross::mif::writer),
     },
     Format {
         format: FileFormat::Gpx,

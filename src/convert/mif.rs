@@ -98,15 +98,15 @@ const MAX_HEADER: usize = 16 << 20;
 
 /// A token of a line: its byte range and whether it is a quoted string.
 #[derive(Debug, Clone)]
-struct Token {
-    range: Range<usize>,
-    quoted: bool,
+pub(crate) struct Token {
+    pub(crate) range: Range<usize>,
+    pub(crate) quoted: bool,
 }
 
 /// Splits `line` into tokens: quoted strings (`""` inside is a quote), `(`, `)`, `,` alone,
 /// and runs of other non-space bytes. Bytes of multi-byte characters (≥ 0x80 in UTF-8, GBK,
 /// GB 18030) never equal the ASCII separators.
-fn tokens(line: &[u8], offset: usize, out: &mut Vec<Token>) {
+pub(crate) fn tokens(line: &[u8], offset: usize, out: &mut Vec<Token>) {
     let mut i = 0;
     while i < line.len() {
         let b = line[i];
@@ -144,7 +144,7 @@ fn tokens(line: &[u8], offset: usize, out: &mut Vec<Token>) {
 }
 
 /// Reads lines with their numbers, one line of lookahead.
-struct Lines<'p, R> {
+pub(crate) struct Lines<'p, R> {
     input: R,
     next_line: u64,
     peeked: Option<(u64, Vec<u8>)>,
@@ -152,7 +152,7 @@ struct Lines<'p, R> {
 }
 
 impl<'p, R: BufRead> Lines<'p, R> {
-    fn new(input: R, path: &'p Path) -> Self {
+    pub(crate) fn new(input: R, path: &'p Path) -> Self {
         Self { input, next_line: 1, peeked: None, path }
     }
 
@@ -233,18 +233,18 @@ const HEADER_KEYWORDS: [&str; 9] = [
 ];
 
 /// The header, read up to and including the `Data` line.
-struct Header {
+pub(crate) struct Header {
     /// The header's lines before the `CoordSys` clause (or before `Columns` without one).
-    before: Vec<u8>,
+    pub(crate) before: Vec<u8>,
     /// The `CoordSys` clause as written (its lines joined), if any, and its first line number.
     coordsys: Option<(String, u64)>,
     /// The line ending to write after a new `CoordSys` line.
     eol: &'static [u8],
     /// The rest of the header, from the line after the clause to the `Data` line.
-    after: Vec<u8>,
+    pub(crate) after: Vec<u8>,
 }
 
-fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header, ConvertError> {
+pub(crate) fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header, ConvertError> {
     let mut header = Header { before: Vec::new(), coordsys: None, eol: b"\n", after: Vec::new() };
     let mut seen_coordsys = false;
     let mut in_coordsys = false;
@@ -434,7 +434,7 @@ fn coordsys_wkt(clause: &str) -> Result<Option<String>, String> {
 
 /// The `CoordSys` clause written for a target CRS.
 #[derive(Debug, Clone, PartialEq)]
-enum TargetCoordSys {
+pub(crate) enum TargetCoordSys {
     /// An earth CoordSys (the clause), and a warning if it only labels the data.
     Earth(String, Option<String>),
     /// `NonEarth Units "m"`: bounds computed from the data; the reason.
@@ -442,7 +442,7 @@ enum TargetCoordSys {
 }
 
 /// The `CoordSys` of `crs` (see the module documentation); `Err` with why none can be written.
-fn target_coordsys(crs: &Crs) -> Result<TargetCoordSys, String> {
+pub(crate) fn target_coordsys(crs: &Crs) -> Result<TargetCoordSys, String> {
     let n = |v: f64| crate::export::num(v);
     let datum = || datum_clause(crs.datum());
     match crs.kind() {
@@ -564,11 +564,27 @@ pub struct MifObject {
     pub values: Vec<f64>,
     /// Whether it (or a part of it) is a box: `Rect`, `RoundRect`, `Ellipse`, `Arc`, `Text`.
     pub boxes: bool,
+    /// Its geometry as read: the object, or each part of a `Collection` (clause points such as
+    /// `Center` are in `values` but in no piece).
+    pub(crate) pieces: Vec<Piece>,
+}
+
+/// One geometry of an object (or of a `Collection` part): what it is, where its values start
+/// in [`MifObject::values`], and its point count per section, ring or box.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Piece {
+    /// `point`, `line`, `pline`, `pline multiple`, `region`, `multipoint`, `rect`,
+    /// `roundrect`, `ellipse`, `arc`, `text` or `none`.
+    pub(crate) kind: &'static str,
+    /// Index in `values` of its first x.
+    pub(crate) start: usize,
+    /// Points per section (a polyline section, a region's polygon); one entry for the others.
+    pub(crate) counts: Vec<usize>,
 }
 
 /// Reads objects from the data section.
-struct ObjectReader<'p, R> {
-    lines: Lines<'p, R>,
+pub(crate) struct ObjectReader<'p, R> {
+    pub(crate) lines: Lines<'p, R>,
 }
 
 /// Clause keywords that may follow an object on their own lines.
@@ -672,49 +688,83 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
 
     /// An object (or a Collection part) whose keyword `kw` (lower case) was just read.
     fn object_body(&mut self, kw: &str, in_collection: bool) -> Result<(), ConvertError> {
-        match kw {
-            "none" if !in_collection => {}
-            "point" if !in_collection => self.pairs(1)?,
-            "line" if !in_collection => self.pairs(2)?,
+        let start = self.object.values.len();
+        let (kind, counts) = self.geometry(kw, in_collection)?;
+        self.object.pieces.push(Piece { kind, start, counts });
+        Ok(())
+    }
+
+    /// The body of an object or part `kw`: its kind and point counts (see [`Piece`]).
+    fn geometry(
+        &mut self,
+        kw: &str,
+        in_collection: bool,
+    ) -> Result<(&'static str, Vec<usize>), ConvertError> {
+        let mut counts = Vec::new();
+        let pairs = |c: &mut Self, n: u64, counts: &mut Vec<usize>| {
+            counts.push(n as usize);
+            c.pairs(n)
+        };
+        let kind = match kw {
+            "none" if !in_collection => "none",
+            "point" if !in_collection => {
+                pairs(self, 1, &mut counts)?;
+                "point"
+            }
+            "line" if !in_collection => {
+                pairs(self, 2, &mut counts)?;
+                "line"
+            }
             "pline" => {
                 let t = self.next("a point count or MULTIPLE")?;
                 if self.word(&t).eq_ignore_ascii_case("multiple") {
                     let sections = self.count("the number of sections")?;
                     for _ in 0..sections {
                         let n = self.count("a section's point count")?;
-                        self.pairs(n)?;
+                        pairs(self, n, &mut counts)?;
                     }
+                    "pline multiple"
                 } else {
                     self.at -= 1;
                     let n = self.count("the point count")?;
-                    self.pairs(n)?;
+                    pairs(self, n, &mut counts)?;
+                    "pline"
                 }
             }
             "region" => {
                 let polygons = self.count("the number of polygons")?;
                 for _ in 0..polygons {
                     let n = self.count("a polygon's point count")?;
-                    self.pairs(n)?;
+                    pairs(self, n, &mut counts)?;
                 }
+                "region"
             }
             "multipoint" => {
                 let n = self.count("the number of points")?;
-                self.pairs(n)?;
+                pairs(self, n, &mut counts)?;
+                "multipoint"
             }
             "rect" | "ellipse" if !in_collection => {
                 self.object.boxes = true;
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
+                if kw == "rect" {
+                    "rect"
+                } else {
+                    "ellipse"
+                }
             }
             "roundrect" if !in_collection => {
                 self.object.boxes = true;
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
                 self.number("the corner radius")?;
+                "roundrect"
             }
             "arc" if !in_collection => {
                 self.object.boxes = true;
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
                 self.number("the start angle")?;
                 self.number("the end angle")?;
+                "arc"
             }
             "text" if !in_collection => {
                 self.object.boxes = true;
@@ -722,7 +772,8 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                 if !t.quoted {
                     return Err(self.malformed("the text string (in quotes) expected".into()));
                 }
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
+                "text"
             }
             "collection" if !in_collection => {
                 let parts = self.count("the number of parts")?;
@@ -741,6 +792,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                     }
                     self.object_body(&part, true)?;
                 }
+                return Ok(("collection", Vec::new()));
             }
             other => {
                 let other =
@@ -754,8 +806,8 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                     ),
                 ));
             }
-        }
-        Ok(())
+        };
+        Ok((kind, counts))
     }
 
     /// The clause lines (and blank lines) that follow: `Center x y` and `Label Line … x y`
@@ -811,7 +863,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
 impl<'p, R: BufRead> ObjectReader<'p, R> {
     /// The next object, blank lines before it attached to it; `None` at the end (blank lines
     /// at the end are returned as an object of kind "" without coordinates).
-    fn next(&mut self) -> Result<Option<MifObject>, ConvertError> {
+    pub(crate) fn next(&mut self) -> Result<Option<MifObject>, ConvertError> {
         let mut object = MifObject::default();
         loop {
             let Some((n, line)) = self.lines.peek()? else {
@@ -845,7 +897,7 @@ impl<'p, R: BufRead> ObjectReader<'p, R> {
 // Conversion.
 
 /// The `.mid` beside a `.mif` (extension in the `.mif`'s case, else the other case).
-fn mid_of(mif: &Path) -> Option<PathBuf> {
+pub(crate) fn mid_of(mif: &Path) -> Option<PathBuf> {
     let ext = mif.extension().and_then(|e| e.to_str()).unwrap_or("mif");
     let lower = if ext.chars().any(|c| c.is_ascii_uppercase()) { "MID" } else { "mid" };
     [lower, if lower == "mid" { "MID" } else { "mid" }]

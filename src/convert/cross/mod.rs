@@ -28,6 +28,7 @@ pub mod csv;
 pub mod dxf;
 pub mod geojson;
 pub mod gpkg;
+pub mod mif;
 pub mod shapefile;
 pub mod wkb;
 
