@@ -120,7 +120,7 @@ fn cass_round_trips_through_geopackage_shapefile_and_csv_in_gbk() {
             expected.to_string()
         };
         assert_eq!(std::fs::read_to_string(&back).unwrap(), expected_here, "{ext}: values back");
-        if ext == "geojson" {
+        if ext == "gpkg" {
             // Written in GBK when asked, as CASS writes it.
             let gbk_back = dir.path("back_gbk.dat");
             convert(&mid, &gbk_back, &c, &c, &gbk_options()).unwrap();
