@@ -13,8 +13,9 @@
 //! | TEXT, MTEXT | a point at the insertion point 10, `text` = its string (1, MTEXT 3 + 1; formatting codes kept) |
 //! | INSERT | a point at the insertion point 10, `block` = the block's name (2); its ATTRIBs are not carried (a warning counts them) |
 //!
-//! A geometry has z when a z value of it is not 0 (a drawing in the plane writes 0 everywhere;
-//! GDAL's DXF reader does the same). **Refused** (each a failure `line 12, CIRCLE handle 2F`
+//! A geometry has z when a z value of it is not 0 (a drawing in the plane writes 30 = 0
+//! everywhere, which would make every geometry 3D; GDAL's DXF reader makes a POINT or LINE
+//! with a 30 group 3D even at z = 0, its polylines 3D only when a z is not 0). **Refused** (each a failure `line 12, CIRCLE handle 2F`
 //! with the reason; [`ConvertOptions::skip_invalid`](super::super::ConvertOptions::skip_invalid)
 //! leaves it out and lists it): curves — CIRCLE, ARC, ELLIPSE, SPLINE, polylines with bulges
 //! (arc segments) — which are not densified (a densified curve is a choice of tolerance the
