@@ -43,7 +43,7 @@ fn geojson(path: &Path) -> Vec<Value> {
             Some((_, rest)) => {
                 let end = rest.find('}').unwrap();
                 rest[..end]
-                    .split(|c| matches!(c, '[' | ']' | ','))
+                    .split(['[', ']', ','])
                     .filter(|t| !t.is_empty())
                     .map(|t| Value::String(t.to_string()))
                     .collect()

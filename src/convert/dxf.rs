@@ -49,7 +49,7 @@
 //! become other curves. The test: the lengths of J's columns differ by at most 1e-6 k, their
 //! dot product is at most 1e-6 k², det J > 0.
 //!
-//! **Refused entities** (each a [`Failure`] at `line 1234, DIMENSION handle 2F` with the reason;
+//! **Refused entities** (each a [`Failure`](super::Failure) at `line 1234, DIMENSION handle 2F` with the reason;
 //! with [`ConvertOptions::skip_invalid`](super::ConvertOptions::skip_invalid) left out of the
 //! output and listed): DIMENSION (its picture is an anonymous block of world coordinates),
 //! LEADER, MLINE, MULTILEADER, HATCH with

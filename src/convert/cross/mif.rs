@@ -64,7 +64,7 @@ use std::path::{Path, PathBuf};
 
 /// What the header says about the attributes.
 struct Layout {
-    columns: Vec<(String, FieldType)>,
+    columns: Vec<FieldType>,
     delimiter: u8,
     encoding: TextEncoding,
 }
@@ -100,7 +100,6 @@ fn layout(header: &[u8], encoding: Option<TextEncoding>) -> Layout {
         };
         if columns_left > 0 {
             columns_left -= 1;
-            let name = word(0).map(|w| decode_name(w)).unwrap_or_default();
             let kind = word(1).map(|w| String::from_utf8_lossy(w).to_ascii_lowercase());
             let kind = match kind.as_deref() {
                 Some("integer" | "smallint" | "largeint") => FieldType::Integer,
@@ -109,7 +108,7 @@ fn layout(header: &[u8], encoding: Option<TextEncoding>) -> Layout {
                 Some("date") => FieldType::Date,
                 _ => FieldType::Text,
             };
-            layout.columns.push((name, kind));
+            layout.columns.push(kind);
             continue;
         }
         let keyword = word(0).map(|w| String::from_utf8_lossy(w).to_ascii_lowercase());
@@ -136,13 +135,7 @@ fn layout(header: &[u8], encoding: Option<TextEncoding>) -> Layout {
         "windowssimpchinese" => TextEncoding::Gbk,
         _ => TextEncoding::Utf8,
     });
-    // Names are decoded once the charset is known.
     layout
-}
-
-/// A column name as text (names are ASCII in practice; others read lossily and fixed below).
-fn decode_name(raw: &[u8]) -> String {
-    decode_lenient(raw, None)
 }
 
 /// `raw` in `encoding`, or UTF-8 falling back to GB 18030, or lossily.
@@ -182,10 +175,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         .columns
         .iter()
         .enumerate()
-        .map(|(i, (n, kind))| Field {
-            name: names.get(i).cloned().unwrap_or(n.clone()),
-            kind: *kind,
-        })
+        .map(|(i, kind)| Field { name: names.get(i).cloned().unwrap_or_default(), kind: *kind })
         .collect();
     let (objects, _) = open(job)?;
     let mut warnings = Vec::new();
@@ -235,6 +225,9 @@ fn column_names(header: &[u8], encoding: TextEncoding) -> Vec<String> {
     out
 }
 
+/// A `.mid` row: its cells and its first line.
+type Row = (Vec<Vec<u8>>, u64);
+
 /// The rows of a `.mid`.
 struct MidRows {
     input: BufReader<std::fs::File>,
@@ -250,7 +243,7 @@ impl MidRows {
     }
 
     /// The next row's cells (quotes removed, `""` → `"`), and its line; `None` at the end.
-    fn next(&mut self) -> Result<Option<(Vec<Vec<u8>>, u64)>, ConvertError> {
+    fn next(&mut self) -> Result<Option<Row>, ConvertError> {
         let mut row = Vec::new();
         let start = self.line + 1;
         loop {
@@ -505,12 +498,12 @@ fn region(mut rings: Vec<Vec<Coord>>) -> Shape {
         .collect();
     let mut polygons: Vec<(usize, Vec<Vec<Coord>>)> = Vec::new();
     for (i, r) in rings.iter().enumerate() {
-        if depth[i] % 2 == 0 {
+        if depth[i].is_multiple_of(2) {
             polygons.push((i, vec![r.clone()]));
         }
     }
     for (i, r) in rings.iter().enumerate() {
-        if depth[i] % 2 == 1 {
+        if !depth[i].is_multiple_of(2) {
             // The innermost outer ring around it: the deepest one that contains it.
             let Some(p) = r.first() else { continue };
             let host = polygons
