@@ -558,3 +558,23 @@ fn an_empty_or_truncated_dxf_is_refused() {
     assert!(e.contains("not closed") || e.contains("truncated"), "{e}");
     assert!(!out.exists());
 }
+
+#[test]
+fn features_without_attributes_get_a_fid_column_in_the_mid() {
+    let dir = Scratch::new("cross-survey-mif-fid");
+    let input = dir.write(
+        "n.geojson",
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500001,3400002]}},
+{"type":"Feature","properties":{},"geometry":null}]}"#,
+    );
+    let out = dir.path("n.mif");
+    let c = crs("EPSG:4547");
+    convert(&input, &out, &c, &c, &options()).unwrap();
+    let mif = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        mif.contains("Columns 1\n  FID Integer\nData\n\nPoint 500001 3400002\nNone\n"),
+        "{mif}"
+    );
+    assert_eq!(std::fs::read_to_string(out.with_extension("mid")).unwrap(), "1\n2\n");
+}

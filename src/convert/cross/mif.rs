@@ -26,7 +26,8 @@
 //! **Writing.** `Version 300`, `Charset "WindowsSimpChinese"` (text in GBK, as Chinese
 //! MapInfo and GDAL read it; a text GBK cannot hold stops the conversion naming the feature),
 //! `Delimiter ","`, the target's `CoordSys` (as a same-format conversion writes it; a target
-//! with only a NonEarth CoordSys is refused here), `Columns` from the fields: integer →
+//! with only a NonEarth CoordSys is refused here), `Columns` from the fields (`FID Integer`,
+//! the feature's number, when there are none): integer →
 //! `Integer` (a value beyond 32 bits stops the conversion), real → `Float`, text → `Char(254)`
 //! (a longer text stops it), boolean → `Logical`, date → `Date`. A field name is kept when it
 //! is letters, digits and `_` (at most 31 characters, not starting with a digit); otherwise
@@ -609,7 +610,13 @@ pub(crate) fn writer(
     let mut header = String::from("Version 300\nCharset \"WindowsSimpChinese\"\nDelimiter \",\"\n");
     header.push_str(&clause.0);
     header.push('\n');
-    header.push_str(&format!("Columns {}\n", schema.fields.len()));
+    // MapInfo needs at least one column: a dataset without attributes gets `FID Integer`, the
+    // feature's number (as GDAL writes it).
+    let fid = schema.fields.is_empty();
+    header.push_str(&format!("Columns {}\n", schema.fields.len().max(1)));
+    if fid {
+        header.push_str("  FID Integer\n");
+    }
     for (f, n) in schema.fields.iter().zip(&names) {
         let t = match f.kind {
             FieldType::Integer => "Integer",
@@ -648,6 +655,7 @@ pub(crate) fn writer(
         digits: Digits::of(job),
         warnings,
         three_d: 0,
+        fid: fid.then_some(0),
         objects: Vec::new(),
         rows: Vec::new(),
     }))
@@ -664,6 +672,8 @@ struct Writer {
     digits: Digits,
     warnings: Vec<String>,
     three_d: u64,
+    /// Without attributes: the number of the last feature written (the `FID` column).
+    fid: Option<u64>,
     objects: Vec<u8>,
     rows: Vec<u8>,
 }
@@ -749,6 +759,11 @@ impl Writer {
 
     /// Appends the `.mid` row of `f`.
     fn row(&mut self, f: &Feature) -> Result<(), ConvertError> {
+        if let Some(n) = self.fid.as_mut() {
+            *n += 1;
+            self.rows.extend_from_slice(format!("{n}\n").as_bytes());
+            return Ok(());
+        }
         for (i, v) in f.attributes.iter().enumerate() {
             if i > 0 {
                 self.rows.push(b',');
