@@ -63,7 +63,6 @@ const CHUNK_LINES: usize = 65_536;
 const CHUNK_BYTES: usize = 16 << 20;
 /// How much of the start of the file is sniffed for binary content.
 const SNIFF_BYTES: usize = 64 << 10;
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a coordinate value was written, so that it is written back alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,11 +246,7 @@ fn shown(bytes: &[u8]) -> String {
             .map(|t| t.into_owned())
             .unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned()),
     };
-    let mut out: String = text.chars().take(40).collect();
-    if text.chars().count() > 40 {
-        out.push('…');
-    }
-    out
+    text::shorten(&text)
 }
 
 fn binary_message() -> String {
@@ -314,8 +309,8 @@ fn sniff<R: BufRead>(reader: &mut R, path: &Path) -> Result<(), ConvertError> {
 }
 
 fn bom_len(buf: &[u8]) -> usize {
-    if buf.starts_with(UTF8_BOM) {
-        UTF8_BOM.len()
+    if buf.starts_with(text::UTF8_BOM) {
+        text::UTF8_BOM.len()
     } else {
         0
     }

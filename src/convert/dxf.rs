@@ -49,7 +49,7 @@
 //! become other curves. The test: the lengths of J's columns differ by at most 1e-6 k, their
 //! dot product is at most 1e-6 k², det J > 0.
 //!
-//! **Refused entities** (each a [`Failure`] at `line 1234, DIMENSION handle 2F` with the reason;
+//! **Refused entities** (each a [`Failure`](super::Failure) at `line 1234, DIMENSION handle 2F` with the reason;
 //! with [`ConvertOptions::skip_invalid`](super::ConvertOptions::skip_invalid) left out of the
 //! output and listed): DIMENSION (its picture is an anonymous block of world coordinates),
 //! LEADER, MLINE, MULTILEADER, HATCH with
@@ -83,17 +83,19 @@
 //! no `0/EOF` (truncated): [`ConvertError::Malformed`] with the line; nothing is written.
 //!
 //! **Memory.** A line may be at most 1 MiB, an entity (with its vertices or attributes) or the
-//! HEADER section 64 MiB; entities are converted in chunks of at most 65,536 entities or
-//! 4 MiB, in parallel parts of 2,048 entities, written in order (a million vertices: ~40 MB).
+//! HEADER section 64 MiB; entities are converted through the shared runner (`runner::Run::records`:
+//! chunks of at most 65,536 entities or 4 MiB, parts in parallel, one batch per part, written
+//! in order; an entity whose converted shape cannot be written fails through the runner's
+//! fallible write), a million vertices in ~45 MB.
 //!
 //! DXF declares no CRS.
 //!
 //! [`Number`]: super::text::Number
 
-use super::text::Number;
-use super::{ConvertError, ConvertReport, Failure, Job, Progress, Tally};
+use super::runner::{self, Parsed, Rec, RecordFormat, RecordSource, WriteFailure};
+use super::text::{shown, Number, UTF8_BOM};
+use super::{ConvertError, ConvertReport, Job, Progress, Tally};
 use crate::transformer::Transformer;
-use rayon::prelude::*;
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::path::Path;
@@ -106,8 +108,6 @@ const MAX_GROUP: usize = super::MAX_RECORD_BYTES as usize;
 const CHUNK_GROUPS: usize = 65_536;
 /// Bytes per chunk (a chunk ends after the entity that crosses this).
 const CHUNK_BYTES: usize = 4 << 20;
-/// Entities converted together by one task.
-const PART_GROUPS: usize = 2048;
 /// An angle moved by less than this (degrees) is left as it is.
 const ANGLE_EPSILON: f64 = 1e-9;
 /// Relative tolerance of the conformality test of the local frame.
@@ -122,8 +122,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         let ctx = Ctx {
             transformer: job.transformer,
             step: probe_step(job.source),
-            skip_invalid: job.options.skip_invalid,
-            parallel: job.options.parallel,
+            options: job.options,
             input: job.input,
             output: job.output,
             progress: job.progress,
@@ -134,11 +133,11 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 
 /// Consumes a UTF-8 byte-order mark at the start of `input`; whether there was one (the
 /// conversion writes it back; the sample only passes over it).
-fn skip_bom<R: BufRead>(input: &mut R, path: &Path) -> Result<bool, ConvertError> {
+pub(crate) fn skip_bom<R: BufRead>(input: &mut R, path: &Path) -> Result<bool, ConvertError> {
     let bom = input
         .fill_buf()
         .map_err(|source| ConvertError::Io { path: path.into(), source })?
-        .starts_with(b"\xEF\xBB\xBF");
+        .starts_with(UTF8_BOM);
     if bom {
         input.consume(3);
     }
@@ -217,8 +216,7 @@ struct Ctx<'a> {
     transformer: &'a Transformer,
     /// The local frame's probe distance (see [`probe_step`]).
     step: f64,
-    skip_invalid: bool,
-    parallel: bool,
+    options: &'a super::ConvertOptions,
     input: &'a Path,
     output: &'a Path,
     progress: &'a dyn Progress,
@@ -242,7 +240,7 @@ fn malformed(path: &Path, line: u64, message: impl Into<String>) -> ConvertError
 }
 
 /// Refuses binary DXF and DWG by their first bytes.
-fn check_magic<R: BufRead>(input: &mut R, path: &Path) -> Result<(), ConvertError> {
+pub(crate) fn check_magic<R: BufRead>(input: &mut R, path: &Path) -> Result<(), ConvertError> {
     let head = input.fill_buf().map_err(|source| ConvertError::Io { path: path.into(), source })?;
     if head.starts_with(b"AutoCAD Binary DXF") {
         return Err(malformed(
@@ -292,26 +290,21 @@ impl Pair {
         }
         r
     }
-
-    fn shifted(&self, by: usize) -> Pair {
-        Pair {
-            code: self.code,
-            start: self.start - by,
-            value: self.value.start - by..self.value.end - by,
-            end: self.end - by,
-            line: self.line,
-        }
-    }
 }
 
 /// Reads pairs, counting lines.
-struct PairReader<'p, R> {
+pub(crate) struct PairReader<'p, R> {
     input: R,
     line: u64,
     path: &'p Path,
 }
 
-impl<R: BufRead> PairReader<'_, R> {
+impl<'p, R: BufRead> PairReader<'p, R> {
+    /// The pairs of `input` (named `path` in errors), from line 1.
+    pub(crate) fn new(input: R, path: &'p Path) -> Self {
+        Self { input, line: 1, path }
+    }
+
     /// Appends one line to `buf`; its range without the line ending, or `None` at the end.
     fn line(&mut self, buf: &mut Vec<u8>) -> Result<Option<Range<usize>>, ConvertError> {
         let start = buf.len();
@@ -338,7 +331,7 @@ impl<R: BufRead> PairReader<'_, R> {
     }
 
     /// Appends the next pair to `buf`; `None` at the end of the input.
-    fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<Pair>, ConvertError> {
+    pub(crate) fn next(&mut self, buf: &mut Vec<u8>) -> Result<Option<Pair>, ConvertError> {
         let line = self.line;
         let start = buf.len();
         let Some(code_range) = self.line(buf)? else { return Ok(None) };
@@ -371,18 +364,8 @@ impl<R: BufRead> PairReader<'_, R> {
     }
 }
 
-/// `bytes` for a message: lossy UTF-8, at most 40 characters.
-fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out: String = text.chars().take(40).collect();
-    if text.chars().count() > 40 {
-        out.push('…');
-    }
-    out
-}
-
 /// A pair's value as a number (a finite `f64`).
-fn number(buf: &[u8], p: &Pair) -> Option<f64> {
+pub(crate) fn number(buf: &[u8], p: &Pair) -> Option<f64> {
     std::str::from_utf8(p.text(buf)).ok().and_then(super::text::parse_coordinate)
 }
 
@@ -394,7 +377,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
 ) -> Result<ConvertReport, ConvertError> {
     check_magic(&mut input, ctx.input)?;
     if skip_bom(&mut input, ctx.input)? {
-        out.write_all(b"\xEF\xBB\xBF").map_err(|e| ctx.io_out(e))?;
+        out.write_all(UTF8_BOM).map_err(|e| ctx.io_out(e))?;
     }
     let mut pairs = PairReader { input, line: 1, path: ctx.input };
     let mut report = ConvertReport::default();
@@ -495,22 +478,23 @@ fn copy_section<R: BufRead, W: Write + ?Sized>(
     loop {
         buf.clear();
         let Some(p) = pairs.next(&mut buf)? else {
-            return Err(unclosed(ctx, pairs.line, opened, name));
+            return Err(unclosed(ctx.input, pairs.line, opened, name));
         };
         out.write_all(&buf).map_err(|e| ctx.io_out(e))?;
         ctx.progress.advance(buf.len() as u64);
         if p.code == 0 {
             match p.text(&buf) {
                 b"ENDSEC" => return Ok(()),
-                b"EOF" => return Err(unclosed(ctx, p.line, opened, name)),
+                b"EOF" => return Err(unclosed(ctx.input, p.line, opened, name)),
                 _ => {}
             }
         }
     }
 }
 
-fn unclosed(ctx: &Ctx<'_>, line: u64, opened: u64, name: &[u8]) -> ConvertError {
-    ctx.malformed(
+fn unclosed(input: &Path, line: u64, opened: u64, name: &[u8]) -> ConvertError {
+    malformed(
+        input,
         line,
         format!(
             "the {} section opened at line {opened} is not closed by 0/ENDSEC (truncated?)",
@@ -532,14 +516,14 @@ fn header<R: BufRead, W: Write + ?Sized>(
     let mut list = Vec::new();
     loop {
         let Some(p) = pairs.next(&mut buf)? else {
-            return Err(unclosed(ctx, pairs.line, opened, b"HEADER"));
+            return Err(unclosed(ctx.input, pairs.line, opened, b"HEADER"));
         };
         if buf.len() > MAX_GROUP {
             return Err(ctx.malformed(opened, "a HEADER section longer than 64 MiB"));
         }
         let end = p.code == 0 && p.text(&buf) == b"ENDSEC";
         if p.code == 0 && p.text(&buf) == b"EOF" {
-            return Err(unclosed(ctx, p.line, opened, b"HEADER"));
+            return Err(unclosed(ctx.input, p.line, opened, b"HEADER"));
         }
         list.push(p);
         if end {
@@ -626,26 +610,95 @@ fn is_sub_entity(kind: &[u8]) -> bool {
     matches!(kind, b"VERTEX" | b"ATTRIB" | b"SEQEND")
 }
 
-/// Entities read together: their bytes, pairs, and groups (an entity with its sub-entities: a
-/// range of `pairs`).
-#[derive(Default)]
-struct Chunk {
-    bytes: Vec<u8>,
-    pairs: Vec<Pair>,
-    groups: Vec<Range<usize>>,
+/// The entity groups of the ENTITIES section as the runner's records: an entity with its
+/// sub-entities (a record's bytes are its pairs, line endings included; its line is its first
+/// pair's). The pair that starts the next group is read ahead and held; the section's
+/// 0/ENDSEC is held for the caller to write.
+pub(crate) struct Groups<'a, 'p, R> {
+    pairs: &'a mut PairReader<'p, R>,
+    input: &'a Path,
+    /// The line of the 0/SECTION that opened the section.
+    opened: u64,
+    /// The first pair of the next group, read ahead: its bytes and line.
+    ahead: Option<(Vec<u8>, u64)>,
+    /// The 0/ENDSEC pair once read.
+    end: Option<Vec<u8>>,
+    /// Groups that hold XDATA world positions (1011).
+    xdata_positions: u64,
 }
 
-impl Chunk {
-    /// Keeps only the pairs from `from` on (the group being read), moved to the start.
-    fn keep_from(&mut self, from: usize) {
-        let cut = self.pairs.get(from).map_or(self.bytes.len(), |p| p.start);
-        self.bytes.drain(..cut);
-        self.pairs = self.pairs[from..].iter().map(|p| p.shifted(cut)).collect();
-        self.groups.clear();
+impl<'a, 'p, R: BufRead> Groups<'a, 'p, R> {
+    /// The groups of the ENTITIES section `pairs` has just opened (its 0/SECTION 2/ENTITIES
+    /// read), named `input` in errors.
+    pub(crate) fn new(pairs: &'a mut PairReader<'p, R>, input: &'a Path) -> Self {
+        let opened = pairs.line.saturating_sub(4);
+        Self { pairs, input, opened, ahead: None, end: None, xdata_positions: 0 }
+    }
+
+    /// Groups read on from where [`suspend`](Self::suspend) left them: `state` is what it
+    /// returned, `opened` the section's line.
+    pub(crate) fn resume(
+        pairs: &'a mut PairReader<'p, R>,
+        input: &'a Path,
+        opened: u64,
+        ahead: Option<(Vec<u8>, u64)>,
+    ) -> Self {
+        Self { pairs, input, opened, ahead, end: None, xdata_positions: 0 }
+    }
+
+    /// The pair read ahead (to [`resume`](Self::resume) with), and whether the section ended.
+    pub(crate) fn suspend(self) -> (Option<(Vec<u8>, u64)>, bool) {
+        (self.ahead, self.end.is_some())
     }
 }
 
-/// The ENTITIES section, after its 0/SECTION 2/ENTITIES, up to and including 0/ENDSEC.
+impl<R: BufRead> RecordSource for Groups<'_, '_, R> {
+    fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
+        if self.end.is_some() {
+            return Ok(None);
+        }
+        let start = buf.len();
+        let mut line = None;
+        if let Some((bytes, at)) = self.ahead.take() {
+            buf.extend_from_slice(&bytes);
+            line = Some(at);
+        }
+        let mut xdata = false;
+        loop {
+            let at = buf.len();
+            let Some(p) = self.pairs.next(buf)? else {
+                return Err(unclosed(self.input, self.pairs.line, self.opened, b"ENTITIES"));
+            };
+            if p.code == 0 {
+                let kind = p.text(buf);
+                if kind == b"EOF" {
+                    return Err(unclosed(self.input, p.line, self.opened, b"ENTITIES"));
+                }
+                let ends = kind == b"ENDSEC";
+                if ends || (at > start && !is_sub_entity(kind)) {
+                    let held = buf[at..].to_vec();
+                    buf.truncate(at);
+                    if ends {
+                        self.end = Some(held);
+                    } else {
+                        self.ahead = Some((held, p.line));
+                    }
+                    self.xdata_positions += u64::from(xdata);
+                    return Ok(line.map(|line| Rec { start, body_end: at, end: at, line }));
+                }
+            }
+            let first = *line.get_or_insert(p.line);
+            xdata |= p.code == 1011;
+            if buf.len() - start > MAX_GROUP {
+                let message = format!("an entity longer than {} MiB", MAX_GROUP >> 20);
+                return Err(malformed(self.input, first, message));
+            }
+        }
+    }
+}
+
+/// The ENTITIES section, after its 0/SECTION 2/ENTITIES, up to and including 0/ENDSEC: its
+/// groups converted through the shared runner ([`runner::Run::records`]).
 fn entities<R: BufRead, W: Write + ?Sized>(
     pairs: &mut PairReader<'_, R>,
     out: &mut W,
@@ -654,204 +707,163 @@ fn entities<R: BufRead, W: Write + ?Sized>(
     tally: &mut Tally,
     notes: &mut Notes,
 ) -> Result<(), ConvertError> {
-    let opened = pairs.line.saturating_sub(4);
-    let mut chunk = Chunk::default();
-    // Where the group being read starts in `chunk.pairs`.
-    let mut current: Option<usize> = None;
-    loop {
-        let Some(p) = pairs.next(&mut chunk.bytes)? else {
-            return Err(unclosed(ctx, pairs.line, opened, b"ENTITIES"));
-        };
-        let idx = chunk.pairs.len();
-        let (code, line) = (p.code, p.line);
-        let kind_end = code == 0 && p.text(&chunk.bytes) == b"ENDSEC";
-        let kind_eof = code == 0 && p.text(&chunk.bytes) == b"EOF";
-        let sub = code == 0 && is_sub_entity(p.text(&chunk.bytes));
-        chunk.pairs.push(p);
-        if kind_eof {
-            return Err(unclosed(ctx, line, opened, b"ENTITIES"));
-        }
-        if kind_end {
-            if let Some(s) = current {
-                chunk.groups.push(s..idx);
-            }
-            convert_chunk(&chunk, ctx, report, tally, notes, out)?;
-            let end = &chunk.bytes[chunk.pairs[idx].start..];
-            out.write_all(end).map_err(|e| ctx.io_out(e))?;
-            return Ok(());
-        }
-        match current {
-            None => current = Some(idx),
-            Some(s) if code == 0 && !sub => {
-                chunk.groups.push(s..idx);
-                current = Some(idx);
-                if chunk.groups.len() >= CHUNK_GROUPS || chunk.pairs[idx].start >= CHUNK_BYTES {
-                    convert_chunk(&chunk, ctx, report, tally, notes, out)?;
-                    chunk.keep_from(idx);
-                    current = Some(0);
-                }
-            }
-            Some(s) => {
-                let from = chunk.pairs[s].start;
-                if chunk.bytes.len() - from > MAX_GROUP {
-                    return Err(ctx.malformed(
-                        chunk.pairs[s].line,
-                        format!("an entity longer than {} MiB", MAX_GROUP >> 20),
-                    ));
-                }
-            }
-        }
-    }
-}
-
-/// What became of one group.
-enum Outcome {
-    /// Converted: its text, and how many points.
-    Converted(Vec<u8>, u64),
-    /// Copied unchanged (no coordinates, or paper space: then `true`).
-    Copied(bool),
-    /// Could not be converted: why.
-    Failed(String),
-}
-
-/// Converts the groups of `chunk` and writes them in order.
-fn convert_chunk<W: Write + ?Sized>(
-    chunk: &Chunk,
-    ctx: &Ctx<'_>,
-    report: &mut ConvertReport,
-    tally: &mut Tally,
-    notes: &mut Notes,
-    out: &mut W,
-) -> Result<(), ConvertError> {
-    let part = |groups: &[Range<usize>]| convert_part(chunk, groups, ctx.transformer, ctx.step);
-    let parts: Vec<Result<Vec<Outcome>, ConvertError>> = if ctx.parallel {
-        chunk.groups.par_chunks(PART_GROUPS).map(part).collect()
-    } else {
-        chunk.groups.chunks(PART_GROUPS).map(part).collect()
+    let mut groups = Groups::new(pairs, ctx.input);
+    let run = runner::Run {
+        transformer: ctx.transformer,
+        options: ctx.options,
+        input: ctx.input,
+        output: ctx.output,
+        progress: ctx.progress,
+        limits: runner::Limits { records: CHUNK_GROUPS, bytes: CHUNK_BYTES },
     };
-    let mut read = 0;
-    for (outcomes, groups) in parts.into_iter().zip(chunk.groups.chunks(PART_GROUPS)) {
-        let outcomes = outcomes.map_err(|e| match e {
-            ConvertError::Malformed { location, message, .. } => {
-                ConvertError::Malformed { path: ctx.input.to_path_buf(), location, message }
-            }
-            other => other,
-        })?;
-        for (outcome, group) in outcomes.into_iter().zip(groups) {
-            let pairs = &chunk.pairs[group.clone()];
-            let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else { continue };
-            let raw = &chunk.bytes[first.start..last.end];
-            read += raw.len();
-            let entity = first.code == 0;
-            report.features += u64::from(entity);
-            if pairs.iter().any(|p| p.code == 1011) {
-                notes.xdata_positions += 1;
-            }
-            match outcome {
-                Outcome::Copied(paper) => {
-                    report.empty += u64::from(entity);
-                    notes.paper_space += u64::from(paper);
-                    if !tally.failed() {
-                        out.write_all(raw).map_err(|e| ctx.io_out(e))?;
-                    }
-                }
-                Outcome::Converted(text, points) => {
-                    report.vertices += points;
-                    if !tally.failed() {
-                        out.write_all(&text).map_err(|e| ctx.io_out(e))?;
-                    }
-                }
-                Outcome::Failed(reason) => {
-                    let location = describe(&chunk.bytes, pairs);
-                    tally.record(report, ctx.skip_invalid, Failure { location, reason });
-                }
-            }
+    let format = Entities { step: ctx.step };
+    run.records(&format, &mut groups, out, report, tally, |_, outcome, _| {
+        if let runner::Outcome::Converted { note: Note { paper: true, .. }, .. } = outcome {
+            notes.paper_space += 1;
         }
+        Ok(())
+    })?;
+    notes.xdata_positions += groups.xdata_positions;
+    if let Some(end) = groups.end {
+        out.write_all(&end).map_err(|e| ctx.io_out(e))?;
     }
-    ctx.progress.advance(read as u64);
     Ok(())
 }
 
-/// `line 1234, LINE handle 2F` for a group.
-fn describe(buf: &[u8], pairs: &[Pair]) -> String {
+/// The pairs of a group's bytes `bytes[rec.start..rec.end]` (read and checked by [`Groups`]).
+pub(crate) fn group_pairs(bytes: &[u8], rec: &Rec, out: &mut Vec<Pair>) {
+    let mut at = rec.start;
+    let mut line = rec.line;
+    let next_line = |from: usize| -> (Range<usize>, usize) {
+        let end =
+            bytes[from..rec.end].iter().position(|&b| b == b'\n').map_or(rec.end, |i| from + i);
+        let mut body = end;
+        if body > from && bytes[body - 1] == b'\r' {
+            body -= 1;
+        }
+        (from..body, (end + 1).min(rec.end))
+    };
+    while at < rec.end {
+        let start = at;
+        let (code, after_code) = next_line(at);
+        let (value, after_value) = next_line(after_code);
+        let code = std::str::from_utf8(bytes[code].trim_ascii())
+            .ok()
+            .and_then(|t| t.parse::<i32>().ok())
+            .unwrap_or(-1);
+        out.push(Pair { code, start, value, end: after_value, line });
+        line += 2;
+        at = after_value;
+    }
+}
+
+/// What converting a group takes.
+enum Item {
+    /// Its plan and pairs.
+    Plan(Plan, Vec<Pair>),
+    /// Copied unchanged: no coordinates (`false`), or in paper space (`true`).
+    Copied(bool),
+    /// Refused: why.
+    Refused(String),
+}
+
+/// What the merge learns of a converted group.
+#[derive(Debug, Clone, Copy, Default)]
+struct Note {
+    /// In paper space (copied).
+    paper: bool,
+    /// Its points (the batch also held its frames' probes).
+    points: usize,
+}
+
+/// DXF entity groups as the runner's records.
+struct Entities {
+    /// The local frame's probe distance (see [`probe_step`]).
+    step: f64,
+}
+
+impl RecordFormat for Entities {
+    type Item = Item;
+    type Note = Note;
+    type Scratch = ();
+
+    fn parse(
+        &self,
+        _: &mut (),
+        bytes: &[u8],
+        rec: &Rec,
+        points: &mut Vec<[f64; 3]>,
+    ) -> Parsed<Item> {
+        let mut pairs = Vec::new();
+        group_pairs(bytes, rec, &mut pairs);
+        if pairs.first().is_none_or(|p| p.code != 0) {
+            return Parsed::Pass; // comments before the first entity
+        }
+        match plan_group(bytes, &pairs, self.step) {
+            Err((line, message)) => Parsed::MalformedAt(line, message),
+            Ok(Err(Refusal::Paper)) => Parsed::Feature { item: Item::Copied(true), points: 0 },
+            Ok(Err(Refusal::Nothing)) => Parsed::Feature { item: Item::Copied(false), points: 0 },
+            Ok(Err(Refusal::Reason(r))) => Parsed::Feature { item: Item::Refused(r), points: 0 },
+            Ok(Ok(plan)) => {
+                points.extend(plan.points.iter().map(PlannedPoint::wcs));
+                points.extend(plan.probes());
+                let n = plan.coordinates();
+                Parsed::Feature { item: Item::Plan(plan, pairs), points: n }
+            }
+        }
+    }
+
+    fn write(&self, _: &[u8], _: &Rec, _: Item, _: &[[f64; 3]], _: &mut Vec<u8>) -> Note {
+        // Not called: the runner calls `try_write`, which does not call it.
+        Note::default()
+    }
+
+    fn try_write(
+        &self,
+        bytes: &[u8],
+        rec: &Rec,
+        item: Item,
+        converted: &[[f64; 3]],
+        out: &mut Vec<u8>,
+    ) -> Result<Note, WriteFailure<Item>> {
+        match item {
+            Item::Copied(paper) => {
+                out.extend_from_slice(&bytes[rec.start..rec.end]);
+                Ok(Note { paper, points: 0 })
+            }
+            Item::Refused(reason) => {
+                Err(WriteFailure { item: Item::Refused(String::new()), reason })
+            }
+            Item::Plan(plan, pairs) => match plan.resolve(converted) {
+                Ok((replacements, inserts)) => {
+                    write_pairs(out, bytes, &pairs, &replacements, &inserts);
+                    Ok(Note { paper: false, points: plan.points.len() })
+                }
+                Err(reason) => Err(WriteFailure { item: Item::Plan(plan, pairs), reason }),
+            },
+        }
+    }
+
+    fn vertices(&self, note: &Note, _pushed: usize) -> u64 {
+        note.points as u64
+    }
+
+    fn label(&self, bytes: &[u8], rec: &Rec, _: &Item) -> String {
+        let mut pairs = Vec::new();
+        group_pairs(bytes, rec, &mut pairs);
+        describe(bytes, &pairs)
+    }
+}
+
+/// `, LINE handle 2F` for a group (its location after `line N`).
+pub(crate) fn describe(buf: &[u8], pairs: &[Pair]) -> String {
     let Some(first) = pairs.first() else { return String::new() };
     let kind = shown(first.text(buf));
     let end = pairs.iter().skip(1).position(|p| p.code == 0).map_or(pairs.len(), |i| i + 1);
     match pairs[..end].iter().find(|p| p.code == 5) {
-        Some(h) => format!("line {}, {kind} handle {}", first.line, shown(h.text(buf))),
-        None => format!("line {}, {kind}", first.line),
+        Some(h) => format!(", {kind} handle {}", shown(h.text(buf))),
+        None => format!(", {kind}"),
     }
-}
-
-/// Plans, transforms and writes the groups of one part.
-fn convert_part(
-    chunk: &Chunk,
-    groups: &[Range<usize>],
-    transformer: &Transformer,
-    step: f64,
-) -> Result<Vec<Outcome>, ConvertError> {
-    let buf = &chunk.bytes;
-    let mut plans = Vec::with_capacity(groups.len());
-    let mut coords: Vec<[f64; 3]> = Vec::new();
-    let mut offsets = Vec::with_capacity(groups.len());
-    for g in groups {
-        let pairs = &chunk.pairs[g.clone()];
-        let plan =
-            plan_group(buf, pairs, step).map_err(|(line, message)| ConvertError::Malformed {
-                path: Default::default(),
-                location: format!("line {line}"),
-                message,
-            })?;
-        offsets.push(coords.len());
-        if let Ok(plan) = &plan {
-            coords.extend(plan.points.iter().map(PlannedPoint::wcs));
-            coords.extend(plan.probes());
-        }
-        plans.push(plan);
-    }
-    let batch = transformer.transform_slice(&mut coords);
-    let mut failures = batch.failures.into_iter().peekable();
-    let mut outcomes = Vec::with_capacity(groups.len());
-    for ((plan, g), &offset) in plans.into_iter().zip(groups).zip(&offsets) {
-        let plan = match plan {
-            Ok(plan) => plan,
-            Err(Refusal::Paper) => {
-                outcomes.push(Outcome::Copied(true));
-                continue;
-            }
-            Err(Refusal::Nothing) => {
-                outcomes.push(Outcome::Copied(false));
-                continue;
-            }
-            Err(Refusal::Reason(r)) => {
-                outcomes.push(Outcome::Failed(r));
-                continue;
-            }
-        };
-        let end = offset + plan.coordinates();
-        let mut failed = None;
-        while let Some(f) = failures.next_if(|f| f.index < end) {
-            if failed.is_none() {
-                failed = Some(f.error.to_string());
-            }
-        }
-        if let Some(reason) = failed {
-            outcomes.push(Outcome::Failed(reason));
-            continue;
-        }
-        let done = &coords[offset..end];
-        match plan.resolve(done) {
-            Ok((replacements, inserts)) => {
-                let pairs = &chunk.pairs[g.clone()];
-                let size = pairs.last().map_or(0, |l| l.end) - pairs.first().map_or(0, |f| f.start);
-                let mut text = Vec::with_capacity(size + 64);
-                write_pairs(&mut text, buf, pairs, &replacements, &inserts);
-                outcomes.push(Outcome::Converted(text, plan.points.len() as u64));
-            }
-            Err(reason) => outcomes.push(Outcome::Failed(reason)),
-        }
-    }
-    Ok(outcomes)
 }
 
 /// Writes `pairs` with the values of `replacements` (pair index, value; sorted by index)

@@ -182,8 +182,8 @@ pub static FORMATS: [Format; 15] = [
         sample: cass::sample,
         declared: declares_nothing,
         sniff: sniff::none,
-        read: None,
-        write: None,
+        read: Some(cross::cass::reader),
+        write: Some(cross::cass::writer),
     },
     Format {
         format: FileFormat::Mif,
@@ -196,8 +196,8 @@ pub static FORMATS: [Format; 15] = [
         sample: mif::sample,
         declared: mif::declared,
         sniff: sniff::mif,
-        read: None,
-        write: None,
+        read: Some(cross::mif::reader),
+        write: Some(cross::mif::writer),
     },
     Format {
         format: FileFormat::Gpx,
@@ -255,8 +255,8 @@ pub static FORMATS: [Format; 15] = [
         sample: dxf::sample,
         declared: declares_nothing,
         sniff: sniff::dxf,
-        read: None,
-        write: None,
+        read: Some(cross::dxf::reader),
+        write: Some(cross::dxf::writer),
     },
     Format {
         format: FileFormat::FlatGeobuf,

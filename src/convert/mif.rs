@@ -66,13 +66,15 @@
 //! first written to a hidden temporary file beside the output, `.<name>.mif-body.geounify-*.tmp`,
 //! removed on success, failure and Ctrl-C; only a SIGKILL can leave it.)
 //!
-//! **Memory.** Objects are read in chunks of at most 65 536 objects or 4 MiB and their points
-//! converted in one batch ([`Transformer::transform_slice`](crate::Transformer::transform_slice),
-//! parallel with `parallel`); one object may be at most
+//! **Memory.** Objects are read in chunks of at most 65 536 objects or 4 MiB and converted
+//! through the shared runner (`runner::in_place`: parts of the chunk in parallel with
+//! `parallel`, one [`Transformer::transform_slice`](crate::Transformer::transform_slice) per
+//! part, each object's text written in its part); one object may be at most
 //! [`MAX_RECORD_BYTES`] of text.
 
 use super::atomic::AtomicSet;
 use super::declared::DeclaredCrs;
+use super::runner;
 use super::text::{self, Number};
 use super::{ConvertError, ConvertReport, Failure, Job, Tally, MAX_RECORD_BYTES};
 use crate::crs::{Crs, CrsKind, Projection};
@@ -96,15 +98,15 @@ const MAX_HEADER: usize = 16 << 20;
 
 /// A token of a line: its byte range and whether it is a quoted string.
 #[derive(Debug, Clone)]
-struct Token {
-    range: Range<usize>,
-    quoted: bool,
+pub(crate) struct Token {
+    pub(crate) range: Range<usize>,
+    pub(crate) quoted: bool,
 }
 
 /// Splits `line` into tokens: quoted strings (`""` inside is a quote), `(`, `)`, `,` alone,
 /// and runs of other non-space bytes. Bytes of multi-byte characters (≥ 0x80 in UTF-8, GBK,
 /// GB 18030) never equal the ASCII separators.
-fn tokens(line: &[u8], offset: usize, out: &mut Vec<Token>) {
+pub(crate) fn tokens(line: &[u8], offset: usize, out: &mut Vec<Token>) {
     let mut i = 0;
     while i < line.len() {
         let b = line[i];
@@ -142,7 +144,7 @@ fn tokens(line: &[u8], offset: usize, out: &mut Vec<Token>) {
 }
 
 /// Reads lines with their numbers, one line of lookahead.
-struct Lines<'p, R> {
+pub(crate) struct Lines<'p, R> {
     input: R,
     next_line: u64,
     peeked: Option<(u64, Vec<u8>)>,
@@ -150,7 +152,7 @@ struct Lines<'p, R> {
 }
 
 impl<'p, R: BufRead> Lines<'p, R> {
-    fn new(input: R, path: &'p Path) -> Self {
+    pub(crate) fn new(input: R, path: &'p Path) -> Self {
         Self { input, next_line: 1, peeked: None, path }
     }
 
@@ -231,18 +233,18 @@ const HEADER_KEYWORDS: [&str; 9] = [
 ];
 
 /// The header, read up to and including the `Data` line.
-struct Header {
+pub(crate) struct Header {
     /// The header's lines before the `CoordSys` clause (or before `Columns` without one).
-    before: Vec<u8>,
+    pub(crate) before: Vec<u8>,
     /// The `CoordSys` clause as written (its lines joined), if any, and its first line number.
     coordsys: Option<(String, u64)>,
     /// The line ending to write after a new `CoordSys` line.
     eol: &'static [u8],
     /// The rest of the header, from the line after the clause to the `Data` line.
-    after: Vec<u8>,
+    pub(crate) after: Vec<u8>,
 }
 
-fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header, ConvertError> {
+pub(crate) fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header, ConvertError> {
     let mut header = Header { before: Vec::new(), coordsys: None, eol: b"\n", after: Vec::new() };
     let mut seen_coordsys = false;
     let mut in_coordsys = false;
@@ -267,7 +269,7 @@ fn read_header<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header, ConvertEr
         }
         if first {
             header.eol = if ending(&line).is_empty() { b"\n" } else { ending(&line) };
-            let bare = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line);
+            let bare = line.strip_prefix(text::UTF8_BOM).unwrap_or(&line);
             if first_word(bare) != "version" {
                 return Err(lines.malformed(
                     n,
@@ -432,7 +434,7 @@ fn coordsys_wkt(clause: &str) -> Result<Option<String>, String> {
 
 /// The `CoordSys` clause written for a target CRS.
 #[derive(Debug, Clone, PartialEq)]
-enum TargetCoordSys {
+pub(crate) enum TargetCoordSys {
     /// An earth CoordSys (the clause), and a warning if it only labels the data.
     Earth(String, Option<String>),
     /// `NonEarth Units "m"`: bounds computed from the data; the reason.
@@ -440,7 +442,7 @@ enum TargetCoordSys {
 }
 
 /// The `CoordSys` of `crs` (see the module documentation); `Err` with why none can be written.
-fn target_coordsys(crs: &Crs) -> Result<TargetCoordSys, String> {
+pub(crate) fn target_coordsys(crs: &Crs) -> Result<TargetCoordSys, String> {
     let n = |v: f64| crate::export::num(v);
     let datum = || datum_clause(crs.datum());
     match crs.kind() {
@@ -562,11 +564,27 @@ pub struct MifObject {
     pub values: Vec<f64>,
     /// Whether it (or a part of it) is a box: `Rect`, `RoundRect`, `Ellipse`, `Arc`, `Text`.
     pub boxes: bool,
+    /// Its geometry as read: the object, or each part of a `Collection` (clause points such as
+    /// `Center` are in `values` but in no piece).
+    pub(crate) pieces: Vec<Piece>,
+}
+
+/// One geometry of an object (or of a `Collection` part): what it is, where its values start
+/// in [`MifObject::values`], and its point count per section, ring or box.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Piece {
+    /// `point`, `line`, `pline`, `pline multiple`, `region`, `multipoint`, `rect`,
+    /// `roundrect`, `ellipse`, `arc`, `text` or `none`.
+    pub(crate) kind: &'static str,
+    /// Index in `values` of its first x.
+    pub(crate) start: usize,
+    /// Points per section (a polyline section, a region's polygon); one entry for the others.
+    pub(crate) counts: Vec<usize>,
 }
 
 /// Reads objects from the data section.
-struct ObjectReader<'p, R> {
-    lines: Lines<'p, R>,
+pub(crate) struct ObjectReader<'p, R> {
+    pub(crate) lines: Lines<'p, R>,
 }
 
 /// Clause keywords that may follow an object on their own lines.
@@ -631,7 +649,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
             Some(v) if !t.quoted => Ok((v, t.range)),
             _ => Err(self.lines.malformed(
                 self.line,
-                format!("{}: {what} expected, found '{}'", self.object.kind, shorten(&w)),
+                format!("{}: {what} expected, found '{}'", self.object.kind, text::shorten(&w)),
             )),
         }
     }
@@ -646,7 +664,7 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                 format!(
                     "{}: {what} expected (a whole number), found '{}'",
                     self.object.kind,
-                    shorten(&w)
+                    text::shorten(&w)
                 ),
             )
         })
@@ -670,49 +688,83 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
 
     /// An object (or a Collection part) whose keyword `kw` (lower case) was just read.
     fn object_body(&mut self, kw: &str, in_collection: bool) -> Result<(), ConvertError> {
-        match kw {
-            "none" if !in_collection => {}
-            "point" if !in_collection => self.pairs(1)?,
-            "line" if !in_collection => self.pairs(2)?,
+        let start = self.object.values.len();
+        let (kind, counts) = self.geometry(kw, in_collection)?;
+        self.object.pieces.push(Piece { kind, start, counts });
+        Ok(())
+    }
+
+    /// The body of an object or part `kw`: its kind and point counts (see [`Piece`]).
+    fn geometry(
+        &mut self,
+        kw: &str,
+        in_collection: bool,
+    ) -> Result<(&'static str, Vec<usize>), ConvertError> {
+        let mut counts = Vec::new();
+        let pairs = |c: &mut Self, n: u64, counts: &mut Vec<usize>| {
+            counts.push(n as usize);
+            c.pairs(n)
+        };
+        let kind = match kw {
+            "none" if !in_collection => "none",
+            "point" if !in_collection => {
+                pairs(self, 1, &mut counts)?;
+                "point"
+            }
+            "line" if !in_collection => {
+                pairs(self, 2, &mut counts)?;
+                "line"
+            }
             "pline" => {
                 let t = self.next("a point count or MULTIPLE")?;
                 if self.word(&t).eq_ignore_ascii_case("multiple") {
                     let sections = self.count("the number of sections")?;
                     for _ in 0..sections {
                         let n = self.count("a section's point count")?;
-                        self.pairs(n)?;
+                        pairs(self, n, &mut counts)?;
                     }
+                    "pline multiple"
                 } else {
                     self.at -= 1;
                     let n = self.count("the point count")?;
-                    self.pairs(n)?;
+                    pairs(self, n, &mut counts)?;
+                    "pline"
                 }
             }
             "region" => {
                 let polygons = self.count("the number of polygons")?;
                 for _ in 0..polygons {
                     let n = self.count("a polygon's point count")?;
-                    self.pairs(n)?;
+                    pairs(self, n, &mut counts)?;
                 }
+                "region"
             }
             "multipoint" => {
                 let n = self.count("the number of points")?;
-                self.pairs(n)?;
+                pairs(self, n, &mut counts)?;
+                "multipoint"
             }
             "rect" | "ellipse" if !in_collection => {
                 self.object.boxes = true;
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
+                if kw == "rect" {
+                    "rect"
+                } else {
+                    "ellipse"
+                }
             }
             "roundrect" if !in_collection => {
                 self.object.boxes = true;
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
                 self.number("the corner radius")?;
+                "roundrect"
             }
             "arc" if !in_collection => {
                 self.object.boxes = true;
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
                 self.number("the start angle")?;
                 self.number("the end angle")?;
+                "arc"
             }
             "text" if !in_collection => {
                 self.object.boxes = true;
@@ -720,7 +772,8 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                 if !t.quoted {
                     return Err(self.malformed("the text string (in quotes) expected".into()));
                 }
-                self.pairs(2)?;
+                pairs(self, 2, &mut counts)?;
+                "text"
             }
             "collection" if !in_collection => {
                 let parts = self.count("the number of parts")?;
@@ -733,12 +786,13 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                             self.line,
                             format!(
                                 "Collection: a part is Region, Pline or Multipoint, found '{}'",
-                                shorten(&part)
+                                text::shorten(&part)
                             ),
                         ));
                     }
                     self.object_body(&part, true)?;
                 }
+                return Ok(("collection", Vec::new()));
             }
             other => {
                 let other =
@@ -748,12 +802,12 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
                     format!(
                         "'{}' is not a MIF object (Point, Line, Pline, Region, Arc, Text, Rect, \
                          RoundRect, Ellipse, Multipoint, Collection, None)",
-                        shorten(&other)
+                        text::shorten(&other)
                     ),
                 ));
             }
-        }
-        Ok(())
+        };
+        Ok((kind, counts))
     }
 
     /// The clause lines (and blank lines) that follow: `Center x y` and `Label Line … x y`
@@ -806,18 +860,10 @@ impl<'a, 'p, R: BufRead> Cursor<'a, 'p, R> {
     }
 }
 
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    out
-}
-
 impl<'p, R: BufRead> ObjectReader<'p, R> {
     /// The next object, blank lines before it attached to it; `None` at the end (blank lines
     /// at the end are returned as an object of kind "" without coordinates).
-    fn next(&mut self) -> Result<Option<MifObject>, ConvertError> {
+    pub(crate) fn next(&mut self) -> Result<Option<MifObject>, ConvertError> {
         let mut object = MifObject::default();
         loop {
             let Some((n, line)) = self.lines.peek()? else {
@@ -851,7 +897,7 @@ impl<'p, R: BufRead> ObjectReader<'p, R> {
 // Conversion.
 
 /// The `.mid` beside a `.mif` (extension in the `.mif`'s case, else the other case).
-fn mid_of(mif: &Path) -> Option<PathBuf> {
+pub(crate) fn mid_of(mif: &Path) -> Option<PathBuf> {
     let ext = mif.extension().and_then(|e| e.to_str()).unwrap_or("mif");
     let lower = if ext.chars().any(|c| c.is_ascii_uppercase()) { "MID" } else { "mid" };
     [lower, if lower == "mid" { "MID" } else { "mid" }]
@@ -1048,6 +1094,13 @@ fn write_header(
     out.write_all(&header.after)
 }
 
+/// An object of a chunk and what converting it gave: its text with the converted coordinates,
+/// or why a point of it cannot be converted.
+struct Slot {
+    object: MifObject,
+    converted: Result<Vec<u8>, String>,
+}
+
 /// Reads, converts and writes every object after `Data`.
 fn convert_objects<R: BufRead>(
     job: &Job<'_>,
@@ -1059,7 +1112,7 @@ fn convert_objects<R: BufRead>(
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let mut tally = Tally::default();
     let mut boxes = 0u64;
-    let mut chunk: Vec<MifObject> = Vec::new();
+    let mut chunk: Vec<Slot> = Vec::new();
     let mut first_index = 1u64;
     loop {
         chunk.clear();
@@ -1067,9 +1120,9 @@ fn convert_objects<R: BufRead>(
         let mut more = true;
         while chunk.len() < CHUNK_OBJECTS && bytes < CHUNK_BYTES {
             match reader.next()? {
-                Some(o) => {
-                    bytes += o.text.len();
-                    chunk.push(o);
+                Some(object) => {
+                    bytes += object.text.len();
+                    chunk.push(Slot { object, converted: Ok(Vec::new()) });
                 }
                 None => {
                     more = false;
@@ -1078,23 +1131,43 @@ fn convert_objects<R: BufRead>(
             }
         }
         job.progress.advance(bytes as u64);
-        let mut points: Vec<[f64; 3]> = chunk
-            .iter()
-            .flat_map(|o| o.values.chunks_exact(2).map(|p| [p[0], p[1], 0.0]))
-            .collect();
-        let batch = if job.options.parallel {
-            job.transformer.par_transform_slice(&mut points)
-        } else {
-            job.transformer.transform_slice(&mut points)
-        };
-        let mut failures = batch.failures.into_iter().peekable();
-        let mut first_point = 0usize;
-        for (k, object) in chunk.iter().enumerate() {
+        runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut chunk,
+            |slot, points| {
+                let values = &slot.object.values;
+                points.extend(values.chunks_exact(2).map(|p| [p[0], p[1], 0.0]));
+                // Blank lines at the end of the file (kind "") are copied as they are.
+                !slot.object.kind.is_empty()
+            },
+            |slot, converted| {
+                slot.converted = match converted {
+                    Ok(points) => {
+                        let o = &mut slot.object;
+                        let mut text = Vec::with_capacity(o.text.len() + o.text.len() / 4);
+                        let mut at = 0;
+                        for (c, r) in o.coordinates.iter().enumerate() {
+                            let v = points.get(c / 2).map_or(f64::NAN, |p| p[c % 2]);
+                            text.extend_from_slice(o.text.get(at..r.start).unwrap_or_default());
+                            Number(v).push_to(&mut text);
+                            at = r.end;
+                        }
+                        text.extend_from_slice(o.text.get(at..).unwrap_or_default());
+                        o.values.clear();
+                        o.values.extend(points.iter().flat_map(|p| [p[0], p[1]]));
+                        // The source text is not needed any more: the chunk holds one copy.
+                        o.text = Vec::new();
+                        o.coordinates = Vec::new();
+                        Ok(text)
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            },
+        );
+        for (k, Slot { object, converted }) in chunk.iter().enumerate() {
             let n = object.values.len() / 2;
-            let range = first_point..first_point + n;
-            first_point += n;
             if object.kind.is_empty() {
-                // Blank lines at the end of the file.
                 if !tally.failed() {
                     out.write_all(&object.text).map_err(io_out)?;
                 }
@@ -1102,26 +1175,23 @@ fn convert_objects<R: BufRead>(
             }
             let index = first_index + k as u64;
             report.features += 1;
-            let mut failed = None;
-            while let Some(f) = failures.next_if(|f| f.index < range.end) {
-                failed.get_or_insert(f);
-            }
-            if let Some(f) = failed {
-                let location = format!("line {} (object {index}, {})", object.line, object.kind);
-                let skip = job.options.skip_invalid;
-                let reason = if skip {
-                    format!("{}; written as None", f.error)
-                } else {
-                    f.error.to_string()
-                };
-                tally.record(report, skip, Failure { location, reason });
-                if skip && !tally.failed() {
-                    let eol = ending(&object.text);
-                    out.write_all(b"None").map_err(io_out)?;
-                    out.write_all(if eol.is_empty() { b"\n" } else { eol }).map_err(io_out)?;
+            let text = match converted {
+                Ok(text) => text,
+                Err(error) => {
+                    let location =
+                        format!("line {} (object {index}, {})", object.line, object.kind);
+                    let skip = job.options.skip_invalid;
+                    let reason =
+                        if skip { format!("{error}; written as None") } else { error.clone() };
+                    tally.record(report, skip, Failure { location, reason });
+                    if skip && !tally.failed() {
+                        let eol = ending(&object.text);
+                        out.write_all(b"None").map_err(io_out)?;
+                        out.write_all(if eol.is_empty() { b"\n" } else { eol }).map_err(io_out)?;
+                    }
+                    continue;
                 }
-                continue;
-            }
+            };
             if n == 0 {
                 report.empty += 1;
             }
@@ -1130,20 +1200,10 @@ fn convert_objects<R: BufRead>(
             if tally.failed() {
                 continue;
             }
-            let mut text = Vec::with_capacity(object.text.len() + object.text.len() / 4);
-            let mut at = 0;
-            for (c, r) in object.coordinates.iter().enumerate() {
-                let p = points.get(range.start + c / 2).copied().unwrap_or([f64::NAN; 3]);
-                let v = p[c % 2];
-                text.extend_from_slice(&object.text[at..r.start]);
-                Number(v).push_to(&mut text);
-                at = r.end;
-            }
-            for p in points.get(range.clone()).unwrap_or_default() {
+            for p in object.values.chunks_exact(2) {
                 extent.add(p[0], p[1]);
             }
-            text.extend_from_slice(&object.text[at..]);
-            out.write_all(&text).map_err(io_out)?;
+            out.write_all(text).map_err(io_out)?;
         }
         first_index += chunk.len() as u64;
         if !more {

@@ -71,6 +71,19 @@ pub(crate) enum Parsed<T> {
     Failed(String),
     /// The input is not valid in its format here: the conversion stops with this message.
     Malformed(String),
+    /// As [`Parsed::Malformed`], at this line of the record rather than its first (a record of
+    /// many lines, e.g. a DXF entity with its vertices).
+    MalformedAt(u64, String),
+}
+
+/// A record that parsed but cannot be written (e.g. a DXF entity whose converted shape the
+/// format cannot hold): it fails like a point that cannot be converted. The item comes back so
+/// that the failure can be labelled ([`RecordFormat::label`]).
+pub(crate) struct WriteFailure<T> {
+    /// The record's item, as [`RecordFormat::try_write`] was given it.
+    pub(crate) item: T,
+    /// Why the record cannot be written.
+    pub(crate) reason: String,
 }
 
 /// One record-based format, as the runner converts it.
@@ -102,6 +115,30 @@ pub(crate) trait RecordFormat: Sync {
         out: &mut Vec<u8>,
     ) -> Self::Note;
 
+    /// As [`write`](Self::write), for a format whose records can fail to be written after
+    /// their points converted (what it appended to `out` before failing is discarded): the
+    /// runner calls this,
+    /// and an error fails the record like a point that cannot be converted (its location,
+    /// [`ConvertOptions::skip_invalid`], the text before it kept). By default it calls `write`,
+    /// which cannot fail.
+    fn try_write(
+        &self,
+        bytes: &[u8],
+        rec: &Rec,
+        item: Self::Item,
+        converted: &[[f64; 3]],
+        out: &mut Vec<u8>,
+    ) -> Result<Self::Note, WriteFailure<Self::Item>> {
+        Ok(self.write(bytes, rec, item, converted, out))
+    }
+
+    /// How many vertices a converted record counts in [`ConvertReport::vertices`], of the
+    /// `pushed` points it pushed (by default all; fewer for a format that pushes helper points,
+    /// e.g. DXF's probes of a local frame).
+    fn vertices(&self, _note: &Self::Note, pushed: usize) -> u64 {
+        pushed as u64
+    }
+
     /// What a failure's location says after `line N`, e.g. ` (id "A-17")`; nothing by default.
     fn label(&self, _bytes: &[u8], _rec: &Rec, _item: &Self::Item) -> String {
         String::new()
@@ -126,6 +163,8 @@ struct Part<N> {
     text: Vec<u8>,
     outcomes: Vec<Outcome<N>>,
     starts: Vec<usize>,
+    /// The part's first [`Parsed::MalformedAt`]: its index in the part and its line.
+    malformed_at: Option<(usize, u64)>,
 }
 
 /// Where a conversion reads from and writes to, and how.
@@ -188,8 +227,8 @@ impl Run<'_> {
                 // The part's text up to the first record that fails the conversion is written
                 // (failed records have no text); after it, nothing.
                 let mut written_to = if tally.failed() { Some(0) } else { None };
-                for ((rec, outcome), &text_start) in
-                    part_recs.iter().zip(part.outcomes).zip(&part.starts)
+                for (k, ((rec, outcome), &text_start)) in
+                    part_recs.iter().zip(part.outcomes).zip(&part.starts).enumerate()
                 {
                     // A stop writes the text before this record first, as a record-by-record
                     // writer would have (a stream's output then shows how far it got).
@@ -221,9 +260,13 @@ impl Run<'_> {
                             }
                         }
                         Outcome::Malformed(message) => {
+                            let line = match part.malformed_at {
+                                Some((i, line)) if i == k => line,
+                                _ => rec.line,
+                            };
                             let e = ConvertError::Malformed {
                                 path: self.input.to_path_buf(),
-                                location: format!("line {}", rec.line),
+                                location: format!("line {line}"),
                                 message,
                             };
                             return stop(e, output);
@@ -266,6 +309,7 @@ fn convert_part<F: RecordFormat>(
         text: Vec::with_capacity(size + size / 4),
         outcomes: Vec::with_capacity(recs.len()),
         starts: Vec::with_capacity(recs.len()),
+        malformed_at: None,
     };
     for (rec, (parsed, first)) in recs.iter().zip(parsed) {
         part.starts.push(part.text.len());
@@ -276,6 +320,10 @@ fn convert_part<F: RecordFormat>(
             }
             Parsed::Failed(reason) => Outcome::Failed { label: String::new(), reason },
             Parsed::Malformed(message) => Outcome::Malformed(message),
+            Parsed::MalformedAt(line, message) => {
+                part.malformed_at.get_or_insert((part.outcomes.len(), line));
+                Outcome::Malformed(message)
+            }
             Parsed::Feature { item, points: n } => {
                 let end = first + n;
                 // The record's first failed point, and none of its others, is reported.
@@ -287,9 +335,22 @@ fn convert_part<F: RecordFormat>(
                         reason: f.error.to_string(),
                     },
                     None => {
-                        let note =
-                            format.write(bytes, rec, item, &points[first..end], &mut part.text);
-                        Outcome::Converted { vertices: n as u64, note }
+                        let at = part.text.len();
+                        match format.try_write(
+                            bytes,
+                            rec,
+                            item,
+                            &points[first..end],
+                            &mut part.text,
+                        ) {
+                            Ok(note) => {
+                                Outcome::Converted { vertices: format.vertices(&note, n), note }
+                            }
+                            Err(WriteFailure { item, reason }) => {
+                                part.text.truncate(at);
+                                Outcome::Failed { label: format.label(bytes, rec, &item), reason }
+                            }
+                        }
                     }
                 }
             }
@@ -322,8 +383,6 @@ impl<'p, R: BufRead> Lines<'p, R> {
     }
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-
 impl<R: BufRead> RecordSource for Lines<'_, R> {
     fn next_record(&mut self, buf: &mut Vec<u8>) -> Result<Option<Rec>, ConvertError> {
         let start = buf.len();
@@ -345,8 +404,11 @@ impl<R: BufRead> RecordSource for Lines<'_, R> {
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         let body_end = start + body.len();
         if !self.content {
-            let body =
-                if self.line == 1 { body.strip_prefix(UTF8_BOM).unwrap_or(body) } else { body };
+            let body = if self.line == 1 {
+                body.strip_prefix(text::UTF8_BOM).unwrap_or(body)
+            } else {
+                body
+            };
             self.content = !body.iter().all(u8::is_ascii_whitespace);
         }
         Ok(Some(Rec { start, body_end, end: buf.len(), line: self.line }))
@@ -391,5 +453,122 @@ pub(crate) fn in_place<T: Send>(
         items.par_chunks_mut(PART_RECORDS).for_each(part);
     } else {
         items.chunks_mut(PART_RECORDS).for_each(part);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue;
+
+    /// Lines `x y [tag]`; writing fails on the tag `unwritable`.
+    struct Pairs;
+
+    impl RecordFormat for Pairs {
+        type Item = bool;
+        type Note = ();
+        type Scratch = ();
+
+        fn parse(
+            &self,
+            _: &mut (),
+            bytes: &[u8],
+            rec: &Rec,
+            points: &mut Vec<[f64; 3]>,
+        ) -> Parsed<bool> {
+            let text = String::from_utf8_lossy(&bytes[rec.body()]).into_owned();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            match words.as_slice() {
+                [] => Parsed::Pass,
+                [x, y, rest @ ..] => match (x.parse(), y.parse()) {
+                    (Ok(x), Ok(y)) => {
+                        points.push([x, y, 0.0]);
+                        Parsed::Feature { item: rest == ["unwritable"], points: 1 }
+                    }
+                    _ => Parsed::Failed("not numbers".into()),
+                },
+                _ => Parsed::MalformedAt(rec.line + 100, "one word".into()),
+            }
+        }
+
+        fn write(&self, _: &[u8], _: &Rec, _: bool, _: &[[f64; 3]], _: &mut Vec<u8>) {
+            unreachable!("the runner calls try_write")
+        }
+
+        fn try_write(
+            &self,
+            _: &[u8],
+            _: &Rec,
+            unwritable: bool,
+            converted: &[[f64; 3]],
+            out: &mut Vec<u8>,
+        ) -> Result<(), WriteFailure<bool>> {
+            for p in converted {
+                out.extend_from_slice(format!("{:.3} {:.3}", p[0], p[1]).as_bytes());
+            }
+            if unwritable {
+                return Err(WriteFailure { item: unwritable, reason: "cannot be written".into() });
+            }
+            out.push(b'\n');
+            Ok(())
+        }
+
+        fn label(&self, _: &[u8], _: &Rec, item: &bool) -> String {
+            format!(" (unwritable: {item})")
+        }
+    }
+
+    fn run(input: &str, skip_invalid: bool) -> (Vec<u8>, Result<ConvertReport, ConvertError>) {
+        let source = catalogue::lookup("EPSG:4547").unwrap();
+        let transformer = Transformer::new(&source, &source).unwrap();
+        let options = ConvertOptions { skip_invalid, ..ConvertOptions::default() };
+        let run = Run {
+            transformer: &transformer,
+            options: &options,
+            input: Path::new("in.txt"),
+            output: Path::new("out.txt"),
+            progress: &super::super::NoProgress,
+            limits: Limits { records: 2, bytes: 1 << 20 },
+        };
+        let mut out = Vec::new();
+        let mut report = ConvertReport::default();
+        let mut tally = Tally::default();
+        let mut lines = Lines::new(input.as_bytes(), 1 << 20, Path::new("in.txt"));
+        let result = run
+            .records(&Pairs, &mut lines, &mut out, &mut report, &mut tally, |_, _, _| Ok(()))
+            .and_then(|()| tally.finish(&mut report, Path::new("in.txt")))
+            .map(|()| report);
+        (out, result)
+    }
+
+    #[test]
+    fn a_failed_write_fails_its_record_with_its_location() {
+        let input = "500000 3000000\n500001 3000001\n500002 3000002 unwritable\n500003 3000003\n";
+        let (out, result) = run(input, false);
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("line 3 (unwritable: true): cannot be written"), "{e}");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "500000.000 3000000.000\n500001.000 3000001.000\n",
+            "the output before the failed record is kept, nothing of it or after it"
+        );
+
+        let (out, result) = run(input, true);
+        let report = result.unwrap();
+        assert_eq!((report.features, report.written), (4, 3));
+        assert_eq!(report.skipped[0].location, "line 3 (unwritable: true)");
+        assert_eq!(report.skipped[0].reason, "cannot be written");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "500000.000 3000000.000\n500001.000 3000001.000\n500003.000 3000003.000\n",
+            "skip_invalid leaves the record out, its partial text too"
+        );
+    }
+
+    #[test]
+    fn malformed_at_names_its_own_line() {
+        let (_, result) = run("1 2\nword\n", false);
+        let e = result.unwrap_err().to_string();
+        assert!(e.contains("line 102: one word"), "{e}");
     }
 }

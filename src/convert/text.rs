@@ -197,6 +197,28 @@ pub fn encode(text: &str, encoding: TextEncoding) -> Result<Cow<'_, [u8]>, char>
     Ok(bytes)
 }
 
+/// The UTF-8 byte-order mark, which text formats pass over when reading (and write back when
+/// converting into themselves).
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The most characters of a value quoted in a message.
+const SHOWN_CHARS: usize = 40;
+
+/// `text` for a message: at most 40 characters, `…` where it is cut.
+pub(crate) fn shorten(text: &str) -> String {
+    let mut out: String = text.chars().take(SHOWN_CHARS).collect();
+    if text.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// `bytes` for a message: decoded as UTF-8 (invalid sequences replaced), at most 40
+/// characters, `…` where it is cut.
+pub(crate) fn shown(bytes: &[u8]) -> String {
+    shorten(&String::from_utf8_lossy(bytes))
+}
+
 /// Appends the bytes of `input` up to and including the next `\n` to `buf`, at most `max` of
 /// them; the count appended (0 at the end of the input). Like
 /// `(&mut input).take(max).read_until(b'\n', buf)`, except for memory: `buf` grows to at most

@@ -24,10 +24,13 @@
 //!
 //! [`format::FORMATS`]: super::format::FORMATS
 
+pub mod cass;
 pub mod csv;
+pub mod dxf;
 pub mod fgb;
 pub mod geojson;
 pub mod gpkg;
+pub mod mif;
 pub mod shapefile;
 pub mod wkb;
 pub mod xlsx;
