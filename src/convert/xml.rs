@@ -332,8 +332,21 @@ pub(crate) fn malformed(path: &Path, line: u64, message: impl Into<String>) -> C
     }
 }
 
-fn is_space(b: u8) -> bool {
+/// Whether `b` is XML white space.
+pub(crate) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `range` of `buf` without the XML white space around it.
+pub(crate) fn trimmed(buf: &[u8], mut range: Range<usize>) -> Range<usize> {
+    let space = |i: usize| buf.get(i).copied().is_some_and(is_space);
+    while range.start < range.end && space(range.start) {
+        range.start += 1;
+    }
+    while range.end > range.start && space(range.end - 1) {
+        range.end -= 1;
+    }
+    range
 }
 
 /// The element name of a start, empty-element or end tag (`tag` is the whole tag, `<` to `>`).
@@ -622,6 +635,103 @@ pub(crate) fn push_decimal(v: f64, out: &mut Vec<u8>) {
     } else {
         super::text::Number(v).push_to(out);
     }
+}
+
+/// What becomes of a byte range of a chunk when it is written ([`write_edits`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Edit {
+    /// Replaced by this number ([`push_decimal`]).
+    Value(f64),
+    /// Left out (a feature with `skip_invalid`).
+    Drop,
+    /// Writing stops here (the conversion has failed, or what follows is not known yet).
+    Stop,
+}
+
+/// Appends `bytes` with `edits` applied to `out`: the edits are sorted by where they start, the
+/// bytes between them copied; an edit starting inside a range already dropped is passed over.
+/// Whether the writing goes on (no [`Edit::Stop`] met).
+pub(crate) fn write_edits(
+    bytes: &[u8],
+    edits: &mut [(Range<usize>, Edit)],
+    out: &mut Vec<u8>,
+) -> bool {
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut at = 0;
+    for (range, edit) in edits.iter() {
+        if range.start < at {
+            continue; // inside a feature left out
+        }
+        out.extend_from_slice(bytes.get(at..range.start).unwrap_or_default());
+        match edit {
+            Edit::Value(v) => push_decimal(*v, out),
+            Edit::Drop => {}
+            Edit::Stop => return false,
+        }
+        at = range.end;
+    }
+    out.extend_from_slice(bytes.get(at..).unwrap_or_default());
+    true
+}
+
+/// A chunk of an XML file being read item by item (GPX points, KML features): what
+/// [`fill`] needs of a format's parser and the chunk it fills.
+pub(crate) trait Filling {
+    /// The chunk's bytes (items are appended).
+    fn bytes(&mut self) -> &mut Vec<u8>;
+    /// Reads the item just appended.
+    fn feed(&mut self, item: &Item) -> Result<(), ConvertError>;
+    /// Where the open record (one a chunk must not end inside) starts, if one is open.
+    fn open_since(&self) -> Option<usize>;
+    /// Whether the chunk holds as many points as it may.
+    fn points_full(&self) -> bool;
+    /// The nesting checked so far (for the end of the input).
+    fn nesting(&self) -> &Nesting;
+    /// The error for an open record over [`MAX_RECORD_BYTES`], the current item being `item`.
+    fn too_long(&self, item: &Item) -> ConvertError;
+    /// The input's name in errors.
+    fn path(&self) -> &Path;
+}
+
+/// Reads items from `scanner` into `f` until the chunk holds `chunk_bytes` bytes or is full of
+/// points, outside an open record; whether the input may hold more. At the end of the input
+/// the nesting is checked to be complete.
+pub(crate) fn fill<R: Read>(
+    scanner: &mut Scanner<'_, R>,
+    f: &mut impl Filling,
+    chunk_bytes: usize,
+) -> Result<bool, ConvertError> {
+    loop {
+        let Some(item) = scanner.next_item(f.bytes())? else {
+            f.nesting().finish(scanner.line()).map_err(|(line, m)| malformed(f.path(), line, m))?;
+            return Ok(false);
+        };
+        f.feed(&item)?;
+        let len = f.bytes().len();
+        match f.open_since() {
+            Some(start) if (len - start) as u64 > MAX_RECORD_BYTES => return Err(f.too_long(&item)),
+            Some(_) => {}
+            None if len >= chunk_bytes || f.points_full() => return Ok(true),
+            None => {}
+        }
+    }
+}
+
+/// The checks before reading an XML format (`format` names it, `"GPX"`): no `--encoding` (the
+/// XML declaration names the encoding and the bytes are copied as they are) and the CRS rule
+/// ([`lonlat_rule`]). The warnings.
+pub(crate) fn check(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, ConvertError> {
+    use super::TextEncoding;
+    if matches!(job.options.encoding, Some(TextEncoding::Gbk | TextEncoding::Gb18030)) {
+        return Err(ConvertError::Options {
+            path: job.input.to_path_buf(),
+            message: format!(
+                "a {format} file names its encoding in its XML declaration; --encoding does not \
+                 apply (the bytes are copied as they are)"
+            ),
+        });
+    }
+    lonlat_rule(job, format)
 }
 
 /// The CRS rule of the XML formats (GPX, KML), whose coordinates are longitude/latitude in
