@@ -21,7 +21,8 @@
 //!   or not a number is kept as it was, with a warning.
 //! - `<LookAt>`, `<Camera>` (the view) and a model's `<Location>`: their `<longitude>` and
 //!   `<latitude>` are a point, converted (their altitude, heading, tilt, range kept); one without
-//!   both as numbers is kept as it was, with a warning.
+//!   both as numbers is kept as it was, with a warning. Such warnings (boxes and views alike)
+//!   are listed for the first 20; one more warning counts the rest (`... and N more`).
 //!
 //! Numbers are written in the shortest form that reads back exactly, as plain decimals.
 //! Everything else is copied: the XML declaration, names and descriptions (Chinese text, CDATA
@@ -38,7 +39,9 @@
 //! target is refused; a GCJ-02 / BD-09 target is allowed with a warning.
 //!
 //! **Features and failures.** The features are the `Placemark`, `GroundOverlay` and
-//! `PhotoOverlay` elements (the outermost when nested). A value that is not a number, a tuple
+//! `PhotoOverlay` elements (the outermost when nested). A feature with neither coordinates nor a
+//! `LatLonBox` (a Placemark with only a name or a view) has no geometry: it is copied and
+//! counted in [`ConvertReport::empty`]. A value that is not a number, a tuple
 //! with fewer than 2 or more than 3 values, a latitude beyond ±90° or longitude beyond ±180°,
 //! a `<coordinates>` holding a comment or CDATA, or a point the transformer cannot convert fails
 //! its feature, with its location (`line 12, Placemark 5: point 3: ...`, the line of the
@@ -61,6 +64,10 @@ use std::path::Path;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Points per chunk.
 const CHUNK_POINTS: usize = 1 << 16;
+
+/// Boxes and views without numbers warned about one by one; past this many, one warning counts
+/// the rest (as the failures past [`MAX_FAILURES`](super::MAX_FAILURES) are counted).
+const MAX_BOX_WARNINGS: u64 = 20;
 
 /// The feature elements (local names): the unit a failure leaves out.
 const FEATURES: [&[u8]; 3] = [b"Placemark", b"GroundOverlay", b"PhotoOverlay"];
@@ -580,6 +587,7 @@ pub(crate) fn run<R: Read>(
     let mut report = ConvertReport::default();
     let mut tally = Tally::default();
     let mut writing = true;
+    let mut unread_boxes = 0u64;
     let mut reading = Reading { parser, chunk: Chunk::default() };
     loop {
         let more = reading.fill(&mut scanner)?;
@@ -685,6 +693,10 @@ pub(crate) fn run<R: Read>(
                 ),
                 Some(Ok(_)) => {}
                 None => {
+                    unread_boxes += 1;
+                    if unread_boxes > MAX_BOX_WARNINGS {
+                        continue;
+                    }
                     let wanted = if b.kind < 2 {
                         "four numeric edges (north, south, east, west)"
                     } else {
@@ -706,8 +718,18 @@ pub(crate) fn run<R: Read>(
             tally.record(&mut report, false, f);
             edits.push((0..0, Edit::Stop));
         }
-        for (feature, failure) in chunk.features.iter().zip(&failed) {
+        // A feature with neither coordinates nor a LatLonBox has no geometry.
+        let mut shaped = vec![false; chunk.features.len()];
+        let coordinates = chunk.coords.iter().filter(|c| c.error.is_some() || !c.tuples.is_empty());
+        let latlonboxes = chunk.boxes.iter().filter(|b| b.kind == 0);
+        for feature in coordinates.map(|c| c.feature).chain(latlonboxes.map(|b| b.feature)) {
+            if let Some(slot) = feature.and_then(|i| shaped.get_mut(i)) {
+                *slot = true;
+            }
+        }
+        for ((feature, failure), shaped) in chunk.features.iter().zip(&failed).zip(shaped) {
             report.features += 1;
+            report.empty += u64::from(!shaped && failure.is_none());
             if let Some(failure) = failure {
                 tally.record(&mut report, job.options.skip_invalid, failure.clone());
                 let edit = if job.options.skip_invalid { Edit::Drop } else { Edit::Stop };
@@ -763,6 +785,12 @@ pub(crate) fn run<R: Read>(
         if !more {
             break;
         }
+    }
+    if unread_boxes > MAX_BOX_WARNINGS {
+        report.warnings.push(format!(
+            "{prefix}... and {} more boxes or views without numbers, kept as they were",
+            unread_boxes - MAX_BOX_WARNINGS
+        ));
     }
     tally.finish(&mut report, job.input)?;
     Ok(report)
