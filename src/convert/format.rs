@@ -199,8 +199,8 @@ pub static FORMATS: [Format; 13] = [
         // WGS84 by definition, but Chinese apps write GCJ-02 into it: the file cannot tell
         // (see the gpx module), so the source must be given.
         declared: declares_nothing,
-        read: None,
-        write: None,
+        read: Some(cross::gpx::reader),
+        write: Some(cross::gpx::writer),
     },
     Format {
         format: FileFormat::Kml,

@@ -721,6 +721,12 @@ pub(crate) fn fill<R: Read>(
 /// XML declaration names the encoding and the bytes are copied as they are) and the CRS rule
 /// ([`lonlat_rule`]). The warnings.
 pub(crate) fn check(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, ConvertError> {
+    check_encoding(job, format)?;
+    lonlat_rule(job, format)
+}
+
+/// The encoding half of [`check`]: no `--encoding` GBK / GB 18030.
+pub(crate) fn check_encoding(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
     use super::TextEncoding;
     if matches!(job.options.encoding, Some(TextEncoding::Gbk | TextEncoding::Gb18030)) {
         return Err(ConvertError::Options {
@@ -731,7 +737,51 @@ pub(crate) fn check(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, C
             ),
         });
     }
-    lonlat_rule(job, format)
+    Ok(())
+}
+
+/// Appends `text` as XML character data (or an attribute value in double quotes): `&`, `<`,
+/// `>` and `"` escaped, and the characters XML 1.0 cannot hold (controls other than tab, line
+/// feed and carriage return) left out.
+pub(crate) fn push_escaped(text: &str, out: &mut Vec<u8>) {
+    for c in text.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '"' => out.extend_from_slice(b"&quot;"),
+            '\t' | '\n' | '\r' => out.push(c as u8),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => {
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+    }
+}
+
+/// The text of an element's content items (`Text` unescaped, `CData` as it is), appended to
+/// `out`; `item` is one such item with its bytes `bytes`. Errors: a bad entity.
+pub(crate) fn push_content(item: &Item, bytes: &[u8], out: &mut String) -> Result<(), String> {
+    let raw = match item.kind {
+        Kind::Text => unescape(bytes)?,
+        Kind::CData => {
+            Cow::Borrowed(bytes.get(9..bytes.len().saturating_sub(3)).unwrap_or_default())
+        }
+        _ => return Ok(()),
+    };
+    out.push_str(&String::from_utf8_lossy(&raw));
+    Ok(())
+}
+
+/// Appends a coordinate written by a conversion into an XML format: with `decimals` fixed
+/// decimals ([`ConvertOptions::precision`](super::ConvertOptions::precision)), else
+/// [`push_decimal`].
+pub(crate) fn push_coordinate(v: f64, decimals: Option<usize>, out: &mut Vec<u8>) {
+    match decimals {
+        Some(d) => super::text::Fixed(v, d).push_to(out),
+        None => push_decimal(v, out),
+    }
 }
 
 /// The CRS rule of the XML formats (GPX, KML), whose coordinates are longitude/latitude in
@@ -740,22 +790,26 @@ pub(crate) fn check(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, C
 /// a geographic CRS on another datum) is allowed with a warning that other software will read
 /// the coordinates as WGS84. `format` names the format in messages (`"GPX"`). The warnings.
 pub(crate) fn lonlat_rule(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, ConvertError> {
+    lonlat_source(job, format)?;
+    lonlat_target(job, format)
+}
+
+/// The source half of [`lonlat_rule`]: a source that is not longitude/latitude in degrees is
+/// [`ConvertError::Options`] (an input in `format` holds nothing else).
+pub(crate) fn lonlat_source(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
+    angular(job.source, job.input, "source", format)
+}
+
+/// The target half of [`lonlat_rule`]: a projected target is [`ConvertError::Options`]; one
+/// outside the WGS84 frame (GCJ-02, BD-09, another datum) is allowed with a warning. The
+/// warnings.
+pub(crate) fn lonlat_target(
+    job: &super::Job<'_>,
+    format: &str,
+) -> Result<Vec<String>, ConvertError> {
     use crate::crs::CrsKind;
     use crate::datum::DatumShift;
-    for (crs, path, role) in [(job.source, job.input, "source"), (job.target, job.output, "target")]
-    {
-        if !crs.is_angular() {
-            return Err(ConvertError::Options {
-                path: path.to_path_buf(),
-                message: format!(
-                    "{format} coordinates are longitude/latitude in degrees; the {role} CRS {} is \
-                     not (projected coordinates in metres cannot be written in {format}): choose \
-                     a geographic {role} such as EPSG:4326, GCJ02 or BD09",
-                    crs.id()
-                ),
-            });
-        }
-    }
+    angular(job.target, job.output, "target", format)?;
     let target = job.target;
     let wgs84_frame = matches!(target.kind(), CrsKind::Geographic)
         && matches!(target.datum().to_cgcs2000(), DatumShift::SameFrame);
@@ -767,6 +821,21 @@ pub(crate) fn lonlat_rule(job: &super::Job<'_>, format: &str) -> Result<Vec<Stri
          other software will take for WGS84 (keep the file apart, e.g. name it after its CRS)",
         target.id()
     )])
+}
+
+fn angular(crs: &crate::Crs, path: &Path, role: &str, format: &str) -> Result<(), ConvertError> {
+    if crs.is_angular() {
+        return Ok(());
+    }
+    Err(ConvertError::Options {
+        path: path.to_path_buf(),
+        message: format!(
+            "{format} coordinates are longitude/latitude in degrees; the {role} CRS {} is not \
+             (projected coordinates in metres cannot be written in {format}): choose a \
+             geographic {role} such as EPSG:4326, GCJ02 or BD09",
+            crs.id()
+        ),
+    })
 }
 
 #[cfg(test)]
