@@ -213,8 +213,8 @@ pub static FORMATS: [Format; 13] = [
         sample: kml::sample,
         // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
         declared: declares_nothing,
-        read: None,
-        write: None,
+        read: Some(cross::kml::reader),
+        write: Some(cross::kml::writer),
     },
     Format {
         format: FileFormat::Kmz,
@@ -226,8 +226,8 @@ pub static FORMATS: [Format; 13] = [
         convert: kmz::convert_file,
         sample: kmz::sample,
         declared: declares_nothing,
-        read: None,
-        write: None,
+        read: Some(cross::kml::reader),
+        write: Some(cross::kml::writer),
     },
     Format {
         format: FileFormat::Dxf,

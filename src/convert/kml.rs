@@ -88,13 +88,13 @@ fn children(kind: usize) -> &'static [&'static [u8]] {
 }
 
 /// A coordinate value: its byte range in the chunk and its value.
-type Value = (Range<usize>, f64);
+pub(crate) type Value = (Range<usize>, f64);
 
 /// One tuple of a `<coordinates>` or `<gx:coord>`: 2 or 3 values.
 #[derive(Debug, Clone)]
-struct Tuple {
-    values: [Value; 3],
-    count: usize,
+pub(crate) struct Tuple {
+    pub(crate) values: [Value; 3],
+    pub(crate) count: usize,
 }
 
 /// A `<coordinates>` or `<gx:coord>` element read: its tuples (a range of [`Chunk::tuples`]) or
@@ -365,7 +365,7 @@ impl<'p> Parser<'p> {
 /// Parses the tuples of the text `range` of `buf` into `out`: `lon,lat[,alt]` tuples separated
 /// by white space (spaces around the commas allowed), or with `spaces` (a `gx:coord`) one tuple
 /// `lon lat [alt]`. Errors: the byte where the bad tuple starts and the reason, naming the tuple.
-fn parse_tuples(
+pub(crate) fn parse_tuples(
     buf: &[u8],
     range: Range<usize>,
     spaces: bool,

@@ -27,6 +27,7 @@ pub mod csv;
 pub mod geojson;
 pub mod gpkg;
 pub mod gpx;
+pub mod kml;
 pub mod shapefile;
 pub mod wkb;
 
