@@ -409,7 +409,7 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
 /// Up to `max` coordinates `[lon, lat, ele or 0]` from the first points, for the sanity check;
 /// points with bad values are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    check(job)?;
+    xml::check_input(job, "GPX")?;
     let file = super::open_regular(job.input)?;
     let mut scanner = Scanner::new(file, job.input);
     let mut parser = Parser::new(job.input);

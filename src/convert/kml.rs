@@ -533,7 +533,7 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
 /// Up to `max` coordinates `[lon, lat, alt or 0]` from the first coordinates, for the sanity
 /// check; unreadable coordinates are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    check(job)?;
+    xml::check_input(job, "KML")?;
     let file = super::open_regular(job.input)?;
     sample_from(file, job.input, max)
 }

@@ -139,7 +139,7 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
 /// Up to `max` coordinates `[lon, lat, alt or 0]` from the first KML entry, for the sanity
 /// check.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    kml::check(job)?;
+    super::xml::check_input(job, "KML")?;
     let mut archive = open_archive(job.input)?;
     let entries = names(&mut archive, job.input)?;
     let Some(i) = entries.iter().position(|n| is_kml(n)) else { return Ok(Vec::new()) };

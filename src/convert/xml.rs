@@ -725,6 +725,13 @@ pub(crate) fn check(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, C
     lonlat_rule(job, format)
 }
 
+/// The checks of reading (the sanity check's sample, a conversion into another format): no
+/// `--encoding` and a longitude/latitude source; the target is the writer's business.
+pub(crate) fn check_input(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
+    check_encoding(job, format)?;
+    lonlat_source(job, format)
+}
+
 /// The encoding half of [`check`]: no `--encoding` GBK / GB 18030.
 pub(crate) fn check_encoding(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
     use super::TextEncoding;

@@ -51,7 +51,7 @@ const FIELDS: [&str; 8] = ["name", "cmt", "desc", "src", "type", "time", "sym", 
 
 /// The reader of a GPX input (see the module docs).
 pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError> {
-    check_input(job, "GPX")?;
+    xml::check_input(job, "GPX")?;
     let mut first = Elements::open(job.input)?;
     let mut standard = [false; FIELDS.len()];
     let mut extensions: Vec<String> = Vec::new();
@@ -80,12 +80,6 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     schema.fields = names.map(|name| Field { name, kind: FieldType::Text }).collect();
     let index = schema.fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
     Ok(Box::new(Reader { elements: Elements::open(job.input)?, schema, index }))
-}
-
-/// The input checks of GPX and KML: no `--encoding` and a longitude/latitude source.
-pub(crate) fn check_input(job: &Job<'_>, format: &str) -> Result<(), ConvertError> {
-    xml::check_encoding(job, format)?;
-    xml::lonlat_source(job, format)
 }
 
 struct Reader<'a> {

@@ -51,7 +51,7 @@ const MAX_DEPTH: usize = super::super::geojson::MAX_COLLECTION_DEPTH;
 
 /// The reader of a KML or KMZ input (see the module docs).
 pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError> {
-    super::gpx::check_input(job, "KML")?;
+    xml::check_input(job, "KML")?;
     let (file, warnings) = if FileFormat::from_path(job.input) == Some(FileFormat::Kmz) {
         let (f, w) = unpack(job)?;
         (Some(f), w)
