@@ -25,6 +25,16 @@
 //!
 //! Entities: `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&apos;` and character references `&#N;`,
 //! `&#xN;` are resolved in attribute values ([`unescape`]); other entities are refused there.
+//!
+//! **Chunks.** GPX and KML read whole point elements / features into chunks of about 4 MiB
+//! ([`fill`]), find their numbers, batch them through
+//! [`runner::in_place`](super::runner::in_place) (one `transform_slice` per part, parts in
+//! parallel) and write each chunk with its edits ([`write_edits`]). They are not on
+//! `runner::Run::records`: its failure location is always `line N` of the record's start plus a
+//! label chosen before the failing point is known, and a record that cannot be read has no
+//! label, while GPX names a bad point `line 3, trkpt 2` and KML a bad tuple by its own line and
+//! number (`line 4, Placemark 2: point 2: ...`, in a KMZ prefixed by the entry's name), and KML
+//! must fail coordinates outside any feature even with `skip_invalid`.
 
 use super::{ConvertError, MAX_RECORD_BYTES};
 use std::borrow::Cow;

@@ -6,7 +6,8 @@
 //! One file per format, each with its reader and writer, so that a format's two directions and
 //! their rules sit together and stay apart from the byte-preserving same-format converters
 //! (which never go through this model): [`geojson`] (GeoJSON and newline-delimited GeoJSON),
-//! [`csv`] (CSV / TSV), [`gpkg`] (GeoPackage), [`shapefile`] (Shapefile sets); [`wkb`] holds
+//! [`csv`] (CSV / TSV), [`gpkg`] (GeoPackage), [`shapefile`] (Shapefile sets), [`gpx`] (GPX),
+//! [`kml`] (KML and KMZ); [`wkb`] holds
 //! the well-known binary and text forms the binary formats and CSV share. A format plugs in
 //! through its `read` / `write` entries in the format table ([`format::FORMATS`]).
 //!
