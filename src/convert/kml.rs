@@ -87,6 +87,9 @@ fn children(kind: usize) -> &'static [&'static [u8]] {
     }
 }
 
+/// A box's four converted corners (NW, NE, SW, SE; a position's point four times), or why not.
+type Corners = Result<[[f64; 3]; 4], String>;
+
 /// A coordinate value: its byte range in the chunk and its value.
 pub(crate) type Value = (Range<usize>, f64);
 
@@ -611,7 +614,7 @@ pub(crate) fn run<R: Read>(
                     .map_err(|e| e.to_string());
             },
         );
-        let mut boxes: Vec<(&BoxRec, Option<Result<[[f64; 3]; 4], String>>)> =
+        let mut boxes: Vec<(&BoxRec, Option<Corners>)> =
             chunk.boxes.iter().map(|b| (b, None)).collect();
         runner::in_place(
             job.transformer,

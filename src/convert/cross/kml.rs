@@ -30,7 +30,7 @@
 //! **CRS.** KML is WGS84 longitude/latitude by definition and declares nothing: reading needs
 //! `--from` (the GCJ-02 trap) and a longitude/latitude source; the target of an output must be
 //! longitude/latitude, and one outside the WGS84 frame (GCJ-02, BD-09) is written with a warning
-//! ([`lonlat_target`](super::super::xml::lonlat_target)).
+//! (the rule of a conversion into the format itself).
 
 use super::super::atomic::AtomicFile;
 use super::super::features::{
