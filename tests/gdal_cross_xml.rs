@@ -130,6 +130,12 @@ fn gpx_into_projected_geojson_agrees_with_ogr2ogr() {
     assert_eq!(ele, [44.5, 4.25]);
 }
 
+/// The features GDAL reads from layer `layer` of `path`, as CSV with WKT first.
+fn layer_csv(path: &Path, layer: &str) -> String {
+    let p = path.to_str().unwrap();
+    gdal::run("ogr2ogr", &["-f", "CSV", "-lco", "GEOMETRY=AS_WKT", "/vsistdout/", p, layer])
+}
+
 /// GDAL reads our KML, KMZ and GPX: as many features, the names, the coordinates.
 #[test]
 fn gdal_reads_the_kml_kmz_and_gpx_geounify_writes() {
@@ -145,18 +151,7 @@ fn gdal_reads_the_kml_kmz_and_gpx_geounify_writes() {
         let path = dir.path(out);
         convert_skipping(&input, &path, &crs("EPSG:4326"), &crs("EPSG:4490"), false).unwrap();
         if out == "b.gpx" {
-            let waypoints = gdal::run(
-                "ogr2ogr",
-                &[
-                    "-f",
-                    "CSV",
-                    "-lco",
-                    "GEOMETRY=AS_WKT",
-                    "/vsistdout/",
-                    path.to_str().unwrap(),
-                    "waypoints",
-                ],
-            );
+            let waypoints = layer_csv(&path, "waypoints");
             // GDAL reads ele as a field and our <extensions> as ogr_ fields.
             assert!(
                 waypoints.contains("\"POINT (116.404 39.915)\",44.5,,,,天安门,"),
@@ -164,18 +159,7 @@ fn gdal_reads_the_kml_kmz_and_gpx_geounify_writes() {
             );
             assert!(waypoints.contains("\"POINT (116.397 39.918)\",43,,,,故宫,"), "{waypoints}");
             assert!(waypoints.contains("ogr_人口") && waypoints.contains("\"12\""), "{waypoints}");
-            let routes = gdal::run(
-                "ogr2ogr",
-                &[
-                    "-f",
-                    "CSV",
-                    "-lco",
-                    "GEOMETRY=AS_WKT",
-                    "/vsistdout/",
-                    path.to_str().unwrap(),
-                    "routes",
-                ],
-            );
+            let routes = layer_csv(&path, "routes");
             assert!(routes.contains("116.3 39.9") && routes.contains("116.31 39.91"), "{routes}");
             assert!(routes.contains("长安街"), "{routes}");
             continue;

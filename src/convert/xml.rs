@@ -627,6 +627,101 @@ impl Nesting {
     }
 }
 
+/// An XML document read item by item with its structure checked ([`Nesting`]) and its root
+/// element required: what the readers of conversions between formats walk.
+pub(crate) struct Walk<'p, R> {
+    scanner: Scanner<'p, R>,
+    nesting: Nesting,
+    path: &'p Path,
+    /// The root element's local name and the format's name, for the error.
+    root: (&'static str, &'static str),
+    buf: Vec<u8>,
+}
+
+/// One item of a [`Walk`] and its level: the nesting depth of the element a tag opens or
+/// closes (counting itself), or of the element content stands in.
+pub(crate) struct Step {
+    pub(crate) item: Item,
+    pub(crate) level: usize,
+}
+
+impl<'p, R: Read> Walk<'p, R> {
+    /// A walk of `input` (named `path` in errors) whose root must be `root` (local name) in
+    /// format `format`.
+    pub(crate) fn new(input: R, path: &'p Path, root: &'static str, format: &'static str) -> Self {
+        Self {
+            scanner: Scanner::new(input, path),
+            nesting: Nesting::default(),
+            path,
+            root: (root, format),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next item; `None` at the end of the input, the structure checked complete.
+    pub(crate) fn next(&mut self) -> Result<Option<Step>, ConvertError> {
+        self.buf.clear();
+        let Some(item) = self.scanner.next_item(&mut self.buf)? else {
+            self.nesting
+                .finish(self.scanner.line())
+                .map_err(|(line, m)| malformed(self.path, line, m))?;
+            return Ok(None);
+        };
+        let bytes = self.buf.get(item.range()).unwrap_or_default();
+        let is_root =
+            matches!(item.kind, Kind::Start | Kind::Empty) && self.nesting.root().is_none();
+        let before = self.nesting.depth();
+        self.nesting
+            .step(&item, bytes)
+            .map_err(|m| malformed(self.path, self.nesting.error_line(&item), m))?;
+        let (root, format) = self.root;
+        if is_root && local(name(bytes)) != root.as_bytes() {
+            return Err(malformed(
+                self.path,
+                item.line,
+                format!(
+                    "not a {format} file: the root element is <{}>, not <{root}>",
+                    String::from_utf8_lossy(name(bytes))
+                ),
+            ));
+        }
+        let depth = self.nesting.depth();
+        let level = match item.kind {
+            Kind::Start => depth,
+            Kind::Empty => depth + 1,
+            _ => before,
+        };
+        Ok(Some(Step { item, level }))
+    }
+
+    /// The bytes of `step`'s item.
+    pub(crate) fn bytes(&self, step: &Step) -> &[u8] {
+        self.buf.get(step.item.range()).unwrap_or_default()
+    }
+
+    /// The input's name in errors.
+    pub(crate) fn path(&self) -> &'p Path {
+        self.path
+    }
+
+    /// Adds `step`'s bytes to `size`, the bytes of a feature opened at `line`: past
+    /// [`MAX_RECORD_BYTES`] a [`ConvertError::Malformed`] saying `what` is too long.
+    pub(crate) fn count(
+        &self,
+        size: &mut u64,
+        step: &Step,
+        line: u64,
+        what: &str,
+    ) -> Result<(), ConvertError> {
+        *size += step.item.range().len() as u64;
+        if *size > MAX_RECORD_BYTES {
+            let m = format!("{what} longer than {} MiB", MAX_RECORD_BYTES >> 20);
+            return Err(malformed(self.path, line, m));
+        }
+        Ok(())
+    }
+}
+
 /// The line the scanner is at (for errors at the end of the input).
 impl<R> Scanner<'_, R> {
     pub(crate) fn line(&self) -> u64 {

@@ -11,7 +11,8 @@
 //! in the order of their first appearance; all are text. What a route or track point holds
 //! besides its position and `ele` (times, names), links, and nested extensions are not carried:
 //! a warning counts the elements left. Coordinates outside ±90° / ±180° or not numbers fail
-//! their feature (`line 12, trk 1: ...`). The file is read twice (the schema first).
+//! their feature (`line 12, trk 1: ...`). The file is read twice (the schema first); one
+//! feature element may be at most 64 MiB (as a GeoJSON feature), a longer one is `Malformed`.
 //!
 //! **Writing.** GPX 1.1, UTF-8: points as `wpt`, lines as `rte` with `rtept`s, multi-lines as
 //! `trk` with one `trkseg` per line, multi-points as one `wpt` per point (each with the
@@ -37,7 +38,7 @@ use super::super::features::{
     Shape, Value,
 };
 use super::super::text::degree_decimals;
-use super::super::xml::{self, Attribute, Kind, Nesting, Scanner};
+use super::super::xml::{self, Attribute, Kind, Walk};
 use super::super::{ConvertError, ConvertReport, Failure, Job};
 use std::collections::HashMap;
 use std::fs::File;
@@ -182,10 +183,7 @@ enum Capture {
 
 /// The feature elements of a GPX file, one by one.
 struct Elements<'a> {
-    scanner: Scanner<'a, BufReader<File>>,
-    nesting: Nesting,
-    path: &'a Path,
-    buf: Vec<u8>,
+    walk: Walk<'a, BufReader<File>>,
     attrs: Vec<Attribute>,
     counts: [u64; 3],
     /// Elements not carried.
@@ -196,18 +194,11 @@ impl<'a> Elements<'a> {
     fn open(path: &'a Path) -> Result<Self, ConvertError> {
         let file = super::super::open_regular(path)?;
         Ok(Self {
-            scanner: Scanner::new(BufReader::with_capacity(1 << 20, file), path),
-            nesting: Nesting::default(),
-            path,
-            buf: Vec::new(),
+            walk: Walk::new(BufReader::with_capacity(1 << 20, file), path, "gpx", "GPX"),
             attrs: Vec::new(),
             counts: [0; 3],
             dropped: 0,
         })
-    }
-
-    fn malformed(&self, line: u64, m: impl Into<String>) -> ConvertError {
-        xml::malformed(self.path, line, m)
     }
 
     /// The next feature element; `None` at the end (the structure checked complete).
@@ -218,34 +209,16 @@ impl<'a> Elements<'a> {
         let mut point: Option<(usize, RawPoint)> = None;
         let mut capture: Option<(usize, Capture, String)> = None;
         let mut in_extensions = false;
-        loop {
-            self.buf.clear();
-            let Some(item) = self.scanner.next_item(&mut self.buf)? else {
-                self.nesting
-                    .finish(self.scanner.line())
-                    .map_err(|(line, m)| self.malformed(line, m))?;
-                return Ok(None);
-            };
-            let bytes = self.buf.get(item.range()).unwrap_or_default();
-            let opening = matches!(item.kind, Kind::Start | Kind::Empty);
-            let is_root = opening && self.nesting.root().is_none();
-            let closing_level = self.nesting.depth();
-            self.nesting
-                .step(&item, bytes)
-                .map_err(|m| xml::malformed(self.path, self.nesting.error_line(&item), m))?;
-            let local = String::from_utf8_lossy(xml::local(xml::name(bytes))).into_owned();
-            if is_root && local != "gpx" {
-                return Err(self.malformed(
-                    item.line,
-                    format!("not a GPX file: the root element is <{local}>, not <gpx>"),
-                ));
+        // The bytes of the open feature so far (capped as a GeoJSON feature is).
+        let mut size = 0u64;
+        while let Some(step) = self.walk.next()? {
+            if let Some(f) = &feature {
+                self.walk.count(&mut size, &step, f.line, "a waypoint, route or track")?;
             }
-            let depth = self.nesting.depth();
-            let el = match item.kind {
-                Kind::Start => depth,
-                Kind::Empty => depth + 1,
-                _ => closing_level,
-            };
+            let (item, el) = (&step.item, step.level);
+            let bytes = self.walk.bytes(&step);
+            let opening = matches!(item.kind, Kind::Start | Kind::Empty);
+            let local = String::from_utf8_lossy(xml::local(xml::name(bytes))).into_owned();
             let Some(f) = feature.as_mut() else {
                 if opening && el == 2 {
                     if let Some(kind) = FEATURES.iter().position(|n| *n == local) {
@@ -323,8 +296,8 @@ impl<'a> Elements<'a> {
                 Kind::Text | Kind::CData => {
                     if let Some((cl, _, text)) = capture.as_mut() {
                         if el == *cl {
-                            xml::push_content(&item, bytes, text)
-                                .map_err(|m| xml::malformed(self.path, item.line, m))?;
+                            xml::push_content(item, bytes, text)
+                                .map_err(|m| xml::malformed(self.walk.path(), item.line, m))?;
                         }
                     }
                 }
@@ -346,6 +319,7 @@ impl<'a> Elements<'a> {
                 _ => {}
             }
         }
+        Ok(None)
     }
 
     /// A field's or `ele`'s text read.

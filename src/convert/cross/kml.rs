@@ -13,7 +13,7 @@
 //! name="…"><value>` and `<SchemaData><SimpleData name="…">` — by name in the order of their
 //! first appearance. Other Placemark children (styles, times, views, addresses) and the
 //! features that are not Placemarks (overlays) are not carried: a warning counts them. The file
-//! is read twice (the schema first). A KMZ's KML is its first `.kml` entry (the KMZ convention
+//! is read twice (the schema first); a Placemark may be at most 64 MiB (`Malformed` beyond). A KMZ's KML is its first `.kml` entry (the KMZ convention
 //! for the root document), decompressed into a temporary file beside the output; other `.kml`
 //! entries are not read (a warning names how many).
 //!
@@ -39,7 +39,7 @@ use super::super::features::{
 };
 use super::super::kml::{parse_tuples, Tuple};
 use super::super::text::degree_decimals;
-use super::super::xml::{self, Attribute, Kind, Nesting, Scanner};
+use super::super::xml::{self, Attribute, Kind, Walk};
 use super::super::{ConvertError, ConvertReport, Failure, FileFormat, Job};
 use std::collections::HashMap;
 use std::fs::File;
@@ -266,11 +266,7 @@ enum Capture {
 
 /// The Placemarks of a KML file, one by one.
 struct Placemarks<'a> {
-    scanner: Scanner<'a, BufReader<File>>,
-    nesting: Nesting,
-    /// The input's name in errors.
-    path: &'a Path,
-    buf: Vec<u8>,
+    walk: Walk<'a, BufReader<File>>,
     attrs: Vec<Attribute>,
     count: u64,
     /// Placemark children and other features not carried.
@@ -287,10 +283,7 @@ impl<'a> Placemarks<'a> {
                 .map_err(|e| ConvertError::Io { path: source.to_path_buf(), source: e })?
         };
         Ok(Self {
-            scanner: Scanner::new(BufReader::with_capacity(1 << 20, file), input),
-            nesting: Nesting::default(),
-            path: input,
-            buf: Vec::new(),
+            walk: Walk::new(BufReader::with_capacity(1 << 20, file), input, "kml", "KML"),
             attrs: Vec::new(),
             count: 0,
             dropped: 0,
@@ -318,7 +311,7 @@ impl<'a> Placemarks<'a> {
     }
 
     fn malformed(&self, line: u64, m: impl Into<String>) -> ConvertError {
-        xml::malformed(self.path, line, m)
+        xml::malformed(self.walk.path(), line, m)
     }
 
     /// The next Placemark; `None` at the end (the structure checked complete).
@@ -330,36 +323,18 @@ impl<'a> Placemarks<'a> {
         let mut boundary: Option<bool> = None;
         let mut data_name: Option<(usize, String)> = None;
         let mut tuples: Vec<Tuple> = Vec::new();
-        loop {
-            self.buf.clear();
-            let Some(item) = self.scanner.next_item(&mut self.buf)? else {
-                self.nesting
-                    .finish(self.scanner.line())
-                    .map_err(|(line, m)| self.malformed(line, m))?;
-                return Ok(None);
-            };
-            let bytes = self.buf.get(item.range()).unwrap_or_default();
+        // The bytes of the open feature so far (capped as a GeoJSON feature is).
+        let mut size = 0u64;
+        while let Some(step) = self.walk.next()? {
+            if let Some(p) = &pm {
+                self.walk.count(&mut size, &step, p.line, "a Placemark")?;
+            }
+            let (item, el) = (&step.item, step.level);
+            let bytes = self.walk.bytes(&step);
             let opening = matches!(item.kind, Kind::Start | Kind::Empty);
-            let is_root = opening && self.nesting.root().is_none();
-            let closing_level = self.nesting.depth();
-            self.nesting
-                .step(&item, bytes)
-                .map_err(|m| xml::malformed(self.path, self.nesting.error_line(&item), m))?;
             let qname = xml::name(bytes);
             let prefixed = qname.contains(&b':');
             let local = String::from_utf8_lossy(xml::local(qname)).into_owned();
-            if is_root && local != "kml" {
-                return Err(self.malformed(
-                    item.line,
-                    format!("not a KML file: the root element is <{local}>, not <kml>"),
-                ));
-            }
-            let depth = self.nesting.depth();
-            let el = match item.kind {
-                Kind::Start => depth,
-                Kind::Empty => depth + 1,
-                _ => closing_level,
-            };
             let Some(p) = pm.as_mut() else {
                 if opening && local == "Placemark" {
                     self.count += 1;
@@ -475,8 +450,8 @@ impl<'a> Placemarks<'a> {
                 Kind::Text | Kind::CData => {
                     if let Some((cl, _, text, _)) = capture.as_mut() {
                         if el == *cl {
-                            xml::push_content(&item, bytes, text)
-                                .map_err(|m| xml::malformed(self.path, item.line, m))?;
+                            xml::push_content(item, bytes, text)
+                                .map_err(|m| self.malformed(item.line, m))?;
                         }
                     }
                 }
@@ -497,6 +472,7 @@ impl<'a> Placemarks<'a> {
                 _ => {}
             }
         }
+        Ok(None)
     }
 }
 
