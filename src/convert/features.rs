@@ -162,6 +162,13 @@ pub enum Value {
     Date(String),
 }
 
+impl Value {
+    /// Whether the value is [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
 impl fmt::Display for Value {
     /// The value as text: nothing for null, integers in decimal, reals in the shortest
     /// round-trip form, `true`/`false`, text and dates as they are.

@@ -212,8 +212,8 @@ pub static FORMATS: [Format; 15] = [
         // (see the gpx module), so the source must be given.
         declared: declares_nothing,
         sniff: sniff::gpx,
-        read: None,
-        write: None,
+        read: Some(cross::gpx::reader),
+        write: Some(cross::gpx::writer),
     },
     Format {
         format: FileFormat::Kml,
@@ -227,8 +227,8 @@ pub static FORMATS: [Format; 15] = [
         // WGS84 by definition, with the same GCJ-02 trap as GPX (see the kml module).
         declared: declares_nothing,
         sniff: sniff::kml,
-        read: None,
-        write: None,
+        read: Some(cross::kml::reader),
+        write: Some(cross::kml::writer),
     },
     Format {
         format: FileFormat::Kmz,
@@ -241,8 +241,8 @@ pub static FORMATS: [Format; 15] = [
         sample: kmz::sample,
         declared: declares_nothing,
         sniff: sniff::kmz,
-        read: None,
-        write: None,
+        read: Some(cross::kml::reader),
+        write: Some(cross::kml::writer),
     },
     Format {
         format: FileFormat::Dxf,

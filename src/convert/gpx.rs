@@ -42,8 +42,8 @@
 //! in one batch (in parallel with [`ConvertOptions::parallel`](super::ConvertOptions)), written
 //! in order; one point element may be at most 64 MiB long.
 
-use super::xml::{self, Attribute, Item, Kind, Nesting, Scanner};
-use super::{ConvertError, ConvertReport, Failure, Job, Tally, TextEncoding, MAX_RECORD_BYTES};
+use super::xml::{self, Attribute, Edit, Item, Kind, Nesting, Scanner};
+use super::{runner, ConvertError, ConvertReport, Failure, Job, Tally, MAX_RECORD_BYTES};
 use std::io::{Read, Seek, Write};
 use std::ops::Range;
 use std::path::Path;
@@ -193,7 +193,7 @@ impl<'p> Parser<'p> {
                     if open.rec.ele.is_some() {
                         open.ele_unreadable = true;
                     }
-                    open.rec.ele = Some(trimmed(buf, item.range()));
+                    open.rec.ele = Some(xml::trimmed(buf, item.range()));
                 }
                 Kind::CData | Kind::Comment | Kind::Pi if open.in_ele => open.ele_unreadable = true,
                 Kind::End if depth == open.depth => {
@@ -279,18 +279,6 @@ impl<'p> Parser<'p> {
     }
 }
 
-/// `range` of `buf` without the XML white space around it.
-fn trimmed(buf: &[u8], mut range: Range<usize>) -> Range<usize> {
-    let space = |i: usize| buf.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
-    while range.start < range.end && space(range.start) {
-        range.start += 1;
-    }
-    while range.end > range.start && space(range.end - 1) {
-        range.end -= 1;
-    }
-    range
-}
-
 /// `raw` for a message: at most 40 characters.
 fn shown(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
@@ -309,46 +297,60 @@ struct Chunk {
     bounds: Vec<BoundsRec>,
 }
 
-impl Chunk {
+/// The parser and the chunk it fills.
+struct Reading<'p> {
+    parser: Parser<'p>,
+    chunk: Chunk,
+}
+
+impl xml::Filling for Reading<'_> {
+    fn bytes(&mut self) -> &mut Vec<u8> {
+        &mut self.chunk.bytes
+    }
+
+    fn feed(&mut self, item: &Item) -> Result<(), ConvertError> {
+        match self.parser.feed(item, &self.chunk.bytes)? {
+            Event::Nothing => {}
+            Event::Point(p) => self.chunk.points.push(p),
+            Event::Bounds(b) => self.chunk.bounds.push(b),
+        }
+        Ok(())
+    }
+
+    fn open_since(&self) -> Option<usize> {
+        self.parser.open_since()
+    }
+
+    fn points_full(&self) -> bool {
+        self.chunk.points.len() >= CHUNK_POINTS
+    }
+
+    fn nesting(&self) -> &Nesting {
+        &self.parser.nesting
+    }
+
+    fn too_long(&self, _: &Item) -> ConvertError {
+        let line = self.parser.open.as_ref().map_or(0, |o| o.rec.line);
+        xml::malformed(
+            self.parser.path,
+            line,
+            format!("a point element longer than {} MiB", MAX_RECORD_BYTES >> 20),
+        )
+    }
+
+    fn path(&self) -> &Path {
+        self.parser.path
+    }
+}
+
+impl Reading<'_> {
     /// Reads items until the chunk is full (outside a point element); whether the input may
     /// hold more.
-    fn fill<R: Read>(
-        &mut self,
-        scanner: &mut Scanner<'_, R>,
-        parser: &mut Parser<'_>,
-    ) -> Result<bool, ConvertError> {
-        self.bytes.clear();
-        self.points.clear();
-        self.bounds.clear();
-        loop {
-            let Some(item) = scanner.next_item(&mut self.bytes)? else {
-                parser
-                    .nesting
-                    .finish(scanner.line())
-                    .map_err(|(line, m)| xml::malformed(parser.path, line, m))?;
-                return Ok(false);
-            };
-            match parser.feed(&item, &self.bytes)? {
-                Event::Nothing => {}
-                Event::Point(p) => self.points.push(p),
-                Event::Bounds(b) => self.bounds.push(b),
-            }
-            match parser.open_since() {
-                Some(start) if (self.bytes.len() - start) as u64 > MAX_RECORD_BYTES => {
-                    let line = parser.open.as_ref().map_or(0, |o| o.rec.line);
-                    return Err(xml::malformed(
-                        parser.path,
-                        line,
-                        format!("a point element longer than {} MiB", MAX_RECORD_BYTES >> 20),
-                    ));
-                }
-                Some(_) => {}
-                None if self.bytes.len() >= CHUNK_BYTES || self.points.len() >= CHUNK_POINTS => {
-                    return Ok(true)
-                }
-                None => {}
-            }
-        }
+    fn fill<R: Read>(&mut self, scanner: &mut Scanner<'_, R>) -> Result<bool, ConvertError> {
+        self.chunk.bytes.clear();
+        self.chunk.points.clear();
+        self.chunk.bounds.clear();
+        xml::fill(scanner, self, CHUNK_BYTES)
     }
 }
 
@@ -407,7 +409,7 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
 /// Up to `max` coordinates `[lon, lat, ele or 0]` from the first points, for the sanity check;
 /// points with bad values are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    check(job)?;
+    xml::check_input(job, "GPX")?;
     let file = super::open_regular(job.input)?;
     let mut scanner = Scanner::new(file, job.input);
     let mut parser = Parser::new(job.input);
@@ -430,18 +432,9 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     Ok(samples)
 }
 
-/// The checks before reading: the CRS rule ([`xml::lonlat_rule`]) and no `--encoding` (the
-/// XML declaration says it). The warnings.
+/// The checks before reading ([`xml::check`]). The warnings.
 fn check(job: &Job<'_>) -> Result<Vec<String>, ConvertError> {
-    if matches!(job.options.encoding, Some(TextEncoding::Gbk | TextEncoding::Gb18030)) {
-        return Err(ConvertError::Options {
-            path: job.input.to_path_buf(),
-            message: "a GPX file names its encoding in its XML declaration; --encoding does not \
-                      apply (the bytes are copied as they are)"
-                .into(),
-        });
-    }
-    xml::lonlat_rule(job, "GPX")
+    xml::check(job, "GPX")
 }
 
 /// One pass over `file`: converts and writes (until a failure, or a `bounds` element with
@@ -456,7 +449,7 @@ fn run(
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let converts_height = !job.transformer.copies_height();
     let mut scanner = Scanner::new(file, job.input);
-    let mut parser = Parser::new(job.input);
+    let parser = Parser::new(job.input);
     let mut pass = Pass {
         report: ConvertReport::default(),
         tally: Tally::default(),
@@ -464,45 +457,49 @@ fn run(
         needs_extent: false,
     };
     let mut writing = true;
-    let mut chunk = Chunk::default();
-    let mut coords: Vec<[f64; 3]> = Vec::new();
-    let mut slots: Vec<Result<usize, String>> = Vec::new();
+    let mut reading = Reading { parser, chunk: Chunk::default() };
     loop {
-        let more = chunk.fill(&mut scanner, &mut parser)?;
-        // Parse → batch.
-        coords.clear();
-        slots.clear();
-        for p in &chunk.points {
-            let slot = p.lonlat.clone().and_then(|[lon, lat]| {
-                let z =
-                    if converts_height { p.elevation(&chunk.bytes)?.unwrap_or(0.0) } else { 0.0 };
-                coords.push([lon, lat, z]);
-                Ok(coords.len() - 1)
-            });
-            slots.push(slot);
-        }
-        let batch = if job.options.parallel {
-            job.transformer.par_transform_slice(&mut coords)
-        } else {
-            job.transformer.transform_slice(&mut coords)
-        };
-        let mut failed = batch.failures.into_iter().peekable();
-        // Edits in byte order: values replaced, points left out.
+        let more = reading.fill(&mut scanner)?;
+        let Chunk { bytes, points, bounds: chunk_bounds } = &reading.chunk;
+        // Parse → batch (one `transform_slice` per part of the chunk's points).
+        let mut outcomes: Vec<(&PointRec, Result<[f64; 3], String>)> =
+            points.iter().map(|p| (p, Err(String::new()))).collect();
+        runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut outcomes,
+            |(p, outcome), batch| {
+                let point = p.lonlat.clone().and_then(|[lon, lat]| {
+                    let z = if converts_height { p.elevation(bytes)?.unwrap_or(0.0) } else { 0.0 };
+                    Ok([lon, lat, z])
+                });
+                match point {
+                    Ok(c) => {
+                        batch.push(c);
+                        true
+                    }
+                    Err(reason) => {
+                        *outcome = Err(reason);
+                        false
+                    }
+                }
+            },
+            |(_, outcome), converted| {
+                *outcome = converted
+                    .map(|c| c.first().copied().unwrap_or([f64::NAN; 3]))
+                    .map_err(|e| e.to_string());
+            },
+        );
+        // Edits: values replaced, points left out.
         let mut edits: Vec<(Range<usize>, Edit)> = Vec::new();
-        for (p, slot) in chunk.points.iter().zip(&slots) {
+        for (p, outcome) in outcomes {
             pass.report.features += 1;
-            let outcome = match slot {
-                Err(reason) => Err(reason.clone()),
-                Ok(k) => match failed.next_if(|f| f.index == *k) {
-                    Some(f) => Err(f.error.to_string()),
-                    None => Ok(coords.get(*k).copied().unwrap_or([f64::NAN; 3])),
-                },
-            };
             match outcome {
                 Err(reason) => {
                     let failure = Failure { location: p.location(), reason };
                     pass.tally.record(&mut pass.report, job.options.skip_invalid, failure);
-                    edits.push((p.span.clone(), Edit::Drop));
+                    let edit = if job.options.skip_invalid { Edit::Drop } else { Edit::Stop };
+                    edits.push((p.span.clone(), edit));
                 }
                 Ok([lon, lat, z]) => {
                     pass.report.vertices += 1;
@@ -518,7 +515,7 @@ fn run(
                 }
             }
         }
-        for b in &chunk.bounds {
+        for b in chunk_bounds {
             match bounds {
                 BoundsRule::Unknown => {
                     pass.needs_extent = true;
@@ -535,43 +532,17 @@ fn run(
                 }
             }
         }
-        edits.sort_by_key(|(r, _)| r.start);
         if writing {
-            let mut text = Vec::with_capacity(chunk.bytes.len() + chunk.bytes.len() / 4);
-            let mut at = 0;
-            for (range, edit) in &edits {
-                text.extend_from_slice(chunk.bytes.get(at..range.start).unwrap_or_default());
-                match edit {
-                    Edit::Value(v) => xml::push_decimal(*v, &mut text),
-                    Edit::Drop if !pass.tally.failed() => {}
-                    Edit::Drop | Edit::Stop => {
-                        writing = false;
-                        break;
-                    }
-                }
-                at = range.end;
-            }
-            if writing {
-                text.extend_from_slice(chunk.bytes.get(at..).unwrap_or_default());
-            }
+            let mut text = Vec::with_capacity(bytes.len() + bytes.len() / 4);
+            writing = xml::write_edits(bytes, &mut edits, &mut text);
             out.write_all(&text).map_err(io_out)?;
         }
         if progress {
-            job.progress.advance(chunk.bytes.len() as u64);
+            job.progress.advance(bytes.len() as u64);
         }
         if !more {
             break;
         }
     }
     Ok(pass)
-}
-
-/// What becomes of a byte range of the chunk.
-enum Edit {
-    /// Replaced by this number.
-    Value(f64),
-    /// A point left out (or, once the conversion has failed, the end of the writing).
-    Drop,
-    /// Writing stops here (the bounds' extent is not known yet).
-    Stop,
 }

@@ -21,7 +21,8 @@
 //!   or not a number is kept as it was, with a warning.
 //! - `<LookAt>`, `<Camera>` (the view) and a model's `<Location>`: their `<longitude>` and
 //!   `<latitude>` are a point, converted (their altitude, heading, tilt, range kept); one without
-//!   both as numbers is kept as it was, with a warning.
+//!   both as numbers is kept as it was, with a warning. Such warnings (boxes and views alike)
+//!   are listed for the first 20; one more warning counts the rest (`... and N more`).
 //!
 //! Numbers are written in the shortest form that reads back exactly, as plain decimals.
 //! Everything else is copied: the XML declaration, names and descriptions (Chinese text, CDATA
@@ -38,7 +39,9 @@
 //! target is refused; a GCJ-02 / BD-09 target is allowed with a warning.
 //!
 //! **Features and failures.** The features are the `Placemark`, `GroundOverlay` and
-//! `PhotoOverlay` elements (the outermost when nested). A value that is not a number, a tuple
+//! `PhotoOverlay` elements (the outermost when nested). A feature with neither coordinates nor a
+//! `LatLonBox` (a Placemark with only a name or a view) has no geometry: it is copied and
+//! counted in [`ConvertReport::empty`]. A value that is not a number, a tuple
 //! with fewer than 2 or more than 3 values, a latitude beyond ±90° or longitude beyond ±180°,
 //! a `<coordinates>` holding a comment or CDATA, or a point the transformer cannot convert fails
 //! its feature, with its location (`line 12, Placemark 5: point 3: ...`, the line of the
@@ -51,8 +54,8 @@
 //! transformed in one batch (in parallel with [`ConvertOptions::parallel`](super::ConvertOptions)),
 //! written in order; one feature element, and one `<coordinates>` text, may be at most 64 MiB.
 
-use super::xml::{self, Item, Kind, Nesting, Scanner};
-use super::{ConvertError, ConvertReport, Failure, Job, Tally, TextEncoding, MAX_RECORD_BYTES};
+use super::xml::{self, Edit, Item, Kind, Nesting, Scanner};
+use super::{runner, ConvertError, ConvertReport, Failure, Job, Tally, MAX_RECORD_BYTES};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::Path;
@@ -61,6 +64,10 @@ use std::path::Path;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Points per chunk.
 const CHUNK_POINTS: usize = 1 << 16;
+
+/// Boxes and views without numbers warned about one by one; past this many, one warning counts
+/// the rest (as the failures past [`MAX_FAILURES`](super::MAX_FAILURES) are counted).
+const MAX_BOX_WARNINGS: u64 = 20;
 
 /// The feature elements (local names): the unit a failure leaves out.
 const FEATURES: [&[u8]; 3] = [b"Placemark", b"GroundOverlay", b"PhotoOverlay"];
@@ -80,14 +87,17 @@ fn children(kind: usize) -> &'static [&'static [u8]] {
     }
 }
 
+/// A box's four converted corners (NW, NE, SW, SE; a position's point four times), or why not.
+type Corners = Result<[[f64; 3]; 4], String>;
+
 /// A coordinate value: its byte range in the chunk and its value.
-type Value = (Range<usize>, f64);
+pub(crate) type Value = (Range<usize>, f64);
 
 /// One tuple of a `<coordinates>` or `<gx:coord>`: 2 or 3 values.
 #[derive(Debug, Clone)]
-struct Tuple {
-    values: [Value; 3],
-    count: usize,
+pub(crate) struct Tuple {
+    pub(crate) values: [Value; 3],
+    pub(crate) count: usize,
 }
 
 /// A `<coordinates>` or `<gx:coord>` element read: its tuples (a range of [`Chunk::tuples`]) or
@@ -230,7 +240,9 @@ impl<'p> Parser<'p> {
                     Kind::Text | Kind::CData | Kind::Comment | Kind::Pi if edge.is_some() => {
                         if let Some(slot) = edge.and_then(|e| edges.get_mut(e)) {
                             *slot = match (item.kind, &slot) {
-                                (Kind::Text, None) => Some(trimmed(&chunk.bytes, item.range())),
+                                (Kind::Text, None) => {
+                                    Some(xml::trimmed(&chunk.bytes, item.range()))
+                                }
                                 _ => Some(0..0),
                             };
                         }
@@ -353,26 +365,10 @@ impl<'p> Parser<'p> {
     }
 }
 
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
-/// `range` of `buf` without the XML white space around it.
-fn trimmed(buf: &[u8], mut range: Range<usize>) -> Range<usize> {
-    let space = |i: usize| buf.get(i).copied().is_some_and(is_space);
-    while range.start < range.end && space(range.start) {
-        range.start += 1;
-    }
-    while range.end > range.start && space(range.end - 1) {
-        range.end -= 1;
-    }
-    range
-}
-
 /// Parses the tuples of the text `range` of `buf` into `out`: `lon,lat[,alt]` tuples separated
 /// by white space (spaces around the commas allowed), or with `spaces` (a `gx:coord`) one tuple
 /// `lon lat [alt]`. Errors: the byte where the bad tuple starts and the reason, naming the tuple.
-fn parse_tuples(
+pub(crate) fn parse_tuples(
     buf: &[u8],
     range: Range<usize>,
     spaces: bool,
@@ -382,7 +378,7 @@ fn parse_tuples(
     let mut i = range.start;
     let mut n = 0usize;
     loop {
-        while at(i).is_some_and(is_space) {
+        while at(i).is_some_and(xml::is_space) {
             i += 1;
         }
         if at(i).is_none() {
@@ -393,7 +389,7 @@ fn parse_tuples(
         let mut values: Vec<Value> = Vec::with_capacity(3);
         loop {
             let start = i;
-            while at(i).is_some_and(|b| !is_space(b) && b != b',') {
+            while at(i).is_some_and(|b| !xml::is_space(b) && b != b',') {
                 i += 1;
             }
             let raw = buf.get(start..i).unwrap_or_default();
@@ -411,7 +407,7 @@ fn parse_tuples(
             };
             values.push((start..i, v));
             let mut j = i;
-            while at(j).is_some_and(is_space) {
+            while at(j).is_some_and(xml::is_space) {
                 j += 1;
             }
             if spaces {
@@ -423,7 +419,7 @@ fn parse_tuples(
             }
             if at(j) == Some(b',') {
                 i = j + 1;
-                while at(i).is_some_and(is_space) {
+                while at(i).is_some_and(xml::is_space) {
                     i += 1;
                 }
                 continue;
@@ -468,47 +464,62 @@ impl Chunk {
         self.boxes.clear();
     }
 
-    /// Reads items until the chunk is full (outside a feature); whether the input may hold
-    /// more.
-    fn fill<R: Read>(
-        &mut self,
-        scanner: &mut Scanner<'_, R>,
-        parser: &mut Parser<'_>,
-    ) -> Result<bool, ConvertError> {
-        self.clear();
-        loop {
-            let Some(item) = scanner.next_item(&mut self.bytes)? else {
-                parser
-                    .nesting
-                    .finish(scanner.line())
-                    .map_err(|(line, m)| xml::malformed(parser.path, line, m))?;
-                return Ok(false);
-            };
-            parser.feed(&item, self)?;
-            match parser.busy(self) {
-                Some(start) if (self.bytes.len() - start) as u64 > MAX_RECORD_BYTES => {
-                    return Err(xml::malformed(
-                        parser.path,
-                        item.line,
-                        format!(
-                            "a feature (or coordinates outside one) longer than {} MiB",
-                            MAX_RECORD_BYTES >> 20
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None if self.bytes.len() >= CHUNK_BYTES || self.tuples.len() >= CHUNK_POINTS => {
-                    return Ok(true)
-                }
-                None => {}
-            }
-        }
-    }
-
     /// The line of byte `at`, counting from `line` at byte `from`.
     fn line_at(&self, line: u64, from: usize, at: usize) -> u64 {
         let text = self.bytes.get(from..at).unwrap_or_default();
         line + text.iter().filter(|&&b| b == b'\n').count() as u64
+    }
+}
+
+/// The parser and the chunk it fills.
+struct Reading<'p> {
+    parser: Parser<'p>,
+    chunk: Chunk,
+}
+
+impl xml::Filling for Reading<'_> {
+    fn bytes(&mut self) -> &mut Vec<u8> {
+        &mut self.chunk.bytes
+    }
+
+    fn feed(&mut self, item: &Item) -> Result<(), ConvertError> {
+        self.parser.feed(item, &mut self.chunk)
+    }
+
+    fn open_since(&self) -> Option<usize> {
+        self.parser.busy(&self.chunk)
+    }
+
+    fn points_full(&self) -> bool {
+        self.chunk.tuples.len() >= CHUNK_POINTS
+    }
+
+    fn nesting(&self) -> &Nesting {
+        &self.parser.nesting
+    }
+
+    fn too_long(&self, item: &Item) -> ConvertError {
+        xml::malformed(
+            self.parser.path,
+            item.line,
+            format!(
+                "a feature (or coordinates outside one) longer than {} MiB",
+                MAX_RECORD_BYTES >> 20
+            ),
+        )
+    }
+
+    fn path(&self) -> &Path {
+        self.parser.path
+    }
+}
+
+impl Reading<'_> {
+    /// Reads items until the chunk is full (outside a feature); whether the input may hold
+    /// more.
+    fn fill<R: Read>(&mut self, scanner: &mut Scanner<'_, R>) -> Result<bool, ConvertError> {
+        self.chunk.clear();
+        xml::fill(scanner, self, CHUNK_BYTES)
     }
 }
 
@@ -525,7 +536,7 @@ pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError>
 /// Up to `max` coordinates `[lon, lat, alt or 0]` from the first coordinates, for the sanity
 /// check; unreadable coordinates are passed over.
 pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, ConvertError> {
-    check(job)?;
+    xml::check_input(job, "KML")?;
     let file = super::open_regular(job.input)?;
     sample_from(file, job.input, max)
 }
@@ -557,28 +568,9 @@ pub(crate) fn sample_from<R: Read>(
     Ok(samples)
 }
 
-/// The checks before reading: the CRS rule and no `--encoding` (the XML declaration says it).
-/// The warnings.
+/// The checks before reading ([`xml::check`]). The warnings.
 pub(crate) fn check(job: &Job<'_>) -> Result<Vec<String>, ConvertError> {
-    if matches!(job.options.encoding, Some(TextEncoding::Gbk | TextEncoding::Gb18030)) {
-        return Err(ConvertError::Options {
-            path: job.input.to_path_buf(),
-            message: "a KML file names its encoding in its XML declaration; --encoding does not \
-                      apply (the bytes are copied as they are)"
-                .into(),
-        });
-    }
-    xml::lonlat_rule(job, "KML")
-}
-
-/// What becomes of a byte range of the chunk.
-enum Edit {
-    /// Replaced by this number.
-    Value(f64),
-    /// A feature left out.
-    Drop,
-    /// Writing stops here (the conversion has failed).
-    Stop,
+    xml::check(job, "KML")
 }
 
 /// The conversion proper: chunk by chunk, parse → batch → write. `path` names the KML in
@@ -594,31 +586,47 @@ pub(crate) fn run<R: Read>(
     let io_out = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     let converts_height = !job.transformer.copies_height();
     let mut scanner = Scanner::new(input, path);
-    let mut parser = Parser::new(path);
+    let parser = Parser::new(path);
     let mut report = ConvertReport::default();
     let mut tally = Tally::default();
     let mut writing = true;
-    let mut chunk = Chunk::default();
-    let mut points: Vec<[f64; 3]> = Vec::new();
+    let mut unread_boxes = 0u64;
+    let mut reading = Reading { parser, chunk: Chunk::default() };
     loop {
-        let more = chunk.fill(&mut scanner, &mut parser)?;
-        // Parse → batch: the tuples, then each box's corners NW, NE, SW, SE.
-        points.clear();
-        points.extend(chunk.tuples.iter().map(|t| {
-            let z = if converts_height && t.count == 3 { t.values[2].1 } else { 0.0 };
-            [t.values[0].1, t.values[1].1, z]
-        }));
-        let box_base = points.len();
-        let mut box_ok = Vec::with_capacity(chunk.boxes.len());
-        for b in &chunk.boxes {
-            let ok = match &b.edges {
-                // A position: its point, four times (every box takes four slots).
+        let more = reading.fill(&mut scanner)?;
+        let chunk = &reading.chunk;
+        // Parse → batch (one `transform_slice` per part): the tuples, then each box's corners
+        // NW, NE, SW, SE (a position: its point).
+        let mut tuples: Vec<(&Tuple, Result<[f64; 3], String>)> =
+            chunk.tuples.iter().map(|t| (t, Err(String::new()))).collect();
+        runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut tuples,
+            |(t, _), batch| {
+                let z = if converts_height && t.count == 3 { t.values[2].1 } else { 0.0 };
+                batch.push([t.values[0].1, t.values[1].1, z]);
+                true
+            },
+            |(_, outcome), converted| {
+                *outcome = converted
+                    .map(|c| c.first().copied().unwrap_or([f64::NAN; 3]))
+                    .map_err(|e| e.to_string());
+            },
+        );
+        let mut boxes: Vec<(&BoxRec, Option<Corners>)> =
+            chunk.boxes.iter().map(|b| (b, None)).collect();
+        runner::in_place(
+            job.transformer,
+            job.options.parallel,
+            &mut boxes,
+            |(b, _), batch| match &b.edges {
                 [Some(lon), Some(lat), ..] if b.kind >= 2 => {
-                    points.extend([[lon.1, lat.1, 0.0]; 4]);
+                    batch.push([lon.1, lat.1, 0.0]);
                     true
                 }
                 [Some(n), Some(s), Some(e), Some(w)] if b.kind < 2 => {
-                    points.extend([
+                    batch.extend([
                         [w.1, n.1, 0.0],
                         [e.1, n.1, 0.0],
                         [w.1, s.1, 0.0],
@@ -626,18 +634,15 @@ pub(crate) fn run<R: Read>(
                     ]);
                     true
                 }
-                _ => {
-                    points.extend([[0.0; 3]; 4]);
-                    false
-                }
-            };
-            box_ok.push(ok);
-        }
-        let batch = if job.options.parallel {
-            job.transformer.par_transform_slice(&mut points)
-        } else {
-            job.transformer.transform_slice(&mut points)
-        };
+                _ => false,
+            },
+            |(_, outcome), converted| {
+                *outcome = Some(converted.map_err(|e| e.to_string()).map(|c| {
+                    let at = |i: usize| c.get(i).or(c.first()).copied().unwrap_or([f64::NAN; 3]);
+                    [at(0), at(1), at(2), at(3)]
+                }));
+            },
+        );
         // Each feature's first failure; failures outside any feature.
         let mut failed: Vec<Option<Failure>> = vec![None; chunk.features.len()];
         let mut loose: Vec<Failure> = Vec::new();
@@ -662,70 +667,72 @@ pub(crate) fn run<R: Read>(
                 None => String::new(),
             }
         };
-        // Which record each tuple belongs to, for failures found by the batch.
-        let mut owner = Vec::with_capacity(chunk.tuples.len());
-        for (r, rec) in chunk.coords.iter().enumerate() {
-            owner.extend(std::iter::repeat_n(r, rec.tuples.len()));
+        // Unreadable coordinates first, then the points that failed, in input order.
+        for rec in &chunk.coords {
             if let Some((at, reason)) = &rec.error {
                 let line = chunk.line_at(rec.text_line, rec.text_start, *at);
                 fail(rec.feature, format!("line {line}{}", name(rec.feature)), reason.clone());
             }
         }
-        let mut warnings = Vec::new();
-        let mut last_box = None;
-        for f in &batch.failures {
-            if f.index < box_base {
-                let Some(rec) = owner.get(f.index).and_then(|&r| chunk.coords.get(r)) else {
-                    continue;
-                };
-                let k = f.index - rec.tuples.start;
-                let at = chunk.tuples.get(f.index).map_or(rec.text_start, |t| t.values[0].0.start);
-                let line = chunk.line_at(rec.text_line, rec.text_start, at);
-                fail(
-                    rec.feature,
-                    format!("line {line}{}", name(rec.feature)),
-                    format!("point {}: {}", k + 1, f.error),
-                );
-            } else {
-                let b = (f.index - box_base) / 4;
-                if last_box == Some(b) {
-                    continue; // one failure per box
-                }
-                last_box = Some(b);
-                if let (Some(rec), Some(true)) = (chunk.boxes.get(b), box_ok.get(b)) {
+        for rec in &chunk.coords {
+            let converted = tuples.get(rec.tuples.clone()).unwrap_or_default();
+            for (k, (t, outcome)) in converted.iter().enumerate() {
+                if let Err(reason) = outcome {
+                    let line = chunk.line_at(rec.text_line, rec.text_start, t.values[0].0.start);
                     fail(
                         rec.feature,
-                        format!("line {}{}", rec.line, name(rec.feature)),
-                        format!("{}: {}", box_name(rec.kind), f.error),
+                        format!("line {line}{}", name(rec.feature)),
+                        format!("point {}: {reason}", k + 1),
                     );
                 }
             }
         }
-        for (b, ok) in chunk.boxes.iter().zip(&box_ok) {
-            if !ok {
-                let wanted = if b.kind < 2 {
-                    "four numeric edges (north, south, east, west)"
-                } else {
-                    "a numeric longitude and latitude"
-                };
-                warnings.push(format!(
-                    "{prefix}line {}{}: a <{}> without {wanted} is kept as it was",
-                    b.line,
-                    name(b.feature),
-                    box_name(b.kind)
-                ));
+        for (b, outcome) in &boxes {
+            match outcome {
+                Some(Err(reason)) => fail(
+                    b.feature,
+                    format!("line {}{}", b.line, name(b.feature)),
+                    format!("{}: {reason}", box_name(b.kind)),
+                ),
+                Some(Ok(_)) => {}
+                None => {
+                    unread_boxes += 1;
+                    if unread_boxes > MAX_BOX_WARNINGS {
+                        continue;
+                    }
+                    let wanted = if b.kind < 2 {
+                        "four numeric edges (north, south, east, west)"
+                    } else {
+                        "a numeric longitude and latitude"
+                    };
+                    report.warnings.push(format!(
+                        "{prefix}line {}{}: a <{}> without {wanted} is kept as it was",
+                        b.line,
+                        name(b.feature),
+                        box_name(b.kind)
+                    ));
+                }
             }
         }
-        report.warnings.extend(warnings);
 
-        // Tally and edits, in byte order.
+        // Tally and edits.
         let mut edits: Vec<(Range<usize>, Edit)> = Vec::new();
         for f in loose {
             tally.record(&mut report, false, f);
             edits.push((0..0, Edit::Stop));
         }
-        for (feature, failure) in chunk.features.iter().zip(&failed) {
+        // A feature with neither coordinates nor a LatLonBox has no geometry.
+        let mut shaped = vec![false; chunk.features.len()];
+        let coordinates = chunk.coords.iter().filter(|c| c.error.is_some() || !c.tuples.is_empty());
+        let latlonboxes = chunk.boxes.iter().filter(|b| b.kind == 0);
+        for feature in coordinates.map(|c| c.feature).chain(latlonboxes.map(|b| b.feature)) {
+            if let Some(slot) = feature.and_then(|i| shaped.get_mut(i)) {
+                *slot = true;
+            }
+        }
+        for ((feature, failure), shaped) in chunk.features.iter().zip(&failed).zip(shaped) {
             report.features += 1;
+            report.empty += u64::from(!shaped && failure.is_none());
             if let Some(failure) = failure {
                 tally.record(&mut report, job.options.skip_invalid, failure.clone());
                 let edit = if job.options.skip_invalid { Edit::Drop } else { Edit::Stop };
@@ -739,13 +746,8 @@ pub(crate) fn run<R: Read>(
             if dropped(rec.feature) || rec.error.is_some() {
                 continue;
             }
-            for (t, p) in chunk
-                .tuples
-                .get(rec.tuples.clone())
-                .unwrap_or_default()
-                .iter()
-                .zip(points.get(rec.tuples.clone()).unwrap_or_default())
-            {
+            for (t, outcome) in tuples.get(rec.tuples.clone()).unwrap_or_default() {
+                let Ok(p) = outcome else { continue };
                 report.vertices += 1;
                 edits.push((t.values[0].0.clone(), Edit::Value(p[0])));
                 edits.push((t.values[1].0.clone(), Edit::Value(p[1])));
@@ -754,12 +756,11 @@ pub(crate) fn run<R: Read>(
                 }
             }
         }
-        for (k, (b, ok)) in chunk.boxes.iter().zip(&box_ok).enumerate() {
-            if !ok || dropped(b.feature) {
+        for (b, outcome) in &boxes {
+            let Some(Ok([nw, ne, sw, se])) = outcome else { continue };
+            if dropped(b.feature) {
                 continue;
             }
-            let c = |i: usize| points.get(box_base + 4 * k + i).copied().unwrap_or([f64::NAN; 3]);
-            let (nw, ne, sw, se) = (c(0), c(1), c(2), c(3));
             let edges = if b.kind >= 2 {
                 [nw[0], nw[1], f64::NAN, f64::NAN] // a position: longitude, latitude
             } else if b.kind == 0 {
@@ -778,34 +779,21 @@ pub(crate) fn run<R: Read>(
                 }
             }
         }
-        edits.sort_by_key(|(r, _)| r.start);
         if writing {
             let mut text = Vec::with_capacity(chunk.bytes.len() + chunk.bytes.len() / 4);
-            let mut at = 0;
-            for (range, edit) in &edits {
-                if range.start < at {
-                    continue; // inside a feature left out
-                }
-                text.extend_from_slice(chunk.bytes.get(at..range.start).unwrap_or_default());
-                match edit {
-                    Edit::Value(v) => xml::push_decimal(*v, &mut text),
-                    Edit::Drop => {}
-                    Edit::Stop => {
-                        writing = false;
-                        break;
-                    }
-                }
-                at = range.end;
-            }
-            if writing {
-                text.extend_from_slice(chunk.bytes.get(at..).unwrap_or_default());
-            }
+            writing = xml::write_edits(&chunk.bytes, &mut edits, &mut text);
             out.write_all(&text).map_err(io_out)?;
         }
         job.progress.advance(chunk.bytes.len() as u64);
         if !more {
             break;
         }
+    }
+    if unread_boxes > MAX_BOX_WARNINGS {
+        report.warnings.push(format!(
+            "{prefix}... and {} more boxes or views without numbers, kept as they were",
+            unread_boxes - MAX_BOX_WARNINGS
+        ));
     }
     tally.finish(&mut report, job.input)?;
     Ok(report)

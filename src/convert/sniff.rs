@@ -1,5 +1,5 @@
 //! What a file's first bytes say it is: each format row's `sniff` entry (see
-//! [`Format`](super::format::Format)), and [`identify`] over the whole table.
+//! [`Format`]), and [`identify`] over the whole table.
 //!
 //! The extension chooses the format; the content is only asked to catch a file named for
 //! another format than it holds. Two uses:

@@ -25,6 +25,16 @@
 //!
 //! Entities: `&lt;`, `&gt;`, `&amp;`, `&quot;`, `&apos;` and character references `&#N;`,
 //! `&#xN;` are resolved in attribute values ([`unescape`]); other entities are refused there.
+//!
+//! **Chunks.** GPX and KML read whole point elements / features into chunks of about 4 MiB
+//! ([`fill`]), find their numbers, batch them through
+//! [`runner::in_place`](super::runner::in_place) (one `transform_slice` per part, parts in
+//! parallel) and write each chunk with its edits ([`write_edits`]). They are not on
+//! `runner::Run::records`: its failure location is always `line N` of the record's start plus a
+//! label chosen before the failing point is known, and a record that cannot be read has no
+//! label, while GPX names a bad point `line 3, trkpt 2` and KML a bad tuple by its own line and
+//! number (`line 4, Placemark 2: point 2: ...`, in a KMZ prefixed by the entry's name), and KML
+//! must fail coordinates outside any feature even with `skip_invalid`.
 
 use super::{ConvertError, MAX_RECORD_BYTES};
 use std::borrow::Cow;
@@ -332,8 +342,21 @@ pub(crate) fn malformed(path: &Path, line: u64, message: impl Into<String>) -> C
     }
 }
 
-fn is_space(b: u8) -> bool {
+/// Whether `b` is XML white space.
+pub(crate) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `range` of `buf` without the XML white space around it.
+pub(crate) fn trimmed(buf: &[u8], mut range: Range<usize>) -> Range<usize> {
+    let space = |i: usize| buf.get(i).copied().is_some_and(is_space);
+    while range.start < range.end && space(range.start) {
+        range.start += 1;
+    }
+    while range.end > range.start && space(range.end - 1) {
+        range.end -= 1;
+    }
+    range
 }
 
 /// The element name of a start, empty-element or end tag (`tag` is the whole tag, `<` to `>`).
@@ -604,6 +627,101 @@ impl Nesting {
     }
 }
 
+/// An XML document read item by item with its structure checked ([`Nesting`]) and its root
+/// element required: what the readers of conversions between formats walk.
+pub(crate) struct Walk<'p, R> {
+    scanner: Scanner<'p, R>,
+    nesting: Nesting,
+    path: &'p Path,
+    /// The root element's local name and the format's name, for the error.
+    root: (&'static str, &'static str),
+    buf: Vec<u8>,
+}
+
+/// One item of a [`Walk`] and its level: the nesting depth of the element a tag opens or
+/// closes (counting itself), or of the element content stands in.
+pub(crate) struct Step {
+    pub(crate) item: Item,
+    pub(crate) level: usize,
+}
+
+impl<'p, R: Read> Walk<'p, R> {
+    /// A walk of `input` (named `path` in errors) whose root must be `root` (local name) in
+    /// format `format`.
+    pub(crate) fn new(input: R, path: &'p Path, root: &'static str, format: &'static str) -> Self {
+        Self {
+            scanner: Scanner::new(input, path),
+            nesting: Nesting::default(),
+            path,
+            root: (root, format),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next item; `None` at the end of the input, the structure checked complete.
+    pub(crate) fn next(&mut self) -> Result<Option<Step>, ConvertError> {
+        self.buf.clear();
+        let Some(item) = self.scanner.next_item(&mut self.buf)? else {
+            self.nesting
+                .finish(self.scanner.line())
+                .map_err(|(line, m)| malformed(self.path, line, m))?;
+            return Ok(None);
+        };
+        let bytes = self.buf.get(item.range()).unwrap_or_default();
+        let is_root =
+            matches!(item.kind, Kind::Start | Kind::Empty) && self.nesting.root().is_none();
+        let before = self.nesting.depth();
+        self.nesting
+            .step(&item, bytes)
+            .map_err(|m| malformed(self.path, self.nesting.error_line(&item), m))?;
+        let (root, format) = self.root;
+        if is_root && local(name(bytes)) != root.as_bytes() {
+            return Err(malformed(
+                self.path,
+                item.line,
+                format!(
+                    "not a {format} file: the root element is <{}>, not <{root}>",
+                    String::from_utf8_lossy(name(bytes))
+                ),
+            ));
+        }
+        let depth = self.nesting.depth();
+        let level = match item.kind {
+            Kind::Start => depth,
+            Kind::Empty => depth + 1,
+            _ => before,
+        };
+        Ok(Some(Step { item, level }))
+    }
+
+    /// The bytes of `step`'s item.
+    pub(crate) fn bytes(&self, step: &Step) -> &[u8] {
+        self.buf.get(step.item.range()).unwrap_or_default()
+    }
+
+    /// The input's name in errors.
+    pub(crate) fn path(&self) -> &'p Path {
+        self.path
+    }
+
+    /// Adds `step`'s bytes to `size`, the bytes of a feature opened at `line`: past
+    /// [`MAX_RECORD_BYTES`] a [`ConvertError::Malformed`] saying `what` is too long.
+    pub(crate) fn count(
+        &self,
+        size: &mut u64,
+        step: &Step,
+        line: u64,
+        what: &str,
+    ) -> Result<(), ConvertError> {
+        *size += step.item.range().len() as u64;
+        if *size > MAX_RECORD_BYTES {
+            let m = format!("{what} longer than {} MiB", MAX_RECORD_BYTES >> 20);
+            return Err(malformed(self.path, line, m));
+        }
+        Ok(())
+    }
+}
+
 /// The line the scanner is at (for errors at the end of the input).
 impl<R> Scanner<'_, R> {
     pub(crate) fn line(&self) -> u64 {
@@ -624,28 +742,186 @@ pub(crate) fn push_decimal(v: f64, out: &mut Vec<u8>) {
     }
 }
 
+/// What becomes of a byte range of a chunk when it is written ([`write_edits`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Edit {
+    /// Replaced by this number ([`push_decimal`]).
+    Value(f64),
+    /// Left out (a feature with `skip_invalid`).
+    Drop,
+    /// Writing stops here (the conversion has failed, or what follows is not known yet).
+    Stop,
+}
+
+/// Appends `bytes` with `edits` applied to `out`: the edits are sorted by where they start, the
+/// bytes between them copied; an edit starting inside a range already dropped is passed over.
+/// Whether the writing goes on (no [`Edit::Stop`] met).
+pub(crate) fn write_edits(
+    bytes: &[u8],
+    edits: &mut [(Range<usize>, Edit)],
+    out: &mut Vec<u8>,
+) -> bool {
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut at = 0;
+    for (range, edit) in edits.iter() {
+        if range.start < at {
+            continue; // inside a feature left out
+        }
+        out.extend_from_slice(bytes.get(at..range.start).unwrap_or_default());
+        match edit {
+            Edit::Value(v) => push_decimal(*v, out),
+            Edit::Drop => {}
+            Edit::Stop => return false,
+        }
+        at = range.end;
+    }
+    out.extend_from_slice(bytes.get(at..).unwrap_or_default());
+    true
+}
+
+/// A chunk of an XML file being read item by item (GPX points, KML features): what
+/// [`fill`] needs of a format's parser and the chunk it fills.
+pub(crate) trait Filling {
+    /// The chunk's bytes (items are appended).
+    fn bytes(&mut self) -> &mut Vec<u8>;
+    /// Reads the item just appended.
+    fn feed(&mut self, item: &Item) -> Result<(), ConvertError>;
+    /// Where the open record (one a chunk must not end inside) starts, if one is open.
+    fn open_since(&self) -> Option<usize>;
+    /// Whether the chunk holds as many points as it may.
+    fn points_full(&self) -> bool;
+    /// The nesting checked so far (for the end of the input).
+    fn nesting(&self) -> &Nesting;
+    /// The error for an open record over [`MAX_RECORD_BYTES`], the current item being `item`.
+    fn too_long(&self, item: &Item) -> ConvertError;
+    /// The input's name in errors.
+    fn path(&self) -> &Path;
+}
+
+/// Reads items from `scanner` into `f` until the chunk holds `chunk_bytes` bytes or is full of
+/// points, outside an open record; whether the input may hold more. At the end of the input
+/// the nesting is checked to be complete.
+pub(crate) fn fill<R: Read>(
+    scanner: &mut Scanner<'_, R>,
+    f: &mut impl Filling,
+    chunk_bytes: usize,
+) -> Result<bool, ConvertError> {
+    loop {
+        let Some(item) = scanner.next_item(f.bytes())? else {
+            f.nesting().finish(scanner.line()).map_err(|(line, m)| malformed(f.path(), line, m))?;
+            return Ok(false);
+        };
+        f.feed(&item)?;
+        let len = f.bytes().len();
+        match f.open_since() {
+            Some(start) if (len - start) as u64 > MAX_RECORD_BYTES => return Err(f.too_long(&item)),
+            Some(_) => {}
+            None if len >= chunk_bytes || f.points_full() => return Ok(true),
+            None => {}
+        }
+    }
+}
+
+/// The checks before reading an XML format (`format` names it, `"GPX"`): no `--encoding` (the
+/// XML declaration names the encoding and the bytes are copied as they are) and the CRS rule
+/// ([`lonlat_rule`]). The warnings.
+pub(crate) fn check(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, ConvertError> {
+    check_encoding(job, format)?;
+    lonlat_rule(job, format)
+}
+
+/// The checks of reading (the sanity check's sample, a conversion into another format): no
+/// `--encoding` and a longitude/latitude source; the target is the writer's business.
+pub(crate) fn check_input(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
+    check_encoding(job, format)?;
+    lonlat_source(job, format)
+}
+
+/// The encoding half of [`check`]: no `--encoding` GBK / GB 18030.
+pub(crate) fn check_encoding(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
+    use super::TextEncoding;
+    if matches!(job.options.encoding, Some(TextEncoding::Gbk | TextEncoding::Gb18030)) {
+        return Err(ConvertError::Options {
+            path: job.input.to_path_buf(),
+            message: format!(
+                "a {format} file names its encoding in its XML declaration; --encoding does not \
+                 apply (the bytes are copied as they are)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Appends `text` as XML character data (or an attribute value in double quotes): `&`, `<`,
+/// `>` and `"` escaped, and the characters XML 1.0 cannot hold (controls other than tab, line
+/// feed and carriage return) left out.
+pub(crate) fn push_escaped(text: &str, out: &mut Vec<u8>) {
+    for c in text.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '"' => out.extend_from_slice(b"&quot;"),
+            '\t' | '\n' | '\r' => out.push(c as u8),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => {
+                let mut utf8 = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
+    }
+}
+
+/// The text of an element's content items (`Text` unescaped, `CData` as it is), appended to
+/// `out`; `item` is one such item with its bytes `bytes`. Errors: a bad entity.
+pub(crate) fn push_content(item: &Item, bytes: &[u8], out: &mut String) -> Result<(), String> {
+    let raw = match item.kind {
+        Kind::Text => unescape(bytes)?,
+        Kind::CData => {
+            Cow::Borrowed(bytes.get(9..bytes.len().saturating_sub(3)).unwrap_or_default())
+        }
+        _ => return Ok(()),
+    };
+    out.push_str(&String::from_utf8_lossy(&raw));
+    Ok(())
+}
+
+/// Appends a coordinate written by a conversion into an XML format: with `decimals` fixed
+/// decimals ([`ConvertOptions::precision`](super::ConvertOptions::precision)), else
+/// [`push_decimal`].
+pub(crate) fn push_coordinate(v: f64, decimals: Option<usize>, out: &mut Vec<u8>) {
+    match decimals {
+        Some(d) => super::text::Fixed(v, d).push_to(out),
+        None => push_decimal(v, out),
+    }
+}
+
 /// The CRS rule of the XML formats (GPX, KML), whose coordinates are longitude/latitude in
 /// degrees by definition: a projected (or local-grid, or Baidu Mercator) source or target is
 /// [`ConvertError::Options`]; a target that is not a WGS84-frame geographic CRS (GCJ-02, BD-09,
 /// a geographic CRS on another datum) is allowed with a warning that other software will read
 /// the coordinates as WGS84. `format` names the format in messages (`"GPX"`). The warnings.
 pub(crate) fn lonlat_rule(job: &super::Job<'_>, format: &str) -> Result<Vec<String>, ConvertError> {
+    lonlat_source(job, format)?;
+    lonlat_target(job, format)
+}
+
+/// The source half of [`lonlat_rule`]: a source that is not longitude/latitude in degrees is
+/// [`ConvertError::Options`] (an input in `format` holds nothing else).
+pub(crate) fn lonlat_source(job: &super::Job<'_>, format: &str) -> Result<(), ConvertError> {
+    angular(job.source, job.input, "source", format)
+}
+
+/// The target half of [`lonlat_rule`]: a projected target is [`ConvertError::Options`]; one
+/// outside the WGS84 frame (GCJ-02, BD-09, another datum) is allowed with a warning. The
+/// warnings.
+pub(crate) fn lonlat_target(
+    job: &super::Job<'_>,
+    format: &str,
+) -> Result<Vec<String>, ConvertError> {
     use crate::crs::CrsKind;
     use crate::datum::DatumShift;
-    for (crs, path, role) in [(job.source, job.input, "source"), (job.target, job.output, "target")]
-    {
-        if !crs.is_angular() {
-            return Err(ConvertError::Options {
-                path: path.to_path_buf(),
-                message: format!(
-                    "{format} coordinates are longitude/latitude in degrees; the {role} CRS {} is \
-                     not (projected coordinates in metres cannot be written in {format}): choose \
-                     a geographic {role} such as EPSG:4326, GCJ02 or BD09",
-                    crs.id()
-                ),
-            });
-        }
-    }
+    angular(job.target, job.output, "target", format)?;
     let target = job.target;
     let wgs84_frame = matches!(target.kind(), CrsKind::Geographic)
         && matches!(target.datum().to_cgcs2000(), DatumShift::SameFrame);
@@ -657,6 +933,21 @@ pub(crate) fn lonlat_rule(job: &super::Job<'_>, format: &str) -> Result<Vec<Stri
          other software will take for WGS84 (keep the file apart, e.g. name it after its CRS)",
         target.id()
     )])
+}
+
+fn angular(crs: &crate::Crs, path: &Path, role: &str, format: &str) -> Result<(), ConvertError> {
+    if crs.is_angular() {
+        return Ok(());
+    }
+    Err(ConvertError::Options {
+        path: path.to_path_buf(),
+        message: format!(
+            "{format} coordinates are longitude/latitude in degrees; the {role} CRS {} is not \
+             (projected coordinates in metres cannot be written in {format}): choose a \
+             geographic {role} such as EPSG:4326, GCJ02 or BD09",
+            crs.id()
+        ),
+    })
 }
 
 #[cfg(test)]

@@ -280,7 +280,7 @@ impl FeatureWriter for Writer {
                     format!("a CASS point file holds points only, this feature has {what}"),
                 ));
             };
-            match self.id.and_then(|i| f.attributes.get(i)).filter(|v| !matches!(v, Value::Null)) {
+            match self.id.and_then(|i| f.attributes.get(i)).filter(|v| !v.is_null()) {
                 Some(v) => self.push_name(f, "id", Some(v))?,
                 None => self.buf.extend_from_slice(self.number.to_string().as_bytes()),
             }

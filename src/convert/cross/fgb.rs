@@ -571,7 +571,7 @@ impl Writer {
     fn properties(&self, f: &Feature) -> Result<Vec<u8>, ConvertError> {
         let mut p = Vec::new();
         for (i, (v, kind)) in f.attributes.iter().zip(&self.kinds).enumerate() {
-            if matches!(v, Value::Null) {
+            if v.is_null() {
                 continue;
             }
             p.extend((i as u16).to_le_bytes());

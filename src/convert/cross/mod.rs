@@ -7,7 +7,8 @@
 //! their rules sit together and stay apart from the byte-preserving same-format converters
 //! (which never go through this model): [`geojson`] (GeoJSON and newline-delimited GeoJSON),
 //! [`csv`] (CSV / TSV), [`gpkg`] (GeoPackage), [`shapefile`] (Shapefile sets), [`xlsx`] (Excel
-//! point tables); [`wkb`] holds
+//! point tables), [`gpx`] (GPX), [`kml`] (KML and KMZ), [`fgb`] (FlatGeobuf), [`cass`] (CASS
+//! `.dat`), [`mif`] (MapInfo MIF/MID), [`dxf`] (DXF); [`wkb`] holds
 //! the well-known binary and text forms the binary formats and CSV share. A format plugs in
 //! through its `read` / `write` entries in the format table ([`format::FORMATS`]).
 //!
@@ -30,6 +31,8 @@ pub mod dxf;
 pub mod fgb;
 pub mod geojson;
 pub mod gpkg;
+pub mod gpx;
+pub mod kml;
 pub mod mif;
 pub mod shapefile;
 pub mod wkb;
