@@ -498,14 +498,10 @@ fn precision_writes_fixed_decimals_and_is_refused_into_the_same_format() {
 fn unsupported_pairs_and_clashing_names_are_refused_clearly() {
     let dir = Scratch::new("refused");
     let g = crs("EPSG:4490");
+    // Every format of the table converts into every other since WKT lines did (issue 13):
+    // `.wkt` into GeoJSON is no longer refused.
     let wkt = dir.write("a.wkt", "POINT (116.3 39.9)\n");
-    let err = convert(&wkt, &dir.path("a.geojson"), &g, &g, &ConvertOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("converting from wkt to geojson is not supported: geounify does not read wkt"),
-        "{err}"
-    );
+    convert(&wkt, &dir.path("a.geojson"), &g, &g, &ConvertOptions::default()).unwrap();
     let src = dir.write(
         "x.geojson",
         r#"{"type":"Feature","properties":{"X":1},"geometry":{"type":"Point","coordinates":[116.3,39.9]}}"#,
@@ -514,7 +510,7 @@ fn unsupported_pairs_and_clashing_names_are_refused_clearly() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("the attribute 'X' has the name of a coordinate column"), "{err}");
-    assert_eq!(dir.listing(), ["a.wkt", "x.geojson"]);
+    assert_eq!(dir.listing(), ["a.geojson", "a.wkt", "x.geojson"]);
 }
 
 #[test]

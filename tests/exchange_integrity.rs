@@ -85,7 +85,7 @@ fn a_manifest_with_problems_is_refused_whole_with_every_problem_listed() {
          [[dataset]]\npath = \"missing.csv\"\ncrs = \"WGS84\"\n\
          [[dataset]]\npath = \"folder.csv\"\ncrs = \"WGS84\"\n\
          [[dataset]]\npath = \"poi.csv\"\ncrs = \"BJ54\"\noutput = \"poi3.csv\"\n\
-         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"poi.wkt\"\n",
+         [[dataset]]\npath = \"poi.csv\"\ncrs = \"WGS84\"\noutput = \"poi.txt\"\n",
     );
     assert_eq!(problems.len(), 6, "{problems:#?}");
     assert_eq!(problems[0], "dataset 2 (poi.csv): unknown CRS id 'nope' (try `geounify crs list`)");
@@ -102,11 +102,10 @@ fn a_manifest_with_problems_is_refused_whole_with_every_problem_listed() {
         "{}",
         problems[4]
     );
-    // Between formats since issue 13: only a pair that does not convert is refused.
+    // Between formats since issue 13: an output is refused for its own format only.
     assert!(
         problems[5].starts_with(
-            "dataset 7 (poi.csv): output out/poi.wkt: converting from csv to wkt is not \
-             supported: geounify does not write wkt in conversions between formats (supported: "
+            "dataset 7 (poi.csv): output out/poi.txt: unknown format (supported: .csv, "
         ),
         "{}",
         problems[5]

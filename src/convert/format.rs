@@ -140,8 +140,8 @@ pub static FORMATS: [Format; 15] = [
         sample: wkt::sample,
         declared: declared::ewkt_srid,
         sniff: sniff::wkt,
-        read: None,
-        write: None,
+        read: Some(cross::wkt::reader),
+        write: Some(cross::wkt::writer),
     },
     Format {
         format: FileFormat::Shapefile,

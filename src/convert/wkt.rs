@@ -411,14 +411,16 @@ struct SridPrefix {
 
 /// A parsed line.
 #[derive(Debug, Clone, PartialEq)]
-struct Line {
-    id: Option<Range<usize>>,
+pub(crate) struct Line {
+    /// The id column's bytes in the line body, if the line has one (the geometry starts after
+    /// the separator that follows it).
+    pub(crate) id: Option<Range<usize>>,
     srid: Option<SridPrefix>,
     tuples: Vec<Tuple>,
 }
 
 /// Parses a line body: `Ok(None)` for a blank or comment line, `Err(message)` if malformed.
-fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
+pub(crate) fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
     let lead = body.iter().take_while(|b| is_space(**b)).count();
     if lead == body.len() || body[lead] == b'#' {
         return Ok(None);

@@ -36,8 +36,8 @@ every byte other than the coordinates is kept:
                      the first of the first 16 rows naming them); only the coordinate cells'
                      values change, every other part of the workbook is copied
 
-Between formats (e.g. convert a.shp -o b.geojson; CSV/TSV, GeoJSON, GeoJSON sequence,
-Shapefile, GeoPackage and XLSX in any direction; not WKT) the features are carried with their
+Between formats (e.g. convert a.shp -o b.geojson; every format above into every other) the
+features are carried with their
 attributes (integer, real, text, boolean, date) and heights, the output declares the target
 CRS in its own way (.prj, GeoJSON \"crs\", gpkg srs). A CSV output has x,y[,z] columns for
 points, else a wkt column; a Shapefile output holds one geometry type. --precision N writes the

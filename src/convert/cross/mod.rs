@@ -8,7 +8,7 @@
 //! (which never go through this model): [`geojson`] (GeoJSON and newline-delimited GeoJSON),
 //! [`csv`] (CSV / TSV), [`gpkg`] (GeoPackage), [`shapefile`] (Shapefile sets), [`xlsx`] (Excel
 //! point tables), [`gpx`] (GPX), [`kml`] (KML and KMZ), [`fgb`] (FlatGeobuf), [`cass`] (CASS
-//! `.dat`), [`mif`] (MapInfo MIF/MID), [`dxf`] (DXF); [`wkb`] holds
+//! `.dat`), [`mif`] (MapInfo MIF/MID), [`dxf`] (DXF), [`wkt`] (WKT lines); [`wkb`] holds
 //! the well-known binary and text forms the binary formats and CSV share. A format plugs in
 //! through its `read` / `write` entries in the format table ([`format::FORMATS`]).
 //!
@@ -36,6 +36,7 @@ pub mod kml;
 pub mod mif;
 pub mod shapefile;
 pub mod wkb;
+pub mod wkt;
 pub mod xlsx;
 
 use super::features::{Feature, Read};
