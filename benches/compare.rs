@@ -13,7 +13,8 @@
 //!    against `cs2cs EPSG:4490 EPSG:4547` on 1,000,000 lines; `geounify convert` against
 //!    `ogr2ogr` into the input's format for every case of [`CONVERT_CASES`] this build converts:
 //!    a 1,000,000-row CSV, a 1,000,000-vertex GeoJSON (10,000 LineStrings of 100 vertices), the
-//!    same lines written by GDAL as GeoPackage, Shapefile, MapInfo MIF/MID, DXF, KML and GPX,
+//!    same lines written by GDAL as GeoPackage, Shapefile, MapInfo MIF/MID, DXF, FlatGeobuf, KML
+//!    and GPX,
 //!    and the points as a CASS `.dat` file; EPSG:4490 → EPSG:4547 (KML and GPX: EPSG:4326 →
 //!    EPSG:4490, longitude/latitude only). A baseline program that is not installed is skipped
 //!    with a message.
@@ -499,6 +500,15 @@ const CONVERT_CASES: &[ConvertCase] = &[
         ogr: &["-f", "KML"],
         from: "EPSG:4326",
         to: "EPSG:4490",
+        goal: 5.0,
+    },
+    ConvertCase {
+        work: "-vertex FlatGeobuf (written by GDAL, with its index)",
+        ext: "fgb",
+        input: Input::Ogr(&["-f", "FlatGeobuf", "-a_srs", "EPSG:4490"]),
+        ogr: &["-f", "FlatGeobuf"],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
         goal: 5.0,
     },
     ConvertCase {
