@@ -2,8 +2,9 @@
 //! first step).
 //!
 //! A [`Format`] row says what a format is called, which file names it takes and which files of
-//! a set it reads beside the main one, and holds its three entry points: the conversion, the
-//! sample the sanity check reads, and the CRS the file declares. [`convert_file`] and
+//! a set it reads beside the main one, and holds its entry points: the conversion, the sample
+//! the sanity check reads, the CRS the file declares, its signature check ([`sniff`]) and its
+//! feature reader and writer for conversions between formats ([`cross`]; every format has both). [`convert_file`] and
 //! [`declared::read`] dispatch through the row; nothing else matches on the format to pick
 //! code. Adding a format is its module (one file) plus one [`FileFormat`] variant and one row
 //! here.
