@@ -269,6 +269,33 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// Renames a field whose name an earlier field has to `name_2`, `name_3`, ... (a field name
+    /// is a key in the writers); one warning per renamed field, naming its input column as
+    /// `column(i)` gives it (e.g. `3`, or the sheet column `C`).
+    pub(crate) fn rename_repeated(&mut self, column: impl Fn(usize) -> String) -> Vec<String> {
+        let mut renamed = Vec::new();
+        for i in 0..self.fields.len() {
+            let (before, rest) = self.fields.split_at_mut(i);
+            let Some(f) = rest.first_mut() else { continue };
+            let taken = |n: &str| before.iter().any(|b| b.name == n);
+            if taken(&f.name) {
+                let mut k = 2;
+                while taken(&format!("{}_{k}", f.name)) {
+                    k += 1;
+                }
+                let new = format!("{}_{k}", f.name);
+                renamed.push(format!(
+                    "the header repeats the column name '{}': its column {} is the attribute \
+                     '{new}'",
+                    f.name,
+                    column(i)
+                ));
+                f.name = new;
+            }
+        }
+        renamed
+    }
+
     /// Notes a geometry's type and heights.
     pub fn add_geometry(&mut self, g: &Geometry) {
         let kind = g.shape.kind();

@@ -85,25 +85,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         })
         .collect();
     // A name the header repeats: `name_2`, `name_3`, ... (a field name is a key elsewhere).
-    let mut renamed = Vec::new();
-    for i in 0..schema.fields.len() {
-        let (before, rest) = schema.fields.split_at_mut(i);
-        let Some(f) = rest.first_mut() else { continue };
-        let taken = |n: &str| before.iter().any(|b| b.name == n);
-        if taken(&f.name) {
-            let mut k = 2;
-            while taken(&format!("{}_{k}", f.name)) {
-                k += 1;
-            }
-            let new = format!("{}_{k}", f.name);
-            renamed.push(format!(
-                "the header repeats the column name '{}': its column {} is the attribute '{new}'",
-                f.name,
-                attributes.get(i).map_or(0, |c| c + 1)
-            ));
-            f.name = new;
-        }
-    }
+    let renamed = schema.rename_repeated(|i| attributes.get(i).map_or(0, |c| c + 1).to_string());
     let table = Table::open(job.input, job.options)?;
     Ok(Box::new(Reader {
         table,
@@ -364,20 +346,11 @@ impl FeatureWriter for Writer {
             }
             out.push(b'\n');
         }
-        let path = &self.path;
-        self.file
-            .writer()
-            .write_all(&self.buf)
-            .map_err(|source| ConvertError::Io { path: path.clone(), source })
+        super::append(&mut self.file, &self.path, &self.buf)
     }
 
     fn finish(mut self: Box<Self>, report: &mut ConvertReport) -> Result<(), ConvertError> {
-        report.warnings.append(&mut self.warnings);
-        let path = self.path.clone();
-        report
-            .outputs
-            .push(self.file.commit().map_err(|source| ConvertError::Io { path, source })?);
-        Ok(())
+        super::commit(self.file, self.path, &mut self.warnings, report)
     }
 }
 

@@ -39,10 +39,13 @@ pub mod wkb;
 pub mod wkt;
 pub mod xlsx;
 
+use super::atomic::AtomicFile;
 use super::features::{Feature, Read};
 use super::format::{Format, ReadFn, WriteFn};
 use super::text::{degree_decimals, Fixed, Number};
 use super::{ConvertError, ConvertReport, Failure, Job, Tally};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Features converted together: a chunk ends at this many features or [`CHUNK_VERTICES`]
 /// positions, whichever comes first (one feature is always taken whole).
@@ -140,6 +143,26 @@ pub(crate) fn entries(from: &Format, to: &Format) -> Result<(ReadFn, WriteFn), S
     let read = from.read.ok_or_else(|| unsupported("geounify does not read", from.name))?;
     let write = to.write.ok_or_else(|| unsupported("geounify does not write", to.name))?;
     Ok((read, write))
+}
+
+/// Appends `bytes` to the temporary file of a text output (CSV, CASS, WKT lines) at `path`.
+pub(crate) fn append(file: &mut AtomicFile, path: &Path, bytes: &[u8]) -> Result<(), ConvertError> {
+    file.writer()
+        .write_all(bytes)
+        .map_err(|source| ConvertError::Io { path: path.to_path_buf(), source })
+}
+
+/// Moves a text output's temporary file into place at `path`; its warnings and final path go
+/// into `report`.
+pub(crate) fn commit(
+    file: AtomicFile,
+    path: PathBuf,
+    warnings: &mut Vec<String>,
+    report: &mut ConvertReport,
+) -> Result<(), ConvertError> {
+    report.warnings.append(warnings);
+    report.outputs.push(file.commit().map_err(|source| ConvertError::Io { path, source })?);
+    Ok(())
 }
 
 /// The formats that take part in conversions between formats, for messages.

@@ -27,7 +27,7 @@ use super::super::text::{self, UTF8_BOM};
 use super::super::wkt::{parse_line, read_geometry, WktGeometry};
 use super::super::{ConvertError, ConvertReport, Failure, Job, TextEncoding};
 use super::Digits;
-use std::io::{BufReader, Write};
+use std::io::BufReader;
 use std::path::PathBuf;
 
 /// The reader of a `.wkt` input (see the module docs).
@@ -263,19 +263,10 @@ impl FeatureWriter for Writer {
             }
             self.buf.push(b'\n');
         }
-        let path = &self.path;
-        self.file
-            .writer()
-            .write_all(&self.buf)
-            .map_err(|source| ConvertError::Io { path: path.clone(), source })
+        super::append(&mut self.file, &self.path, &self.buf)
     }
 
     fn finish(mut self: Box<Self>, report: &mut ConvertReport) -> Result<(), ConvertError> {
-        report.warnings.append(&mut self.warnings);
-        let path = self.path.clone();
-        report
-            .outputs
-            .push(self.file.commit().map_err(|source| ConvertError::Io { path, source })?);
-        Ok(())
+        super::commit(self.file, self.path, &mut self.warnings, report)
     }
 }

@@ -363,26 +363,10 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
             kind: t.unwrap_or(FieldType::Text),
         })
         .collect();
-    let mut renamed = Vec::new();
-    for i in 0..schema.fields.len() {
-        let (before, rest) = schema.fields.split_at_mut(i);
-        let Some(f) = rest.first_mut() else { continue };
-        let taken = |n: &str| before.iter().any(|b| b.name == n);
-        if taken(&f.name) {
-            let mut k = 2;
-            while taken(&format!("{}_{k}", f.name)) {
-                k += 1;
-            }
-            let new = format!("{}_{k}", f.name);
-            renamed.push(format!(
-                "the header repeats the column name '{}': its column {} is the attribute '{new}'",
-                f.name,
-                sheet::cell_ref(attributes.get(i).map_or(0, |&c| c as u32), header_row)
-                    .trim_end_matches(|c: char| c.is_ascii_digit())
-            ));
-            f.name = new;
-        }
-    }
+    let renamed = schema.rename_repeated(|i| {
+        let cell = sheet::cell_ref(attributes.get(i).map_or(0, |&c| c as u32), header_row);
+        cell.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()
+    });
     // Second pass: the features.
     let mut rows = Rows::open(job.input, &sheet_name);
     while let Some((number, _)) = rows.next()? {
