@@ -20,6 +20,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod batch;
 pub mod catalogue;
 #[cfg(feature = "formats")]
@@ -38,6 +40,8 @@ pub mod ops;
 pub mod proj_string;
 pub mod registry;
 pub mod transformer;
+#[cfg(any(feature = "formats", feature = "arrow"))]
+pub mod wkb;
 pub mod wkt;
 
 /// The README's code blocks, compiled and run as doctests so that they stay true.

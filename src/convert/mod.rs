@@ -56,7 +56,7 @@ pub mod sanity;
 pub mod shapefile;
 pub mod sniff;
 pub mod text;
-pub mod wkb;
+pub use crate::wkb;
 pub mod wkt;
 pub mod xlsx;
 pub(crate) mod xml;

@@ -1,0 +1,1 @@
+//! geounify's coordinate conversions in DataFusion (being built).

@@ -1,0 +1,1 @@
+//! Arrow geometry columns through the batch path (being built).
