@@ -1,0 +1,321 @@
+//! `geounify._geounify.Transformer`: a compiled conversion between two CRSs, and `Failures`, the
+//! report of the points a batch could not transform.
+
+use crate::errors::TransformError;
+use crate::registry::Registry;
+use geounify::{BatchReport, Crs, PointFailure};
+use numpy::{PyArray1, PyReadonlyArray1, PyReadwriteArray1};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+/// From this many points on, `parallel=None` runs the batch on all cores (rayon's global pool;
+/// `RAYON_NUM_THREADS` limits it). Below it the work is too small to be worth the threads'
+/// start-up; the results are the same bits either way.
+pub const PARALLEL_THRESHOLD: usize = 65_536;
+
+/// A compiled conversion between two CRSs (the raw extension class; `geounify.Transformer`
+/// wraps it and converts its inputs). Immutable and shareable between threads.
+#[pyclass(module = "geounify._geounify", name = "Transformer", frozen)]
+#[derive(Debug, Clone)]
+pub struct Transformer {
+    pub(crate) inner: geounify::Transformer,
+    pub(crate) source: Crs,
+    pub(crate) target: Crs,
+}
+
+/// The three columns of a batch, read-only.
+type Columns<'a> = (&'a [f64], &'a [f64], Option<&'a [f64]>);
+
+/// The slice of a numpy array, or a `ValueError` naming the argument.
+fn slice<'a>(array: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
+    array
+        .as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous float64 array")))
+}
+
+/// The mutable slice of a numpy array, or a `ValueError` naming the argument.
+fn slice_mut<'a>(array: &'a mut PyReadwriteArray1<'_, f64>, name: &str) -> PyResult<&'a mut [f64]> {
+    array.as_slice_mut().map_err(|_| {
+        PyValueError::new_err(format!("{name} must be a writeable C-contiguous float64 array"))
+    })
+}
+
+/// The same length for every column, or a `ValueError` giving each length.
+fn check_lengths(x: usize, y: usize, z: Option<usize>) -> PyResult<()> {
+    if x == y && z.is_none_or(|z| z == x) {
+        return Ok(());
+    }
+    let z = z.map(|z| format!(", z has {z}")).unwrap_or_default();
+    Err(PyValueError::new_err(format!("coordinate arrays differ in length: x has {x}, y has {y}{z}")))
+}
+
+impl Transformer {
+    /// Transforms the columns in place on one thread or all cores. The lengths are checked by
+    /// the caller, so the core's length error cannot happen; it is still mapped, not unwrapped.
+    fn run(
+        &self,
+        x: &mut [f64],
+        y: &mut [f64],
+        z: Option<&mut [f64]>,
+        parallel: Option<bool>,
+    ) -> PyResult<BatchReport> {
+        let parallel = parallel.unwrap_or(x.len() >= PARALLEL_THRESHOLD);
+        let report = if parallel {
+            self.inner.par_transform_columns(x, y, z)
+        } else {
+            self.inner.transform_columns(x, y, z)
+        };
+        report.map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// A `TransformError` for one failed point, with its `index` and `reason` attributes.
+    fn point_error(py: Python<'_>, error: geounify::PointError) -> PyErr {
+        let failures = Failures { points: 1, failures: vec![PointFailure { index: 0, error }] };
+        failures.error(py)
+    }
+}
+
+#[pymethods]
+impl Transformer {
+    /// Compiles the conversion from the CRS `source` to the CRS `target` (ids such as
+    /// `"EPSG:4547"`, `"GCJ02"`, or a loaded CRS file's), looked up in `registry` (the built-in
+    /// catalogue when `None`). Heights of 2D CRSs are elevations copied unchanged, unless
+    /// `ellipsoidal_heights` says they are ellipsoidal heights to convert with the point.
+    /// Raises `CrsError` when an id is unknown or the pair cannot be converted.
+    #[new]
+    #[pyo3(signature = (source, target, registry = None, ellipsoidal_heights = false))]
+    fn py_new(
+        source: &str,
+        target: &str,
+        registry: Option<PyRef<'_, Registry>>,
+        ellipsoidal_heights: bool,
+    ) -> PyResult<Self> {
+        let (inner, source, target) = match registry {
+            Some(registry) => registry.compile(source, target, ellipsoidal_heights)?,
+            None => Registry::default().compile(source, target, ellipsoidal_heights)?,
+        };
+        Ok(Self { inner, source, target })
+    }
+
+    /// Transforms copies of the 1-D float64 columns `x`, `y` (and `z`), with the GIL released,
+    /// and returns `(x, y, z or None, failures)`; the inputs are not modified. Failed points are
+    /// NaN in the outputs and listed in `failures`. `parallel`: all cores (`True`), one thread
+    /// (`False`), or all cores from 65,536 points on (`None`); the results are the same.
+    #[pyo3(signature = (x, y, z = None, parallel = None))]
+    #[allow(clippy::type_complexity)]
+    fn transform_columns<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray1<'py, f64>,
+        y: PyReadonlyArray1<'py, f64>,
+        z: Option<PyReadonlyArray1<'py, f64>>,
+        parallel: Option<bool>,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Option<Bound<'py, PyArray1<f64>>>,
+        Failures,
+    )> {
+        let columns: Columns<'_> =
+            (slice(&x, "x")?, slice(&y, "y")?, z.as_ref().map(|z| slice(z, "z")).transpose()?);
+        check_lengths(columns.0.len(), columns.1.len(), columns.2.map(<[f64]>::len))?;
+        let (xs, ys, zs, report) = py.detach(|| {
+            let (mut xs, mut ys) = (columns.0.to_vec(), columns.1.to_vec());
+            let mut zs = columns.2.map(<[f64]>::to_vec);
+            let report = self.run(&mut xs, &mut ys, zs.as_deref_mut(), parallel);
+            (xs, ys, zs, report)
+        });
+        let report = report?;
+        Ok((
+            PyArray1::from_vec(py, xs),
+            PyArray1::from_vec(py, ys),
+            zs.map(|zs| PyArray1::from_vec(py, zs)),
+            Failures { points: report.points, failures: report.failures },
+        ))
+    }
+
+    /// Transforms the 1-D, writeable, C-contiguous float64 columns in place, with the GIL
+    /// released; failed points become NaN. Returns the `Failures`.
+    #[pyo3(signature = (x, y, z = None, parallel = None))]
+    fn transform_columns_inplace<'py>(
+        &self,
+        py: Python<'py>,
+        mut x: PyReadwriteArray1<'py, f64>,
+        mut y: PyReadwriteArray1<'py, f64>,
+        mut z: Option<PyReadwriteArray1<'py, f64>>,
+        parallel: Option<bool>,
+    ) -> PyResult<Failures> {
+        let xs = slice_mut(&mut x, "x")?;
+        let ys = slice_mut(&mut y, "y")?;
+        let zs = z.as_mut().map(|z| slice_mut(z, "z")).transpose()?;
+        check_lengths(xs.len(), ys.len(), zs.as_ref().map(|z| z.len()))?;
+        let report = py.detach(|| self.run(xs, ys, zs, parallel))?;
+        Ok(Failures { points: report.points, failures: report.failures })
+    }
+
+    /// Transforms one point `(x, y)`; the height is taken as 0. Raises `TransformError`.
+    fn transform_xy(&self, py: Python<'_>, x: f64, y: f64) -> PyResult<(f64, f64)> {
+        self.inner.transform_xy(x, y).map_err(|e| Self::point_error(py, e))
+    }
+
+    /// Transforms one point `(x, y, z)`. Raises `TransformError`.
+    fn transform_xyz(&self, py: Python<'_>, x: f64, y: f64, z: f64) -> PyResult<(f64, f64, f64)> {
+        let [x, y, z] = self.inner.transform([x, y, z]).map_err(|e| Self::point_error(py, e))?;
+        Ok((x, y, z))
+    }
+
+    /// The conversion in the other direction.
+    fn inverse(&self) -> Self {
+        Self {
+            inner: self.inner.inverse(),
+            source: self.target.clone(),
+            target: self.source.clone(),
+        }
+    }
+
+    /// The source CRS's id.
+    #[getter]
+    fn source(&self) -> &str {
+        self.source.id()
+    }
+
+    /// The target CRS's id.
+    #[getter]
+    fn target(&self) -> &str {
+        self.target.id()
+    }
+
+    /// The source CRS's EPSG code, or `None` (GCJ-02, BD-09, city grids).
+    #[getter]
+    fn source_epsg(&self) -> Option<u32> {
+        self.source.epsg()
+    }
+
+    /// The target CRS's EPSG code, or `None` (GCJ-02, BD-09, city grids).
+    #[getter]
+    fn target_epsg(&self) -> Option<u32> {
+        self.target.epsg()
+    }
+
+    /// The source CRS's name.
+    #[getter]
+    fn source_name(&self) -> &str {
+        self.source.name()
+    }
+
+    /// The target CRS's name.
+    #[getter]
+    fn target_name(&self) -> &str {
+        self.target.name()
+    }
+
+    /// Whether z values are elevations copied unchanged (both CRSs 2D) rather than ellipsoidal
+    /// heights converted with the point.
+    #[getter]
+    fn copies_height(&self) -> bool {
+        self.inner.copies_height()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Transformer({:?} -> {:?})", self.source.id(), self.target.id())
+    }
+}
+
+/// The points of a batch that could not be transformed (they are NaN in the result): their
+/// indices in the flattened input, in increasing order, and the reasons. Empty (and false) when
+/// every point was transformed.
+#[pyclass(module = "geounify", frozen)]
+#[derive(Debug, Clone, Default)]
+pub struct Failures {
+    points: usize,
+    failures: Vec<PointFailure>,
+}
+
+impl Failures {
+    /// The `TransformError` for these failures (at least one): the message names the first
+    /// failed point and how many others failed; the exception carries `index`, `reason` and
+    /// `failures`.
+    pub(crate) fn error(&self, py: Python<'_>) -> PyErr {
+        let Some(first) = self.failures.first() else {
+            return TransformError::new_err("no point failed");
+        };
+        let more = match self.failures.len() - 1 {
+            0 => String::new(),
+            1 => " (and 1 other point)".to_string(),
+            n => format!(" (and {n} other points)"),
+        };
+        let message = format!("point {} failed: {}{more}", first.index, first.error);
+        let err = TransformError::new_err(message);
+        let value = err.value(py);
+        let attributes = value
+            .setattr("index", first.index)
+            .and_then(|()| value.setattr("reason", first.error.to_string()))
+            .and_then(|()| value.setattr("failures", self.clone()));
+        match attributes {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    }
+}
+
+#[pymethods]
+impl Failures {
+    /// Number of failed points.
+    fn __len__(&self) -> usize {
+        self.failures.len()
+    }
+
+    /// Whether any point failed.
+    fn __bool__(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// Number of points in the batch.
+    #[getter]
+    fn points(&self) -> usize {
+        self.points
+    }
+
+    /// The failed points' indices (in the flattened input), increasing, as an int64 array.
+    #[getter]
+    fn indices<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        let indices = self.failures.iter().map(|f| i64::try_from(f.index).unwrap_or(i64::MAX));
+        PyArray1::from_iter(py, indices)
+    }
+
+    /// Why each point failed, in the order of `indices`.
+    #[getter]
+    fn reasons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.failures.iter().map(|f| f.error.to_string()))
+    }
+
+    /// `(index, reason)` pairs, in index order.
+    fn items(&self) -> Vec<(usize, String)> {
+        self.failures.iter().map(|f| (f.index, f.error.to_string())).collect()
+    }
+
+    /// Raises the `TransformError` for these failures if there are any.
+    fn raise_if_any(&self, py: Python<'_>) -> PyResult<()> {
+        if self.failures.is_empty() {
+            Ok(())
+        } else {
+            Err(self.error(py))
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let shown: Vec<String> =
+            self.failures.iter().take(3).map(|f| format!("{}: {}", f.index, f.error)).collect();
+        let more = if self.failures.len() > 3 { ", ..." } else { "" };
+        format!(
+            "Failures({} of {} points failed{}{}{})",
+            self.failures.len(),
+            self.points,
+            if shown.is_empty() { "" } else { ": " },
+            shown.join("; "),
+            more
+        )
+    }
+}
+
