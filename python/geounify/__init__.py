@@ -298,6 +298,15 @@ class Transformer:
         return transform_arrow_with(self, array, errors=errors)
 
 
+def __getattr__(name: str):
+    # `geounify.geopandas` imports geopandas and shapely, so it is loaded on first use only.
+    if name == "geopandas":
+        import importlib
+
+        return importlib.import_module(".geopandas", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def transform_arrow(
     array,
     source: str,
