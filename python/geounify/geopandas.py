@@ -128,7 +128,15 @@ def transform(
         if coords.shape[0] == 0:
             continue
         columns = [np.ascontiguousarray(coords[:, i]) for i in range(coords.shape[1])]
+        no_height = None
+        if include_z:
+            # A 2D member of a 3D collection (or a z stored as NaN) has no height: transformed
+            # at height 0, its z left NaN, as shapely gave it.
+            no_height = np.isnan(columns[2])
+            columns[2][no_height] = 0.0
         *converted, failures = t.transform(*columns, errors="report", parallel=parallel)
+        if no_height is not None:
+            converted[2][no_height] = np.nan
         if failures:
             vertices = failures.indices
             if errors == "raise":
@@ -138,8 +146,9 @@ def transform(
                 rows = np.unique(owner[vertices]).size
                 others = "1 other geometry" if rows == 2 else f"{rows - 1} other geometries"
                 more = f" ({others} failed too)" if rows > 1 else ""
+                label = geodata.index[row : row + 1].tolist()[0]
                 exc = TransformError(
-                    f"geometry at index {geodata.index[row]!r} (position {row}), vertex {vertex}: "
+                    f"geometry at index {label!r} (position {row}), vertex {vertex}: "
                     f"{failures.reasons[0]}{more}"
                 )
                 exc.index = row
