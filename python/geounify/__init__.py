@@ -291,11 +291,16 @@ class Transformer:
         elevation copied unchanged between 2D CRSs). Raises :class:`TransformError`."""
         return self._raw.transform_xyz(x, y, z)
 
-    def transform_arrow(self, array, *, errors: str = "null"):
-        """Transforms an Arrow geometry array; see :func:`transform_arrow`."""
+    def transform_arrow(self, array, *, errors: str = "null", encoding: Optional[str] = None):
+        """Transforms an Arrow geometry array (WKB or GeoArrow native; any object exporting
+        ``__arrow_c_array__`` or ``__arrow_c_stream__``) and returns a new one of the same type
+        and length, failed rows null. ``errors``: ``"null"`` (default), ``"raise"``
+        (:class:`TransformError`) or ``"report"`` (returns ``(array, failures)``).
+        ``encoding`` names the geometry encoding when the field's extension type does not
+        (``"wkb"``, ``"point"``, ... ``"multipolygon"``). See :mod:`geounify._arrow`."""
         from ._arrow import transform_arrow_with
 
-        return transform_arrow_with(self, array, errors=errors)
+        return transform_arrow_with(self, array, errors=errors, encoding=encoding)
 
 
 def __getattr__(name: str):
@@ -313,10 +318,16 @@ def transform_arrow(
     target: str,
     *,
     errors: str = "null",
+    encoding: Optional[str] = None,
     crs_files=None,
     registry: Optional[Registry] = None,
+    ellipsoidal_heights: bool = False,
 ):
-    """Transforms an Arrow geometry array from ``source`` to ``target``; see
-    :mod:`geounify._arrow` for the encodings it takes and what it returns."""
-    t = Transformer(source, target, crs_files=crs_files, registry=registry)
-    return t.transform_arrow(array, errors=errors)
+    """Transforms an Arrow geometry array from ``source`` to ``target``: a
+    :class:`Transformer` built from the ids, ``crs_files``, ``registry`` and
+    ``ellipsoidal_heights``, then :meth:`Transformer.transform_arrow` (``errors``,
+    ``encoding``). See :mod:`geounify._arrow` for the encodings and the result."""
+    t = Transformer(
+        source, target, crs_files=crs_files, registry=registry, ellipsoidal_heights=ellipsoidal_heights
+    )
+    return t.transform_arrow(array, errors=errors, encoding=encoding)

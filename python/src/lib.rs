@@ -13,6 +13,7 @@
 //! for an extension module (it sets `PYO3_BUILD_EXTENSION_MODULE`), so no `extension-module`
 //! feature is needed.
 
+mod arrow;
 mod errors;
 mod registry;
 mod transformer;

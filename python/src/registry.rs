@@ -65,9 +65,7 @@ impl Registry {
                 )))
             }
         };
-        self.inner
-            .load_str(text, origin, format)
-            .map_err(|e| CrsFileError::new_err(e.to_string()))
+        self.inner.load_str(text, origin, format).map_err(|e| CrsFileError::new_err(e.to_string()))
     }
 
     /// The ids of the user-defined CRSs (those of loaded CRS files), in the order loaded.

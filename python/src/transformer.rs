@@ -1,13 +1,19 @@
 //! `geounify._geounify.Transformer`: a compiled conversion between two CRSs, and `Failures`, the
 //! report of the points a batch could not transform.
 
+use crate::arrow;
 use crate::errors::TransformError;
 use crate::registry::Registry;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::Field;
+use geounify::arrow::RowFailure;
 use geounify::{BatchReport, Crs, PointFailure};
 use numpy::{PyArray1, PyReadonlyArray1, PyReadwriteArray1};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+use pyo3_arrow::{PyArray, PyChunkedArray};
+use std::sync::Arc;
 
 /// From this many points on, `parallel=None` runs the batch on all cores (rayon's global pool;
 /// `RAYON_NUM_THREADS` limits it). Below it the work is too small to be worth the threads'
@@ -47,7 +53,9 @@ fn check_lengths(x: usize, y: usize, z: Option<usize>) -> PyResult<()> {
         return Ok(());
     }
     let z = z.map(|z| format!(", z has {z}")).unwrap_or_default();
-    Err(PyValueError::new_err(format!("coordinate arrays differ in length: x has {x}, y has {y}{z}")))
+    Err(PyValueError::new_err(format!(
+        "coordinate arrays differ in length: x has {x}, y has {y}{z}"
+    )))
 }
 
 impl Transformer {
@@ -69,10 +77,28 @@ impl Transformer {
         report.map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
+    /// Converts Arrow chunks with the GIL released: the converted chunks, the failed rows and
+    /// the output field. A type the encoding does not take is a `TypeError`.
+    #[allow(clippy::type_complexity)]
+    fn arrow_chunks(
+        &self,
+        py: Python<'_>,
+        chunks: &[ArrayRef],
+        field: &Field,
+        encoding: Option<&str>,
+    ) -> PyResult<(Vec<ArrayRef>, Vec<RowFailure>, Field)> {
+        let encoding = arrow::encoding(field, encoding)?;
+        let out_field = arrow::target_field(field, &self.source, &self.target)?;
+        let (arrays, failures) = py
+            .detach(|| arrow::transform_chunks(&self.inner, chunks, encoding))
+            .map_err(|e| PyTypeError::new_err(e.to_string()))?;
+        Ok((arrays, failures, out_field))
+    }
+
     /// A `TransformError` for one failed point, with its `index` and `reason` attributes.
     fn point_error(py: Python<'_>, error: geounify::PointError) -> PyErr {
-        let failures = Failures { points: 1, failures: vec![PointFailure { index: 0, error }] };
-        failures.error(py)
+        let report = BatchReport { points: 1, failures: vec![PointFailure { index: 0, error }] };
+        Failures::of_points(report).error(py)
     }
 }
 
@@ -131,7 +157,7 @@ impl Transformer {
             PyArray1::from_vec(py, xs),
             PyArray1::from_vec(py, ys),
             zs.map(|zs| PyArray1::from_vec(py, zs)),
-            Failures { points: report.points, failures: report.failures },
+            Failures::of_points(report),
         ))
     }
 
@@ -151,7 +177,7 @@ impl Transformer {
         let zs = z.as_mut().map(|z| slice_mut(z, "z")).transpose()?;
         check_lengths(xs.len(), ys.len(), zs.as_ref().map(|z| z.len()))?;
         let report = py.detach(|| self.run(xs, ys, zs, parallel))?;
-        Ok(Failures { points: report.points, failures: report.failures })
+        Ok(Failures::of_points(report))
     }
 
     /// Transforms one point `(x, y)`; the height is taken as 0. Raises `TransformError`.
@@ -163,6 +189,45 @@ impl Transformer {
     fn transform_xyz(&self, py: Python<'_>, x: f64, y: f64, z: f64) -> PyResult<(f64, f64, f64)> {
         let [x, y, z] = self.inner.transform([x, y, z]).map_err(|e| Self::point_error(py, e))?;
         Ok((x, y, z))
+    }
+
+    /// Transforms an Arrow geometry array (any object exporting `__arrow_c_array__`) through
+    /// the core crate's Arrow kernel with the GIL released, and returns `(array, failures)`:
+    /// the converted array (same type and length, offsets and nulls kept, failed rows NULL)
+    /// with its field (GeoArrow `crs` metadata rewritten for the target), and the failed rows.
+    /// `encoding` names the geometry encoding when the field does not (see `geounify.arrow`).
+    #[pyo3(signature = (array, encoding = None))]
+    fn transform_arrow_array(
+        &self,
+        py: Python<'_>,
+        array: PyArray,
+        encoding: Option<&str>,
+    ) -> PyResult<(PyArray, Failures)> {
+        let (array, field) = array.into_inner();
+        let chunks = [array];
+        let (mut arrays, failures, field) = self.arrow_chunks(py, &chunks, &field, encoding)?;
+        let out =
+            arrays.pop().ok_or_else(|| PyValueError::new_err("the kernel returned no array"))?;
+        let out = PyArray::try_new(out, Arc::new(field))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok((out, Failures::of_rows(chunks[0].len(), failures)))
+    }
+
+    /// As `transform_arrow_array`, for a chunked array (any object exporting
+    /// `__arrow_c_stream__`, e.g. a `pyarrow.ChunkedArray`); the chunks are converted in
+    /// parallel and failed rows are numbered across chunks.
+    #[pyo3(signature = (array, encoding = None))]
+    fn transform_arrow_chunked(
+        &self,
+        py: Python<'_>,
+        array: PyChunkedArray,
+        encoding: Option<&str>,
+    ) -> PyResult<(PyChunkedArray, Failures)> {
+        let (chunks, field) = array.into_inner();
+        let rows = chunks.iter().map(|c| c.len()).sum();
+        let (arrays, failures, field) = self.arrow_chunks(py, &chunks, &field, encoding)?;
+        let out = PyChunkedArray::try_new(arrays, Arc::new(field))?;
+        Ok((out, Failures::of_rows(rows, failures)))
     }
 
     /// The conversion in the other direction.
@@ -225,32 +290,85 @@ impl Transformer {
 /// The points of a batch that could not be transformed (they are NaN in the result): their
 /// indices in the flattened input, in increasing order, and the reasons. Empty (and false) when
 /// every point was transformed.
+///
+/// For Arrow arrays the entries are rows (the geometries that became NULL), and each reason
+/// names the failed vertex or the WKB fault.
 #[pyclass(module = "geounify", frozen)]
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Failures {
+    /// Number of points (rows for Arrow) in the batch.
     points: usize,
-    failures: Vec<PointFailure>,
+    entries: Entries,
+}
+
+/// What failed: points of coordinate arrays, or rows of an Arrow array.
+#[derive(Debug, Clone)]
+enum Entries {
+    Points(Vec<PointFailure>),
+    Rows(Vec<RowFailure>),
+}
+
+impl Failures {
+    /// The report of a batch of coordinate arrays.
+    pub(crate) fn of_points(report: BatchReport) -> Self {
+        Self { points: report.points, entries: Entries::Points(report.failures) }
+    }
+
+    /// The report of an Arrow array of `rows` rows.
+    pub(crate) fn of_rows(rows: usize, failures: Vec<RowFailure>) -> Self {
+        Self { points: rows, entries: Entries::Rows(failures) }
+    }
+
+    fn len(&self) -> usize {
+        match &self.entries {
+            Entries::Points(f) => f.len(),
+            Entries::Rows(f) => f.len(),
+        }
+    }
+
+    /// The `i`th entry's index and reason.
+    fn entry(&self, i: usize) -> Option<(usize, String)> {
+        match &self.entries {
+            Entries::Points(f) => f.get(i).map(|f| (f.index, f.error.to_string())),
+            Entries::Rows(f) => f.get(i).map(|f| (f.row, f.reason.to_string())),
+        }
+    }
+
+    fn indices_iter(&self) -> Box<dyn Iterator<Item = usize> + '_> {
+        match &self.entries {
+            Entries::Points(f) => Box::new(f.iter().map(|f| f.index)),
+            Entries::Rows(f) => Box::new(f.iter().map(|f| f.row)),
+        }
+    }
+
+    /// "point" or "row".
+    fn unit(&self) -> &'static str {
+        match self.entries {
+            Entries::Points(_) => "point",
+            Entries::Rows(_) => "row",
+        }
+    }
 }
 
 impl Failures {
     /// The `TransformError` for these failures (at least one): the message names the first
-    /// failed point and how many others failed; the exception carries `index`, `reason` and
-    /// `failures`.
+    /// failed point (or row) and how many others failed; the exception carries `index`,
+    /// `reason` and `failures`.
     pub(crate) fn error(&self, py: Python<'_>) -> PyErr {
-        let Some(first) = self.failures.first() else {
-            return TransformError::new_err("no point failed");
+        let Some((index, reason)) = self.entry(0) else {
+            return TransformError::new_err("nothing failed");
         };
-        let more = match self.failures.len() - 1 {
+        let unit = self.unit();
+        let more = match self.len() - 1 {
             0 => String::new(),
-            1 => " (and 1 other point)".to_string(),
-            n => format!(" (and {n} other points)"),
+            1 => format!(" (and 1 other {unit})"),
+            n => format!(" (and {n} other {unit}s)"),
         };
-        let message = format!("point {} failed: {}{more}", first.index, first.error);
-        let err = TransformError::new_err(message);
+        let err = TransformError::new_err(format!("{unit} {index} failed: {reason}{more}"));
         let value = err.value(py);
         let attributes = value
-            .setattr("index", first.index)
-            .and_then(|()| value.setattr("reason", first.error.to_string()))
+            .setattr("index", index)
+            .and_then(|()| value.setattr("reason", reason))
             .and_then(|()| value.setattr("failures", self.clone()));
         match attributes {
             Ok(()) => err,
@@ -261,43 +379,43 @@ impl Failures {
 
 #[pymethods]
 impl Failures {
-    /// Number of failed points.
+    /// Number of failed points (rows).
     fn __len__(&self) -> usize {
-        self.failures.len()
+        self.len()
     }
 
-    /// Whether any point failed.
+    /// Whether anything failed.
     fn __bool__(&self) -> bool {
-        !self.failures.is_empty()
+        self.len() > 0
     }
 
-    /// Number of points in the batch.
+    /// Number of points (rows for Arrow) in the batch.
     #[getter]
     fn points(&self) -> usize {
         self.points
     }
 
-    /// The failed points' indices (in the flattened input), increasing, as an int64 array.
+    /// The failed points' (rows') indices in the flattened input, increasing, as an int64
+    /// array.
     #[getter]
     fn indices<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        let indices = self.failures.iter().map(|f| i64::try_from(f.index).unwrap_or(i64::MAX));
-        PyArray1::from_iter(py, indices)
+        PyArray1::from_iter(py, self.indices_iter().map(|i| i64::try_from(i).unwrap_or(i64::MAX)))
     }
 
-    /// Why each point failed, in the order of `indices`.
+    /// Why each point (row) failed, in the order of `indices`.
     #[getter]
     fn reasons<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.failures.iter().map(|f| f.error.to_string()))
+        PyList::new(py, (0..self.len()).filter_map(|i| self.entry(i)).map(|(_, reason)| reason))
     }
 
     /// `(index, reason)` pairs, in index order.
     fn items(&self) -> Vec<(usize, String)> {
-        self.failures.iter().map(|f| (f.index, f.error.to_string())).collect()
+        (0..self.len()).filter_map(|i| self.entry(i)).collect()
     }
 
     /// Raises the `TransformError` for these failures if there are any.
     fn raise_if_any(&self, py: Python<'_>) -> PyResult<()> {
-        if self.failures.is_empty() {
+        if self.len() == 0 {
             Ok(())
         } else {
             Err(self.error(py))
@@ -305,17 +423,18 @@ impl Failures {
     }
 
     fn __repr__(&self) -> String {
-        let shown: Vec<String> =
-            self.failures.iter().take(3).map(|f| format!("{}: {}", f.index, f.error)).collect();
-        let more = if self.failures.len() > 3 { ", ..." } else { "" };
+        let shown: Vec<String> = (0..self.len().min(3))
+            .filter_map(|i| self.entry(i))
+            .map(|(index, reason)| format!("{index}: {reason}"))
+            .collect();
+        let more = if self.len() > 3 { ", ..." } else { "" };
+        let unit = self.unit();
         format!(
-            "Failures({} of {} points failed{}{}{})",
-            self.failures.len(),
+            "Failures({} of {} {unit}s failed{}{}{more})",
+            self.len(),
             self.points,
             if shown.is_empty() { "" } else { ": " },
             shown.join("; "),
-            more
         )
     }
 }
-
