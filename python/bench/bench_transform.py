@@ -6,7 +6,9 @@ Prints a Markdown table: for each case the best of ``--repeat`` timed runs (afte
 of pyproj's ``Transformer.transform`` (one thread) and geounify's ``Transformer.transform`` on one
 thread (``parallel=False``, the like-for-like comparison), in place on one thread, and on all
 cores (``parallel=True``, noted separately), with the largest difference from pyproj. Pairs pyproj
-cannot do (GCJ-02) show geounify alone. Build the extension in release mode first
+cannot do (GCJ-02) show geounify alone. With GeoPandas and pyarrow installed it also times a
+GeoSeries of the same points (``GeoSeries.to_crs`` against ``geounify.geopandas.transform``) and
+a WKB pyarrow array through ``transform_arrow``. Build the extension in release mode first
 (``maturin develop --release``): a debug build is many times slower.
 """
 
@@ -23,13 +25,20 @@ import pyproj
 import geounify
 
 
+CLOCK = time.perf_counter
+
+
 def best(fn, repeat):
-    fn()  # warm-up (page faults, pyproj's database look-ups, rayon's pool)
+    """The best of ``repeat`` runs after a warm-up (page faults, pyproj's database look-ups,
+    rayon's pool), on ``CLOCK``: wall time, or with ``--cpu`` the calling thread's CPU time,
+    which a loaded machine's descheduling does not inflate (one-thread cases only: geounify's
+    one-thread batch runs on the calling thread with the GIL released)."""
+    fn()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK() - start)
     return min(times)
 
 
@@ -48,13 +57,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time the one-thread cases in thread CPU time (for a loaded machine); "
+        "the all-cores rows are then skipped",
+    )
     args = parser.parse_args()
     n, repeat = args.points, args.repeat
+    global CLOCK
+    if args.cpu:
+        CLOCK = time.thread_time
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
     print(f"geounify {geounify.__version__}, pyproj {pyproj.__version__} (PROJ {pyproj.proj_version_str}), "
           f"numpy {np.__version__}, Python {platform.python_version()}, {cores} cores, "
-          f"{n:,} points, best of {repeat}")
+          f"{n:,} points, best of {repeat}, {'thread CPU' if args.cpu else 'wall'} time")
     print()
     print("| case | ms | Mpoints/s | vs pyproj | notes |")
     print("|---|---:|---:|---:|---|")
@@ -77,11 +95,12 @@ def main():
 
     t_copy = best(lambda: (np.copyto(xi, x), np.copyto(yi, y)), repeat)
     t_inplace = best(inplace, repeat) - t_copy
-    t_all = best(lambda: ours_t.transform(x, y, parallel=True), repeat)
+    t_all = None if args.cpu else best(lambda: ours_t.transform(x, y, parallel=True), repeat)
     print(row("4490→4547 pyproj `Transformer.transform`", t_proj, n))
     print(row("4490→4547 geounify `transform`, 1 thread", t_one, n, t_proj, f"max diff from pyproj {diff:.1e} m"))
     print(row("4490→4547 geounify `transform_inplace`, 1 thread", t_inplace, n, t_proj, "no output arrays (copy-in time subtracted)"))
-    print(row(f"4490→4547 geounify `transform`, {cores} threads", t_all, n, t_proj, "all cores: not per-core"))
+    if t_all is not None:
+        print(row(f"4490→4547 geounify `transform`, {cores} threads", t_all, n, t_proj, "all cores: not per-core"))
 
     # The inverse: projected -> geographic.
     t_proj_inv = best(lambda: theirs_t.transform(pe, pn, direction="INVERSE"), repeat)
@@ -94,13 +113,35 @@ def main():
     gx, gy = points(n, 73.5, 135.0, 18.0, 53.5)
     gcj = geounify.Transformer("EPSG:4326", "GCJ02")
     t_gcj = best(lambda: gcj.transform(gx, gy, parallel=False), repeat)
-    t_gcj_all = best(lambda: gcj.transform(gx, gy, parallel=True), repeat)
+    t_gcj_all = None if args.cpu else best(lambda: gcj.transform(gx, gy, parallel=True), repeat)
     back = gcj.inverse()
     cx, cy = gcj.transform(gx, gy)
     t_gcj_inv = best(lambda: back.transform(cx, cy, parallel=False), repeat)
     print(row("4326→GCJ-02 geounify, 1 thread", t_gcj, n, note="pyproj: no GCJ-02"))
-    print(row(f"4326→GCJ-02 geounify, {cores} threads", t_gcj_all, n, note="all cores"))
+    if t_gcj_all is not None:
+        print(row(f"4326→GCJ-02 geounify, {cores} threads", t_gcj_all, n, note="all cores"))
     print(row("GCJ-02→4326 geounify (exact inverse), 1 thread", t_gcj_inv, n, note="iterative inverse"))
+
+    # Whole geometry containers, 4490 -> 4547 (fewer repeats: building them is slow).
+    try:
+        import geopandas
+        import pyarrow as pa
+        import shapely
+    except ImportError:
+        return
+    import geounify.geopandas as gug
+
+    series = geopandas.GeoSeries(shapely.points(x, y), crs="EPSG:4490")
+    r = max(1, min(repeat, 3))
+    t_to_crs = best(lambda: series.to_crs("EPSG:4547"), r)
+    t_gs = best(lambda: gug.transform(series, "EPSG:4490", "EPSG:4547", parallel=False), r)
+    print(row("GeoSeries of points: GeoPandas `to_crs` (pyproj)", t_to_crs, n))
+    print(row("GeoSeries of points: `geounify.geopandas.transform`, 1 thread", t_gs, n, t_to_crs,
+              "shapely get/set_coordinates included"))
+    wkb = pa.array(shapely.to_wkb(series.values), type=pa.binary())
+    t_arrow = best(lambda: geounify.transform_arrow(wkb, "EPSG:4490", "EPSG:4547"), r)
+    print(row("Arrow WKB points: `transform_arrow`, 1 thread", t_arrow, n,
+              note="the core's kernel; pyproj has no Arrow path"))
 
 
 if __name__ == "__main__":
