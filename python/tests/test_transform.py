@@ -267,3 +267,28 @@ def test_transform_inplace_refusals():
     with pytest.raises(ValueError, match="differ in shape"):
         t.transform_inplace(a.copy(), np.zeros(3))
     assert list(a) == [114.0, 115.0]
+
+
+def test_gil_released_during_batch(rng):
+    """Another Python thread runs while a batch is inside Rust (the GIL is released)."""
+    import threading
+    import time
+
+    x, y = lonlat(rng, 2_000_000, 112.5, 115.5, 18.0, 45.0)
+    t = geounify.Transformer("EPSG:4326", "EPSG:4547")
+    span = {}
+
+    def work():
+        span["start"] = time.perf_counter()
+        t.transform(x, y, parallel=False)
+        span["end"] = time.perf_counter()
+
+    ticks = []
+    worker = threading.Thread(target=work)
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    inside = [s for s in ticks if span["start"] < s < span["end"]]
+    # Holding the GIL for the whole call would leave (almost) no ticks inside it.
+    assert len(inside) > 100, (len(inside), span["end"] - span["start"])
