@@ -6,8 +6,9 @@
 //! - **WKB** ([`Encoding::Wkb`]) in `Binary`, `LargeBinary` or `BinaryView` arrays: each value
 //!   is rewritten in place by [`crate::wkb`] (byte orders, type codes, counts and m values
 //!   kept; z converted by the height rule). `Binary` and `LargeBinary` keep their offsets and
-//!   null buffer as they were; a `BinaryView` array is rebuilt value by value (views may share
-//!   bytes, so its data buffers cannot be rewritten in place).
+//!   null buffer as they were; a `BinaryView` array's values are copied once into one buffer
+//!   (views may share bytes, so its data buffers cannot be rewritten in place), converted, and
+//!   viewed again.
 //! - **GeoArrow native** arrays ([`Encoding::Point`] … [`Encoding::MultiPolygon`]): the
 //!   coordinates, separated (`Struct<x, y[, z][, m]>` of `Float64`) or interleaved
 //!   (`FixedSizeList<Float64>[2|3|4]`, the dimension from its child's name `xy`, `xyz`, `xym`,
@@ -37,7 +38,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{
     Array, ArrayRef, BinaryViewArray, FixedSizeListArray, Float64Array, GenericBinaryArray,
-    GenericListArray, OffsetSizeTrait, StructArray,
+    GenericListArray, LargeBinaryArray, OffsetSizeTrait, StructArray,
 };
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -318,12 +319,6 @@ impl<O: OffsetSizeTrait> RowBytes for OffsetBytes<O> {
     }
 }
 
-impl RowBytes for Vec<Option<Vec<u8>>> {
-    fn row_mut(&mut self, row: usize) -> Option<&mut [u8]> {
-        self.get_mut(row)?.as_deref_mut()
-    }
-}
-
 /// The failures and extent gathered while converting an array.
 struct Outcome {
     failures: Vec<RowFailure>,
@@ -393,34 +388,54 @@ fn binary<O: OffsetSizeTrait>(
     })
 }
 
+/// A data block of a rebuilt `BinaryView` array stays below a view's 32-bit offset.
+const VIEW_BLOCK_BYTES: usize = 1 << 31;
+
 fn binary_view(transformer: &Transformer, array: &BinaryViewArray) -> Transformed {
-    // Views may share bytes, so each value is copied out, converted and appended anew.
-    let mut values: Vec<Option<Vec<u8>>> = (0..array.len())
-        .map(|row| array.is_valid(row).then(|| array.value(row).to_vec()))
-        .collect();
-    let mut out = Outcome::new();
-    let mut batch = WkbBatch { points: Vec::new(), rows: Vec::new() };
-    for row in 0..values.len() {
-        let Some(Some(value)) = values.get(row) else { continue };
-        batch.gather(row, value, &mut out);
-        if batch.points.len() >= WKB_BATCH_POINTS {
-            batch.flush(transformer, &mut values, &mut out);
+    // Views may share bytes, so the values are copied once into a `LargeBinary` layout,
+    // converted as one, and viewed again in blocks of the converted buffer.
+    let large: LargeBinaryArray = array.iter().collect();
+    let mut done = binary(transformer, &large);
+    let converted = done.array.as_binary::<i64>();
+    let offsets: Vec<usize> =
+        converted.offsets().iter().map(|&o| usize::try_from(o).unwrap_or(0)).collect();
+    let values = converted.values();
+    let len = converted.len();
+    let mut builder = BinaryViewBuilder::with_capacity(len);
+    let mut misviewed = Vec::new();
+    let mut row = 0;
+    while row < len {
+        let start = offsets[row];
+        let mut end_row = row + 1;
+        while end_row < len && offsets[end_row + 1] - start <= VIEW_BLOCK_BYTES {
+            end_row += 1;
         }
-    }
-    batch.flush(transformer, &mut values, &mut out);
-    let len = array.len();
-    out.finish(len, array.nulls(), |nulls| {
-        let mut builder = BinaryViewBuilder::with_capacity(len);
-        for (row, value) in values.iter().enumerate() {
-            match value {
-                Some(v) if nulls.as_ref().is_none_or(|n| n.is_valid(row)) => {
-                    builder.append_value(v)
-                }
-                _ => builder.append_null(),
+        let block = builder.append_block(values.slice_with_length(start, offsets[end_row] - start));
+        for r in row..end_row {
+            if converted.is_null(r) {
+                builder.append_null();
+                continue;
+            }
+            let at = u32::try_from(offsets[r] - start).unwrap_or(u32::MAX);
+            let n = u32::try_from(offsets[r + 1] - offsets[r]).unwrap_or(u32::MAX);
+            if builder.try_append_view(block, at, n).is_err() {
+                // Never: every value of the input fitted a view and the lengths are unchanged.
+                builder.append_null();
+                misviewed.push(RowFailure {
+                    row: r,
+                    reason: RowError::Wkb(WkbError::Malformed {
+                        offset: 0,
+                        message: "the converted value does not fit a view".into(),
+                    }),
+                });
             }
         }
-        Arc::new(builder.finish())
-    })
+        row = end_row;
+    }
+    done.failures.extend(misviewed);
+    done.failures.sort_by_key(|f| f.row);
+    done.array = Arc::new(builder.finish());
+    done
 }
 
 /// The coordinates of a native array, as columns, and how to put them back.

@@ -206,6 +206,14 @@ fn a_failing_row_becomes_null_and_is_listed_with_its_vertex_the_others_convert()
     assert!((p[0] - 449_042.047_441).abs() < 1e-6);
     // The envelope is the one row that converted.
     assert_eq!(out.envelope.x, Some((p[0], p[0])));
+    // The same rows as a BinaryView array: the same failures, nulls and values.
+    let mut view = BinaryViewBuilder::new();
+    rows.iter().for_each(|r| view.append_option(r.as_deref()));
+    let out_view = transform_array(&t, &view.finish(), Encoding::Wkb).unwrap();
+    assert_eq!(out_view.failures, out.failures);
+    let got_view = out_view.array.as_binary_view();
+    assert!(got_view.is_null(0) && got_view.is_null(1) && got_view.is_null(3));
+    assert_eq!(got_view.value(2), got.value(2));
 }
 
 fn separated(points: &[[f64; 3]], z: bool) -> StructArray {
