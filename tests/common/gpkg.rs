@@ -183,8 +183,7 @@ pub fn contents(path: &Path) -> Vec<String> {
         }
         let by_first = sql.starts_with("CREATE VIRTUAL") || sql.contains("WITHOUT ROWID");
         let order = if by_first { "1" } else { "rowid" };
-        let mut stmt =
-            conn.prepare(&format!("SELECT * FROM \"{name}\" ORDER BY {order}")).unwrap();
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{name}\" ORDER BY {order}")).unwrap();
         let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
         let rows = stmt
             .query_map([], |r| {
@@ -222,8 +221,7 @@ pub fn sqlite_checks(path: &Path) -> usize {
         .map(Result::unwrap)
         .collect();
     for name in &rtrees {
-        let check: String =
-            conn.query_row("SELECT rtreecheck(?1)", [name], |r| r.get(0)).unwrap();
+        let check: String = conn.query_row("SELECT rtreecheck(?1)", [name], |r| r.get(0)).unwrap();
         assert_eq!(check, "ok", "{name}");
     }
     rtrees.len()

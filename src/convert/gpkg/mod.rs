@@ -40,6 +40,17 @@
 //!
 //! Attribute tables, tiles, extensions' tables and every non-geometry column are untouched.
 //!
+//! **Two ways, one result.** Converting a geometry never changes its blob's length, so the
+//! database's structure never changes: the page-level fast path (`gpkg/pages.rs`) rewrites the
+//! blobs inside the copy's B-tree pages itself (SQLite file format), recomputes the boxes of the
+//! R-tree in its existing structure, and lets SQLite do only the metadata updates above. It
+//! declines anything it does not take — a WAL-mode file, a `WITHOUT ROWID` table, a `CHECK`
+//! constraint, a generated column, an index on the geometry, a row key that is not the rowid,
+//! an R-tree that is not GeoPackage's or does not index exactly the rows above, any malformed
+//! page or geometry, any point that fails — and then the SQL path described above runs on a
+//! fresh copy, so reports, messages and failures are always the SQL path's. Both write the
+//! same rows byte for byte and the same R-tree entries (tests compare them).
+//!
 //! A row with a point that cannot be converted fails the conversion (nothing written); with
 //! [`skip_invalid`](super::ConvertOptions::skip_invalid) the row is **deleted from the output**
 //! (never left unconverted) and listed as `table T, fid N`; it has no R-tree entry, and GDAL's
@@ -59,7 +70,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
 
-pub mod pages;
+mod pages;
 
 /// Rows converted per chunk (at most).
 pub const CHUNK: usize = 16_384;
@@ -874,16 +885,18 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
 
 /// Which way a conversion went (see [`convert_traced`]).
 #[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    /// The page-level fast path ([`pages`]).
+    /// The page-level fast path (see the module docs).
     Pages,
-    /// The SQL path (every row read, updated and indexed through SQLite).
+    /// The SQL path alone, as requested (every row read, updated and indexed through SQLite).
     Sql,
+    /// The SQL path, after the page-level path declined, for this reason.
+    Declined(String),
 }
 
-/// [`convert_file`], saying which way it went; `Route::Sql` as the request skips the page-level
-/// path (for tests comparing the two paths' outputs; the outputs are the same).
+/// [`convert_file`], saying which way it went; any request but `Route::Pages` runs the SQL
+/// path alone (for tests comparing the two paths' outputs; the outputs are the same).
 #[doc(hidden)]
 pub fn convert_traced(
     job: &Job<'_>,
@@ -894,10 +907,13 @@ pub fn convert_traced(
     let file = AtomicFile::create(job.output).map_err(out_err)?;
     copy_database(job.input, file.temp_path(), job.output)?;
     if request == Route::Pages {
-        if let Ok(mut report) = pages::convert(job, file.temp_path()) {
-            report.outputs.push(file.commit().map_err(out_err)?);
-            return Ok((report, Route::Pages));
-        }
+        let declined = match pages::convert(job, file.temp_path()) {
+            Ok(mut report) => {
+                report.outputs.push(file.commit().map_err(out_err)?);
+                return Ok((report, Route::Pages));
+            }
+            Err(pages::Decline(reason)) => reason,
+        };
         // Declined (possibly half way): the SQL path starts again from a fresh copy.
         std::fs::OpenOptions::new()
             .write(true)
@@ -905,9 +921,11 @@ pub fn convert_traced(
             .and_then(|f| f.set_len(0))
             .map_err(out_err)?;
         copy_database(job.input, file.temp_path(), job.output)?;
+        let mut report = convert_sql(job, file.temp_path())?;
+        report.outputs.push(file.commit().map_err(out_err)?);
+        return Ok((report, Route::Declined(declined)));
     }
-    let report = convert_sql(job, file.temp_path())?;
-    let mut report = report;
+    let mut report = convert_sql(job, file.temp_path())?;
     report.outputs.push(file.commit().map_err(out_err)?);
     Ok((report, Route::Sql))
 }

@@ -37,17 +37,20 @@ use std::fs::File;
 use std::path::Path;
 
 /// The deepest B-tree walked (SQLite's own trees of a few billion rows are about 10 deep).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The deepest R-tree taken (SQLite's `rtree` module refuses deeper ones too).
 const RTREE_MAX_DEPTH: u16 = 40;
+
+/// The most bytes written in one call (a run of consecutive pages).
+const WRITE_RUN: usize = 4 << 20;
 
 /// The largest R-tree (`_node` pages) held in memory while its boxes are recomputed.
 const MAX_RTREE_BYTES: u64 = 256 << 20;
 
 /// Why the page-level path declined (for tests and debugging; the caller runs the SQL path).
 #[derive(Debug)]
-pub struct Decline(pub String);
+pub(crate) struct Decline(pub(crate) String);
 
 type Result<T> = std::result::Result<T, Decline>;
 
@@ -151,11 +154,17 @@ impl Db {
         Ok(buf)
     }
 
-    fn write(&self, page: u32, buf: &[u8]) -> Result<()> {
-        if page == 0 || page > self.page_count || buf.len() != self.page_size {
-            return no(format!("page {page} cannot be written"));
+    /// Writes `buf`, whole pages, from page `first` on (nothing if `buf` is empty).
+    fn write_run(&self, first: u32, buf: &[u8]) -> Result<()> {
+        if buf.is_empty() {
+            return Ok(());
         }
-        write_at(&self.file, buf, u64::from(page - 1) * self.page_size as u64)?;
+        let pages = buf.len() / self.page_size;
+        let last = u64::from(first) + pages as u64 - 1;
+        if first == 0 || last > u64::from(self.page_count) || buf.len() % self.page_size != 0 {
+            return no(format!("pages {first}..={last} cannot be written"));
+        }
+        write_at(&self.file, buf, u64::from(first - 1) * self.page_size as u64)?;
         Ok(())
     }
 }
@@ -294,11 +303,25 @@ impl Held {
         Ok(())
     }
 
+    /// Writes the held pages back, runs of consecutive pages (as SQLite mostly lays a table's
+    /// leaves out) in one write each, up to [`WRITE_RUN`] bytes.
     fn write(&self, db: &Db) -> Result<()> {
-        for (page, buf) in &self.pages {
-            db.write(*page, buf)?;
+        let mut order: Vec<&(u32, Vec<u8>)> = self.pages.iter().collect();
+        order.sort_by_key(|p| p.0);
+        order.dedup_by_key(|p| p.0);
+        let mut run: Vec<u8> = Vec::new();
+        let mut first = 0u32;
+        let mut next = 0u32;
+        for (page, buf) in order {
+            if run.is_empty() || *page != next || run.len() >= WRITE_RUN {
+                db.write_run(first, &run)?;
+                run.clear();
+                first = *page;
+            }
+            run.extend_from_slice(buf);
+            next = page.saturating_add(1);
         }
-        Ok(())
+        db.write_run(first, &run)
     }
 }
 
@@ -476,7 +499,7 @@ fn plan(
 ) -> Result<Plan> {
     let (root, sql) = table_entry(conn, table)?;
     let words = sql.to_ascii_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
-    if words.contains("without rowid") || words.contains("check") {
+    if words.contains("without rowid") || words.contains("check(") || words.contains("check (") {
         return no(format!("table {table}: WITHOUT ROWID or a CHECK constraint"));
     }
     let cols = columns(conn, table)?;
@@ -849,7 +872,7 @@ pub(super) fn convert(job: &Job<'_>, temp: &Path) -> Result<ConvertReport> {
         }
         converted.push(totals);
     }
-    db.file.sync_data()?;
+    // No sync here: SQLite's commit below syncs the file (the pages written here with it).
     drop(db);
     // The metadata, as the SQL path writes it.
     let mut report = ConvertReport::default();
