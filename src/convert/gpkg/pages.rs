@@ -132,7 +132,7 @@ impl Db {
         }
         let len = file.metadata()?.len();
         let size = page_size as u64;
-        if len % size != 0 {
+        if !len.is_multiple_of(size) {
             return no("the file is not a whole number of pages");
         }
         let Ok(page_count) = u32::try_from(len / size) else { return no("too many pages") };
@@ -161,7 +161,7 @@ impl Db {
         }
         let pages = buf.len() / self.page_size;
         let last = u64::from(first) + pages as u64 - 1;
-        if first == 0 || last > u64::from(self.page_count) || buf.len() % self.page_size != 0 {
+        if first == 0 || last > u64::from(self.page_count) || !buf.len().is_multiple_of(self.page_size) {
             return no(format!("pages {first}..={last} cannot be written"));
         }
         write_at(&self.file, buf, u64::from(first - 1) * self.page_size as u64)?;
