@@ -42,6 +42,12 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// The deepest R-tree taken (SQLite's `rtree` module refuses deeper ones too).
 const RTREE_MAX_DEPTH: u16 = 40;
 
+/// Rows converted together at most (two runner parts: both cores busy).
+const BATCH_ROWS: usize = 8_192;
+
+/// Bytes of geometry converted together at most (plus one row).
+const BATCH_BYTES: usize = 8 << 20;
+
 /// The most bytes written in one call (a run of consecutive pages).
 const WRITE_RUN: usize = 4 << 20;
 
@@ -161,7 +167,10 @@ impl Db {
         }
         let pages = buf.len() / self.page_size;
         let last = u64::from(first) + pages as u64 - 1;
-        if first == 0 || last > u64::from(self.page_count) || !buf.len().is_multiple_of(self.page_size) {
+        if first == 0
+            || last > u64::from(self.page_count)
+            || !buf.len().is_multiple_of(self.page_size)
+        {
             return no(format!("pages {first}..={last} cannot be written"));
         }
         write_at(&self.file, buf, u64::from(first - 1) * self.page_size as u64)?;
@@ -657,9 +666,11 @@ fn flush(
     held.write(db)
 }
 
-/// Converts the geometry column of `plan` in place; its totals. Chunks end where the SQL path's
-/// end ([`CHUNK`] rows or [`CHUNK_BYTES`] of blobs, NULL counted as 8 bytes), each reported to
-/// the progress sink with its bytes, and a last empty one, as the SQL path's last read.
+/// Converts the geometry column of `plan` in place; its totals. Rows are converted in batches
+/// of [`BATCH_ROWS`] rows or [`BATCH_BYTES`] of blobs (smaller than the SQL path's chunks: the
+/// memory is reused instead of grown, which measured faster); progress is reported as the SQL
+/// path reports it, per chunk of [`CHUNK`] rows or [`CHUNK_BYTES`] of blobs (NULL counted as 8
+/// bytes), and a last empty one, as the SQL path's last read.
 fn convert_column(
     db: &Db,
     job: &Job<'_>,
@@ -671,7 +682,7 @@ fn convert_column(
     let mut totals = Totals::default();
     let mut held = Held::default();
     let mut rows: Vec<(Row, Vec<Seg>)> = Vec::new();
-    let mut bytes = 0u64;
+    let (mut read, mut bytes, mut batch) = (0usize, 0u64, 0usize);
     let mut last: Option<i64> = None;
     while let Some((page, buf)) = leaves.next(seen)? {
         let cells = u16_at(&buf, 3)?;
@@ -695,14 +706,19 @@ fn convert_column(
                         return no("a blob past its record");
                     };
                     bytes += len as u64;
+                    batch += len;
                     let row = Row { rowid, blob: Some(blob.to_vec()), outcome: None };
                     rows.push((row, narrow(&segs, start, len)));
                 }
             }
-            if rows.len() >= CHUNK || bytes >= CHUNK_BYTES {
+            read += 1;
+            if read >= CHUNK || bytes >= CHUNK_BYTES {
                 job.progress.advance(bytes);
+                (read, bytes) = (0, 0);
+            }
+            if rows.len() >= BATCH_ROWS || batch >= BATCH_BYTES {
                 flush(db, job, srs_id, &mut held, &mut rows, &mut totals)?;
-                bytes = 0;
+                batch = 0;
                 // Only the leaf being read stays held (its rows so far are written).
                 let current = std::mem::take(&mut held.pages[slot]);
                 held.pages.clear();
@@ -712,8 +728,10 @@ fn convert_column(
         }
     }
     if !rows.is_empty() {
-        job.progress.advance(bytes);
         flush(db, job, srs_id, &mut held, &mut rows, &mut totals)?;
+    }
+    if read > 0 {
+        job.progress.advance(bytes);
     }
     job.progress.advance(0);
     Ok(totals)
