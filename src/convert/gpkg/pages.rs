@@ -421,7 +421,10 @@ fn record_blob(
     }
     let (mut at, mut offset) = (n, header_len);
     let mut i = 0;
-    while at < header_len {
+    let mut found = None;
+    // Up to the later of the geometry and the alias column: both are checked.
+    let end = column.max(alias.unwrap_or(0));
+    while at < header_len && i <= end {
         let (t, n) = varint(record, at)?;
         at += n;
         let size = match t {
@@ -436,19 +439,22 @@ fn record_blob(
             return no("the row key is stored in the record: not the rowid");
         }
         if i == column {
-            return match t {
-                0 => Ok(None),
+            found = Some(match t {
+                0 => None,
                 t if t >= 12 && t % 2 == 0 => match offset.checked_add(size) {
-                    Some(end) if end <= record.len() => Ok(Some((offset, size))),
-                    _ => no("a blob past its record"),
+                    Some(end) if end <= record.len() => Some((offset, size)),
+                    _ => return no("a blob past its record"),
                 },
-                _ => no("the geometry is not a blob"),
-            };
+                _ => return no("the geometry is not a blob"),
+            });
         }
         offset = offset.saturating_add(size);
         i += 1;
     }
-    no("a record without the geometry column")
+    if i <= end {
+        return no("a record without the geometry or row key column");
+    }
+    found.map_or_else(|| no("a record without the geometry column"), Ok)
 }
 
 /// What the catalogue says of one feature table's geometry column.
@@ -942,6 +948,20 @@ mod tests {
             assert!(f64::from(round_down(d)) <= d && f64::from(round_up(d)) >= d, "{d}");
         }
         assert_eq!(round_down(3.0), 3.0);
+    }
+
+    #[test]
+    fn records() {
+        // Header of 4 bytes: NULL (the alias), a 2-byte blob, an 8-bit integer; then the body.
+        let record = [4, 0, 16, 1, 0xAB, 0xCD, 7];
+        assert_eq!(record_blob(&record, 1, Some(0)).unwrap(), Some((4, 2)));
+        // The key stored in the record (not a rowid alias), before or after the geometry.
+        assert!(record_blob(&record, 1, Some(2)).is_err());
+        assert!(record_blob(&[4, 1, 16, 0, 5, 0xAB, 0xCD], 1, Some(0)).is_err());
+        // Not a blob; a column beyond the record.
+        assert!(record_blob(&record, 2, None).is_err());
+        assert!(record_blob(&record, 3, None).is_err());
+        assert_eq!(record_blob(&[2, 0], 0, None).unwrap(), None);
     }
 
     #[test]
