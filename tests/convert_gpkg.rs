@@ -819,3 +819,15 @@ fn a_user_column_named_rowid_does_not_hide_the_feature_ids() {
     check_converted(&input, &output, &Transformer::new(&wgs84, &gk).unwrap(), 4548);
     assert_eq!(user_rowids(&output), before);
 }
+
+#[test]
+fn the_page_level_fast_path_writes_what_the_sql_path_writes() {
+    // Every geometry type with and without z, both byte orders, empty and NULL rows, two
+    // feature tables with R-trees and GDAL's triggers, an attribute table.
+    let dir = Scratch::new("fast-path-fixture");
+    let input = dir.path("in.gpkg");
+    fixture(&input, &beijing(), 4326, None);
+    let out = gpkg::fast_path_equals_sql_path(&input, &dir.0, "EPSG:4326", "EPSG:4548");
+    let t = Transformer::new(&crs("EPSG:4326"), &crs("EPSG:4548")).unwrap();
+    check_converted(&input, &out, &t, 4548);
+}

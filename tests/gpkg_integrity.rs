@@ -652,3 +652,23 @@ fn a_chunk_of_large_geometries_is_bounded_in_bytes() {
     let xy = read_xy(&third);
     assert_eq!((xy.len(), xy[n - 1]), (n, expected(line[n - 1])));
 }
+
+#[test]
+fn the_page_level_fast_path_writes_what_the_sql_path_writes() {
+    // Points, a line, NULL and empty rows, with an R-tree and GDAL's triggers, and the table of
+    // three 9 MiB lines (overflow chains of thousands of pages, chunks bounded in bytes).
+    let dir = Scratch::new("fast-path-integrity");
+    let input = dir.path("in.gpkg");
+    let conn = create_gpkg(&input, true);
+    add_table(&conn, "pts", &indexed_rows());
+    add_rtree(&conn, "pts", true);
+    let line: Vec<[f64; 2]> =
+        (0..589_824).map(|k| [116.0 + k as f64 * 1e-6, 39.5 + (k % 1000) as f64 * 1e-5]).collect();
+    let b = blob(&wkb_line(&line));
+    add_table(&conn, "lines", &[(Some(b.clone()), "a"), (None, "b"), (Some(b), "c")]);
+    add_rtree(&conn, "lines", false);
+    drop(conn);
+    let out = gpkg::fast_path_equals_sql_path(&input, &dir.0, "EPSG:4326", "EPSG:4548");
+    assert_eq!(check_rtree(&out, "pts"), 41);
+    assert_eq!(found(&out, "pts", expected(beijing(40)[5])), ["6", "41"]);
+}

@@ -4,7 +4,7 @@
 //! columns and geometry types).
 
 use rusqlite::{params, Connection};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The keys of the mandatory tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,4 +149,114 @@ pub fn add_rtree_triggers(conn: &Connection, t: &str, names: &[&str]) {
 pub fn geometries(conn: &Connection, t: &str) -> Vec<(i64, Option<Vec<u8>>)> {
     let mut s = conn.prepare(&format!("SELECT fid, geom FROM \"{t}\" ORDER BY fid")).unwrap();
     s.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// Every row of every table of the GeoPackage `path` as text (the R-trees' shadow tables apart,
+/// an R-tree read through its virtual table, by id; `gpkg_contents.last_change` shown as
+/// `(now)`: the time of the run), and its schema sorted (the SQL path recreates the R-tree,
+/// which moves its rows in `sqlite_master`).
+pub fn contents(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    let mut schema: Vec<String> = conn
+        .prepare("SELECT type, name, tbl_name, quote(sql) FROM sqlite_master")
+        .unwrap()
+        .query_map([], |r| {
+            Ok([0, 1, 2, 3].map(|k| r.get::<_, String>(k).unwrap_or_default()).join("|"))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    schema.sort();
+    let tables: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut out = schema;
+    for (name, sql) in tables {
+        let shadow = name.starts_with("rtree_")
+            && ["_node", "_parent", "_rowid"].iter().any(|s| name.ends_with(s));
+        if shadow || name.starts_with("sqlite_") {
+            continue;
+        }
+        let by_first = sql.starts_with("CREATE VIRTUAL") || sql.contains("WITHOUT ROWID");
+        let order = if by_first { "1" } else { "rowid" };
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{name}\" ORDER BY {order}")).unwrap();
+        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((0..names.len())
+                    .map(|k| match r.get_ref(k).unwrap() {
+                        _ if names[k] == "last_change" => "(now)".to_string(),
+                        rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                        rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                        rusqlite::types::ValueRef::Real(f) => format!("{:?}", f.to_bits()),
+                        rusqlite::types::ValueRef::Text(t) => {
+                            format!("'{}'", String::from_utf8_lossy(t))
+                        }
+                        rusqlite::types::ValueRef::Blob(b) => format!("{b:02x?}"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap();
+        out.extend(rows.map(|r| format!("{name}: {}", r.unwrap())));
+    }
+    out
+}
+
+/// SQLite's own checks of `path`: `PRAGMA integrity_check` and `rtreecheck` of each R-tree;
+/// the number of R-trees.
+pub fn sqlite_checks(path: &Path) -> usize {
+    let conn = Connection::open(path).unwrap();
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok", "{}", path.display());
+    let rtrees: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%rtree%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for name in &rtrees {
+        let check: String = conn.query_row("SELECT rtreecheck(?1)", [name], |r| r.get(0)).unwrap();
+        assert_eq!(check, "ok", "{name}");
+    }
+    rtrees.len()
+}
+
+/// Converts `input` (`from` → `to`) into `dir` both ways: the page-level fast path must run,
+/// and its report and output equal the SQL path's ([`contents`]: every row byte for byte, the
+/// R-trees' entries), and pass [`sqlite_checks`]; the fast path's output.
+pub fn fast_path_equals_sql_path(input: &Path, dir: &Path, from: &str, to: &str) -> PathBuf {
+    use geounify::convert::gpkg::{convert_traced, Route};
+    use geounify::convert::{ConvertOptions, Job, NoProgress};
+    let (source, target) = (super::crs(from), super::crs(to));
+    let transformer = geounify::Transformer::new(&source, &target).unwrap();
+    let options = ConvertOptions::default();
+    let run = |output: &Path, route| {
+        let job = Job {
+            input,
+            output,
+            source: &source,
+            target: &target,
+            transformer: &transformer,
+            options: &options,
+            progress: &NoProgress,
+        };
+        let (mut report, ran) = convert_traced(&job, route).unwrap();
+        report.outputs.clear();
+        (report, ran)
+    };
+    let (fast, sql) = (dir.join("fast.gpkg"), dir.join("sql.gpkg"));
+    let (a, ran) = run(&fast, Route::Pages);
+    assert_eq!(ran, Route::Pages, "the fast path ran");
+    let (b, ran) = run(&sql, Route::Sql);
+    assert_eq!(ran, Route::Sql);
+    assert_eq!(a, b);
+    assert_eq!(contents(&fast), contents(&sql));
+    sqlite_checks(&fast);
+    fast
 }

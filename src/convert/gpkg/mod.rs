@@ -40,6 +40,17 @@
 //!
 //! Attribute tables, tiles, extensions' tables and every non-geometry column are untouched.
 //!
+//! **Two ways, one result.** Converting a geometry never changes its blob's length, so the
+//! database's structure never changes: the page-level fast path (`gpkg/pages.rs`) rewrites the
+//! blobs inside the copy's B-tree pages itself (SQLite file format), recomputes the boxes of the
+//! R-tree in its existing structure, and lets SQLite do only the metadata updates above. It
+//! declines anything it does not take — a WAL-mode file, a `WITHOUT ROWID` table, a `CHECK`
+//! constraint, a generated column, an index on the geometry, a row key that is not the rowid,
+//! an R-tree that is not GeoPackage's or does not index exactly the rows above, any malformed
+//! page or geometry, any point that fails — and then the SQL path described above runs on a
+//! fresh copy, so reports, messages and failures are always the SQL path's. Both write the
+//! same rows byte for byte and the same R-tree entries (tests compare them).
+//!
 //! A row with a point that cannot be converted fails the conversion (nothing written); with
 //! [`skip_invalid`](super::ConvertOptions::skip_invalid) the row is **deleted from the output**
 //! (never left unconverted) and listed as `table T, fid N`; it has no R-tree entry, and GDAL's
@@ -58,6 +69,8 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::Path;
+
+mod pages;
 
 /// Rows converted per chunk (at most).
 pub const CHUNK: usize = 16_384;
@@ -447,6 +460,18 @@ pub(crate) fn target_srs(
     path: &Path,
     warnings: &mut Vec<String>,
 ) -> Result<i64, ConvertError> {
+    choose_target_srs(conn, target, path, warnings, true)
+}
+
+/// The target's `srs_id` as [`target_srs`] chooses it; the row is inserted only if `insert`
+/// (the page-level path asks first, without writing, and inserts in its last step).
+fn choose_target_srs(
+    conn: &Connection,
+    target: &Crs,
+    path: &Path,
+    warnings: &mut Vec<String>,
+    insert_row: bool,
+) -> Result<i64, ConvertError> {
     let err = |e| sql_error(path, e);
     let definition = match target.to_wkt() {
         Ok(wkt) => wkt,
@@ -471,6 +496,9 @@ pub(crate) fn target_srs(
         });
     }
     let insert = |srs_id: i64, name: &str, org: &str, org_id: i64| -> Result<(), ConvertError> {
+        if !insert_row {
+            return Ok(());
+        }
         let extra = if columns.iter().any(|c| c == "definition_12_063") {
             ", definition_12_063) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'undefined')"
         } else {
@@ -794,15 +822,119 @@ fn private_copy_settings(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Warns when `table` declares an EPSG CRS (`old_srs`) other than the job's source.
+fn declared_warning(
+    conn: &Connection,
+    job: &Job<'_>,
+    table: &str,
+    old_srs: i64,
+    report: &mut ConvertReport,
+) -> Result<(), ConvertError> {
+    let declared: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
+             WHERE srs_id = ?1",
+            [old_srs],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| sql_error(job.input, e))?;
+    if let (Some((org, code)), Some(source)) = (declared, job.source.epsg()) {
+        if org.eq_ignore_ascii_case("EPSG") && code != i64::from(source) {
+            report.warnings.push(format!(
+                "table {table} declares EPSG:{code}; converted as {} as requested",
+                job.source.id()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The metadata of a converted column: every listing of it in `gpkg_geometry_columns` (a table
+/// listed twice in another case) and its `gpkg_contents` row get the target's `srs_id`, the
+/// contents its converted bounding box and `last_change` now.
+fn finish_table(
+    conn: &Connection,
+    path: &Path,
+    (table, column): (&str, &str),
+    srs_id: i64,
+    envelope: &Envelope,
+) -> Result<(), ConvertError> {
+    let err = |e| sql_error(path, e);
+    conn.execute(
+        "UPDATE gpkg_geometry_columns SET srs_id = ?1 WHERE table_name = ?2 COLLATE NOCASE \
+         AND column_name = ?3 COLLATE NOCASE",
+        params![srs_id, table, column],
+    )
+    .map_err(err)?;
+    let (x, y) = (envelope.x, envelope.y);
+    conn.execute(
+        "UPDATE gpkg_contents SET srs_id = ?1, min_x = ?2, min_y = ?3, max_x = ?4, \
+         max_y = ?5, last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+         WHERE table_name = ?6 COLLATE NOCASE",
+        params![srs_id, x.map(|x| x.0), y.map(|y| y.0), x.map(|x| x.1), y.map(|y| y.1), table],
+    )
+    .map_err(err)?;
+    Ok(())
+}
+
 /// Converts the GeoPackage `job.input` to `job.output` (see the module docs).
 pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
+    convert_traced(job, Route::Pages).map(|(report, _)| report)
+}
+
+/// Which way a conversion went (see [`convert_traced`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// The page-level fast path (see the module docs).
+    Pages,
+    /// The SQL path alone, as requested (every row read, updated and indexed through SQLite).
+    Sql,
+    /// The SQL path, after the page-level path declined, for this reason.
+    Declined(String),
+}
+
+/// [`convert_file`], saying which way it went; any request but `Route::Pages` runs the SQL
+/// path alone (for tests comparing the two paths' outputs; the outputs are the same).
+#[doc(hidden)]
+pub fn convert_traced(
+    job: &Job<'_>,
+    request: Route,
+) -> Result<(ConvertReport, Route), ConvertError> {
     let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     refuse_hot_journal(job.input)?;
     let file = AtomicFile::create(job.output).map_err(out_err)?;
     copy_database(job.input, file.temp_path(), job.output)?;
+    if request == Route::Pages {
+        let declined = match pages::convert(job, file.temp_path()) {
+            Ok(mut report) => {
+                report.outputs.push(file.commit().map_err(out_err)?);
+                return Ok((report, Route::Pages));
+            }
+            Err(pages::Decline(reason)) => reason,
+        };
+        // Declined (possibly half way): the SQL path starts again from a fresh copy.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(file.temp_path())
+            .and_then(|f| f.set_len(0))
+            .map_err(out_err)?;
+        copy_database(job.input, file.temp_path(), job.output)?;
+        let mut report = convert_sql(job, file.temp_path())?;
+        report.outputs.push(file.commit().map_err(out_err)?);
+        return Ok((report, Route::Declined(declined)));
+    }
+    let mut report = convert_sql(job, file.temp_path())?;
+    report.outputs.push(file.commit().map_err(out_err)?);
+    Ok((report, Route::Sql))
+}
+
+/// The SQL path: the copy at `temp` converted row by row through SQLite (see the module docs).
+fn convert_sql(job: &Job<'_>, temp: &Path) -> Result<ConvertReport, ConvertError> {
     let mut report = ConvertReport::default();
     let mut conn = Connection::open_with_flags(
-        file.temp_path(),
+        temp,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| sql_error(job.input, e))?;
@@ -821,23 +953,7 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
     })?;
     let mut tally = Tally::default();
     for (table, column, old_srs) in &tables {
-        let declared: Option<(String, i64)> = tx
-            .query_row(
-                "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
-                 WHERE srs_id = ?1",
-                [old_srs],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(err)?;
-        if let (Some((org, code)), Some(source)) = (declared, job.source.epsg()) {
-            if org.eq_ignore_ascii_case("EPSG") && code != i64::from(source) {
-                report.warnings.push(format!(
-                    "table {table} declares EPSG:{code}; converted as {} as requested",
-                    job.source.id()
-                ));
-            }
-        }
+        declared_warning(&tx, job, table, *old_srs, &mut report)?;
         let (envelope, deleted) =
             convert_table(&tx, job, (table, column), blob_srs_id, &mut report, &mut tally)?;
         if tally.failed() {
@@ -846,27 +962,12 @@ pub fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         if deleted > 0 {
             feature_count_down(&tx, path, table, deleted)?;
         }
-        // Every listing of the column (a table listed twice in another case) gets the new srs.
-        tx.execute(
-            "UPDATE gpkg_geometry_columns SET srs_id = ?1 WHERE table_name = ?2 COLLATE NOCASE \
-             AND column_name = ?3 COLLATE NOCASE",
-            params![srs_id, table, column],
-        )
-        .map_err(err)?;
-        let (x, y) = (envelope.x, envelope.y);
-        tx.execute(
-            "UPDATE gpkg_contents SET srs_id = ?1, min_x = ?2, min_y = ?3, max_x = ?4, \
-             max_y = ?5, last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-             WHERE table_name = ?6 COLLATE NOCASE",
-            params![srs_id, x.map(|x| x.0), y.map(|y| y.0), x.map(|x| x.1), y.map(|y| y.1), table],
-        )
-        .map_err(err)?;
+        finish_table(&tx, path, (table, column), srs_id, &envelope)?;
     }
     tally.finish(&mut report, path)?;
     restore_triggers(&tx, path, &triggers)?;
     tx.commit().map_err(err)?;
     conn.close().map_err(|(_, e)| sql_error(job.output, e))?;
-    report.outputs.push(file.commit().map_err(out_err)?);
     Ok(report)
 }
 
