@@ -40,7 +40,7 @@ use arrow_array::{
     Array, ArrayRef, BinaryViewArray, FixedSizeListArray, Float64Array, GenericBinaryArray,
     GenericListArray, LargeBinaryArray, OffsetSizeTrait, StructArray,
 };
-use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
 use std::fmt;
 use std::sync::Arc;
@@ -248,15 +248,70 @@ const WKB_BATCH_POINTS: usize = 64 * 1024;
 /// Gathered WKB rows waiting for their batch: (row, range in the points).
 struct WkbBatch {
     points: Vec<[f64; 3]>,
-    rows: Vec<(usize, usize, usize)>,
+    /// (row, range of its points, its shape).
+    rows: Vec<(usize, usize, usize, Shape)>,
+}
+
+/// How a gathered row is written back.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Through [`wkb::scatter`].
+    General,
+    /// A point of 21 bytes (2D) or 29 (ISO or EWKB z), read and written directly: the common
+    /// case of point tables, where the general parser's cost per geometry would dominate.
+    Point { little: bool, z: bool },
+}
+
+/// A point `value` [`Shape::Point`] takes: its byte order and whether it has z.
+fn simple_point(value: &[u8]) -> Option<(bool, bool)> {
+    let little = match value.first()? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let code: [u8; 4] = value.get(1..5)?.try_into().ok()?;
+    let code = if little { u32::from_le_bytes(code) } else { u32::from_be_bytes(code) };
+    match (value.len(), code) {
+        (21, 1) => Some((little, false)),
+        (29, 1001 | 0x8000_0001) => Some((little, true)),
+        _ => None,
+    }
+}
+
+fn f64_at(b: &[u8], at: usize, little: bool) -> f64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = b.get(at..at + 8) {
+        a.copy_from_slice(s);
+    }
+    if little {
+        f64::from_le_bytes(a)
+    } else {
+        f64::from_be_bytes(a)
+    }
+}
+
+fn put_f64(b: &mut [u8], at: usize, little: bool, v: f64) {
+    if let Some(s) = b.get_mut(at..at + 8) {
+        s.copy_from_slice(&if little { v.to_le_bytes() } else { v.to_be_bytes() });
+    }
 }
 
 impl WkbBatch {
     /// Gathers the points of `row`'s WKB (a malformed one is a failed row).
     fn gather(&mut self, row: usize, value: &[u8], out: &mut Outcome) {
         let start = self.points.len();
+        if let Some((little, z)) = simple_point(value) {
+            let (x, y) = (f64_at(value, 5, little), f64_at(value, 13, little));
+            // Both NaN: the empty point, left alone (as `wkb::gather` leaves it).
+            if !(x.is_nan() && y.is_nan()) {
+                let h = if z { f64_at(value, 21, little) } else { 0.0 };
+                self.points.push([x, y, h]);
+            }
+            self.rows.push((row, start, self.points.len(), Shape::Point { little, z }));
+            return;
+        }
         match wkb::gather(value, &mut self.points) {
-            Ok(()) => self.rows.push((row, start, self.points.len())),
+            Ok(()) => self.rows.push((row, start, self.points.len(), Shape::General)),
             Err(e) => {
                 self.points.truncate(start);
                 out.fail(row, RowError::Wkb(e));
@@ -269,7 +324,7 @@ impl WkbBatch {
     fn flush(&mut self, transformer: &Transformer, values: &mut impl RowBytes, out: &mut Outcome) {
         let BatchReport { failures, .. } = transformer.transform_slice(&mut self.points);
         let mut failures = failures.into_iter().peekable();
-        for &(row, start, end) in &self.rows {
+        for &(row, start, end, shape) in &self.rows {
             let mut first = None;
             while let Some(f) = failures.next_if(|f| f.index < end) {
                 if first.is_none() && f.index >= start {
@@ -281,7 +336,19 @@ impl WkbBatch {
                 continue;
             }
             let Some(bytes) = values.row_mut(row) else { continue };
-            match wkb::scatter(bytes, self.points.get(start..end).unwrap_or_default()) {
+            let converted = self.points.get(start..end).unwrap_or_default();
+            if let Shape::Point { little, z } = shape {
+                if let Some(&[x, y, h]) = converted.first() {
+                    put_f64(bytes, 5, little, x);
+                    put_f64(bytes, 13, little, y);
+                    if z {
+                        put_f64(bytes, 21, little, h);
+                    }
+                    out.envelope.add(x, y, z.then_some(h), None);
+                }
+                continue;
+            }
+            match wkb::scatter(bytes, converted) {
                 Ok(summary) => out.envelope.extend(&summary.envelope),
                 Err(e) => out.fail(row, RowError::Wkb(e)),
             }
@@ -299,7 +366,7 @@ trait RowBytes {
 /// A binary array's values buffer (copied) and its offsets.
 struct OffsetBytes<O: OffsetSizeTrait> {
     values: Vec<u8>,
-    offsets: arrow_buffer::OffsetBuffer<O>,
+    offsets: OffsetBuffer<O>,
 }
 
 impl<O: OffsetSizeTrait> OffsetBytes<O> {
@@ -365,8 +432,18 @@ fn binary<O: OffsetSizeTrait>(
     transformer: &Transformer,
     array: &GenericBinaryArray<O>,
 ) -> Transformed {
-    let mut bytes =
-        OffsetBytes { values: array.values().to_vec(), offsets: array.offsets().clone() };
+    // Only the values of the array's rows are copied (a slice's offsets index a larger buffer).
+    let offsets = array.offsets();
+    let (first, last) =
+        (offsets.first().map_or(0, |o| o.as_usize()), offsets.last().map_or(0, |o| o.as_usize()));
+    let values = array.values().get(first..last).unwrap_or_default().to_vec();
+    let offsets = if first == 0 {
+        offsets.clone()
+    } else {
+        let base = O::usize_as(first);
+        OffsetBuffer::new(offsets.iter().map(|&o| o - base).collect::<ScalarBuffer<O>>())
+    };
+    let mut bytes = OffsetBytes { values, offsets };
     let mut out = Outcome::new();
     let mut batch = WkbBatch { points: Vec::new(), rows: Vec::new() };
     for row in 0..array.len() {

@@ -455,3 +455,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn wkb_points_of_every_simple_form_convert_like_the_general_path() {
+    let t = t_4490_4548();
+    let p: [f64; 3] = [116.404, 39.915, 44.25];
+    // 2D and ISO z in both byte orders, EWKB z (0x80000001), the empty point (NaN NaN), and the
+    // same point with an SRID flag (EWKB 0x20000001, the general parser's case).
+    let mut ewkb_z = vec![1u8];
+    ewkb_z.extend(0x8000_0001u32.to_le_bytes());
+    p.iter().for_each(|v| ewkb_z.extend(v.to_le_bytes()));
+    let mut with_srid = vec![1u8];
+    with_srid.extend(0x2000_0001u32.to_le_bytes());
+    with_srid.extend(4490u32.to_le_bytes());
+    p[..2].iter().for_each(|v| with_srid.extend(v.to_le_bytes()));
+    let empty = wkb(true, 1, &[vec![[f64::NAN, f64::NAN, 0.0]]], false);
+    let rows = [
+        wkb(true, 1, &[vec![p]], false),
+        wkb(false, 1, &[vec![p]], false),
+        wkb(true, 1, &[vec![p]], true),
+        wkb(false, 1, &[vec![p]], true),
+        ewkb_z,
+        empty.clone(),
+        with_srid,
+    ];
+    let array = BinaryArray::from(rows.iter().map(|r| Some(r.as_slice())).collect::<Vec<_>>());
+    let out = transform_array(&t, &array, Encoding::Wkb).unwrap();
+    assert!(out.failures.is_empty());
+    let got = out.array.as_binary::<i32>();
+    let w = expected(&t, p);
+    for (i, row) in rows.iter().enumerate() {
+        let new = got.value(i);
+        assert_eq!(new.len(), row.len());
+        if i == 5 {
+            assert_eq!(new, empty.as_slice(), "the empty point is left alone");
+            continue;
+        }
+        let skip = if i == 6 { 4 } else { 0 }; // the SRID
+        assert_eq!(new[..5 + skip], row[..5 + skip]);
+        let c = read_wkb(new)[0];
+        assert_eq!((c[0].to_bits(), c[1].to_bits()), (w[0].to_bits(), w[1].to_bits()), "row {i}");
+        if (2..=4).contains(&i) {
+            assert_eq!(c[2], p[2], "row {i}: an elevation, unchanged");
+        }
+    }
+    assert_eq!(out.envelope.x, Some((w[0], w[0])));
+    assert_eq!(out.envelope.z, Some((p[2], p[2])));
+}
