@@ -112,7 +112,9 @@ async fn rows(ctx: &SessionContext, sql: &str) -> Vec<(i64, Option<Vec<u8>>)> {
     let mut out = Vec::new();
     for b in &batches {
         let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-        let g = b.column(1).as_any().downcast_ref::<BinaryArray>().unwrap();
+        // Parquet's binary columns come back as BinaryView (DataFusion's default).
+        let g = datafusion::arrow::compute::cast(b.column(1), &DataType::Binary).unwrap();
+        let g = g.as_any().downcast_ref::<BinaryArray>().unwrap();
         for i in 0..b.num_rows() {
             out.push((ids.value(i), g.is_valid(i).then(|| g.value(i).to_vec())));
         }
