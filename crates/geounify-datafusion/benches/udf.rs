@@ -62,12 +62,11 @@ fn points_file() -> PathBuf {
     let ids = Int64Array::from_iter_values(0..POINTS as i64);
     let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(ids), Arc::new(geoms)])
         .expect("batch");
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(POINTS / 8))
-        .build();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(POINTS / 8)).build();
     let tmp = path.with_extension("tmp");
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&tmp).expect("create"), schema, Some(props))
-        .expect("writer");
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&tmp).expect("create"), schema, Some(props))
+            .expect("writer");
     w.write(&batch).expect("write");
     w.close().expect("close");
     std::fs::rename(&tmp, &path).expect("rename");
@@ -89,13 +88,7 @@ fn context(partitions: usize) -> SessionContext {
 }
 
 async fn run_once(ctx: &SessionContext, sql: &str) -> usize {
-    let batches = ctx
-        .sql(sql)
-        .await
-        .expect("plan")
-        .collect()
-        .await
-        .expect("run");
+    let batches = ctx.sql(sql).await.expect("plan").collect().await.expect("run");
     batches.iter().map(|b| b.num_rows()).sum()
 }
 
@@ -154,9 +147,18 @@ fn summary() {
             .expect("write ours")
     });
     println!("\nEPSG:4490 -> EPSG:4547, {POINTS} WKB points from Parquet, median of {RUNS} runs, {} cores", cores());
-    println!("{:<28} {:>8} {:>12} {:>10} {:>16}", "engine", "threads", "seconds", "ours ×", "max |Δ| vs ours");
-    println!("{:<28} {:>8} {:>12.4} {:>10} {:>16}", "geounify gu_transform", "1", ours_1, "1.00", "-");
-    println!("{:<28} {:>8} {:>12.4} {:>10} {:>16}", "geounify gu_transform", "all", ours_all, "1.00", "-");
+    println!(
+        "{:<28} {:>8} {:>12} {:>10} {:>16}",
+        "engine", "threads", "seconds", "ours ×", "max |Δ| vs ours"
+    );
+    println!(
+        "{:<28} {:>8} {:>12.4} {:>10} {:>16}",
+        "geounify gu_transform", "1", ours_1, "1.00", "-"
+    );
+    println!(
+        "{:<28} {:>8} {:>12.4} {:>10} {:>16}",
+        "geounify gu_transform", "all", ours_all, "1.00", "-"
+    );
     let python = std::env::var("GEOUNIFY_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/others.py");
     let out = Command::new(&python)

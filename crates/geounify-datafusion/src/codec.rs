@@ -33,7 +33,8 @@ impl StateCache {
             }
         }
         let state = Arc::new(
-            Geounify::from_manifest(manifest).map_err(|e| DataFusionError::External(Box::new(e)))?,
+            Geounify::from_manifest(manifest)
+                .map_err(|e| DataFusionError::External(Box::new(e)))?,
         );
         if let Ok(mut states) = self.states.lock() {
             states.insert(manifest.clone(), Arc::clone(&state));
@@ -85,11 +86,8 @@ impl PhysicalExtensionCodec for GeounifyCodec {
         let Some(udf) = node.inner().downcast_ref::<TransformUdf>() else {
             return Ok(());
         };
-        let manifest = udf
-            .state()
-            .manifest()
-            .encode()
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let manifest =
+            udf.state().manifest().encode().map_err(|e| DataFusionError::External(Box::new(e)))?;
         let mode = match udf.mode() {
             FailureMode::Fail => "fail",
             FailureMode::Null => "null",
@@ -112,8 +110,6 @@ impl PhysicalExtensionCodec for GeounifyCodec {
         let manifest = Manifest::decode(parts.next().unwrap_or_default())
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let state = self.cache.get(&manifest)?;
-        Ok(Arc::new(ScalarUDF::from(TransformUdf::new(
-            name, mode, state,
-        ))))
+        Ok(Arc::new(ScalarUDF::from(TransformUdf::new(name, mode, state))))
     }
 }

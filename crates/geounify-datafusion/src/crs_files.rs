@@ -69,11 +69,7 @@ impl fmt::Display for CrsFileLoadError {
             Self::Io { path, reason } => {
                 write!(f, "CRS file {}: {reason}", path.display())
             }
-            Self::DigestMismatch {
-                path,
-                expected,
-                found,
-            } => write!(
+            Self::DigestMismatch { path, expected, found } => write!(
                 f,
                 "CRS file {} differs from the one the plan was made with \
                  (SHA-256 {found}, the plan expects {expected}); refusing to use it",
@@ -102,9 +98,7 @@ fn read_hashed(path: &Path) -> Result<(Vec<u8>, [u8; 32]), CrsFileLoadError> {
         });
     }
     let mut bytes = Vec::new();
-    file.take(MAX_CRS_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    file.take(MAX_CRS_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_CRS_FILE_BYTES {
         return Err(CrsFileLoadError::Io {
             path: path.to_path_buf(),
@@ -123,16 +117,10 @@ pub(crate) fn load_into(
     expected: Option<&[u8; 32]>,
 ) -> Result<CrsFileRef, CrsFileLoadError> {
     let (bytes, sha256) = read_hashed(path)?;
-    let file = CrsFileRef {
-        path: path.to_path_buf(),
-        sha256,
-    };
+    let file = CrsFileRef { path: path.to_path_buf(), sha256 };
     if let Some(expected) = expected {
         if *expected != sha256 {
-            let want = CrsFileRef {
-                path: path.to_path_buf(),
-                sha256: *expected,
-            };
+            let want = CrsFileRef { path: path.to_path_buf(), sha256: *expected };
             return Err(CrsFileLoadError::DigestMismatch {
                 path: path.to_path_buf(),
                 expected: want.sha256_hex(),
@@ -196,18 +184,14 @@ impl Manifest {
         let mut files = Vec::new();
         for (n, part) in parts.enumerate() {
             let entry = n + 1;
-            let (hex, path_hex) = part
-                .split_once(':')
-                .ok_or_else(|| bad(format!("entry {entry}: no path")))?;
+            let (hex, path_hex) =
+                part.split_once(':').ok_or_else(|| bad(format!("entry {entry}: no path")))?;
             let sha256 = parse_hex32(hex)
                 .ok_or_else(|| bad(format!("entry {entry}: the digest is not 64 hex digits")))?;
             let path = parse_hex(path_hex)
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(|| bad(format!("entry {entry}: the path is not hex-encoded UTF-8")))?;
-            files.push(CrsFileRef {
-                path: PathBuf::from(path),
-                sha256,
-            });
+            files.push(CrsFileRef { path: PathBuf::from(path), sha256 });
         }
         Ok(Self { files })
     }
@@ -251,12 +235,8 @@ mod tests {
         assert!(Manifest::decode("nope").is_err());
         assert!(Manifest::decode("geounify-crs-files/1;zz:61").is_err());
         assert!(Manifest::decode(&format!("geounify-crs-files/1;{}:6", "ab".repeat(32))).is_err());
-        let newline = Manifest {
-            files: vec![CrsFileRef {
-                path: PathBuf::from("a\nb"),
-                sha256: [0; 32],
-            }],
-        };
+        let newline =
+            Manifest { files: vec![CrsFileRef { path: PathBuf::from("a\nb"), sha256: [0; 32] }] };
         assert_eq!(Manifest::decode(&newline.encode().unwrap()).unwrap(), newline);
     }
 }

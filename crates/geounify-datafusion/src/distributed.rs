@@ -37,14 +37,9 @@ impl ConfigExtension for GeounifyConfig {
 /// On the coordinator: passes `state`'s CRS files (by path and digest) to the workers of
 /// every query `ctx` runs.
 pub fn distribute(ctx: &mut SessionContext, state: &Geounify, st_transform: bool) -> Result<()> {
-    let crs_files = state
-        .manifest()
-        .encode()
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    ctx.set_distributed_option_extension(GeounifyConfig {
-        crs_files,
-        st_transform,
-    });
+    let crs_files =
+        state.manifest().encode().map_err(|e| DataFusionError::External(Box::new(e)))?;
+    ctx.set_distributed_option_extension(GeounifyConfig { crs_files, st_transform });
     Ok(())
 }
 

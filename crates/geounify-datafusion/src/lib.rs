@@ -128,9 +128,7 @@ impl Geounify {
         let mut registry = Registry::new();
         let mut manifest = Manifest::default();
         for path in files {
-            manifest
-                .files
-                .push(crs_files::load_into(&mut registry, path, None)?);
+            manifest.files.push(crs_files::load_into(&mut registry, path, None)?);
         }
         Ok(Self::from_parts(registry, manifest))
     }
@@ -146,11 +144,7 @@ impl Geounify {
     }
 
     fn from_parts(registry: Registry, manifest: Manifest) -> Self {
-        Self {
-            registry,
-            manifest,
-            transformers: RwLock::new(HashMap::new()),
-        }
+        Self { registry, manifest, transformers: RwLock::new(HashMap::new()) }
     }
 
     /// The CRS files loaded, by path and digest.
@@ -204,11 +198,7 @@ pub fn register_geounify(
 /// worker's session builder).
 pub fn functions(state: &Arc<Geounify>, st_transform: bool) -> Vec<ScalarUDF> {
     let mut out = vec![
-        ScalarUDF::from(TransformUdf::new(
-            "gu_transform",
-            FailureMode::Fail,
-            Arc::clone(state),
-        )),
+        ScalarUDF::from(TransformUdf::new("gu_transform", FailureMode::Fail, Arc::clone(state))),
         ScalarUDF::from(TransformUdf::new(
             "gu_try_transform",
             FailureMode::Null,

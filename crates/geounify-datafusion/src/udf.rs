@@ -203,9 +203,7 @@ impl ScalarUDFImpl for TransformUdf {
             }
         }
         if was_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &out.array, 0,
-            )?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out.array, 0)?))
         } else {
             Ok(ColumnarValue::Array(out.array))
         }

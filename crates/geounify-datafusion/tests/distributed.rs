@@ -56,12 +56,9 @@ fn fixtures(dir: &Path) -> (PathBuf, PathBuf) {
     );
     let batch =
         RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(ids), Arc::new(geoms)]).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(100))
-        .build();
-    let mut w =
-        ArrowWriter::try_new(std::fs::File::create(&parquet).unwrap(), schema, Some(props))
-            .unwrap();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(100)).build();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(&parquet).unwrap(), schema, Some(props))
+        .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
     (crs, parquet)
@@ -69,7 +66,7 @@ fn fixtures(dir: &Path) -> (PathBuf, PathBuf) {
 
 fn query(parquet: &Path) -> String {
     format!(
-        "SELECT id, gu_transform(geom, 'city:old-grid', 'EPSG:4548') AS g FROM '{}'",
+        "SELECT id, gu_transform(geom, 'city:old-grid', 'EPSG:4548') AS g FROM '{}' ORDER BY id",
         parquet.display()
     )
 }
@@ -106,13 +103,7 @@ async fn proto_round_trip_carries_path_and_digest_only() {
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2))
         .enable_url_table();
     let state = register_geounify(&ctx, &GeounifyOptions::new().crs_file(&crs)).unwrap();
-    let plan = ctx
-        .sql(&query(&parquet))
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let plan = ctx.sql(&query(&parquet)).await.unwrap().create_physical_plan().await.unwrap();
     let bytes = physical_plan_to_bytes_with_extension_codec(plan, &GeounifyCodec::new()).unwrap();
     let hex = state.manifest().files[0].sha256_hex();
     let haystack = String::from_utf8_lossy(&bytes);
@@ -123,9 +114,12 @@ async fn proto_round_trip_carries_path_and_digest_only() {
 
     // A "worker": a fresh session that knows nothing of geounify.
     let worker = SessionContext::new();
-    let decoded =
-        physical_plan_from_bytes_with_extension_codec(&bytes, &worker.task_ctx(), &GeounifyCodec::new())
-            .unwrap();
+    let decoded = physical_plan_from_bytes_with_extension_codec(
+        &bytes,
+        &worker.task_ctx(),
+        &GeounifyCodec::new(),
+    )
+    .unwrap();
     let got = sorted_rows(&collect(decoded, worker.task_ctx()).await.unwrap());
     assert_eq!(got, expected);
 
@@ -158,18 +152,16 @@ impl InMemoryChannels {
     fn start(worker: Arc<GeounifyWorker>) -> Self {
         let (client, server) = tokio::io::duplex(1 << 20);
         let mut client = Some(client);
-        let channel = Endpoint::try_from(DUMMY_URL)
-            .unwrap()
-            .connect_with_connector_lazy(tower::service_fn(move |_| {
+        let channel = Endpoint::try_from(DUMMY_URL).unwrap().connect_with_connector_lazy(
+            tower::service_fn(move |_| {
                 let c = client.take();
                 async move {
                     c.map(TokioIo::new)
                         .ok_or_else(|| std::io::Error::other("in-memory client taken twice"))
                 }
-            }));
-        let this = Self {
-            channel: grpc::BoxCloneSyncChannel::new(channel),
-        };
+            }),
+        );
+        let this = Self { channel: grpc::BoxCloneSyncChannel::new(channel) };
         let resolver = this.clone();
         let endpoint = Worker::from_session_builder(move |ctx: WorkerQueryContext| {
             let resolver = resolver.clone();
@@ -216,14 +208,18 @@ async fn cluster(workers: usize) -> SessionContext {
     let channels = InMemoryChannels::start(Arc::new(GeounifyWorker::new()));
     let state = SessionStateBuilder::new()
         .with_default_features()
-        .with_config(SessionConfig::new().with_target_partitions(4))
+        .with_config(
+            SessionConfig::new()
+                .with_target_partitions(4)
+                .set_usize("datafusion.optimizer.repartition_file_min_size", 1),
+        )
         .with_distributed_worker_resolver(Workers(workers))
         .with_distributed_channel_resolver(channels)
         .with_distributed_planner()
         .with_distributed_file_scan_config_bytes_per_partition(1)
         .unwrap()
         .build();
-    SessionContext::from(state).enable_url_table()
+    SessionContext::from(state)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,10 +231,17 @@ async fn datafusion_distributed_in_process_cluster() {
     let mut ctx = cluster(3).await;
     let state = register_geounify(&ctx, &GeounifyOptions::new().crs_file(&crs)).unwrap();
     distribute(&mut ctx, &state, false).unwrap();
-    let df = ctx.sql(&query(&parquet)).await.unwrap();
+    ctx.register_parquet("parcels", parquet.to_str().unwrap(), Default::default()).await.unwrap();
+    // A GROUP BY makes the planner shuffle between stages, so the scan and gu_transform run in
+    // worker tasks (a bare scan of one small file stays on the coordinator). One row per id:
+    // the same rows as the local query.
+    let sql = "SELECT id, max(gu_transform(geom, 'city:old-grid', 'EPSG:4548')) AS g \
+               FROM parcels GROUP BY id";
+    let df = ctx.sql(sql).await.unwrap();
     let plan = df.create_physical_plan().await.unwrap();
     let shown = display_plan_ascii(plan.as_ref(), false);
     assert!(shown.contains("Stage"), "not distributed:\n{shown}");
+    println!("{shown}");
     let got = sorted_rows(&collect(plan, ctx.task_ctx()).await.unwrap());
     assert_eq!(got, expected);
 
@@ -249,7 +252,8 @@ async fn datafusion_distributed_in_process_cluster() {
     let mut text = std::fs::read_to_string(&crs).unwrap();
     text.push_str("\n# edited\n");
     std::fs::write(&crs, text).unwrap();
-    let err = match ctx.sql(&query(&parquet)).await.unwrap().collect().await {
+    ctx.register_parquet("parcels", parquet.to_str().unwrap(), Default::default()).await.unwrap();
+    let err = match ctx.sql(sql).await.unwrap().collect().await {
         Ok(_) => panic!("a changed CRS file was used"),
         Err(e) => e.to_string(),
     };

@@ -85,9 +85,7 @@ fn write_parquet(path: &Path, geoms: &[Option<Vec<u8>>], group: usize) {
     let g = BinaryArray::from_iter(geoms.iter().map(|g| g.as_deref()));
     let batch =
         RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(ids), Arc::new(g)]).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(group))
-        .build();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(group)).build();
     let file = std::fs::File::create(path).unwrap();
     let mut w = ArrowWriter::try_new(file, schema, Some(props)).unwrap();
     w.write(&batch).unwrap();
@@ -152,10 +150,8 @@ async fn example_query_matches_proj_and_core_at_any_partitioning() {
             inputs.push(Some((r[0] + d, r[1] - d)));
         }
     }
-    let geoms: Vec<Option<Vec<u8>>> = inputs
-        .iter()
-        .map(|p| p.map(|(x, y)| wkb_point(x, y)))
-        .collect();
+    let geoms: Vec<Option<Vec<u8>>> =
+        inputs.iter().map(|p| p.map(|(x, y)| wkb_point(x, y))).collect();
     write_parquet(&path, &geoms, 300);
 
     let sql = format!(
@@ -215,18 +211,10 @@ async fn epsg_pair_in_every_array_type_matches_proj() {
     ]);
     let xs = Float64Array::from_iter_values(refs.iter().map(|r| r[0]));
     let ys = Float64Array::from_iter_values(refs.iter().map(|r| r[1]));
-    let points = StructArray::new(
-        xy_fields.clone(),
-        vec![Arc::new(xs) as ArrayRef, Arc::new(ys)],
-        None,
-    );
-    let point_field = Field::new("pt", DataType::Struct(xy_fields), true).with_metadata(
-        [(
-            "ARROW:extension:name".to_string(),
-            "geoarrow.point".to_string(),
-        )]
-        .into(),
-    );
+    let points =
+        StructArray::new(xy_fields.clone(), vec![Arc::new(xs) as ArrayRef, Arc::new(ys)], None);
+    let point_field = Field::new("pt", DataType::Struct(xy_fields), true)
+        .with_metadata([("ARROW:extension:name".to_string(), "geoarrow.point".to_string())].into());
     let schema = Arc::new(Schema::new(vec![
         Field::new("plain", DataType::Binary, false),
         Field::new("large", DataType::LargeBinary, false),
@@ -235,12 +223,7 @@ async fn epsg_pair_in_every_array_type_matches_proj() {
     ]));
     let batch = RecordBatch::try_new(
         schema,
-        vec![
-            Arc::new(plain),
-            Arc::new(large),
-            Arc::new(view),
-            Arc::new(points),
-        ],
+        vec![Arc::new(plain), Arc::new(large), Arc::new(view), Arc::new(points)],
     )
     .unwrap();
     ctx.register_batch("t", batch).unwrap();
@@ -346,12 +329,17 @@ async fn malformed_wkb_fails_or_becomes_null() {
 #[tokio::test]
 async fn unknown_ids_and_wrong_arguments() {
     let ctx = session(1);
-    ctx.sql("CREATE TABLE t AS VALUES (X'0101000000000000000000F03F0000000000000040', 'EPSG:4490', 1)")
-        .await
-        .unwrap();
-    let err = error_of(&ctx, "SELECT gu_transform(column1, 'city:no-such-grid', 'EPSG:4548') FROM t").await;
+    ctx.sql(
+        "CREATE TABLE t AS VALUES (X'0101000000000000000000F03F0000000000000040', 'EPSG:4490', 1)",
+    )
+    .await
+    .unwrap();
+    let err =
+        error_of(&ctx, "SELECT gu_transform(column1, 'city:no-such-grid', 'EPSG:4548') FROM t")
+            .await;
     assert!(err.contains("city:no-such-grid"), "{err}");
-    let err = error_of(&ctx, "SELECT gu_transform(column1, 'EPSG:4490', 'EPSG:99999') FROM t").await;
+    let err =
+        error_of(&ctx, "SELECT gu_transform(column1, 'EPSG:4490', 'EPSG:99999') FROM t").await;
     assert!(err.contains("EPSG:99999"), "{err}");
     let err = error_of(&ctx, "SELECT gu_transform(column1, column2, 'EPSG:4547') FROM t").await;
     assert!(err.contains("string literal"), "{err}");
@@ -383,8 +371,29 @@ fn bad_crs_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[[crs]]\nid = 3\n").unwrap();
-    let err = register_geounify(&ctx, &GeounifyOptions::new().crs_file(&bad))
-        .unwrap_err()
-        .to_string();
+    let err =
+        register_geounify(&ctx, &GeounifyOptions::new().crs_file(&bad)).unwrap_err().to_string();
     assert!(err.contains("bad.toml"), "{err}");
+}
+
+/// A CRS file under a Chinese name, and an empty Parquet file (no rows: no output, no error).
+#[tokio::test]
+async fn chinese_file_name_and_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let crs = dir.path().join("城市坐标系.toml");
+    std::fs::copy(city_toml(), &crs).unwrap();
+    let ctx = SessionContext::new().enable_url_table();
+    let state = register_geounify(&ctx, &GeounifyOptions::new().crs_file(&crs)).unwrap();
+    assert_eq!(state.manifest().files[0].path, crs);
+    let empty = dir.path().join("空.parquet");
+    write_parquet(&empty, &[], 10);
+    let got = rows(
+        &ctx,
+        &format!(
+            "SELECT id, gu_transform(geom, 'city:old-grid', 'EPSG:4548') FROM '{}'",
+            empty.display()
+        ),
+    )
+    .await;
+    assert!(got.is_empty());
 }

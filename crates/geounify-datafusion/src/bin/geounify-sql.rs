@@ -43,10 +43,7 @@ struct Args {
 }
 
 fn extension(path: &std::path::Path) -> String {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase()
+    path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase()
 }
 
 async fn run(args: Args) -> Result<(), String> {
@@ -61,9 +58,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
     register_geounify(&ctx, &options).map_err(|e| e.to_string())?;
     for table in &args.tables {
-        let (name, path) = table
-            .split_once('=')
-            .ok_or_else(|| format!("--table {table}: expected NAME=PATH"))?;
+        let (name, path) =
+            table.split_once('=').ok_or_else(|| format!("--table {table}: expected NAME=PATH"))?;
         let path_buf = PathBuf::from(path);
         match extension(&path_buf).as_str() {
             "parquet" => ctx
@@ -85,9 +81,8 @@ async fn run(args: Args) -> Result<(), String> {
     match &args.output {
         None => df.show().await.map_err(|e| e.to_string())?,
         Some(out) => {
-            let path = out
-                .to_str()
-                .ok_or_else(|| format!("{}: not a UTF-8 path", out.display()))?;
+            let path =
+                out.to_str().ok_or_else(|| format!("{}: not a UTF-8 path", out.display()))?;
             let opts = DataFrameWriteOptions::new().with_single_file_output(true);
             match extension(out).as_str() {
                 "parquet" => df.write_parquet(path, opts, None).await,
