@@ -21,8 +21,8 @@ use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::sniff::{self, Sniffed};
 use super::{
-    cass, cross, csv, dxf, fgb, geojson, geoparquet, gpkg, gpx, kml, kmz, mif, shapefile, wkt, xlsx,
-    ConvertError, ConvertReport, FileFormat, Job,
+    cass, cross, csv, dxf, fgb, geojson, geoparquet, gpkg, gpx, kml, kmz, mif, shapefile, wkt,
+    xlsx, ConvertError, ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 

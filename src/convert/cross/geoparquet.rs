@@ -65,7 +65,8 @@ mod on {
         Schema, Value,
     };
     use super::super::super::geoparquet::{
-        crs_value, io_error, parquet_error, type_name, Extent, Input,
+        crs_value, finish, io_error, parquet_error, type_name, writer as parquet_writer, Extent,
+        Input,
     };
     use super::super::super::{ConvertError, ConvertReport, Failure, Job};
     use super::super::wkb::{read_wkb, write_wkb};
@@ -87,7 +88,6 @@ mod on {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::Compression;
     use parquet::errors::ParquetError;
-    use parquet::file::metadata::KeyValue;
     use parquet::file::properties::WriterProperties;
     use serde_json::{json, Value as Json};
     use std::fs::File;
@@ -213,28 +213,56 @@ mod on {
             };
         }
         match a.data_type() {
-            DataType::Int8 => each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<Int8Type>().value(i))))),
-            DataType::Int16 => each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<Int16Type>().value(i))))),
-            DataType::Int32 => each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<Int32Type>().value(i))))),
-            DataType::Int64 => each!(|i| Ok(Value::Integer(a.as_primitive::<Int64Type>().value(i)))),
-            DataType::UInt8 => each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<UInt8Type>().value(i))))),
-            DataType::UInt16 => each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<UInt16Type>().value(i))))),
-            DataType::UInt32 => each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<UInt32Type>().value(i))))),
+            DataType::Int8 => {
+                each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<Int8Type>().value(i)))))
+            }
+            DataType::Int16 => {
+                each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<Int16Type>().value(i)))))
+            }
+            DataType::Int32 => {
+                each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<Int32Type>().value(i)))))
+            }
+            DataType::Int64 => {
+                each!(|i| Ok(Value::Integer(a.as_primitive::<Int64Type>().value(i))))
+            }
+            DataType::UInt8 => {
+                each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<UInt8Type>().value(i)))))
+            }
+            DataType::UInt16 => {
+                each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<UInt16Type>().value(i)))))
+            }
+            DataType::UInt32 => {
+                each!(|i| Ok(Value::Integer(i64::from(a.as_primitive::<UInt32Type>().value(i)))))
+            }
             DataType::UInt64 => each!(|i| {
                 let u = a.as_primitive::<UInt64Type>().value(i);
                 i64::try_from(u).map(Value::Integer).map_err(|_| {
                     format!("column '{name}': {u} is beyond the 64-bit signed integers")
                 })
             }),
-            DataType::Float16 => each!(|i| Ok(Value::Real(f64::from(a.as_primitive::<Float16Type>().value(i))))),
-            DataType::Float32 => each!(|i| Ok(Value::Real(f64::from(a.as_primitive::<Float32Type>().value(i))))),
-            DataType::Float64 => each!(|i| Ok(Value::Real(a.as_primitive::<Float64Type>().value(i)))),
+            DataType::Float16 => {
+                each!(|i| Ok(Value::Real(f64::from(a.as_primitive::<Float16Type>().value(i)))))
+            }
+            DataType::Float32 => {
+                each!(|i| Ok(Value::Real(f64::from(a.as_primitive::<Float32Type>().value(i)))))
+            }
+            DataType::Float64 => {
+                each!(|i| Ok(Value::Real(a.as_primitive::<Float64Type>().value(i))))
+            }
             DataType::Boolean => each!(|i| Ok(Value::Boolean(a.as_boolean().value(i)))),
-            DataType::Date32 => each!(|i| Ok(Value::Date(date_text(i64::from(a.as_primitive::<Date32Type>().value(i)))))),
-            DataType::Date64 => each!(|i| Ok(Value::Date(date_text(a.as_primitive::<Date64Type>().value(i).div_euclid(86_400_000))))),
+            DataType::Date32 => each!(|i| Ok(Value::Date(date_text(i64::from(
+                a.as_primitive::<Date32Type>().value(i)
+            ))))),
+            DataType::Date64 => each!(|i| Ok(Value::Date(date_text(
+                a.as_primitive::<Date64Type>().value(i).div_euclid(86_400_000)
+            )))),
             DataType::Utf8 => each!(|i| Ok(Value::Text(a.as_string::<i32>().value(i).to_string()))),
-            DataType::LargeUtf8 => each!(|i| Ok(Value::Text(a.as_string::<i64>().value(i).to_string()))),
-            DataType::Utf8View => each!(|i| Ok(Value::Text(a.as_string_view().value(i).to_string()))),
+            DataType::LargeUtf8 => {
+                each!(|i| Ok(Value::Text(a.as_string::<i64>().value(i).to_string())))
+            }
+            DataType::Utf8View => {
+                each!(|i| Ok(Value::Text(a.as_string_view().value(i).to_string())))
+            }
             DataType::Null => each!(|_| Ok(Value::Null)),
             DataType::Timestamp(unit, tz) => {
                 let tz = tz.is_some();
@@ -242,17 +270,31 @@ mod on {
                 each!(|i| {
                     let v = match unit {
                         TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value(i),
-                        TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().value(i),
-                        TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().value(i),
-                        TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().value(i),
+                        TimeUnit::Millisecond => {
+                            a.as_primitive::<TimestampMillisecondType>().value(i)
+                        }
+                        TimeUnit::Microsecond => {
+                            a.as_primitive::<TimestampMicrosecondType>().value(i)
+                        }
+                        TimeUnit::Nanosecond => {
+                            a.as_primitive::<TimestampNanosecondType>().value(i)
+                        }
                     };
                     Ok(Value::Text(timestamp_text(v, unit, tz)))
                 })
             }
-            DataType::Time32(TimeUnit::Second) => each!(|i| Ok(Value::Text(time_text(i64::from(a.as_primitive::<Time32SecondType>().value(i)) * 1_000_000_000)))),
-            DataType::Time32(_) => each!(|i| Ok(Value::Text(time_text(i64::from(a.as_primitive::<Time32MillisecondType>().value(i)) * 1_000_000)))),
-            DataType::Time64(TimeUnit::Microsecond) => each!(|i| Ok(Value::Text(time_text(a.as_primitive::<Time64MicrosecondType>().value(i) * 1_000)))),
-            DataType::Time64(_) => each!(|i| Ok(Value::Text(time_text(a.as_primitive::<Time64NanosecondType>().value(i))))),
+            DataType::Time32(TimeUnit::Second) => each!(|i| Ok(Value::Text(time_text(
+                i64::from(a.as_primitive::<Time32SecondType>().value(i)) * 1_000_000_000
+            )))),
+            DataType::Time32(_) => each!(|i| Ok(Value::Text(time_text(
+                i64::from(a.as_primitive::<Time32MillisecondType>().value(i)) * 1_000_000
+            )))),
+            DataType::Time64(TimeUnit::Microsecond) => each!(|i| Ok(Value::Text(time_text(
+                a.as_primitive::<Time64MicrosecondType>().value(i) * 1_000
+            )))),
+            DataType::Time64(_) => each!(|i| Ok(Value::Text(time_text(
+                a.as_primitive::<Time64NanosecondType>().value(i)
+            )))),
             DataType::Decimal128(..) => {
                 let d = a.as_primitive::<arrow_array::types::Decimal128Type>();
                 each!(|i| Ok(Value::Text(d.value_as_string(i))))
@@ -463,19 +505,20 @@ mod on {
                     Err(reason) => return Ok(Some(Err(Failure { location, reason }))),
                 }
             }
-            let geometry = match batch.columns().get(self.primary).and_then(|a| wkb_at(a.as_ref(), i)) {
-                None => None,
-                Some(b) => {
-                    let mut m = false;
-                    match read_wkb(b, &mut m) {
-                        Ok(g) => {
-                            self.m_dropped += u64::from(m);
-                            Some(g)
+            let geometry =
+                match batch.columns().get(self.primary).and_then(|a| wkb_at(a.as_ref(), i)) {
+                    None => None,
+                    Some(b) => {
+                        let mut m = false;
+                        match read_wkb(b, &mut m) {
+                            Ok(g) => {
+                                self.m_dropped += u64::from(m);
+                                Some(g)
+                            }
+                            Err(reason) => return Ok(Some(Err(Failure { location, reason }))),
                         }
-                        Err(reason) => return Ok(Some(Err(Failure { location, reason }))),
                     }
-                }
-            };
+                };
             Ok(Some(Ok(Feature { location, geometry, attributes })))
         }
 
@@ -525,14 +568,12 @@ mod on {
         arrow_fields.push(ArrowField::new(&geometry, DataType::Binary, true));
         let arrow_schema = Arc::new(ArrowSchema::new(arrow_fields));
         let file = AtomicFile::create(job.output).map_err(io)?;
-        let handle =
-            std::fs::OpenOptions::new().write(true).open(file.temp_path()).map_err(io)?;
+        let handle = std::fs::OpenOptions::new().write(true).open(file.temp_path()).map_err(io)?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP))
             .build();
-        let out = ArrowWriter::try_new(handle, arrow_schema.clone(), Some(props))
-            .map_err(|e| io_error(job.output, e))?;
+        let out = parquet_writer(job.output, handle, arrow_schema.clone(), props)?;
         let mut warnings = Vec::new();
         warnings.extend(super::super::precision_unused(job, "GeoParquet"));
         let (crs, warning) = crs_value(job.target);
@@ -565,7 +606,12 @@ mod on {
     }
 
     impl Writer {
-        fn column(&self, i: usize, kind: FieldType, features: &[Feature]) -> Result<ArrayRef, ConvertError> {
+        fn column(
+            &self,
+            i: usize,
+            kind: FieldType,
+            features: &[Feature],
+        ) -> Result<ArrayRef, ConvertError> {
             let bad = |f: &Feature, v: &Value| ConvertError::Options {
                 path: self.path.clone(),
                 message: format!(
@@ -575,7 +621,8 @@ mod on {
                     self.schema.field(i).name()
                 ),
             };
-            let value = |f: &Feature| kind.coerce(f.attributes.get(i).cloned().unwrap_or(Value::Null));
+            let value =
+                |f: &Feature| kind.coerce(f.attributes.get(i).cloned().unwrap_or(Value::Null));
             Ok(match kind {
                 FieldType::Integer => {
                     let mut b = Int64Builder::with_capacity(features.len());
@@ -662,14 +709,17 @@ mod on {
                     None => g.append_null(),
                     Some(Geometry { shape, has_z }) => {
                         wkb.clear();
-                        write_wkb(f.geometry.as_ref().unwrap_or(&Geometry { shape: shape.clone(), has_z: *has_z }), &mut wkb);
+                        write_wkb(
+                            f.geometry
+                                .as_ref()
+                                .unwrap_or(&Geometry { shape: shape.clone(), has_z: *has_z }),
+                            &mut wkb,
+                        );
                         let name = type_name(shape.kind(), *has_z);
                         if !self.types.contains(&name) {
                             self.types.push(name);
                         }
-                        shape.for_each(&mut |c| {
-                            self.extent.add(c[0], c[1], has_z.then_some(c[2]))
-                        });
+                        shape.for_each(&mut |c| self.extent.add(c[0], c[1], has_z.then_some(c[2])));
                         g.append_value(&wkb);
                     }
                 }
@@ -684,7 +734,7 @@ mod on {
         }
 
         fn finish(mut self: Box<Self>, report: &mut ConvertReport) -> Result<(), ConvertError> {
-            let (Some(mut out), Some(file)) = (self.out.take(), self.file.take()) else {
+            let (Some(out), Some(file)) = (self.out.take(), self.file.take()) else {
                 return Ok(());
             };
             let mut types = self.types.clone();
@@ -702,11 +752,11 @@ mod on {
                 "primary_column": self.geometry,
                 "columns": { self.geometry.clone(): column },
             });
-            out.append_key_value_metadata(KeyValue::new("geo".into(), geo.to_string()));
-            out.close().map_err(|e| io_error(&self.path, e))?;
+            finish(&self.path, out, &self.schema, &[], geo.to_string())?;
             report.warnings.append(&mut self.warnings);
             report.outputs.push(
-                file.commit().map_err(|source| ConvertError::Io { path: self.path.clone(), source })?,
+                file.commit()
+                    .map_err(|source| ConvertError::Io { path: self.path.clone(), source })?,
             );
             Ok(())
         }
