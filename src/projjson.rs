@@ -119,10 +119,20 @@ fn bound(crs: &Crs, definition: Value) -> Value {
         ("Z-axis rotation", "arc-second", 8610),
         ("Scale difference", "parts per million", 8611),
     ];
+    // PROJJSON names only metre, degree and unity by string; the others are unit objects.
+    let unit = |name: &str| match name {
+        "arc-second" => json!({ "type": "AngularUnit", "name": "arc-second",
+                                "conversion_factor": 4.84813681109536e-06 }),
+        "parts per million" => json!({ "type": "ScaleUnit", "name": "parts per million",
+                                       "conversion_factor": 1e-06 }),
+        other => Value::String(other.into()),
+    };
     let parameters: Vec<Value> = names
         .iter()
         .zip(t)
-        .map(|((name, unit, code), v)| parameter(name, v, unit, *code))
+        .map(|((name, u, code), v)| {
+            json!({ "name": name, "value": v, "unit": unit(u), "id": epsg_id(*code) })
+        })
         .collect();
     let wgs84 = crate::catalogue::lookup("EPSG:4326")
         .map(|w| geographic(&w, "WGS 84", Some(4326), false))
