@@ -34,6 +34,7 @@
 //! default) or gzip; other codecs (zstd, lz4, brotli) are refused with the parquet reader's
 //! message naming the codec. A file without `geo` metadata is not GeoParquet and is refused.
 
+#[cfg(feature = "geoparquet")]
 use super::features::GeometryKind;
 use super::sniff::Sniffed;
 #[cfg(not(feature = "geoparquet"))]
@@ -58,6 +59,7 @@ pub(crate) fn sniff(head: &[u8]) -> Sniffed {
 
 /// The GeoParquet name of a geometry type with or without z (`"Point"`, `"Polygon Z"`), as
 /// `geometry_types` lists them.
+#[cfg(feature = "geoparquet")]
 pub(crate) fn type_name(kind: GeometryKind, z: bool) -> String {
     if z {
         format!("{} Z", kind.name())
