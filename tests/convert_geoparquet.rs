@@ -449,3 +449,36 @@ for p in sys.argv[1:]:
         }
     }
 }
+
+#[test]
+fn a_codec_this_build_does_not_read_and_a_plain_parquet_file_are_refused_clearly() {
+    let s = Scratch::new("gp_codec");
+    let out = s.path("out.parquet");
+    let e = convert(
+        &data("points_4490_zstd.parquet"),
+        &out,
+        &crs("EPSG:4490"),
+        &crs("EPSG:4547"),
+        false,
+    )
+    .unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, ConvertError::Malformed { .. }), "{text}");
+    assert!(text.contains("row group 0: its pages are compressed with zstd"), "{text}");
+    assert!(!out.exists());
+    // Parquet without `geo` metadata: not GeoParquet.
+    let plain = s.path("plain.parquet");
+    let ids = arrow_array::Int64Array::from(vec![1, 2, 3]);
+    let batch = RecordBatch::try_from_iter([("id", std::sync::Arc::new(ids) as _)]).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&plain).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let e = convert(&plain, &out, &crs("EPSG:4490"), &crs("EPSG:4547"), false).unwrap_err();
+    assert!(e.to_string().contains("is not GeoParquet"), "{e}");
+    assert!(!out.exists());
+}

@@ -3,7 +3,8 @@
 //! command-line tool has it).
 //!
 //! **Into GeoParquet** (same format): the file is streamed row group by row group in record
-//! batches (bounded memory: one batch of [`BATCH_ROWS`] rows at a time), every geometry column
+//! batches (bounded memory: one batch of [`BATCH_ROWS`] rows read at a time, and the writer's
+//! one encoded row group, as large as the input's, until it is written), every geometry column
 //! named in `geo` — WKB (`Binary`, `LargeBinary`, `BinaryView`) or the GeoArrow native
 //! encodings `point`, `linestring`, `polygon`, `multipoint`, `multilinestring`,
 //! `multipolygon` — is rewritten through the Arrow kernel ([`crate::arrow::transform_array`]:
@@ -136,11 +137,23 @@ mod on {
     use std::sync::Arc;
 
     /// A Parquet reader error as [`ConvertError::Malformed`] at `location`.
+    /// A codec this build does not decompress is named as such.
     pub(crate) fn parquet_error(path: &Path, location: &str, e: ParquetError) -> ConvertError {
+        let text = e.to_string();
+        const DISABLED: &str = "Disabled feature at compile time: ";
+        let message = match text.find(DISABLED) {
+            Some(i) => format!(
+                "its pages are compressed with {}, which geounify does not read (it reads \
+                 snappy, gzip and uncompressed pages); write the file with snappy (pyarrow and \
+                 GeoPandas: compression=\"snappy\", their default)",
+                text[i + DISABLED.len()..].trim()
+            ),
+            None => format!("not a readable Parquet file: {text}"),
+        };
         ConvertError::Malformed {
             path: path.to_path_buf(),
             location: location.to_string(),
-            message: format!("not a readable Parquet file: {e}"),
+            message,
         }
     }
 
@@ -453,9 +466,8 @@ mod on {
                     found.push(DeclaredCrs::from_name("urn:ogc:def:crs:OGC:1.3:CRS84", &origin))
                 }
                 Some(Value::Null) => {}
-                Some(Value::String(s))
-                    if s.trim_start().starts_with(['P', 'G', 'p', 'g']) && s.contains('[') =>
-                {
+                // Not GeoParquet's form, but some writers put WKT or a name here.
+                Some(Value::String(s)) if s.contains('[') => {
                     found.push(DeclaredCrs::from_wkt(s, &origin))
                 }
                 Some(Value::String(s)) => found.push(DeclaredCrs::from_name(s, &origin)),

@@ -87,6 +87,9 @@ df.to_parquet(out("points_4490_geoarrow.parquet"), geometry_encoding="geoarrow")
 # 4. An empty file (no rows) with the schema and crs of 1.
 df.iloc[0:0].to_parquet(out("empty_4490.parquet"))
 
+# 5. The points of 1 with zstd pages (a codec this build does not read).
+df.to_parquet(out("points_4490_zstd.parquet"), compression="zstd")
+
 with open(out("versions.txt"), "w") as f:
     f.write(
         f"geopandas {gpd.__version__}\npyarrow {pyarrow.__version__}\npyproj {pyproj.__version__}\n"
