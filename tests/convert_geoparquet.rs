@@ -482,3 +482,39 @@ fn a_codec_this_build_does_not_read_and_a_plain_parquet_file_are_refused_clearly
     assert!(e.to_string().contains("is not GeoParquet"), "{e}");
     assert!(!out.exists());
 }
+
+#[test]
+fn a_bbox_covering_is_recomputed_from_the_converted_points() {
+    let s = Scratch::new("gp_covering");
+    let out = s.path("out.parquet");
+    let input = data("points_4490_covering.parquet");
+    convert(&input, &out, &crs("EPSG:4490"), &crs("EPSG:4547"), false).unwrap();
+    let r = read(&out);
+    assert_eq!(r.row_groups, 3);
+    check_against_pyproj(&r);
+    assert_eq!(
+        r.geo["columns"]["geometry"]["covering"],
+        read(&input).geo["columns"]["geometry"]["covering"]
+    );
+    let pts = points(&r, "geometry");
+    let mut k = 0;
+    for b in &r.batches {
+        let bbox = b.column_by_name("bbox").unwrap().as_struct();
+        let f =
+            |name: &str| bbox.column_by_name(name).unwrap().as_primitive::<Float64Type>().clone();
+        let (x0, y0, x1, y1) = (f("xmin"), f("ymin"), f("xmax"), f("ymax"));
+        for i in 0..bbox.len() {
+            match pts[k] {
+                Some(p) => {
+                    assert_eq!(
+                        [x0.value(i), y0.value(i), x1.value(i), y1.value(i)],
+                        [p[0], p[1], p[0], p[1]]
+                    );
+                }
+                None => assert!(x0.is_null(i) && y1.is_null(i)),
+            }
+            k += 1;
+        }
+    }
+    assert_eq!(k, 10);
+}

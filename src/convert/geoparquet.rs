@@ -16,8 +16,9 @@
 //! gets the target's `crs` ([`Crs::to_projjson`](crate::Crs::to_projjson), or the
 //! [marked](crate::projjson::marked) placeholder for GCJ-02, BD-09, BD-09MC and local grids,
 //! with a warning) and a recomputed `bbox`; `encoding`, `geometry_types`, `edges` and every
-//! other member are kept. A `covering` (GeoParquet 1.1's per-row bounding-box columns) would go
-//! stale and is refused.
+//! other member are kept. A WKB column's `covering` (GeoParquet 1.1's per-row bounding-box
+//! struct column, as GeoPandas's `write_covering_bbox` writes it) is recomputed from the
+//! converted geometries (`float` bounds rounded outwards); a native column's is refused.
 //!
 //! **Failures**: a row whose geometry cannot be converted (a point outside the CRS's domain,
 //! malformed WKB) is reported as `row group G, row R` (both counted from 0, as pyarrow indexes
@@ -671,22 +672,134 @@ mod on {
         field.clone().with_metadata(metadata)
     }
 
+    /// The WKB bytes of row `i` of a WKB column (`None` for a null or another type).
+    fn wkb_at(a: &dyn Array, i: usize) -> Option<&[u8]> {
+        use arrow_array::cast::AsArray;
+        if a.is_null(i) {
+            return None;
+        }
+        if let Some(b) = a.as_binary_opt::<i32>() {
+            Some(b.value(i))
+        } else if let Some(b) = a.as_binary_opt::<i64>() {
+            Some(b.value(i))
+        } else {
+            a.as_binary_view_opt().map(|b| b.value(i))
+        }
+    }
+
+    /// A GeoParquet 1.1 `covering`: the per-row bounding-box struct column (its top-level
+    /// index) and its `xmin`, `ymin`, `xmax`, `ymax` children (their indices).
+    struct Covering {
+        column: usize,
+        children: [usize; 4],
+    }
+
+    /// The covering of geometry column `c`, if it has one. Errors: a covering that is not a
+    /// struct column of the file with the four children, or one of a GeoArrow native column
+    /// (refused: only WKB coverings are recomputed).
+    fn covering(input: &Input, c: &GeoColumn) -> Result<Option<Covering>, ConvertError> {
+        let Some(cov) = input.geo.column(&c.name).and_then(|m| m.get("covering")) else {
+            return Ok(None);
+        };
+        let refuse = |why: &str| ConvertError::Options {
+            path: input.path.clone(),
+            message: format!("geometry column '{}' has a covering {why}", c.name),
+        };
+        if c.encoding != Encoding::Wkb {
+            return Err(refuse(
+                "on a GeoArrow native encoding, which geounify does not recompute; write the \
+                 file without it (GeoPandas: to_parquet(write_covering_bbox=False))",
+            ));
+        }
+        let path = |k: &str| -> Option<(String, String)> {
+            let p = cov.get("bbox")?.get(k)?.as_array()?;
+            Some((p.first()?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()))
+        };
+        let mut column = None;
+        let mut children = [0usize; 4];
+        for (k, key) in ["xmin", "ymin", "xmax", "ymax"].into_iter().enumerate() {
+            let (top, child) = path(key)
+                .ok_or_else(|| refuse(&format!("without a [column, field] path for {key}")))?;
+            let i = input
+                .schema()
+                .index_of(&top)
+                .map_err(|_| refuse(&format!("in column '{top}', which the file lacks")))?;
+            if column.is_some_and(|c| c != i) {
+                return Err(refuse("spread over several columns"));
+            }
+            column = Some(i);
+            let arrow_schema::DataType::Struct(fields) = input.schema().field(i).data_type() else {
+                return Err(refuse(&format!("in column '{top}', which is not a struct")));
+            };
+            children[k] = fields
+                .iter()
+                .position(|f| f.name() == &child)
+                .ok_or_else(|| refuse(&format!("naming '{top}.{child}', which is not there")))?;
+        }
+        Ok(column.map(|column| Covering { column, children }))
+    }
+
+    impl Covering {
+        /// The bounding-box column `bbox` with each row's box from the converted WKB `geometry`
+        /// (null children for a null or empty geometry; the struct's own nulls kept). A
+        /// `Float32` child is rounded outwards, so that the box still contains the geometry.
+        fn recompute(&self, bbox: &dyn Array, geometry: &dyn Array) -> Result<ArrayRef, String> {
+            let s = bbox.as_any().downcast_ref::<StructArray>().ok_or("not a struct column")?;
+            let n = s.len();
+            let mut values: [Vec<Option<f64>>; 4] = Default::default();
+            for v in values.iter_mut() {
+                v.reserve(n);
+            }
+            for i in 0..n {
+                let env = wkb_at(geometry, i)
+                    .and_then(|b| crate::wkb::summary(b).ok())
+                    .and_then(|sum| Some((sum.envelope.x?, sum.envelope.y?)));
+                let row = match env {
+                    Some(((x0, x1), (y0, y1))) => [Some(x0), Some(y0), Some(x1), Some(y1)],
+                    None => [None; 4],
+                };
+                for (v, r) in values.iter_mut().zip(row) {
+                    v.push(r);
+                }
+            }
+            let mut children = s.columns().to_vec();
+            for (k, (&ci, v)) in self.children.iter().zip(values).enumerate() {
+                let Some(child) = children.get(ci) else { continue };
+                let lower = k < 2;
+                let array: ArrayRef = match child.data_type() {
+                    arrow_schema::DataType::Float64 => Arc::new(Float64Array::from(v)),
+                    arrow_schema::DataType::Float32 => Arc::new(arrow_array::Float32Array::from(
+                        v.into_iter().map(|x| x.map(|x| outward_f32(x, lower))).collect::<Vec<_>>(),
+                    )),
+                    other => return Err(format!("a {other} bound (float or double expected)")),
+                };
+                children[ci] = array;
+            }
+            StructArray::try_new(s.fields().clone(), children, s.nulls().cloned())
+                .map(|a| Arc::new(a) as ArrayRef)
+                .map_err(|e| e.to_string())
+        }
+    }
+
+    /// `x` as `f32`, rounded down for a lower bound and up for an upper one.
+    fn outward_f32(x: f64, lower: bool) -> f32 {
+        let f = x as f32;
+        if lower && f64::from(f) > x {
+            f.next_down()
+        } else if !lower && f64::from(f) < x {
+            f.next_up()
+        } else {
+            f
+        }
+    }
+
     /// Converts a GeoParquet file into GeoParquet (see the module docs).
     pub(crate) fn convert_file(job: &Job<'_>) -> Result<ConvertReport, ConvertError> {
         let input = Input::open(job.input)?;
         let path = job.input;
+        let mut coverings = Vec::new();
         for c in &input.geo.columns {
-            if input.geo.column(&c.name).is_some_and(|m| m.contains_key("covering")) {
-                return Err(ConvertError::Options {
-                    path: path.to_path_buf(),
-                    message: format!(
-                    "geometry column '{}' has a covering (per-row bounding-box columns), which \
-                     the conversion would leave stale; write the file without one (GeoPandas: \
-                     to_parquet(write_covering_bbox=False)) or convert into another format",
-                    c.name
-                ),
-                });
-            }
+            coverings.push(covering(&input, c)?);
         }
         let io_out =
             |e: std::io::Error| ConvertError::Io { path: job.output.to_path_buf(), source: e };
@@ -741,6 +854,19 @@ mod on {
                         });
                     }
                     columns[c.index] = t.array;
+                }
+                for (c, cov) in input.geo.columns.iter().zip(&coverings) {
+                    let Some(cov) = cov else { continue };
+                    let (Some(b), Some(g)) = (columns.get(cov.column), columns.get(c.index)) else {
+                        continue;
+                    };
+                    columns[cov.column] = cov.recompute(b.as_ref(), g.as_ref()).map_err(|e| {
+                        ConvertError::Malformed {
+                            path: path.to_path_buf(),
+                            location: location.clone(),
+                            message: format!("the covering of column '{}': {e}", c.name),
+                        }
+                    })?;
                 }
                 report.features += n as u64;
                 for (row, reason) in &failed {

@@ -90,6 +90,9 @@ df.iloc[0:0].to_parquet(out("empty_4490.parquet"))
 # 5. The points of 1 with zstd pages (a codec this build does not read).
 df.to_parquet(out("points_4490_zstd.parquet"), compression="zstd")
 
+# 6. The points of 1 with GeoParquet 1.1's bbox covering column.
+df.to_parquet(out("points_4490_covering.parquet"), write_covering_bbox=True, row_group_size=4)
+
 with open(out("versions.txt"), "w") as f:
     f.write(
         f"geopandas {gpd.__version__}\npyarrow {pyarrow.__version__}\npyproj {pyproj.__version__}\n"
