@@ -26,7 +26,7 @@
 //! column) is left out, otherwise nothing is written. The output is a temporary file beside
 //! the output renamed on success; the input is only read.
 //!
-//! **Declared CRS** ([`declared`]): each geometry column's `crs` — a PROJJSON object with an
+//! **Declared CRS** (`declared`): each geometry column's `crs` — a PROJJSON object with an
 //! `id` (EPSG → the catalogue; `GEOUNIFY` → geounify's own id, as [`crate::projjson::marked`]
 //! writes it; a `BoundCRS` by its source CRS's id), a PROJJSON without one (by its name, which
 //! `--from` must then confirm), `null` (undefined: declares nothing), or no `crs` member at all,

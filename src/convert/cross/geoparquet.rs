@@ -707,14 +707,10 @@ mod on {
             for f in features {
                 match &f.geometry {
                     None => g.append_null(),
-                    Some(Geometry { shape, has_z }) => {
+                    Some(geometry) => {
+                        let Geometry { shape, has_z } = geometry;
                         wkb.clear();
-                        write_wkb(
-                            f.geometry
-                                .as_ref()
-                                .unwrap_or(&Geometry { shape: shape.clone(), has_z: *has_z }),
-                            &mut wkb,
-                        );
+                        write_wkb(geometry, &mut wkb);
                         let name = type_name(shape.kind(), *has_z);
                         if !self.types.contains(&name) {
                             self.types.push(name);
