@@ -385,6 +385,8 @@ enum Input {
     Cass,
     /// Written by ogr2ogr from the GeoJSON with these arguments (not timed).
     Ogr(&'static [&'static str]),
+    /// Written by ogr2ogr from the CSV of points with these arguments (not timed).
+    OgrPoints(&'static [&'static str]),
 }
 
 /// One `geounify convert` comparison with `ogr2ogr`: the same file converted into the same
@@ -520,6 +522,27 @@ const CONVERT_CASES: &[ConvertCase] = &[
         to: "EPSG:4490",
         goal: 5.0,
     },
+    // GDAL's XLSX driver has no geometry: its baseline converts the longitude/latitude columns
+    // with SpatiaLite's ST_Transform through the SQLite dialect (the same PROJ underneath).
+    ConvertCase {
+        work: "-point Excel .xlsx (written by GDAL; ogr2ogr through ST_Transform SQL)",
+        ext: "xlsx",
+        input: Input::OgrPoints(&["-f", "XLSX", "-oo", "AUTODETECT_TYPE=YES", "-nln", "points"]),
+        ogr: &[
+            "-f",
+            "XLSX",
+            "-nln",
+            "points",
+            "-dialect",
+            "SQLite",
+            "-sql",
+            "SELECT id, name, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT id, name, \
+             ST_Transform(MakePoint(lon, lat, 4490), 4547) AS p FROM points)",
+        ],
+        from: "EPSG:4490",
+        to: "EPSG:4547",
+        goal: 5.0,
+    },
 ];
 
 fn processes(n: usize, runs: usize, dir: &Path) -> Processes {
@@ -596,11 +619,12 @@ fn processes(n: usize, runs: usize, dir: &Path) -> Processes {
             Input::Csv => std::fs::copy(&csv, &input).map(drop).map_err(|e| e.to_string()),
             Input::GeoJson => std::fs::copy(&geojson, &input).map(drop).map_err(|e| e.to_string()),
             Input::Cass => files::write_cass(n, &input).map_err(|e| e.to_string()),
-            Input::Ogr(args) => match &ogr2ogr {
+            Input::Ogr(args) | Input::OgrPoints(args) => match &ogr2ogr {
                 None => Err("ogr2ogr not found".into()),
                 Some(ogr2ogr) => {
+                    let source = if matches!(case.input, Input::Ogr(_)) { &geojson } else { &csv };
                     let mut all: Vec<&str> = args.to_vec();
-                    all.extend([input.to_str().expect("UTF-8"), geojson.to_str().expect("UTF-8")]);
+                    all.extend([input.to_str().expect("UTF-8"), source.to_str().expect("UTF-8")]);
                     let log = dir.join(format!("log-make-{ext}.txt"));
                     time_process(ogr2ogr, &all, None, &log, Some(&input), 1).map(drop)
                 }

@@ -161,6 +161,44 @@ fn the_progress_bar_moves_during_conversions_between_formats_and_ends_at_the_inp
     }
 }
 
+#[test]
+fn the_progress_bar_moves_for_the_readers_of_gpx_kml_fgb_mif_dxf_and_cass_too() {
+    let dir = Scratch::new("cross-progress-more");
+    let g = crs("EPSG:4490");
+    let mut text = String::from("id,lon,lat\n");
+    for i in 0..60_000 {
+        text.push_str(&format!("{i},{},{}\n", 116.0 + i as f64 * 1e-5, 39.0 + i as f64 * 1e-5));
+    }
+    let mut input = dir.write("p.csv", text);
+    // Each output read again as input: every one of these readers reports its bytes.
+    for (ext, next) in [
+        ("csv", "gpx"),
+        ("gpx", "kml"),
+        ("kml", "fgb"),
+        ("fgb", "mif"),
+        ("mif", "dxf"),
+        ("dxf", "dat"),
+        ("dat", "csv"),
+    ] {
+        let output = dir.path(&format!("from_{ext}.{next}"));
+        let p = Recorder::default();
+        convert_file(&input, &output, &g, &g, &ConvertOptions::default(), &p).unwrap();
+        if ext == "csv" {
+            input = output;
+            continue;
+        }
+        let size = std::fs::metadata(&input).unwrap().len();
+        assert!(size > (1 << 20) + 1000, "{ext}: {size} bytes, more than one 1 MiB read");
+        assert_eq!(*p.total.lock().unwrap(), Some(size), "{ext}");
+        let done = p.done.load(Ordering::Relaxed);
+        assert_eq!(done, size, "{ext}: {done} of {size} bytes reported");
+        // Read in 1 MiB blocks: the bar moved before the end.
+        let calls = p.calls.load(Ordering::Relaxed);
+        assert!(calls >= 2, "{ext}: {calls} calls");
+        input = output;
+    }
+}
+
 /// The numbers of a text, in order (for WKT).
 fn numbers(text: &str) -> Vec<f64> {
     text.split(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+')))

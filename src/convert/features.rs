@@ -18,6 +18,44 @@
 
 use super::Failure;
 use std::fmt;
+use std::io::Read as IoRead;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A reader that counts the bytes read through it, for [`FeatureReader::consumed`]: wrap the
+/// input file under its `BufReader` and keep the [`Counter`] in the feature reader. The count
+/// runs ahead of the features by at most the buffer's size and ends at the file's size.
+pub(crate) struct Counted<R> {
+    inner: R,
+    count: Counter,
+}
+
+/// The bytes a [`Counted`] reader has read so far.
+#[derive(Clone, Default)]
+pub(crate) struct Counter(Arc<AtomicU64>);
+
+impl Counter {
+    /// Bytes read so far.
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl<R> Counted<R> {
+    /// `inner`, counted, and its counter.
+    pub(crate) fn new(inner: R) -> (Self, Counter) {
+        let count = Counter::default();
+        (Counted { inner, count: count.clone() }, count)
+    }
+}
+
+impl<R: IoRead> IoRead for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.0.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// A coordinate `[x, y, z]`; z = 0 in a geometry without heights.
 pub type Coord = [f64; 3];

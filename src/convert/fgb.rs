@@ -747,6 +747,8 @@ pub(crate) struct Input {
     reader: BufReader<File>,
     /// Bytes left after the current position.
     left: u64,
+    /// The file's size.
+    size: u64,
     /// Features read so far.
     pub(crate) read: u64,
     /// Byte offset of the next feature in the feature section.
@@ -826,7 +828,21 @@ impl Input {
             reader.seek_relative(bytes as i64).map_err(io)?;
             left -= bytes;
         }
-        Ok(Self { header, reader, left, read: 0, offset: 0, indexed, path: path.to_path_buf() })
+        Ok(Self {
+            header,
+            reader,
+            left,
+            size,
+            read: 0,
+            offset: 0,
+            indexed,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Bytes of the file read so far (header, index and the features given).
+    pub(crate) fn position(&self) -> u64 {
+        self.size - self.left
     }
 
     /// The next feature's bytes (the FlatBuffers buffer after its size), appended to `buf`;

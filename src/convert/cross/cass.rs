@@ -26,7 +26,8 @@
 use super::super::atomic::AtomicFile;
 use super::super::cass::{parse_line, Line};
 use super::super::features::{
-    Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema, Shape, Value,
+    Counted, Counter, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read,
+    Schema, Shape, Value,
 };
 use super::super::runner::{Lines, RecordSource};
 use super::super::text::{self, UTF8_BOM};
@@ -71,7 +72,9 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
 
 /// The point lines of a file, as features.
 struct Points<'p> {
-    lines: Lines<'p, BufReader<std::fs::File>>,
+    lines: Lines<'p, BufReader<Counted<std::fs::File>>>,
+    /// Bytes read from the file.
+    read: Counter,
     buf: Vec<u8>,
     path: &'p Path,
     encoding: Option<TextEncoding>,
@@ -79,10 +82,10 @@ struct Points<'p> {
 
 impl<'p> Points<'p> {
     fn open(path: &'p Path, encoding: Option<TextEncoding>) -> Result<Self, ConvertError> {
-        let file = super::super::open_regular(path)?;
+        let (file, read) = Counted::new(super::super::open_regular(path)?);
         let reader = BufReader::with_capacity(1 << 20, file);
         let lines = Lines::new(reader, super::super::MAX_RECORD_BYTES, path);
-        Ok(Self { lines, buf: Vec::new(), path, encoding })
+        Ok(Self { lines, read, buf: Vec::new(), path, encoding })
     }
 
     fn next(&mut self) -> Result<Option<Read>, ConvertError> {
@@ -157,6 +160,10 @@ impl FeatureReader for Reader<'_> {
 
     fn next(&mut self) -> Result<Option<Read>, ConvertError> {
         self.points.next()
+    }
+
+    fn consumed(&self) -> u64 {
+        self.points.read.get()
     }
 }
 

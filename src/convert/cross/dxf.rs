@@ -46,8 +46,8 @@ use super::super::dxf::{
     check_magic, describe, group_pairs, number, skip_bom, Groups, Pair, PairReader,
 };
 use super::super::features::{
-    Coord, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema, Shape,
-    Value,
+    Coord, Counted, Counter, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry,
+    Read, Schema, Shape, Value,
 };
 use super::super::runner::RecordSource;
 use super::super::text;
@@ -78,7 +78,9 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
 
 /// The entities of a drawing, one group (an entity with its sub-entities) at a time.
 struct Entities<'p> {
-    pairs: PairReader<'p, BufReader<std::fs::File>>,
+    pairs: PairReader<'p, BufReader<Counted<std::fs::File>>>,
+    /// Bytes read from the file.
+    read: Counter,
     /// Where the ENTITIES section is being read; `None` before it and after it.
     inside: bool,
     done: bool,
@@ -96,7 +98,7 @@ struct Entities<'p> {
 
 impl<'p> Entities<'p> {
     fn open(path: &'p Path, encoding: Option<TextEncoding>) -> Result<Self, ConvertError> {
-        let file = super::super::open_regular(path)?;
+        let (file, read) = Counted::new(super::super::open_regular(path)?);
         let mut input = BufReader::with_capacity(1 << 20, file);
         check_magic(&mut input, path)?;
         skip_bom(&mut input, path)?;
@@ -138,6 +140,7 @@ impl<'p> Entities<'p> {
             TextEncoding::Utf8
         });
         Ok(Self {
+            read,
             pairs,
             inside,
             done: !inside,
@@ -419,6 +422,10 @@ struct Reader<'p> {
 impl FeatureReader for Reader<'_> {
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn consumed(&self) -> u64 {
+        self.entities.read.get()
     }
 
     fn next(&mut self) -> Result<Option<Read>, ConvertError> {

@@ -404,6 +404,10 @@ impl FeatureReader for Reader {
         &self.schema
     }
 
+    fn consumed(&self) -> u64 {
+        self.input.position()
+    }
+
     fn next(&mut self) -> Result<Option<Read>, ConvertError> {
         self.buf.clear();
         if !self.input.next_into(&mut self.buf)? {

@@ -34,8 +34,8 @@
 
 use super::super::atomic::AtomicFile;
 use super::super::features::{
-    Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, GeometryKind, Read, Schema,
-    Shape, Value,
+    Counted, Counter, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry,
+    GeometryKind, Read, Schema, Shape, Value,
 };
 use super::super::text::degree_decimals;
 use super::super::xml::{self, Attribute, Kind, Walk};
@@ -108,6 +108,10 @@ impl FeatureReader for Reader<'_> {
             }
         }
         Ok(Some(Ok(Feature { location, geometry, attributes })))
+    }
+
+    fn consumed(&self) -> u64 {
+        self.elements.read.get()
     }
 
     fn warnings(&mut self) -> Vec<String> {
@@ -183,7 +187,9 @@ enum Capture {
 
 /// The feature elements of a GPX file, one by one.
 struct Elements<'a> {
-    walk: Walk<'a, BufReader<File>>,
+    walk: Walk<'a, BufReader<Counted<File>>>,
+    /// Bytes read from the file.
+    read: Counter,
     attrs: Vec<Attribute>,
     counts: [u64; 3],
     /// Elements not carried.
@@ -192,9 +198,10 @@ struct Elements<'a> {
 
 impl<'a> Elements<'a> {
     fn open(path: &'a Path) -> Result<Self, ConvertError> {
-        let file = super::super::open_regular(path)?;
+        let (file, read) = Counted::new(super::super::open_regular(path)?);
         Ok(Self {
             walk: Walk::new(BufReader::with_capacity(1 << 20, file), path, "gpx", "GPX"),
+            read,
             attrs: Vec::new(),
             counts: [0; 3],
             dropped: 0,

@@ -34,8 +34,8 @@
 
 use super::super::atomic::AtomicFile;
 use super::super::features::{
-    Coord, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, GeometryKind, Read,
-    Schema, Shape, Value,
+    Coord, Counted, Counter, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry,
+    GeometryKind, Read, Schema, Shape, Value,
 };
 use super::super::kml::{parse_tuples, Tuple};
 use super::super::text::degree_decimals;
@@ -175,6 +175,10 @@ impl FeatureReader for Reader<'_> {
         Ok(Some(Ok(Feature { location, geometry, attributes })))
     }
 
+    fn consumed(&self) -> u64 {
+        self.placemarks.read.get()
+    }
+
     fn warnings(&mut self) -> Vec<String> {
         let mut w = std::mem::take(&mut self.warnings);
         w.extend(self.placemarks.warnings());
@@ -266,7 +270,9 @@ enum Capture {
 
 /// The Placemarks of a KML file, one by one.
 struct Placemarks<'a> {
-    walk: Walk<'a, BufReader<File>>,
+    walk: Walk<'a, BufReader<Counted<File>>>,
+    /// Bytes read from the file (a `.kml` input; a KMZ's entry is not counted).
+    read: Counter,
     attrs: Vec<Attribute>,
     count: u64,
     /// Placemark children and other features not carried.
@@ -276,14 +282,18 @@ struct Placemarks<'a> {
 
 impl<'a> Placemarks<'a> {
     fn open(source: &Path, input: &'a Path) -> Result<Self, ConvertError> {
-        let file = if source == input {
+        let (file, counter) = Counted::new(if source == input {
             super::super::open_regular(source)?
         } else {
             File::open(source)
                 .map_err(|e| ConvertError::Io { path: source.to_path_buf(), source: e })?
-        };
+        });
+        // A KMZ's KML is an extracted temporary file, not the input: its bytes are not the
+        // input's, so the bar moves at the end only.
+        let read = if source == input { counter } else { Counter::default() };
         Ok(Self {
             walk: Walk::new(BufReader::with_capacity(1 << 20, file), input, "kml", "KML"),
+            read,
             attrs: Vec::new(),
             count: 0,
             dropped: 0,

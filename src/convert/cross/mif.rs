@@ -47,8 +47,8 @@
 
 use super::super::atomic::AtomicSet;
 use super::super::features::{
-    Coord, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema, Shape,
-    Value,
+    Coord, Counted, Counter, Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry,
+    Read, Schema, Shape, Value,
 };
 use super::super::mif::{
     mid_of, read_header, target_coordsys, tokens, Lines, MifObject, ObjectReader, Piece,
@@ -71,17 +71,18 @@ struct Layout {
 }
 
 /// The `.mif`'s objects, from after `Data`.
-type Objects<'p> = ObjectReader<'p, BufReader<std::fs::File>>;
+type Objects<'p> = ObjectReader<'p, BufReader<Counted<std::fs::File>>>;
 
-fn open<'a>(job: &Job<'a>) -> Result<(Objects<'a>, Layout), ConvertError> {
+/// The objects, the layout, and the counter of the `.mif`'s bytes read.
+fn open<'a>(job: &Job<'a>) -> Result<(Objects<'a>, Layout, Counter), ConvertError> {
     super::super::format::of(super::super::FileFormat::Mif).require_regular_members(job.input)?;
-    let file = super::super::open_regular(job.input)?;
+    let (file, read) = Counted::new(super::super::open_regular(job.input)?);
     let mut lines = Lines::new(BufReader::with_capacity(1 << 20, file), job.input);
     let header = read_header(&mut lines)?;
     let mut all = header.before.clone();
     all.extend_from_slice(&header.after);
     let layout = layout(&all, job.options.encoding);
-    Ok((ObjectReader { lines }, layout))
+    Ok((ObjectReader { lines }, layout, read))
 }
 
 /// The columns, delimiter and charset of a header's text.
@@ -155,7 +156,7 @@ fn decode_lenient(raw: &[u8], encoding: Option<TextEncoding>) -> String {
 
 /// The reader of a MIF/MID input (see the module docs).
 pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError> {
-    let (mut first, layout) = open(job)?;
+    let (mut first, layout, _) = open(job)?;
     let mut schema = Schema::default();
     while let Some(object) = first.next()? {
         if let Ok(Some(g)) = geometry(&object) {
@@ -178,7 +179,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         .enumerate()
         .map(|(i, kind)| Field { name: names.get(i).cloned().unwrap_or_default(), kind: *kind })
         .collect();
-    let (objects, _) = open(job)?;
+    let (objects, _, read) = open(job)?;
     let mut warnings = Vec::new();
     let mid = match mid_of(job.input) {
         Some(path) => Some(MidRows::open(path, layout.delimiter)?),
@@ -192,6 +193,7 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     };
     Ok(Box::new(Reader {
         objects,
+        read,
         layout,
         schema,
         mid,
@@ -307,6 +309,8 @@ impl MidRows {
 
 struct Reader<'p> {
     objects: Objects<'p>,
+    /// Bytes of the `.mif` read.
+    read: Counter,
     layout: Layout,
     schema: Schema,
     mid: Option<MidRows>,
@@ -321,6 +325,10 @@ struct Reader<'p> {
 impl FeatureReader for Reader<'_> {
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn consumed(&self) -> u64 {
+        self.read.get()
     }
 
     fn next(&mut self) -> Result<Option<Read>, ConvertError> {
