@@ -38,6 +38,8 @@ pub(crate) mod export;
 pub mod geometry;
 pub mod ops;
 pub mod proj_string;
+#[cfg(feature = "formats")]
+pub mod projjson;
 pub mod registry;
 pub mod transformer;
 #[cfg(any(feature = "formats", feature = "arrow"))]

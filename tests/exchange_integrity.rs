@@ -92,7 +92,8 @@ fn a_manifest_with_problems_is_refused_whole_with_every_problem_listed() {
     assert_eq!(
         problems[1],
         "dataset 3 (notes.txt): unknown format (supported: .csv, .tsv, .geojson, .json, \
-         .geojsonl, .ndjson, .wkt, .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb, .xlsx)"
+         .geojsonl, .ndjson, .wkt, .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb, \
+         .xlsx, .parquet)"
     );
     assert!(problems[2].starts_with("dataset 4 (missing.csv): cannot read the input: "));
     assert_eq!(problems[3], "dataset 5 (folder.csv): the input is not a regular file");

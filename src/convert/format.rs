@@ -21,8 +21,8 @@ use super::declared::{self, DeclaredCrs};
 use super::features::{FeatureReader, FeatureWriter, Schema};
 use super::sniff::{self, Sniffed};
 use super::{
-    cass, cross, csv, dxf, fgb, geojson, gpkg, gpx, kml, kmz, mif, shapefile, wkt, xlsx,
-    ConvertError, ConvertReport, FileFormat, Job,
+    cass, cross, csv, dxf, fgb, geojson, geoparquet, gpkg, gpx, kml, kmz, mif, shapefile, wkt,
+    xlsx, ConvertError, ConvertReport, FileFormat, Job,
 };
 use std::path::{Path, PathBuf};
 
@@ -73,7 +73,7 @@ pub(crate) type WriteFn = fn(&Job<'_>, &Schema) -> Result<Box<dyn FeatureWriter>
 
 /// Every format, in [`FileFormat`]'s order (`FORMATS[f as usize].format == f`, checked by a
 /// test).
-pub static FORMATS: [Format; 15] = [
+pub static FORMATS: [Format; 16] = [
     Format {
         format: FileFormat::Csv,
         name: "csv",
@@ -287,6 +287,20 @@ pub static FORMATS: [Format; 15] = [
         read: Some(cross::xlsx::reader),
         write: Some(cross::xlsx::writer),
     },
+    Format {
+        format: FileFormat::GeoParquet,
+        name: "geoparquet",
+        extensions: &["parquet"],
+        also_accepted: &["geoparquet"],
+        set_members: &[],
+        set_family: &[],
+        convert: geoparquet::convert_file,
+        sample: geoparquet::sample,
+        declared: geoparquet::declared,
+        sniff: geoparquet::sniff,
+        read: Some(cross::geoparquet::reader),
+        write: Some(cross::geoparquet::writer),
+    },
 ];
 
 /// Extensions that name a format geounify does not read, with why and what to do instead.
@@ -446,7 +460,7 @@ mod tests {
         assert_eq!(
             unknown(Path::new("notes.txt")),
             "unknown format (supported: .csv, .tsv, .geojson, .json, .geojsonl, .ndjson, .wkt, \
-             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb, .xlsx)"
+             .shp, .gpkg, .dat, .mif, .gpx, .kml, .kmz, .dxf, .fgb, .xlsx, .parquet)"
         );
         assert!(from_path(Path::new("no-extension")).is_none());
     }

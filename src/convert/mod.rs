@@ -15,6 +15,7 @@
 //! - [`dxf`]: ASCII DXF drawings (entities in model space);
 //! - [`fgb`]: FlatGeobuf (header, packed R-tree index, features).
 //! - [`xlsx`]: Excel workbooks holding a point table (coordinate columns as in CSV).
+//! - [`geoparquet`]: GeoParquet (WKB and GeoArrow geometry columns, through the Arrow kernel).
 //!
 //! Into another format (`roads.shp` → `roads.geojson`), [`cross`] carries the features through
 //! the common feature model of [`features`]: geometries with their heights and typed attributes.
@@ -45,6 +46,7 @@ pub mod features;
 pub mod fgb;
 pub mod format;
 pub mod geojson;
+pub mod geoparquet;
 pub mod gpkg;
 pub mod gpx;
 pub mod kml;
@@ -100,6 +102,9 @@ pub enum FileFormat {
     FlatGeobuf,
     /// Excel workbooks (`.xlsx`): a point table on the first sheet.
     Xlsx,
+    /// GeoParquet (`.parquet`, `.geoparquet`): Apache Parquet with `geo` metadata (feature
+    /// `geoparquet`).
+    GeoParquet,
 }
 
 impl FileFormat {

@@ -30,6 +30,7 @@ pub mod csv;
 pub mod dxf;
 pub mod fgb;
 pub mod geojson;
+pub mod geoparquet;
 pub mod gpkg;
 pub mod gpx;
 pub mod kml;
