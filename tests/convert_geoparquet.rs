@@ -385,19 +385,23 @@ fn failing_rows_are_located_and_skip_invalid_drops_the_whole_row() {
     assert_eq!(points(&r, "geometry").len(), 2);
 }
 
-/// A Python with geopandas: `GEOUNIFY_PYTHON`, the worktree's `.venv`, or `python3`.
+/// A Python with geopandas: `GEOUNIFY_PYTHON`, the worktree's `.venv`, or `python3`. A
+/// `GEOUNIFY_PYTHON` that is set must have them (CI sets it: the read-back test never skips
+/// there).
 fn python() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("GEOUNIFY_PYTHON").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")),
-        Some(PathBuf::from("python3")),
-    ];
-    candidates.into_iter().flatten().find(|p| {
+    let works = |p: &Path| {
         std::process::Command::new(p)
             .args(["-c", "import geopandas, pyarrow"])
             .output()
             .is_ok_and(|o| o.status.success())
-    })
+    };
+    if let Some(p) = std::env::var_os("GEOUNIFY_PYTHON").map(PathBuf::from) {
+        assert!(works(&p), "GEOUNIFY_PYTHON={} has no geopandas and pyarrow", p.display());
+        return Some(p);
+    }
+    let candidates =
+        [Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"), PathBuf::from("python3")];
+    candidates.into_iter().find(|p| works(p))
 }
 
 #[test]
