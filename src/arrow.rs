@@ -32,7 +32,7 @@
 use crate::batch::BatchReport;
 use crate::error::PointError;
 use crate::transformer::Transformer;
-use crate::wkb::{self, Envelope, WkbError};
+use crate::wkb::{self, read_f64, write_f64, Envelope, WkbError};
 use arrow_array::builder::BinaryViewBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
@@ -278,33 +278,15 @@ fn simple_point(value: &[u8]) -> Option<(bool, bool)> {
     }
 }
 
-fn f64_at(b: &[u8], at: usize, little: bool) -> f64 {
-    let mut a = [0u8; 8];
-    if let Some(s) = b.get(at..at + 8) {
-        a.copy_from_slice(s);
-    }
-    if little {
-        f64::from_le_bytes(a)
-    } else {
-        f64::from_be_bytes(a)
-    }
-}
-
-fn put_f64(b: &mut [u8], at: usize, little: bool, v: f64) {
-    if let Some(s) = b.get_mut(at..at + 8) {
-        s.copy_from_slice(&if little { v.to_le_bytes() } else { v.to_be_bytes() });
-    }
-}
-
 impl WkbBatch {
     /// Gathers the points of `row`'s WKB (a malformed one is a failed row).
     fn gather(&mut self, row: usize, value: &[u8], out: &mut Outcome) {
         let start = self.points.len();
         if let Some((little, z)) = simple_point(value) {
-            let (x, y) = (f64_at(value, 5, little), f64_at(value, 13, little));
+            let (x, y) = (read_f64(value, 5, little), read_f64(value, 13, little));
             // Both NaN: the empty point, left alone (as `wkb::gather` leaves it).
             if !(x.is_nan() && y.is_nan()) {
-                let h = if z { f64_at(value, 21, little) } else { 0.0 };
+                let h = if z { read_f64(value, 21, little) } else { 0.0 };
                 self.points.push([x, y, h]);
             }
             self.rows.push((row, start, self.points.len(), Shape::Point { little, z }));
@@ -339,10 +321,10 @@ impl WkbBatch {
             let converted = self.points.get(start..end).unwrap_or_default();
             if let Shape::Point { little, z } = shape {
                 if let Some(&[x, y, h]) = converted.first() {
-                    put_f64(bytes, 5, little, x);
-                    put_f64(bytes, 13, little, y);
+                    write_f64(bytes, 5, little, x);
+                    write_f64(bytes, 13, little, y);
                     if z {
-                        put_f64(bytes, 21, little, h);
+                        write_f64(bytes, 21, little, h);
                     }
                     out.envelope.add(x, y, z.then_some(h), None);
                 }

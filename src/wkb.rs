@@ -318,7 +318,8 @@ fn parse(wkb: &[u8]) -> Result<(Kind, Vec<Run>), WkbError> {
     Ok((top, parser.runs))
 }
 
-fn read_f64(buf: &[u8], at: usize, little: bool) -> f64 {
+/// The f64 at `at` in the given byte order (0 beyond the buffer).
+pub(crate) fn read_f64(buf: &[u8], at: usize, little: bool) -> f64 {
     let mut bytes = [0u8; 8];
     if let Some(s) = buf.get(at..at + 8) {
         bytes.copy_from_slice(s);
@@ -330,7 +331,8 @@ fn read_f64(buf: &[u8], at: usize, little: bool) -> f64 {
     }
 }
 
-fn write_f64(buf: &mut [u8], at: usize, little: bool, v: f64) {
+/// Writes `v` at `at` in the given byte order (nothing beyond the buffer).
+pub(crate) fn write_f64(buf: &mut [u8], at: usize, little: bool, v: f64) {
     let bytes = if little { v.to_le_bytes() } else { v.to_be_bytes() };
     if let Some(s) = buf.get_mut(at..at + 8) {
         s.copy_from_slice(&bytes);

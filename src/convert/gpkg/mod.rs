@@ -61,7 +61,7 @@
 //! before anything is allocated).
 
 use super::atomic::AtomicFile;
-use super::wkb::{self, Envelope, Summary, WkbError};
+use super::wkb::{self, read_f64, write_f64, Envelope, Summary, WkbError};
 use super::Tally;
 use super::{ConvertError, ConvertReport, Failure, Job};
 use crate::crs::Crs;
@@ -121,24 +121,6 @@ pub(crate) fn blob_header(b: &[u8]) -> Result<BlobHeader, String> {
         return Err("the geometry ends inside its header".into());
     }
     Ok(BlobHeader { little, empty: flags & 0x10 != 0, envelope_kind, srs_id, wkb_at })
-}
-
-fn read_f64(b: &[u8], at: usize, little: bool) -> f64 {
-    let mut a = [0u8; 8];
-    if let Some(s) = b.get(at..at + 8) {
-        a.copy_from_slice(s);
-    }
-    if little {
-        f64::from_le_bytes(a)
-    } else {
-        f64::from_be_bytes(a)
-    }
-}
-
-fn write_f64(b: &mut [u8], at: usize, little: bool, v: f64) {
-    if let Some(s) = b.get_mut(at..at + 8) {
-        s.copy_from_slice(&if little { v.to_le_bytes() } else { v.to_be_bytes() });
-    }
 }
 
 /// A blob's WKB error with its offset from the blob's start.
