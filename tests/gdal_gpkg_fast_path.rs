@@ -13,11 +13,11 @@ mod common;
 
 use common::crs;
 use common::gdal;
+use common::gpkg;
 use common::scratch::Scratch;
 use geounify::convert::gpkg::{convert_traced, Route};
 use geounify::convert::{ConvertError, ConvertOptions, ConvertReport, Job, NoProgress};
 use geounify::Transformer;
-use rusqlite::types::Value;
 use rusqlite::Connection;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -99,90 +99,6 @@ fn strip(mut r: ConvertReport) -> ConvertReport {
     r
 }
 
-/// Every row of every table of `path` but the R-trees' (as SQL values, by rowid), the schema
-/// (sorted: the SQL path recreates the R-tree, which moves its rows in `sqlite_master`), and
-/// every R-tree's entries by id.
-fn contents(path: &Path) -> Vec<String> {
-    let conn = Connection::open(path).unwrap();
-    let mut out = Vec::new();
-    let mut schema: Vec<String> = conn
-        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master")
-        .unwrap()
-        .query_map([], |r| {
-            Ok(format!(
-                "{:?}",
-                (
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?
-                )
-            ))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    schema.sort();
-    out.extend(schema);
-    let tables: Vec<(String, Option<String>)> = conn
-        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    for (name, sql) in tables {
-        let virtual_table = sql.as_deref().is_some_and(|s| s.starts_with("CREATE VIRTUAL"));
-        let shadow = name.starts_with("rtree_")
-            && ["_node", "_parent", "_rowid"].iter().any(|s| name.ends_with(s));
-        if shadow || name.starts_with("sqlite_") {
-            continue;
-        }
-        let keyless = sql.as_deref().is_some_and(|s| s.contains("WITHOUT ROWID"));
-        let sql = if virtual_table || keyless {
-            format!("SELECT * FROM \"{name}\" ORDER BY 1")
-        } else {
-            format!("SELECT * FROM \"{name}\" ORDER BY rowid")
-        };
-        let mut stmt = conn.prepare(&sql).unwrap();
-        let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
-        let rows = stmt
-            .query_map([], |r| {
-                (0..names.len()).map(|i| r.get::<_, Value>(i)).collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap();
-        for row in rows {
-            let row: Vec<String> = row
-                .unwrap()
-                .into_iter()
-                .zip(&names)
-                .map(|(v, n)| if n == "last_change" { "(now)".into() } else { format!("{v:?}") })
-                .collect();
-            out.push(format!("{name}: {}", row.join(" | ")));
-        }
-    }
-    out
-}
-
-/// SQLite's own checks of `path`: `PRAGMA integrity_check` and `rtreecheck` of every R-tree.
-fn sqlite_checks(path: &Path) {
-    let conn = Connection::open(path).unwrap();
-    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
-    assert_eq!(ok, "ok", "{}", path.display());
-    let rtrees: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%rtree%'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(!rtrees.is_empty());
-    for name in rtrees {
-        let check: String = conn.query_row("SELECT rtreecheck(?1)", [&name], |r| r.get(0)).unwrap();
-        assert_eq!(check, "ok", "{name}");
-    }
-}
-
 /// GDAL reads `ours` with the coordinates of its own `ogr2ogr -t_srs EPSG:4547` of `input`,
 /// within 1 µm, and the same number of features.
 fn agrees_with_gdal(dir: &Scratch, input: &Path, ours: &Path) {
@@ -201,16 +117,11 @@ fn agrees_with_gdal(dir: &Scratch, input: &Path, ours: &Path) {
     assert_eq!(gdal::feature_count(ours), gdal::feature_count(&theirs));
 }
 
-/// Converts `input` both ways: the fast path must run and write what the SQL path writes.
+/// Converts `input` both ways ([`gpkg::fast_path_equals_sql_path`]); the fast path's output,
+/// which has R-trees.
 fn fast_equals_sql(dir: &Scratch, input: &Path) -> PathBuf {
-    let (fast, sql) = (dir.path("fast.gpkg"), dir.path("sql.gpkg"));
-    let (rf, route) = convert(input, &fast, Route::Pages, false).unwrap();
-    assert_eq!(route, Route::Pages, "the fast path ran");
-    let (rs, route) = convert(input, &sql, Route::Sql, false).unwrap();
-    assert_eq!(route, Route::Sql);
-    assert_eq!(strip(rf), strip(rs));
-    assert_eq!(contents(&fast), contents(&sql));
-    sqlite_checks(&fast);
+    let fast = gpkg::fast_path_equals_sql_path(input, &dir.0, "EPSG:4490", "EPSG:4547");
+    assert!(gpkg::sqlite_checks(&fast) > 0, "R-trees");
     fast
 }
 
@@ -297,7 +208,7 @@ fn declines(dir: &Scratch, input: &Path, skip_invalid: bool, why: &str) {
                 "declined for {why}: {route:?}"
             );
             assert_eq!(strip(ra), strip(rb));
-            assert_eq!(contents(&a), contents(&b));
+            assert_eq!(gpkg::contents(&a), gpkg::contents(&b));
         }
         (Err(ea), Err(eb)) => {
             assert_eq!(ea.to_string(), eb.to_string());

@@ -124,6 +124,21 @@ impl GeometryKind {
             GeometryKind::GeometryCollection => 7,
         }
     }
+
+    /// The kind of a 2D WKB type code (1 = Point ... 7 = GeometryCollection); `None` for any
+    /// other code.
+    pub fn from_wkb_code(code: u32) -> Option<GeometryKind> {
+        Some(match code {
+            1 => GeometryKind::Point,
+            2 => GeometryKind::LineString,
+            3 => GeometryKind::Polygon,
+            4 => GeometryKind::MultiPoint,
+            5 => GeometryKind::MultiLineString,
+            6 => GeometryKind::MultiPolygon,
+            7 => GeometryKind::GeometryCollection,
+            _ => return None,
+        })
+    }
 }
 
 impl Shape {

@@ -61,16 +61,7 @@ fn type_name(t: u8) -> &'static str {
 }
 
 fn kind_of(t: u8) -> Option<GeometryKind> {
-    Some(match t {
-        1 => GeometryKind::Point,
-        2 => GeometryKind::LineString,
-        3 => GeometryKind::Polygon,
-        4 => GeometryKind::MultiPoint,
-        5 => GeometryKind::MultiLineString,
-        6 => GeometryKind::MultiPolygon,
-        7 => GeometryKind::GeometryCollection,
-        _ => return None,
-    })
+    GeometryKind::from_wkb_code(u32::from(t))
 }
 
 fn malformed(path: &Path, location: String, message: String) -> ConvertError {

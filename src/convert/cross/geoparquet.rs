@@ -393,15 +393,8 @@ mod on {
                 for i in 0..a.len() {
                     let Some(b) = wkb_at(a.as_ref(), i) else { continue };
                     if let Ok(s) = crate::wkb::summary(b) {
-                        let kind = match s.geometry_type {
-                            1 => GeometryKind::Point,
-                            2 => GeometryKind::LineString,
-                            3 => GeometryKind::Polygon,
-                            4 => GeometryKind::MultiPoint,
-                            5 => GeometryKind::MultiLineString,
-                            6 => GeometryKind::MultiPolygon,
-                            7 => GeometryKind::GeometryCollection,
-                            _ => continue,
+                        let Some(kind) = GeometryKind::from_wkb_code(s.geometry_type) else {
+                            continue;
                         };
                         if !schema.kinds.contains(&kind) {
                             schema.kinds.push(kind);

@@ -461,16 +461,7 @@ fn wkb_kind(b: &[u8]) -> Option<(GeometryKind, bool)> {
     let raw = [w[1], w[2], w[3], w[4]];
     let code = if w[0] == 1 { u32::from_le_bytes(raw) } else { u32::from_be_bytes(raw) };
     let TypeCode { base, z, .. } = TypeCode::of(code)?;
-    let kind = match base {
-        1 => GeometryKind::Point,
-        2 => GeometryKind::LineString,
-        3 => GeometryKind::Polygon,
-        4 => GeometryKind::MultiPoint,
-        5 => GeometryKind::MultiLineString,
-        6 => GeometryKind::MultiPolygon,
-        7 => GeometryKind::GeometryCollection,
-        _ => return None,
-    };
+    let kind = GeometryKind::from_wkb_code(base)?;
     Some((kind, z))
 }
 

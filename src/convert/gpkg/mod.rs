@@ -496,15 +496,7 @@ fn choose_target_srs(
     };
     if let Some(code) = target.epsg() {
         let code = i64::from(code);
-        let row: Option<(String, i64)> = conn
-            .query_row(
-                "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
-                 WHERE srs_id = ?1",
-                [code],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(err)?;
+        let row = srs_identity(conn, code).map_err(err)?;
         match row {
             None => {
                 insert(code, target.name(), "EPSG", code)?;
@@ -804,6 +796,18 @@ fn private_copy_settings(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The `(organization, organization_coordsys_id)` that `gpkg_spatial_ref_sys` gives `srs_id`,
+/// if it lists it.
+fn srs_identity(conn: &Connection, srs_id: i64) -> rusqlite::Result<Option<(String, i64)>> {
+    conn.query_row(
+        "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
+         WHERE srs_id = ?1",
+        [srs_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
 /// Warns when `table` declares an EPSG CRS (`old_srs`) other than the job's source.
 fn declared_warning(
     conn: &Connection,
@@ -812,15 +816,7 @@ fn declared_warning(
     old_srs: i64,
     report: &mut ConvertReport,
 ) -> Result<(), ConvertError> {
-    let declared: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys \
-             WHERE srs_id = ?1",
-            [old_srs],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(|e| sql_error(job.input, e))?;
+    let declared = srs_identity(conn, old_srs).map_err(|e| sql_error(job.input, e))?;
     if let (Some((org, code)), Some(source)) = (declared, job.source.epsg()) {
         if org.eq_ignore_ascii_case("EPSG") && code != i64::from(source) {
             report.warnings.push(format!(
