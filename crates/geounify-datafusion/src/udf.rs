@@ -3,13 +3,14 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
-use geounify::arrow::{transform_array, Encoding};
+use geounify::arrow::{transform_array, Encoding, RowError, RowFailure};
 
 use crate::Geounify;
 
@@ -200,8 +201,15 @@ impl ScalarUDFImpl for TransformUdf {
         }
         if self.mode == FailureMode::Fail {
             if let Some(first) = out.failures.first() {
+                // A batch's row number does not locate the row in a table, so the message also
+                // gives the failed point as it was read (WKB) and how to list every such row.
+                let at = failed_point(input.as_ref(), encoding, first)
+                    .map(|[x, y]| format!(" (the point read was {x} {y})"))
+                    .unwrap_or_default();
                 return exec_err!(
-                    "{}({from} → {to}): row {} of a batch of {} cannot be converted: {}{}",
+                    "{}({from} → {to}): row {} of a batch of {} cannot be converted: {}{at}{}; \
+                     gu_try_transform gives NULL for such rows, so `WHERE gu_try_transform(…) \
+                     IS NULL` with the geometry not NULL lists them all",
                     self.name,
                     first.row,
                     array.len(),
@@ -220,4 +228,22 @@ impl ScalarUDFImpl for TransformUdf {
             Ok(ColumnarValue::Array(out.array))
         }
     }
+}
+
+/// The point of a WKB row whose conversion failed, as the input holds it (x y).
+fn failed_point(input: &dyn Array, encoding: Encoding, failure: &RowFailure) -> Option<[f64; 2]> {
+    let RowError::Point { vertex, .. } = failure.reason else { return None };
+    if encoding != Encoding::Wkb || input.is_null(failure.row) {
+        return None;
+    }
+    let bytes = if let Some(a) = input.as_binary_opt::<i32>() {
+        a.value(failure.row)
+    } else if let Some(a) = input.as_binary_opt::<i64>() {
+        a.value(failure.row)
+    } else {
+        input.as_binary_view_opt()?.value(failure.row)
+    };
+    let mut points = Vec::new();
+    geounify::wkb::coordinates(bytes, vertex + 1, &mut points).ok()?;
+    points.get(vertex).map(|p| [p[0], p[1]])
 }

@@ -324,6 +324,31 @@ async fn malformed_wkb_fails_or_becomes_null() {
     assert_eq!((x, y), core.transform_xy(114.75, 31.5).unwrap());
 }
 
+/// A point that fails: gu_transform's message gives the point as read (the batch's row number
+/// alone does not locate it in the table) and how to list every failed row.
+#[tokio::test]
+async fn a_failed_point_is_named_by_its_coordinates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.parquet");
+    let geoms = vec![Some(wkb_point(114.5, 31.25)), None, Some(wkb_point(114.5, 95.0))];
+    write_parquet(&path, &geoms, 100);
+    let ctx = session(1);
+    let sql = |f: &str| {
+        format!("SELECT id, {f}(geom, 'EPSG:4490', 'EPSG:4547') FROM '{}'", path.display())
+    };
+    let err = error_of(&ctx, &sql("gu_transform")).await;
+    assert!(
+        err.contains(
+            "gu_transform(EPSG:4490 → EPSG:4547): row 2 of a batch of 3 cannot be converted: \
+             point 0: latitude 95° is beyond ±90° (the point read was 114.5 95); \
+             gu_try_transform gives NULL for such rows"
+        ),
+        "{err}"
+    );
+    let got = rows(&ctx, &sql("gu_try_transform")).await;
+    assert_eq!(got.iter().map(|r| r.1.is_some()).collect::<Vec<_>>(), [true, false, false]);
+}
+
 /// An unknown id fails at planning, naming the id; non-literal CRS arguments and wrong
 /// geometry types are refused with a reason.
 #[tokio::test]
