@@ -28,8 +28,10 @@
 //! # Failures
 //! - `gu_transform` fails the query at the first row that cannot be converted (a point
 //!   outside the CRS's domain, malformed WKB), naming the row (its index in the batch) and the
-//!   core's reason (with the vertex index for a point). A query either converts every row or
-//!   returns nothing.
+//!   core's reason (with the vertex index for a point, and, for WKB, that point as read, since
+//!   a batch's row index does not locate a row in the table; the message says how
+//!   `gu_try_transform(…) IS NULL` lists every failed row). A query either converts every row
+//!   or returns nothing.
 //! - `gu_try_transform` returns NULL for such rows and converts the rest.
 //! - NULL rows stay NULL in both.
 //!
