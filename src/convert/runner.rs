@@ -430,7 +430,10 @@ pub(crate) fn in_place<T: Send>(
     scatter: impl Fn(&mut T, Result<&[[f64; 3]], crate::error::PointError>) + Sync,
 ) {
     let part = |items: &mut [T]| {
-        let mut points = Vec::new();
+        // The thread's points buffer, reused from part to part (a fresh one per part is grown
+        // and page-faulted in again each time).
+        let mut points = POINTS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        points.clear();
         let mut spans = Vec::with_capacity(items.len());
         for item in items.iter_mut() {
             let first = points.len();
@@ -448,18 +451,51 @@ pub(crate) fn in_place<T: Send>(
                 None => scatter(item, Ok(&points[span])),
             }
         }
+        if points.capacity() <= KEEP_POINTS {
+            POINTS.with(|p| *p.borrow_mut() = points);
+        }
     };
     if parallel && items.len() > 1 {
-        items.par_chunks_mut(PART_RECORDS).for_each(part);
+        items.par_chunks_mut(part_len(items.len(), rayon::current_num_threads())).for_each(part);
     } else {
         items.chunks_mut(PART_RECORDS).for_each(part);
     }
 }
 
+/// The most points a thread keeps in its buffer between parts (24 MiB).
+const KEEP_POINTS: usize = 1 << 20;
+
+thread_local! {
+    /// The points buffer of [`in_place`]'s parts on this thread.
+    static POINTS: std::cell::RefCell<Vec<[f64; 3]>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records per parallel part of `len` records on `threads` threads: [`PARTS_PER_THREAD`] parts
+/// per thread, so that the threads finish together (one part of [`PART_RECORDS`] and a short
+/// remainder kept one thread busy alone), of [`MIN_PART_RECORDS`] to [`PART_RECORDS`] records.
+fn part_len(len: usize, threads: usize) -> usize {
+    len.div_ceil(threads.max(1) * PARTS_PER_THREAD).clamp(MIN_PART_RECORDS, PART_RECORDS)
+}
+
+/// Parallel parts per thread of one [`in_place`] call.
+const PARTS_PER_THREAD: usize = 4;
+
+/// The fewest records of a parallel part (a smaller part costs more to hand out than to do).
+const MIN_PART_RECORDS: usize = 64;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalogue;
+
+    #[test]
+    fn parts_are_even_and_bounded() {
+        // Two threads, 4,900 records: eight parts of 613 (the last 609), not 4,096 and 804.
+        assert_eq!(part_len(4_900, 2), 613);
+        assert_eq!(part_len(100, 2), MIN_PART_RECORDS);
+        assert_eq!(part_len(1_000_000, 2), PART_RECORDS);
+        assert_eq!(part_len(10, 0), MIN_PART_RECORDS);
+    }
 
     /// Lines `x y [tag]`; writing fails on the tag `unwritable`.
     struct Pairs;
