@@ -408,8 +408,50 @@ pub fn transform_in_place(wkb: &mut [u8], transformer: &Transformer) -> Result<S
 /// transform whose results go back through [`scatter`].
 pub(crate) fn gather(wkb: &[u8], points: &mut Vec<[f64; 3]>) -> Result<(), WkbError> {
     let (_, runs) = parse(wkb)?;
-    for_each_position(wkb, &runs, |_, x, y, z| points.push([x, y, z.unwrap_or(0.0)]));
+    for run in &runs {
+        let Some(bytes) = wkb.get(run.offset..run.offset + run.count * run.stride()) else {
+            continue; // never: parse checked every run against the buffer
+        };
+        points.reserve(run.count);
+        // The byte order chosen once per run, not per value.
+        if run.little {
+            gather_run::<true>(bytes, run, points);
+        } else {
+            gather_run::<false>(bytes, run, points);
+        }
+    }
     Ok(())
+}
+
+/// [`gather`] of one run's tuples (`bytes`), little-endian if `LITTLE`.
+#[inline(always)]
+fn gather_run<const LITTLE: bool>(bytes: &[u8], run: &Run, points: &mut Vec<[f64; 3]>) {
+    for t in bytes.chunks_exact(run.stride()) {
+        let (x, y) = (f64_in::<LITTLE>(t, 0), f64_in::<LITTLE>(t, 8));
+        if run.point && x.is_nan() && y.is_nan() {
+            continue; // an empty point
+        }
+        points.push([x, y, if run.z { f64_in::<LITTLE>(t, 16) } else { 0.0 }]);
+    }
+}
+
+/// The f64 at `at` in a tuple (whole: within its run), little-endian if `LITTLE`.
+#[inline(always)]
+fn f64_in<const LITTLE: bool>(tuple: &[u8], at: usize) -> f64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&tuple[at..at + 8]);
+    if LITTLE {
+        f64::from_le_bytes(b)
+    } else {
+        f64::from_be_bytes(b)
+    }
+}
+
+/// Writes `v` at `at` in a tuple (whole: within its run), little-endian if `LITTLE`.
+#[inline(always)]
+fn f64_out<const LITTLE: bool>(tuple: &mut [u8], at: usize, v: f64) {
+    let b = if LITTLE { v.to_le_bytes() } else { v.to_be_bytes() };
+    tuple[at..at + 8].copy_from_slice(&b);
 }
 
 /// Writes `converted` — the points [`gather`] pushed for `wkb`, transformed, in the same order —
@@ -423,93 +465,97 @@ pub(crate) fn gather(wkb: &[u8], points: &mut Vec<[f64; 3]>) -> Result<(), WkbEr
 /// `converted` comes from [`gather`]) keeps its bytes and is summarised from them.
 pub(crate) fn scatter(wkb: &mut [u8], converted: &[[f64; 3]]) -> Result<Summary, WkbError> {
     let ((geometry_type, has_z, has_m), runs) = parse(wkb)?;
-    let mut vertices = 0u64;
-    // Ranges as `Envelope::add` widens them: the first value, then `min`/`max` (which pass a
-    // NaN over); a NaN start gives the same, as NaN.min(v) = v. `any_*`: a value was added.
-    let nan = (f64::NAN, f64::NAN);
-    let (mut ex, mut ey, mut ez, mut em) = (nan, nan, nan, nan);
-    let (mut any_z, mut any_m) = (false, false);
-    let widen = |r: &mut (f64, f64), v: f64| *r = (r.0.min(v), r.1.max(v));
+    let mut acc = Scattered::default();
     let mut next = converted.iter();
     for run in &runs {
-        let stride = run.stride();
-        let Some(bytes) = wkb.get_mut(run.offset..run.offset + run.count * stride) else {
+        let Some(bytes) = wkb.get_mut(run.offset..run.offset + run.count * run.stride()) else {
             continue; // never: parse checked every run against the buffer
         };
-        let little = run.little;
-        for tuple in bytes.chunks_exact_mut(stride) {
-            if run.point
-                && read_f64(tuple, 0, little).is_nan()
-                && read_f64(tuple, 8, little).is_nan()
-            {
-                continue; // an empty point: not gathered, bytes kept, not counted
-            }
-            let (x, y, z) = match next.next() {
-                Some(&[x, y, z]) => {
-                    write_f64(tuple, 0, little, x);
-                    write_f64(tuple, 8, little, y);
-                    if run.z {
-                        write_f64(tuple, 16, little, z);
-                    }
-                    (x, y, z)
-                }
-                None => (read_f64(tuple, 0, little), read_f64(tuple, 8, little), {
-                    if run.z {
-                        read_f64(tuple, 16, little)
-                    } else {
-                        0.0
-                    }
-                }),
-            };
-            if run.point && x.is_nan() && y.is_nan() {
-                continue; // converted to the empty point's encoding: not counted, as by [`summary`]
-            }
-            vertices += 1;
-            widen(&mut ex, x);
-            widen(&mut ey, y);
-            if run.z {
-                any_z = true;
-                widen(&mut ez, z);
-            }
-            if run.m {
-                any_m = true;
-                widen(&mut em, read_f64(tuple, 16 + 8 * usize::from(run.z), little));
-            }
+        // The byte order chosen once per run, not per value.
+        if run.little {
+            scatter_run::<true>(bytes, run, &mut next, &mut acc);
+        } else {
+            scatter_run::<false>(bytes, run, &mut next, &mut acc);
         }
     }
-    let any = vertices > 0;
+    let any = acc.vertices > 0;
     Ok(Summary {
         geometry_type,
         has_z,
         has_m,
-        vertices,
+        vertices: acc.vertices,
         envelope: Envelope {
-            x: any.then_some(ex),
-            y: any.then_some(ey),
-            z: any_z.then_some(ez),
-            m: any_m.then_some(em),
+            x: any.then_some(acc.x),
+            y: any.then_some(acc.y),
+            z: acc.any_z.then_some(acc.z),
+            m: acc.any_m.then_some(acc.m),
         },
     })
 }
 
-/// Calls `f((offset, little-endian, has z), x, y, z)` for every position of `wkb` in order,
-/// empty points (NaN x and y) left out.
-fn for_each_position(
-    wkb: &[u8],
-    runs: &[Run],
-    mut f: impl FnMut((usize, bool, bool), f64, f64, Option<f64>),
+/// What [`scatter`] has summed up so far. Ranges as `Envelope::add` widens them: the first
+/// value, then `min`/`max` (which pass a NaN over); a NaN start gives the same, as
+/// NaN.min(v) = v. `any_*`: a value was added.
+struct Scattered {
+    vertices: u64,
+    x: (f64, f64),
+    y: (f64, f64),
+    z: (f64, f64),
+    m: (f64, f64),
+    any_z: bool,
+    any_m: bool,
+}
+
+impl Default for Scattered {
+    fn default() -> Self {
+        let nan = (f64::NAN, f64::NAN);
+        Scattered { vertices: 0, x: nan, y: nan, z: nan, m: nan, any_z: false, any_m: false }
+    }
+}
+
+/// [`scatter`] of one run's tuples (`bytes`), little-endian if `LITTLE`.
+#[inline(always)]
+fn scatter_run<'c, const LITTLE: bool>(
+    bytes: &mut [u8],
+    run: &Run,
+    next: &mut impl Iterator<Item = &'c [f64; 3]>,
+    acc: &mut Scattered,
 ) {
-    for run in runs {
-        let stride = run.stride();
-        for i in 0..run.count {
-            let at = run.offset + i * stride;
-            let x = read_f64(wkb, at, run.little);
-            let y = read_f64(wkb, at + 8, run.little);
-            if run.point && x.is_nan() && y.is_nan() {
-                continue;
+    let widen = |r: &mut (f64, f64), v: f64| *r = (r.0.min(v), r.1.max(v));
+    for tuple in bytes.chunks_exact_mut(run.stride()) {
+        if run.point && f64_in::<LITTLE>(tuple, 0).is_nan() && f64_in::<LITTLE>(tuple, 8).is_nan() {
+            continue; // an empty point: not gathered, bytes kept, not counted
+        }
+        let (x, y, z) = match next.next() {
+            Some(&[x, y, z]) => {
+                f64_out::<LITTLE>(tuple, 0, x);
+                f64_out::<LITTLE>(tuple, 8, y);
+                if run.z {
+                    f64_out::<LITTLE>(tuple, 16, z);
+                }
+                (x, y, z)
             }
-            let z = run.z.then(|| read_f64(wkb, at + 16, run.little));
-            f((at, run.little, run.z), x, y, z);
+            None => (f64_in::<LITTLE>(tuple, 0), f64_in::<LITTLE>(tuple, 8), {
+                if run.z {
+                    f64_in::<LITTLE>(tuple, 16)
+                } else {
+                    0.0
+                }
+            }),
+        };
+        if run.point && x.is_nan() && y.is_nan() {
+            continue; // converted to the empty point's encoding: not counted, as by [`summary`]
+        }
+        acc.vertices += 1;
+        widen(&mut acc.x, x);
+        widen(&mut acc.y, y);
+        if run.z {
+            acc.any_z = true;
+            widen(&mut acc.z, z);
+        }
+        if run.m {
+            acc.any_m = true;
+            widen(&mut acc.m, f64_in::<LITTLE>(tuple, 16 + 8 * usize::from(run.z)));
         }
     }
 }
