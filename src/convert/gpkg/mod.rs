@@ -41,9 +41,12 @@
 //! Attribute tables, tiles, extensions' tables and every non-geometry column are untouched.
 //!
 //! **Two ways, one result.** Converting a geometry never changes its blob's length, so the
-//! database's structure never changes: the page-level fast path (`gpkg/pages.rs`) rewrites the
-//! blobs inside the copy's B-tree pages itself (SQLite file format), recomputes the boxes of the
-//! R-tree in its existing structure, and lets SQLite do only the metadata updates above. It
+//! database's structure never changes: the page-level fast path (`gpkg/pages.rs`) reads the
+//! input's B-tree pages itself (SQLite file format, under an SQLite read transaction on the
+//! input, so no writer commits meanwhile), writes each page to the copy once (the feature
+//! tables' pages with their blobs converted, the R-tree's with its boxes recomputed in its
+//! existing structure, every other page as it is), and lets SQLite do only the metadata updates
+//! above. It
 //! declines anything it does not take — a WAL-mode file, a `WITHOUT ROWID` table, a `CHECK`
 //! constraint, a generated column, an index on the geometry, a row key that is not the rowid,
 //! an R-tree that is not GeoPackage's or does not index exactly the rows above, any malformed
@@ -137,16 +140,19 @@ fn in_blob(e: WkbError, wkb_at: usize) -> WkbError {
 /// to convert (a NULL geometry has none; a malformed blob gets its error as the outcome).
 fn gather_row(r: &mut Row, points: &mut Vec<[f64; 3]>) -> bool {
     let Some(blob) = r.blob.as_ref() else { return false };
-    let gathered = blob_header(blob)
-        .map_err(|message| WkbError::Malformed { offset: 0, message })
-        .and_then(|h| wkb::gather(&blob[h.wkb_at..], points).map_err(|e| in_blob(e, h.wkb_at)));
-    match gathered {
+    match gather_blob(blob, points) {
         Ok(()) => true,
         Err(e) => {
             r.outcome = Some(Err(e));
             false
         }
     }
+}
+
+/// Pushes the coordinates of a geometry blob for the batch transform.
+fn gather_blob(blob: &[u8], points: &mut Vec<[f64; 3]>) -> Result<(), WkbError> {
+    let h = blob_header(blob).map_err(|message| WkbError::Malformed { offset: 0, message })?;
+    wkb::gather(&blob[h.wkb_at..], points).map_err(|e| in_blob(e, h.wkb_at))
 }
 
 /// Writes a row's converted coordinates into its blob, with `srs_id` and the envelope, or
@@ -407,10 +413,7 @@ pub(crate) fn refuse_hot_journal(input: &Path) -> Result<(), ConvertError> {
 /// Copies the database `input` to `temp` (an empty file beside `output`); a read error names
 /// the input, a write error (e.g. a full disk) the output.
 fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), ConvertError> {
-    let mut wal = input.as_os_str().to_owned();
-    wal.push("-wal");
-    let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
-    if has_wal {
+    if wal_pending(input) {
         let conn = Connection::open_with_flags(input, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| sql_error(input, e))?;
         let target = temp.to_string_lossy();
@@ -433,6 +436,13 @@ fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), Convert
             to.write_all(&buf[..n]).map_err(io_out)?;
         }
     }
+}
+
+/// Whether `input` has a write-ahead log holding pages (a non-empty `-wal` file beside it).
+fn wal_pending(input: &Path) -> bool {
+    let mut wal = input.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0)
 }
 
 /// The target's `srs_id` in `gpkg_spatial_ref_sys`, inserting the row if needed.
@@ -883,9 +893,15 @@ pub fn convert_traced(
     let out_err = |source| ConvertError::Io { path: job.output.to_path_buf(), source };
     refuse_hot_journal(job.input)?;
     let file = AtomicFile::create(job.output).map_err(out_err)?;
-    copy_database(job.input, file.temp_path(), job.output)?;
     if request == Route::Pages {
-        let declined = match pages::convert(job, file.temp_path()) {
+        // The page-level path reads the input's pages and writes the copy's (each page once);
+        // an input with a write-ahead log is first copied whole with it (see `copy_database`).
+        let copied = wal_pending(job.input);
+        if copied {
+            copy_database(job.input, file.temp_path(), job.output)?;
+        }
+        let source = if copied { file.temp_path() } else { job.input };
+        let declined = match pages::convert(job, source, file.temp_path()) {
             Ok(mut report) => {
                 report.outputs.push(file.commit().map_err(out_err)?);
                 return Ok((report, Route::Pages));
@@ -903,6 +919,7 @@ pub fn convert_traced(
         report.outputs.push(file.commit().map_err(out_err)?);
         return Ok((report, Route::Declined(declined)));
     }
+    copy_database(job.input, file.temp_path(), job.output)?;
     let mut report = convert_sql(job, file.temp_path())?;
     report.outputs.push(file.commit().map_err(out_err)?);
     Ok((report, Route::Sql))

@@ -1,19 +1,30 @@
-//! The page-level fast path of GeoPackage conversion: the geometry blobs rewritten inside the
-//! copy's pages, without SQLite.
+//! The page-level fast path of GeoPackage conversion: the input's pages read, and written to the
+//! copy once each with the geometry blobs converted inside them, without SQLite.
 //!
 //! Converting a geometry never changes its blob's length: the WKB is rewritten in place and the
 //! GeoPackage header's `srs_id` and envelope have fixed sizes. So the database's structure never
-//! changes, only bytes inside cells do. This path walks each feature table's B-tree in the copy
+//! changes, only bytes inside cells do. This path walks each feature table's B-tree in the input
 //! itself (SQLite file format, <https://www.sqlite.org/fileformat2.html>: table interior pages
 //! `0x05`, table leaf pages `0x0D`, cells of payload size, rowid and record, overflow chains),
-//! converts each chunk of blobs through the same [`runner::in_place`](super::super::runner)
-//! batch, with the same [`gather_row`](super::gather_row) / [`scatter_row`](super::scatter_row)
-//! as the SQL path (so the same bytes), and writes the changed pages back. The R-tree index
-//! keeps its structure: its `_node` table's node images are walked the same way and their boxes
-//! recomputed (leaf cells from the converted envelopes, rounded to `f32` outward as SQLite's
-//! `rtree` module rounds on insert; interior cells the union of their child node's cells).
-//! SQLite itself only reads the metadata first and does the small metadata updates at the end
-//! (`gpkg_spatial_ref_sys`, `gpkg_geometry_columns`, `gpkg_contents`), the SQL path's own code.
+//! reading runs of pages in one call ([`READ_AHEAD`]). Whole leaf pages (with their cells'
+//! overflow pages) make a batch; each batch's blobs are converted where they lie in its pages
+//! (a blob spread over overflow pages in a copy, put back) through the same
+//! [`runner::in_place`](super::super::runner) batch with the same
+//! [`gather_blob`](super::gather_blob) / [`finish_blob`](super::finish_blob) as the SQL path
+//! (so the same bytes), and its pages are written to the copy, while the next batch is read. The
+//! R-tree index keeps its structure: its `_node` table's node images are walked the same way and
+//! their boxes recomputed (leaf cells from the converted envelopes, rounded to `f32` outward as
+//! SQLite's `rtree` module rounds on insert; interior cells the union of their child node's
+//! cells). Every page not written so (interior pages, other tables, the catalogue) is then copied
+//! as it is. SQLite itself only reads the catalogue first, in a read transaction held on the
+//! input until every page is read (so no other process commits to the input meanwhile), and does
+//! the small metadata updates on the copy at the end (`gpkg_spatial_ref_sys`,
+//! `gpkg_geometry_columns`, `gpkg_contents`), the SQL path's own code. An input with a
+//! write-ahead log is first copied whole (`VACUUM INTO`) and that copy is read and written.
+//!
+//! Memory: two batches at most (the one converted and the one read), each up to [`BATCH_ROWS`]
+//! rows or [`BATCH_BYTES`] of blobs plus the rest of its last leaf page (a leaf page holds at
+//! most about ten rows with overflow pages, whatever its size), and the read-ahead buffer.
 //!
 //! Anything this path does not take **declines** it, and the caller runs the SQL path on a fresh
 //! copy, so reports, messages and failure behaviour are exactly the SQL path's: a WAL-mode file,
@@ -21,16 +32,17 @@
 //! generated column, an index involving the geometry column (or an expression or partial index
 //! on the table), a row key that is not the rowid, an R-tree that is not GeoPackage's 2D `rtree`,
 //! an R-tree entry without a converted envelope (or a converted envelope without an entry), a
-//! geometry that is not a blob or NULL, a malformed page, a page met twice (a cycle), a tree
-//! deeper than [`MAX_DEPTH`], and any point that fails or any malformed geometry (the SQL path
-//! then reports it, or with `skip_invalid` deletes the row).
+//! geometry that is not a blob or NULL, a malformed page (cells that overlap included), a page
+//! met twice (a cycle), a tree deeper than [`MAX_DEPTH`], an input locked by a writer, and any
+//! point that fails or any malformed geometry (the SQL path then reports it, or with
+//! `skip_invalid` deletes the row).
 
 use super::{
-    choose_target_srs, declared_warning, feature_tables, finish_table, gather_row,
+    choose_target_srs, declared_warning, feature_tables, finish_blob, finish_table, gather_blob,
     private_copy_settings, quote, register_functions, restore_triggers, row_key, rtree_index,
-    scatter_row, set_triggers_aside, target_srs, Row, CHUNK, CHUNK_BYTES,
+    set_triggers_aside, target_srs, CHUNK, CHUNK_BYTES,
 };
-use crate::convert::wkb::Envelope;
+use crate::convert::wkb::{Envelope, Summary, WkbError};
 use crate::convert::{ConvertError, ConvertReport, Job, Tally};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::fs::File;
@@ -42,14 +54,17 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// The deepest R-tree taken (SQLite's `rtree` module refuses deeper ones too).
 const RTREE_MAX_DEPTH: u16 = 40;
 
-/// Rows converted together at most (two runner parts: both cores busy).
+/// Rows converted together at most.
 const BATCH_ROWS: usize = 8_192;
 
-/// Bytes of geometry converted together at most (plus one row).
-const BATCH_BYTES: usize = 8 << 20;
+/// Bytes of geometry converted together at most (plus the rest of a leaf page). Small batches
+/// measured fastest (1 MiB against 2, 4 and 8 MiB): the memory of the two batches is reused
+/// rather than faulted in again, and the first read and the last conversion, which nothing
+/// overlaps, are short.
+const BATCH_BYTES: usize = 1 << 20;
 
-/// The most bytes written in one call (a run of consecutive pages).
-const WRITE_RUN: usize = 4 << 20;
+/// The most bytes read in one call (pages read ahead).
+const READ_AHEAD: usize = 256 << 10;
 
 /// The largest R-tree (`_node` pages) held in memory while its boxes are recomputed.
 const MAX_RTREE_BYTES: u64 = 256 << 20;
@@ -106,9 +121,11 @@ fn write_at(mut file: &File, buf: &[u8], at: u64) -> std::io::Result<()> {
     file.write_all(buf)
 }
 
-/// The copy, opened for page reads and writes.
+/// The database: pages read from `from` (the input, or the copy itself), written to `to` (the
+/// copy).
 struct Db {
-    file: File,
+    from: File,
+    to: File,
     page_size: usize,
     /// Usable bytes of a page (the page size: pages with reserved bytes are declined).
     usable: usize,
@@ -116,8 +133,8 @@ struct Db {
 }
 
 impl Db {
-    fn open(path: &Path) -> Result<Db> {
-        let file = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    fn open(from: &Path, to: &Path) -> Result<Db> {
+        let file = File::open(from)?;
         let mut h = [0u8; 100];
         read_at(&file, &mut h, 0)?;
         if &h[..16] != b"SQLite format 3\0" {
@@ -148,16 +165,26 @@ impl Db {
         if valid && u32::from_be_bytes([h[28], h[29], h[30], h[31]]) != page_count {
             return no("the header's page count differs from the file's size");
         }
-        Ok(Db { file, page_size, usable: page_size, page_count })
+        let to = std::fs::OpenOptions::new().write(true).open(to)?;
+        Ok(Db { from: file, to, page_size, usable: page_size, page_count })
     }
 
-    fn read(&self, page: u32) -> Result<Vec<u8>> {
+    /// Page `page`, through `ahead`: on a miss, the pages from `page` on are read in one call
+    /// (a table's pages mostly lie in order).
+    fn page<'b>(&self, ahead: &'b mut Ahead, page: u32) -> Result<&'b [u8]> {
         if page == 0 || page > self.page_count {
             return no(format!("page {page} is beyond the file"));
         }
-        let mut buf = vec![0u8; self.page_size];
-        read_at(&self.file, &mut buf, u64::from(page - 1) * self.page_size as u64)?;
-        Ok(buf)
+        let size = self.page_size;
+        if !(ahead.first..ahead.first + ahead.pages).contains(&page) {
+            let room = (READ_AHEAD / size).max(1) as u32;
+            let pages = room.min(self.page_count - page + 1);
+            ahead.buf.resize(pages as usize * size, 0);
+            read_at(&self.from, &mut ahead.buf, u64::from(page - 1) * size as u64)?;
+            (ahead.first, ahead.pages) = (page, pages);
+        }
+        let at = (page - ahead.first) as usize * size;
+        Ok(&ahead.buf[at..at + size])
     }
 
     /// Writes `buf`, whole pages, from page `first` on (nothing if `buf` is empty).
@@ -173,27 +200,84 @@ impl Db {
         {
             return no(format!("pages {first}..={last} cannot be written"));
         }
-        write_at(&self.file, buf, u64::from(first - 1) * self.page_size as u64)?;
+        write_at(&self.to, buf, u64::from(first - 1) * self.page_size as u64)?;
         Ok(())
     }
 }
 
+impl Db {
+    /// Copies every page not in `written` from `from` to `to` (in runs of up to
+    /// [`READ_AHEAD`] bytes).
+    fn copy_rest(&self, written: &Pages) -> Result<()> {
+        let size = self.page_size;
+        let mut buf = Vec::new();
+        let mut page = 1;
+        while page <= self.page_count {
+            if written.has(page) {
+                page += 1;
+                continue;
+            }
+            let room = (READ_AHEAD / size).max(1) as u32;
+            let mut end = page;
+            while end <= self.page_count && end - page < room && !written.has(end) {
+                end += 1;
+            }
+            buf.resize((end - page) as usize * size, 0);
+            read_at(&self.from, &mut buf, u64::from(page - 1) * size as u64)?;
+            self.write_run(page, &buf)?;
+            page = end;
+        }
+        Ok(())
+    }
+}
+
+/// Pages read ahead: `pages` pages from page `first` on, in `buf`. A page is read once (a
+/// second meeting is declined, see [`Seen`]), so a page written back since it was read ahead is
+/// never taken from here.
+#[derive(Default)]
+struct Ahead {
+    first: u32,
+    pages: u32,
+    buf: Vec<u8>,
+}
+
+/// A set of pages.
+struct Pages(Vec<u64>);
+
+impl Pages {
+    fn new(db: &Db) -> Pages {
+        Pages(vec![0; db.page_count as usize / 64 + 1])
+    }
+
+    fn has(&self, page: u32) -> bool {
+        self.0.get(page as usize / 64).is_some_and(|w| w & (1 << (page % 64)) != 0)
+    }
+
+    /// Adds `page`; whether it was new.
+    fn add(&mut self, page: u32) -> bool {
+        match self.0.get_mut(page as usize / 64) {
+            Some(w) if *w & (1 << (page % 64)) == 0 => {
+                *w |= 1 << (page % 64);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The pages met so far (each page belongs to one place: a second meeting is a cycle).
-struct Seen(Vec<u64>);
+struct Seen(Pages);
 
 impl Seen {
     fn new(db: &Db) -> Seen {
-        Seen(vec![0; db.page_count as usize / 64 + 1])
+        Seen(Pages::new(db))
     }
 
     fn visit(&mut self, page: u32) -> Result<()> {
-        let (word, bit) = (page as usize / 64, page % 64);
-        match self.0.get_mut(word) {
-            Some(w) if *w & (1 << bit) == 0 => {
-                *w |= 1 << bit;
-                Ok(())
-            }
-            _ => no(format!("page {page} met twice")),
+        if self.0.add(page) {
+            Ok(())
+        } else {
+            no(format!("page {page} met twice"))
         }
     }
 }
@@ -243,15 +327,17 @@ struct Leaves<'a> {
     db: &'a Db,
     /// Pages still to visit (the next on top) with their depth.
     stack: Vec<(u32, usize)>,
+    /// The tree's pages read ahead (also its cells' overflow pages).
+    ahead: Ahead,
 }
 
 impl<'a> Leaves<'a> {
     fn new(db: &'a Db, root: u32) -> Leaves<'a> {
-        Leaves { db, stack: vec![(root, 0)] }
+        Leaves { db, stack: vec![(root, 0)], ahead: Ahead::default() }
     }
 
-    /// The next leaf page: its number and bytes.
-    fn next(&mut self, seen: &mut Seen) -> Result<Option<(u32, Vec<u8>)>> {
+    /// The next leaf page, appended to `batch`: its offset there.
+    fn next(&mut self, seen: &mut Seen, batch: &mut Batch) -> Result<Option<usize>> {
         while let Some((page, depth)) = self.stack.pop() {
             if depth > MAX_DEPTH {
                 return no("the B-tree is too deep");
@@ -260,16 +346,16 @@ impl<'a> Leaves<'a> {
                 return no("page 1 inside a table's B-tree");
             }
             seen.visit(page)?;
-            let buf = self.db.read(page)?;
+            let buf = self.db.page(&mut self.ahead, page)?;
             let h = header_at(page);
             match buf.get(h) {
-                Some(0x0D) => return Ok(Some((page, buf))),
+                Some(0x0D) => return Ok(Some(batch.push(page, buf))),
                 Some(0x05) => {
-                    let cells = u16_at(&buf, h + 3)?;
-                    self.stack.push((u32_at(&buf, h + 8)?, depth + 1));
+                    let cells = u16_at(buf, h + 3)?;
+                    self.stack.push((u32_at(buf, h + 8)?, depth + 1));
                     for i in (0..cells).rev() {
-                        let at = u16_at(&buf, h + 12 + 2 * i)?;
-                        self.stack.push((u32_at(&buf, at)?, depth + 1));
+                        let at = u16_at(buf, h + 12 + 2 * i)?;
+                        self.stack.push((u32_at(buf, at)?, depth + 1));
                     }
                 }
                 _ => return no(format!("page {page} is not a table B-tree page")),
@@ -277,34 +363,136 @@ impl<'a> Leaves<'a> {
         }
         Ok(None)
     }
+
+    /// The leaf cell at `ptr` in the leaf at `leaf` of `batch`: its rowid and where the value
+    /// of `column` lies (see [`record_blob`] for `alias`); its overflow pages are appended to
+    /// `batch`.
+    fn cell(
+        &mut self,
+        seen: &mut Seen,
+        batch: &mut Batch,
+        (leaf, ptr): (usize, usize),
+        (column, alias): (usize, Option<usize>),
+    ) -> Result<(i64, Place)> {
+        let u = self.db.usable;
+        let page = batch.buf.get(leaf..leaf + u).unwrap_or_default();
+        let (size, n1) = varint(page, ptr)?;
+        let (rowid, n2) = varint(page, ptr + n1)?;
+        let start = ptr + n1 + n2;
+        let Ok(p) = usize::try_from(size) else { return no("a payload too large") };
+        if p > 1 << 31 {
+            return no("a payload too large");
+        }
+        // Local part of a table leaf cell's payload (file format §1.6, "Cell Payload Overflow
+        // Pages"): all of it up to X = U - 35; else K = M + (P - M) mod (U - 4) if K <= X, else M.
+        let x = u - 35;
+        let m = (u - 12) * 32 / 255 - 23;
+        let local = if p <= x {
+            p
+        } else {
+            let k = m + (p - m) % (u - 4);
+            if k <= x {
+                k
+            } else {
+                m
+            }
+        };
+        let Some(bytes) = page.get(start..start + local) else { return no("a cell past its page") };
+        if local == p {
+            // The whole record in the leaf: the blob is converted where it lies.
+            let place = match record_blob(bytes, column, alias)? {
+                None => Place::Null,
+                Some((at, len)) => Place::Local { at: leaf + start + at, len },
+            };
+            return Ok((rowid as i64, place));
+        }
+        let mut payload = Vec::with_capacity(p);
+        payload.extend_from_slice(bytes);
+        let mut segs = vec![Seg { at: leaf + start, len: local }];
+        let mut next = u32_at(page, start + local)?;
+        let mut left = p - local;
+        while left > 0 {
+            if next == 0 {
+                return no("an overflow chain ends early");
+            }
+            seen.visit(next)?;
+            let at = batch.push(next, self.db.page(&mut self.ahead, next)?);
+            let take = left.min(u - 4);
+            let over = &batch.buf[at..at + u];
+            payload.extend_from_slice(&over[4..4 + take]);
+            segs.push(Seg { at: at + 4, len: take });
+            left -= take;
+            next = u32_at(over, 0)?;
+        }
+        let place = match record_blob(&payload, column, alias)? {
+            None => Place::Null,
+            Some((at, len)) => {
+                Place::Spread { blob: payload[at..at + len].to_vec(), segs: narrow(&segs, at, len) }
+            }
+        };
+        Ok((rowid as i64, place))
+    }
 }
 
-/// A run of a cell's payload bytes in a held page: `pages[slot]`, bytes `at..at + len`.
+/// A run of payload bytes in a batch's buffer: `buf[at..at + len]`.
 #[derive(Debug, Clone, Copy)]
 struct Seg {
-    slot: usize,
     at: usize,
     len: usize,
 }
 
-/// The pages a chunk holds (leaf and overflow pages), written back once changed.
-#[derive(Default)]
-struct Held {
-    pages: Vec<(u32, Vec<u8>)>,
+/// Where a value (a geometry blob, an R-tree node's image) lies in a batch.
+enum Place {
+    /// NULL.
+    Null,
+    /// In its leaf page: `buf[at..at + len]`, converted there.
+    Local { at: usize, len: usize },
+    /// Across overflow pages: a copy, put back through `segs`.
+    Spread { blob: Vec<u8>, segs: Vec<Seg> },
 }
 
-impl Held {
-    /// Writes `bytes` over the payload range `segs` describes.
-    fn put(&mut self, segs: &[Seg], bytes: &[u8]) -> Result<()> {
+/// Pages read together (leaf pages and their cells' overflow pages) and the rows in them: no
+/// page is shared with another batch, so a batch is converted and written back while the next
+/// is read.
+#[derive(Default)]
+struct Batch {
+    /// The pages, one after another in the order read, [`Db::page_size`] bytes each.
+    buf: Vec<u8>,
+    /// Their page numbers.
+    pages: Vec<u32>,
+    /// The rows (rowid order) and where their value lies.
+    rows: Vec<(i64, Place)>,
+}
+
+impl Batch {
+    /// Appends `page` (its bytes `bytes`); its offset in `buf`.
+    fn push(&mut self, page: u32, bytes: &[u8]) -> usize {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(bytes);
+        self.pages.push(page);
+        at
+    }
+
+    /// Empty, keeping the memory.
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.pages.clear();
+        self.rows.clear();
+    }
+
+    /// Writes `bytes` over the value at `place` (as long as it).
+    fn put(&mut self, place: &Place, bytes: &[u8]) -> Result<()> {
+        let segs = match place {
+            Place::Null => return Ok(()),
+            Place::Local { at, len } => &[Seg { at: *at, len: *len }][..],
+            Place::Spread { segs, .. } => segs,
+        };
         let mut from = 0;
         for s in segs {
-            let (Some(src), Some((_, page))) =
-                (bytes.get(from..from + s.len), self.pages.get_mut(s.slot))
+            let (Some(src), Some(dst)) =
+                (bytes.get(from..from + s.len), self.buf.get_mut(s.at..s.at + s.len))
             else {
-                return no("a payload range outside its pages");
-            };
-            let Some(dst) = page.get_mut(s.at..s.at + s.len) else {
-                return no("a payload range outside its page");
+                return no("a value outside its pages");
             };
             dst.copy_from_slice(src);
             from += s.len;
@@ -312,29 +500,23 @@ impl Held {
         Ok(())
     }
 
-    /// Writes the held pages back, runs of consecutive pages (as SQLite mostly lays a table's
-    /// leaves out) in one write each, up to [`WRITE_RUN`] bytes.
+    /// Writes the pages back, runs of consecutive pages (as SQLite mostly lays a table's
+    /// leaves out) in one call each.
     fn write(&self, db: &Db) -> Result<()> {
-        let mut order: Vec<&(u32, Vec<u8>)> = self.pages.iter().collect();
-        order.sort_by_key(|p| p.0);
-        order.dedup_by_key(|p| p.0);
-        let mut run: Vec<u8> = Vec::new();
-        let mut first = 0u32;
-        let mut next = 0u32;
-        for (page, buf) in order {
-            if run.is_empty() || *page != next || run.len() >= WRITE_RUN {
-                db.write_run(first, &run)?;
-                run.clear();
-                first = *page;
+        let size = db.page_size;
+        let mut first = 0;
+        for i in 1..=self.pages.len() {
+            let run_goes_on = self.pages.get(i).is_some_and(|&p| p == self.pages[i - 1] + 1);
+            if !run_goes_on {
+                db.write_run(self.pages[first], &self.buf[first * size..i * size])?;
+                first = i;
             }
-            run.extend_from_slice(buf);
-            next = page.saturating_add(1);
         }
-        db.write_run(first, &run)
+        Ok(())
     }
 }
 
-/// The part of the payload `range` covers, as runs in held pages (`segs` covers the payload).
+/// The part of the payload `range` covers, as runs in the buffer (`segs` covers the payload).
 fn narrow(segs: &[Seg], start: usize, len: usize) -> Vec<Seg> {
     let end = start + len;
     let mut out = Vec::new();
@@ -342,69 +524,11 @@ fn narrow(segs: &[Seg], start: usize, len: usize) -> Vec<Seg> {
     for s in segs {
         let (lo, hi) = (start.max(at), end.min(at + s.len));
         if lo < hi {
-            out.push(Seg { slot: s.slot, at: s.at + (lo - at), len: hi - lo });
+            out.push(Seg { at: s.at + (lo - at), len: hi - lo });
         }
         at += s.len;
     }
     out
-}
-
-/// A leaf cell of a table B-tree: its rowid, whole payload (the record), and where the payload
-/// lies in the held pages (the leaf at `slot`, then its overflow pages, which are added).
-fn leaf_cell(
-    db: &Db,
-    held: &mut Held,
-    slot: usize,
-    at: usize,
-    seen: &mut Seen,
-) -> Result<(i64, Vec<u8>, Vec<Seg>)> {
-    let Some((_, leaf)) = held.pages.get(slot) else { return no("no leaf") };
-    let (size, n1) = varint(leaf, at)?;
-    let (rowid, n2) = varint(leaf, at + n1)?;
-    let start = at + n1 + n2;
-    let Ok(p) = usize::try_from(size) else { return no("a payload too large") };
-    if p > 1 << 31 {
-        return no("a payload too large");
-    }
-    // Local part of a table leaf cell's payload (file format §1.6, "Cell Payload Overflow
-    // Pages"): all of it up to X = U - 35; else K = M + (P - M) mod (U - 4) if K <= X, else M.
-    let u = db.usable;
-    let x = u - 35;
-    let m = (u - 12) * 32 / 255 - 23;
-    let local = if p <= x {
-        p
-    } else {
-        let k = m + (p - m) % (u - 4);
-        if k <= x {
-            k
-        } else {
-            m
-        }
-    };
-    let Some(bytes) = leaf.get(start..start + local) else { return no("a cell past its page") };
-    let mut payload = Vec::with_capacity(p);
-    payload.extend_from_slice(bytes);
-    let mut segs = vec![Seg { slot, at: start, len: local }];
-    if local < p {
-        let mut next = u32_at(leaf, start + local)?;
-        let mut left = p - local;
-        while left > 0 {
-            if next == 0 {
-                return no("an overflow chain ends early");
-            }
-            seen.visit(next)?;
-            let buf = db.read(next)?;
-            let take = left.min(u - 4);
-            let Some(bytes) = buf.get(4..4 + take) else { return no("an overflow page short") };
-            payload.extend_from_slice(bytes);
-            let following = u32_at(&buf, 0)?;
-            held.pages.push((next, buf));
-            segs.push(Seg { slot: held.pages.len() - 1, at: 4, len: take });
-            left -= take;
-            next = following;
-        }
-    }
-    Ok((rowid as i64, payload, segs))
 }
 
 /// The value of column `column` in `record` as a blob range (`Some(start, len)`) or NULL
@@ -621,32 +745,79 @@ struct Totals {
     boxes: Vec<(i64, [f32; 4])>,
 }
 
-/// Converts one chunk of rows: the batch, the totals, the blobs written into their pages, the
-/// pages written back (and let go: the caller keeps the leaf it is reading).
+/// A row as the runner converts it: its blob where it lies in the batch.
+struct Item<'a> {
+    rowid: i64,
+    blob: Option<&'a mut [u8]>,
+    outcome: Option<std::result::Result<Summary, WkbError>>,
+}
+
+/// Converts a batch: the rows through the runner, the totals, the pages written back; the
+/// batch is given back for its memory.
 fn flush(
     db: &Db,
     job: &Job<'_>,
     srs_id: i32,
-    held: &mut Held,
-    rows: &mut Vec<(Row, Vec<Seg>)>,
+    mut batch: Batch,
     totals: &mut Totals,
-) -> Result<()> {
-    let mut batch: Vec<Row> = Vec::with_capacity(rows.len());
-    let mut places = Vec::with_capacity(rows.len());
-    for (row, segs) in rows.drain(..) {
-        batch.push(row);
-        places.push(segs);
+) -> Result<Batch> {
+    let Batch { buf, rows, .. } = &mut batch;
+    // Each row's blob as its own slice: the local ones cut from the buffer in offset order
+    // (overlapping cells are a damaged page), the spread ones their copies.
+    let rowids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut slices: Vec<Option<&mut [u8]>> = Vec::with_capacity(rows.len());
+    let mut local = Vec::new();
+    for (i, (_, place)) in rows.iter_mut().enumerate() {
+        slices.push(match place {
+            Place::Null => None,
+            Place::Local { at, len } => {
+                local.push((*at, *len, i));
+                None
+            }
+            Place::Spread { blob, .. } => Some(&mut blob[..]),
+        });
     }
+    local.sort_unstable();
+    let (mut rest, mut base) = (&mut buf[..], 0);
+    for (at, len, i) in local {
+        let Some(skip) = at.checked_sub(base) else { return no("cells overlap") };
+        if skip + len > rest.len() {
+            return no("a cell past its page");
+        }
+        let (mine, tail) = std::mem::take(&mut rest)[skip..].split_at_mut(len);
+        slices[i] = Some(mine);
+        (rest, base) = (tail, at + len);
+    }
+    let mut items: Vec<Item<'_>> = rowids
+        .into_iter()
+        .zip(slices)
+        .map(|(rowid, blob)| Item { rowid, blob, outcome: None })
+        .collect();
     super::super::runner::in_place(
         job.transformer,
         job.options.parallel,
-        &mut batch,
-        gather_row,
-        |r, converted| scatter_row(r, converted, srs_id),
+        &mut items,
+        |it, points| {
+            let Some(blob) = it.blob.as_deref() else { return false };
+            match gather_blob(blob, points) {
+                Ok(()) => true,
+                Err(e) => {
+                    it.outcome = Some(Err(e));
+                    false
+                }
+            }
+        },
+        |it, converted| {
+            let Some(blob) = it.blob.as_deref_mut() else { return };
+            it.outcome = Some(match converted {
+                Ok(c) => finish_blob(blob, c, srs_id),
+                Err(e) => Err(WkbError::Point(e)),
+            });
+        },
     );
-    for (row, segs) in batch.iter().zip(&places) {
+    for it in &items {
         totals.features += 1;
-        match &row.outcome {
+        match &it.outcome {
             None => totals.empty += 1,
             Some(Ok(summary)) => {
                 totals.vertices += summary.vertices;
@@ -654,99 +825,136 @@ fn flush(
                     totals.empty += 1;
                 }
                 totals.envelope.extend(&summary.envelope);
-                let Some(blob) = &row.blob else { return no("a converted row without a blob") };
-                held.put(segs, blob)?;
                 // The rows the SQL path indexes (see `convert_table`).
-                let flagged_empty = blob.get(3).is_some_and(|f| f & 0x10 != 0);
+                let flagged_empty =
+                    it.blob.as_ref().and_then(|b| b.get(3)).is_some_and(|f| f & 0x10 != 0);
                 let env = &summary.envelope;
                 if let (Some((x0, x1)), Some((y0, y1)), false) = (env.x, env.y, flagged_empty) {
                     if ![x0, x1, y0, y1].iter().any(|v| v.is_nan()) {
                         let b = [round_down(x0), round_up(x1), round_down(y0), round_up(y1)];
-                        totals.boxes.push((row.rowid, b));
+                        totals.boxes.push((it.rowid, b));
                     }
                 }
             }
-            Some(Err(_)) => return no(format!("fid {}: the geometry fails", row.rowid)),
+            Some(Err(_)) => return no(format!("fid {}: the geometry fails", it.rowid)),
         }
     }
-    held.write(db)
+    drop(items);
+    // The spread blobs, converted in their copies, put back into their pages.
+    let rows = std::mem::take(&mut batch.rows);
+    for (_, place) in &rows {
+        if let Place::Spread { blob, .. } = place {
+            batch.put(place, blob)?;
+        }
+    }
+    batch.rows = rows;
+    batch.write(db)?;
+    Ok(batch)
+}
+
+/// Reads a feature table's rows in batches of whole leaf pages, reporting progress as the SQL
+/// path does: per chunk of [`CHUNK`] rows or [`CHUNK_BYTES`] of blobs (NULL counted as 8
+/// bytes), and a last empty one, as the SQL path's last read.
+struct Reader<'a> {
+    leaves: Leaves<'a>,
+    plan: &'a Plan,
+    last: Option<i64>,
+    /// Rows and bytes read since progress was last reported.
+    read: usize,
+    bytes: u64,
+}
+
+impl<'a> Reader<'a> {
+    fn new(db: &'a Db, plan: &'a Plan) -> Reader<'a> {
+        Reader { leaves: Leaves::new(db, plan.root), plan, last: None, read: 0, bytes: 0 }
+    }
+
+    /// The next batch (in `out`'s memory): whole leaves, until [`BATCH_ROWS`] rows or
+    /// [`BATCH_BYTES`] of blobs are reached; `None` at the end (progress then reported to its
+    /// end).
+    fn batch(&mut self, job: &Job<'_>, seen: &mut Seen, mut out: Batch) -> Result<Option<Batch>> {
+        out.clear();
+        out.buf.reserve(BATCH_BYTES + BATCH_BYTES / 2);
+        let mut blobs = 0usize;
+        let wanted = (self.plan.geometry, self.plan.alias);
+        while out.rows.len() < BATCH_ROWS && blobs < BATCH_BYTES {
+            let Some(leaf) = self.leaves.next(seen, &mut out)? else { break };
+            for i in 0..u16_at(&out.buf, leaf + 3)? {
+                let ptr = u16_at(&out.buf, leaf + 8 + 2 * i)?;
+                let (rowid, place) = self.leaves.cell(seen, &mut out, (leaf, ptr), wanted)?;
+                if self.last.is_some_and(|l| rowid <= l) {
+                    return no("rowids out of order");
+                }
+                self.last = Some(rowid);
+                let len = match &place {
+                    Place::Null => 8,
+                    Place::Local { len, .. } => *len,
+                    Place::Spread { blob, .. } => blob.len(),
+                };
+                self.bytes += len as u64;
+                if !matches!(place, Place::Null) {
+                    blobs += len;
+                }
+                out.rows.push((rowid, place));
+                self.read += 1;
+                if self.read >= CHUNK || self.bytes >= CHUNK_BYTES {
+                    job.progress.advance(self.bytes);
+                    (self.read, self.bytes) = (0, 0);
+                }
+            }
+        }
+        if out.pages.is_empty() {
+            if self.read > 0 {
+                job.progress.advance(self.bytes);
+                (self.read, self.bytes) = (0, 0);
+            }
+            job.progress.advance(0);
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
 }
 
 /// Converts the geometry column of `plan` in place; its totals. Rows are converted in batches
-/// of [`BATCH_ROWS`] rows or [`BATCH_BYTES`] of blobs (smaller than the SQL path's chunks: the
-/// memory is reused instead of grown, which measured faster); progress is reported as the SQL
-/// path reports it, per chunk of [`CHUNK`] rows or [`CHUNK_BYTES`] of blobs (NULL counted as 8
-/// bytes), and a last empty one, as the SQL path's last read.
+/// of whole leaf pages up to [`BATCH_ROWS`] rows or [`BATCH_BYTES`] of blobs (smaller than the
+/// SQL path's chunks: the memory is reused instead of grown, which measured faster); with
+/// `parallel`, each batch is converted and written back while the next is read.
 fn convert_column(
     db: &Db,
     job: &Job<'_>,
     plan: &Plan,
     srs_id: i32,
     seen: &mut Seen,
+    written: &mut Pages,
 ) -> Result<Totals> {
-    let mut leaves = Leaves::new(db, plan.root);
+    let mut reader = Reader::new(db, plan);
     let mut totals = Totals::default();
-    let mut held = Held::default();
-    let mut rows: Vec<(Row, Vec<Seg>)> = Vec::new();
-    let (mut read, mut bytes, mut batch) = (0usize, 0u64, 0usize);
-    let mut last: Option<i64> = None;
-    while let Some((page, buf)) = leaves.next(seen)? {
-        let cells = u16_at(&buf, 3)?;
-        held.pages.push((page, buf));
-        let mut slot = held.pages.len() - 1;
-        for i in 0..cells {
-            let Some((_, leaf)) = held.pages.get(slot) else { return no("no leaf") };
-            let at = u16_at(leaf, 8 + 2 * i)?;
-            let (rowid, record, segs) = leaf_cell(db, &mut held, slot, at, seen)?;
-            if last.is_some_and(|l| rowid <= l) {
-                return no("rowids out of order");
-            }
-            last = Some(rowid);
-            match record_blob(&record, plan.geometry, plan.alias)? {
-                None => {
-                    bytes += 8;
-                    rows.push((Row { rowid, blob: None, outcome: None }, Vec::new()));
-                }
-                Some((start, len)) => {
-                    let Some(blob) = record.get(start..start + len) else {
-                        return no("a blob past its record");
-                    };
-                    bytes += len as u64;
-                    batch += len;
-                    let row = Row { rowid, blob: Some(blob.to_vec()), outcome: None };
-                    rows.push((row, narrow(&segs, start, len)));
-                }
-            }
-            read += 1;
-            if read >= CHUNK || bytes >= CHUNK_BYTES {
-                job.progress.advance(bytes);
-                (read, bytes) = (0, 0);
-            }
-            if rows.len() >= BATCH_ROWS || batch >= BATCH_BYTES {
-                flush(db, job, srs_id, &mut held, &mut rows, &mut totals)?;
-                batch = 0;
-                // Only the leaf being read stays held (its rows so far are written).
-                let current = std::mem::take(&mut held.pages[slot]);
-                held.pages.clear();
-                held.pages.push(current);
-                slot = 0;
-            }
+    let mut spare = Batch::default();
+    let mut next = reader.batch(job, seen, Batch::default())?;
+    while let Some(batch) = next.take() {
+        let empty = std::mem::take(&mut spare);
+        let (done, read) = if job.options.parallel {
+            rayon::join(
+                || flush(db, job, srs_id, batch, &mut totals),
+                || reader.batch(job, seen, empty),
+            )
+        } else {
+            let done = flush(db, job, srs_id, batch, &mut totals);
+            (done, reader.batch(job, seen, empty))
+        };
+        spare = done?;
+        for &page in &spare.pages {
+            written.add(page);
         }
+        next = read?;
     }
-    if !rows.is_empty() {
-        flush(db, job, srs_id, &mut held, &mut rows, &mut totals)?;
-    }
-    if read > 0 {
-        job.progress.advance(bytes);
-    }
-    job.progress.advance(0);
     Ok(totals)
 }
 
-/// An R-tree node: its image (the `data` blob) and where it lies in the held pages.
+/// An R-tree node: its image (the `data` blob) and where it lies in the batch.
 struct Node {
     data: Vec<u8>,
-    segs: Vec<Seg>,
+    place: Place,
 }
 
 /// The R-tree's nodes, indexed by node number, with their boxes recomputed.
@@ -815,29 +1023,32 @@ impl Rtree<'_> {
 
 /// Recomputes the boxes of the R-tree whose `_node` table's root is `root` from `boxes`, keeping
 /// its structure, and writes its pages back.
-fn fix_rtree(db: &Db, root: u32, boxes: &[(i64, [f32; 4])], seen: &mut Seen) -> Result<()> {
+fn fix_rtree(
+    db: &Db,
+    root: u32,
+    boxes: &[(i64, [f32; 4])],
+    seen: &mut Seen,
+    written: &mut Pages,
+) -> Result<()> {
     let mut leaves = Leaves::new(db, root);
-    let mut held = Held::default();
+    let mut batch = Batch::default();
     let mut nodes = Vec::new();
     let mut index = std::collections::HashMap::new();
-    while let Some((page, buf)) = leaves.next(seen)? {
-        let cells = u16_at(&buf, 3)?;
-        held.pages.push((page, buf));
-        let slot = held.pages.len() - 1;
-        if held.pages.len() as u64 * db.page_size as u64 > MAX_RTREE_BYTES {
+    while let Some(leaf) = leaves.next(seen, &mut batch)? {
+        if batch.buf.len() as u64 > MAX_RTREE_BYTES {
             return no("the R-tree is too large to hold");
         }
-        for i in 0..cells {
-            let at = u16_at(&held.pages[slot].1, 8 + 2 * i)?;
-            let (nodeno, record, segs) = leaf_cell(db, &mut held, slot, at, seen)?;
-            let Some((start, len)) = record_blob(&record, 1, Some(0))? else {
-                return no(format!("R-tree node {nodeno} without data"));
+        for i in 0..u16_at(&batch.buf, leaf + 3)? {
+            let ptr = u16_at(&batch.buf, leaf + 8 + 2 * i)?;
+            // The `data` column; `nodeno` is the rowid.
+            let (nodeno, place) = leaves.cell(seen, &mut batch, (leaf, ptr), (1, Some(0)))?;
+            let data = match &place {
+                Place::Null => return no(format!("R-tree node {nodeno} without data")),
+                Place::Local { at, len } => batch.buf[*at..*at + *len].to_vec(),
+                Place::Spread { blob, .. } => blob.clone(),
             };
             index.insert(nodeno, nodes.len());
-            nodes.push(Node {
-                data: record[start..start + len].to_vec(),
-                segs: narrow(&segs, start, len),
-            });
+            nodes.push(Node { data, place });
         }
     }
     let Some(first) = index.get(&1).and_then(|&i| nodes.get(i)) else {
@@ -862,40 +1073,48 @@ fn fix_rtree(db: &Db, root: u32, boxes: &[(i64, [f32; 4])], seen: &mut Seen) -> 
         return no("converted envelopes without an R-tree entry");
     }
     for node in &tree.nodes {
-        held.put(&node.segs, &node.data)?;
+        batch.put(&node.place, &node.data)?;
     }
-    held.write(db)
+    for &page in &batch.pages {
+        written.add(page);
+    }
+    batch.write(db)
 }
 
 /// Converts the copy at `temp` on the page level, or declines (see the module docs); the report
 /// is the SQL path's for the same input.
-pub(super) fn convert(job: &Job<'_>, temp: &Path) -> Result<ConvertReport> {
+pub(super) fn convert(job: &Job<'_>, source: &Path, temp: &Path) -> Result<ConvertReport> {
     let path = job.input;
-    let db = Db::open(temp)?;
-    // The catalogue, read first (read-only; nothing written yet).
-    let (tables, plans, srs_id) = {
-        let conn = Connection::open_with_flags(
-            temp,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        let tables = feature_tables(&conn, path)?;
-        let srs_id = choose_target_srs(&conn, job.target, path, &mut Vec::new(), false)?;
-        let plans = tables.iter().map(|t| plan(&conn, path, t)).collect::<Result<Vec<_>>>()?;
-        conn.close().map_err(|(_, e)| e)?;
-        (tables, plans, srs_id)
-    };
+    let db = Db::open(source, temp)?;
+    // The catalogue, read first (read-only: nothing is written to the source). The read
+    // transaction stays open until every page is read: no other process commits to the input
+    // meanwhile.
+    let catalogue = Connection::open_with_flags(
+        source,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    catalogue.execute_batch("BEGIN")?;
+    let tables = feature_tables(&catalogue, path)?;
+    let srs_id = choose_target_srs(&catalogue, job.target, path, &mut Vec::new(), false)?;
+    let plans = tables.iter().map(|t| plan(&catalogue, path, t)).collect::<Result<Vec<_>>>()?;
     let Ok(blob_srs_id) = i32::try_from(srs_id) else { return no("srs_id beyond i32") };
     let mut converted = Vec::with_capacity(plans.len());
     // One set for every tree: a page met twice, in any of them, is declined (two trees sharing
     // a page is a damaged file; a table listed with two geometry columns goes the SQL way).
     let mut seen = Seen::new(&db);
+    let mut written = Pages::new(&db);
     for plan in &plans {
-        let totals = convert_column(&db, job, plan, blob_srs_id, &mut seen)?;
+        let totals = convert_column(&db, job, plan, blob_srs_id, &mut seen, &mut written)?;
         if let Some(root) = plan.rtree {
-            fix_rtree(&db, root, &totals.boxes, &mut seen)?;
+            fix_rtree(&db, root, &totals.boxes, &mut seen, &mut written)?;
         }
         converted.push(totals);
     }
+    if source != temp {
+        db.copy_rest(&written)?;
+    }
+    catalogue.execute_batch("COMMIT")?;
+    catalogue.close().map_err(|(_, e)| e)?;
     // No sync here: SQLite's commit below syncs the file (the pages written here with it).
     drop(db);
     // The metadata, as the SQL path writes it.
@@ -966,9 +1185,9 @@ mod tests {
 
     #[test]
     fn narrow_cuts_runs() {
-        let segs = [Seg { slot: 0, at: 10, len: 5 }, Seg { slot: 1, at: 4, len: 10 }];
+        let segs = [Seg { at: 10, len: 5 }, Seg { at: 4100, len: 10 }];
         let n = narrow(&segs, 3, 6);
-        assert_eq!((n[0].slot, n[0].at, n[0].len), (0, 13, 2));
-        assert_eq!((n[1].slot, n[1].at, n[1].len), (1, 4, 4));
+        assert_eq!((n[0].at, n[0].len), (13, 2));
+        assert_eq!((n[1].at, n[1].len), (4100, 4));
     }
 }
