@@ -712,6 +712,12 @@ fn pages_out_of_order_and_shared_with_other_tables() {
     add_rtree(&conn, "a", true);
     drop(conn);
     let before = std::fs::read(&input).unwrap();
-    gpkg::fast_path_equals_sql_path(&input, &dir.0, "EPSG:4326", "EPSG:4548");
+    let fast = gpkg::fast_path_equals_sql_path(&input, &dir.0, "EPSG:4326", "EPSG:4548");
+    // On one thread the batches are read and converted in turn: the same output.
+    let serial = dir.path("serial.gpkg");
+    let options = ConvertOptions { parallel: false, ..ConvertOptions::default() };
+    let (from, to) = (crs("EPSG:4326"), crs("EPSG:4548"));
+    convert_file(&input, &serial, &from, &to, &options, &NoProgress).unwrap();
+    assert_eq!(gpkg::contents(&serial), gpkg::contents(&fast));
     assert_eq!(std::fs::read(&input).unwrap(), before, "the input is unchanged");
 }
