@@ -218,12 +218,13 @@ impl Run<'_> {
                 break;
             }
             let convert = |part: &[Rec]| convert_part(format, self.transformer, &bytes, part);
-            let parts: Vec<Part<F::Note>> = if self.options.parallel {
-                recs.par_chunks(PART_RECORDS).map(convert).collect()
+            let (parts, size): (Vec<Part<F::Note>>, usize) = if self.options.parallel {
+                let size = part_len(recs.len(), rayon::current_num_threads());
+                (recs.par_chunks(size).map(convert).collect(), size)
             } else {
-                recs.chunks(PART_RECORDS).map(convert).collect()
+                (recs.chunks(PART_RECORDS).map(convert).collect(), PART_RECORDS)
             };
-            for (part, part_recs) in parts.into_iter().zip(recs.chunks(PART_RECORDS)) {
+            for (part, part_recs) in parts.into_iter().zip(recs.chunks(size)) {
                 // The part's text up to the first record that fails the conversion is written
                 // (failed records have no text); after it, nothing.
                 let mut written_to = if tally.failed() { Some(0) } else { None };
