@@ -721,3 +721,63 @@ fn pages_out_of_order_and_shared_with_other_tables() {
     assert_eq!(gpkg::contents(&serial), gpkg::contents(&fast));
     assert_eq!(std::fs::read(&input).unwrap(), before, "the input is unchanged");
 }
+
+#[test]
+fn a_commit_under_way_to_the_input_is_waited_for() {
+    // Another connection holds the input's write lock with a change not yet committed. A
+    // conversion started meanwhile waits for the commit, on both paths, instead of copying the
+    // file as it stands (which, during a commit, could hold half of it): the output has the
+    // committed rows.
+    use geounify::convert::gpkg::{convert_traced, Route};
+    use geounify::convert::Job;
+    let dir = Scratch::new("commit-waited-for");
+    let input = dir.path("in.gpkg");
+    let conn = create_gpkg(&input, true);
+    let pts = beijing(20);
+    let rows: Vec<_> = pts.iter().map(|p| (Some(blob(&wkb_point(*p))), "before")).collect();
+    add_table(&conn, "pts", &rows);
+    drop(conn);
+    for (k, route) in [Route::Pages, Route::Sql].into_iter().enumerate() {
+        let writer = Connection::open(&input).unwrap();
+        writer
+            .execute_batch(&format!(
+                "BEGIN EXCLUSIVE; UPDATE pts SET name = 'after {k}';
+                 INSERT INTO pts (geom, name) VALUES (NULL, 'added {k}');"
+            ))
+            .unwrap();
+        let output = dir.path(&format!("out-{k}.gpkg"));
+        let (input2, output2, asked) = (input.clone(), output.clone(), route.clone());
+        let converting = std::thread::spawn(move || {
+            let (source, target) = (crs("EPSG:4326"), crs("EPSG:4548"));
+            let transformer = Transformer::new(&source, &target).unwrap();
+            let options = ConvertOptions::default();
+            let job = Job {
+                input: &input2,
+                output: &output2,
+                source: &source,
+                target: &target,
+                transformer: &transformer,
+                options: &options,
+                progress: &NoProgress,
+            };
+            convert_traced(&job, asked).map(|(report, ran)| (report.features, ran))
+        });
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        writer.execute_batch("COMMIT").unwrap();
+        drop(writer);
+        let (features, ran) = converting.join().unwrap().unwrap();
+        assert_eq!(ran, route, "the page-level path waited too, and did not decline");
+        assert_eq!(features, 21 + k as u64);
+        let names: Vec<String> = Connection::open(&output)
+            .unwrap()
+            .prepare("SELECT name FROM pts ORDER BY fid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(names.len(), 21 + k);
+        assert!(names[..20].iter().all(|n| *n == format!("after {k}")), "{names:?}");
+        assert_eq!(names[20 + k], format!("added {k}"));
+    }
+}

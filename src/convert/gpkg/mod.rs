@@ -1,8 +1,10 @@
 //! GeoPackage (OGC 12-128r18): every feature table's geometries converted, everything else kept.
 //!
 //! The input is copied beside the output under a temporary name (SQLite's `VACUUM INTO` when
-//! the input has a write-ahead log with unmerged pages, so none of its data is lost), the copy is
-//! changed in one transaction, and renamed over the output only if everything succeeded. The
+//! the input has a write-ahead log with unmerged pages, so none of its data is lost; else inside
+//! an SQLite read transaction on the input (`read_lock`), so that no commit lands half in
+//! the copy), the copy is changed in one transaction, and renamed over the output only if
+//! everything succeeded. The
 //! input is only ever opened read-only. An input with a hot rollback journal beside it
 //! (`<input>-journal` with a journal header: a writer crashed or is writing) is refused as
 //! [`ConvertError::Malformed`] (location `database`): its main file may hold half a transaction,
@@ -423,6 +425,8 @@ fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), Convert
         use std::io::{Read, Write};
         let io_in = |source| ConvertError::Io { path: input.to_path_buf(), source };
         let io_out = |source| ConvertError::Io { path: output.to_path_buf(), source };
+        // Held until the copy is made (dropped at the end of this block, after `from`).
+        let _lock = read_lock(input).ok();
         let mut from = std::fs::File::open(input).map_err(io_in)?;
         let mut to = std::fs::File::options().write(true).open(temp).map_err(io_out)?;
         let mut buf = vec![0u8; 1 << 20];
@@ -436,6 +440,37 @@ fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), Convert
             to.write_all(&buf[..n]).map_err(io_out)?;
         }
     }
+}
+
+/// How long reading the input waits for a writer's commit to it to end.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A read transaction on the rollback-journal database `input`, so that no other process
+/// commits to it while its bytes are read (a copy taken during a commit could hold half of
+/// it); a commit under way is waited for, up to [`WRITER_WAIT`]. An error says why SQLite
+/// cannot take one: not an SQLite file, not a rollback-journal one (a WAL-mode file is left
+/// alone: a reader would create its `-wal` and `-shm` files beside it), or a writer holding it
+/// longer. The SQL path then copies the input as it is, as before, and SQLite says what is
+/// wrong with the copy when it opens it.
+pub(super) fn read_lock(input: &Path) -> Result<Connection, String> {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(input)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_err(|e| format!("I/O: {e}"))?;
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err("not an SQLite 3 file".into());
+    }
+    if header[18] != 1 || header[19] != 1 {
+        return Err("not a rollback-journal database (WAL mode)".into());
+    }
+    let sqlite = |e: rusqlite::Error| format!("SQLite: {e}");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(input, flags).map_err(sqlite)?;
+    conn.busy_timeout(WRITER_WAIT).map_err(sqlite)?;
+    conn.execute_batch("BEGIN").map_err(sqlite)?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).map_err(sqlite)?;
+    Ok(conn)
 }
 
 /// Whether `input` has a write-ahead log holding pages (a non-empty `-wal` file beside it).

@@ -39,8 +39,8 @@
 
 use super::{
     choose_target_srs, declared_warning, feature_tables, finish_blob, finish_table, gather_blob,
-    private_copy_settings, quote, register_functions, restore_triggers, row_key, rtree_index,
-    set_triggers_aside, target_srs, CHUNK, CHUNK_BYTES,
+    private_copy_settings, quote, read_lock, register_functions, restore_triggers, row_key,
+    rtree_index, set_triggers_aside, target_srs, CHUNK, CHUNK_BYTES,
 };
 use crate::convert::wkb::{Envelope, Summary, WkbError};
 use crate::convert::{ConvertError, ConvertReport, Job, Tally};
@@ -1109,15 +1109,11 @@ fn fix_rtree(
 /// is the SQL path's for the same input.
 pub(super) fn convert(job: &Job<'_>, source: &Path, temp: &Path) -> Result<ConvertReport> {
     let path = job.input;
+    // The catalogue, read first (read-only: nothing is written to the source), in a read
+    // transaction taken before anything else is read and held until every page is: no other
+    // process commits to the input meanwhile (a commit under way is waited for).
+    let catalogue = read_lock(source).map_err(Decline)?;
     let db = Db::open(source, temp)?;
-    // The catalogue, read first (read-only: nothing is written to the source). The read
-    // transaction stays open until every page is read: no other process commits to the input
-    // meanwhile.
-    let catalogue = Connection::open_with_flags(
-        source,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    catalogue.execute_batch("BEGIN")?;
     let tables = feature_tables(&catalogue, path)?;
     let srs_id = choose_target_srs(&catalogue, job.target, path, &mut Vec::new(), false)?;
     let plans = tables.iter().map(|t| plan(&catalogue, path, t)).collect::<Result<Vec<_>>>()?;
