@@ -992,6 +992,13 @@ struct Plan {
 }
 
 impl Plan {
+    /// Plans the 2D point whose x is pair `x_pair` (its y the next pair) at height `xyz[2]`
+    /// held elsewhere: only x and y are written back. Its index among the planned points.
+    fn flat_point(&mut self, x_pair: usize, xyz: [f64; 3], flip: bool) -> usize {
+        self.points.push(PlannedPoint { pairs: [Some(x_pair), Some(x_pair + 1), None], xyz, flip });
+        self.points.len() - 1
+    }
+
     /// A frame around `at` (world coordinates); its index.
     fn frame_at(&mut self, at: [f64; 3]) -> usize {
         if let Some(i) = self.frames.iter().position(|f| *f == at) {
@@ -1556,11 +1563,7 @@ impl Group<'_> {
         while i < e.pairs.end {
             if codes.contains(&self.pairs[i].code) {
                 let (x, y) = self.xy(i, e)?;
-                plan.points.push(PlannedPoint {
-                    pairs: [Some(i), Some(i + 1), None],
-                    xyz: [x, y, z],
-                    flip,
-                });
+                plan.flat_point(i, [x, y, z], flip);
                 i += 2;
             } else {
                 i += 1;
@@ -1664,12 +1667,7 @@ impl Group<'_> {
                 }
                 (Phase::Polyline, 10) => {
                     let (x, y) = self.xy(i, e)?;
-                    bound.push(plan.points.len());
-                    plan.points.push(PlannedPoint {
-                        pairs: [Some(i), Some(i + 1), None],
-                        xyz: [x, y, z],
-                        flip,
-                    });
+                    bound.push(plan.flat_point(i, [x, y, z], flip));
                     i += 2;
                     continue;
                 }
@@ -1687,12 +1685,7 @@ impl Group<'_> {
                 }
                 (Phase::Edges, 10) | (Phase::Edges, 11) if code == 10 || edge == 1 => {
                     let (x, y) = self.xy(i, e)?;
-                    bound.push(plan.points.len());
-                    plan.points.push(PlannedPoint {
-                        pairs: [Some(i), Some(i + 1), None],
-                        xyz: [x, y, z],
-                        flip,
-                    });
+                    bound.push(plan.flat_point(i, [x, y, z], flip));
                     i += 2;
                     continue;
                 }
@@ -1737,12 +1730,7 @@ impl Group<'_> {
                 (_, 98) => phase = Phase::Seeds,
                 (Phase::Seeds, 10) => {
                     let (x, y) = self.xy(i, e)?;
-                    bound.push(plan.points.len());
-                    plan.points.push(PlannedPoint {
-                        pairs: [Some(i), Some(i + 1), None],
-                        xyz: [x, y, z],
-                        flip,
-                    });
+                    bound.push(plan.flat_point(i, [x, y, z], flip));
                     i += 2;
                     continue;
                 }
