@@ -290,8 +290,6 @@ pub(crate) fn quote(id: &str) -> String {
     format!("\"{}\"", id.replace('"', "\"\""))
 }
 
-/// A SQLite error as a [`ConvertError`] about `path`: a file that is not (or no longer) a
-/// database is malformed, anything else an I/O error.
 /// The SQL expression naming a feature table's row key: its INTEGER PRIMARY KEY column (the
 /// GeoPackage `fid`, an alias of SQLite's rowid), else the first of `rowid`, `_rowid_`, `oid`
 /// that no user column shadows (a user column named `rowid` would otherwise be read and updated
@@ -323,6 +321,8 @@ pub(crate) fn row_key(conn: &Connection, path: &Path, table: &str) -> Result<Str
         })
 }
 
+/// A SQLite error as a [`ConvertError`] about `path`: a file that is not (or no longer) a
+/// database is malformed, anything else an I/O error.
 pub(crate) fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
     use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
     match e.sqlite_error_code() {
@@ -468,7 +468,7 @@ pub(super) fn read_lock(input: &Path) -> Result<Connection, String> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(input, flags).map_err(sqlite)?;
     conn.busy_timeout(WRITER_WAIT).map_err(sqlite)?;
-    conn.execute_batch("BEGIN").map_err(sqlite)?;
+    conn.execute_batch("PRAGMA cell_size_check = ON; BEGIN").map_err(sqlite)?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())).map_err(sqlite)?;
     Ok(conn)
 }
@@ -686,6 +686,21 @@ fn convert_table(
     let select_next = format!("SELECT {k}, {c} FROM {t} WHERE {k} > ?1 ORDER BY {k} LIMIT {CHUNK}");
     let update = format!("UPDATE {t} SET {c} = ?1 WHERE {k} = ?2");
     let delete = format!("DELETE FROM {t} WHERE {k} = ?1");
+    // Rows are read in row key order, a chunk after the last key read, and written back by
+    // their key. In a damaged B-tree (a parent page's key changed) a row can lie where a
+    // search by its key does not find it: it would be skipped or not written back, and left
+    // unconverted in an output that declares the target CRS. So the rows read are counted
+    // against the table's rows (counted leaf by leaf), and each write must find its row.
+    let rows_in_table: i64 =
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(err)?;
+    let mut rows_read = 0i64;
+    let damaged = |location: String| ConvertError::Malformed {
+        path: path.to_path_buf(),
+        location,
+        message: "a row is not where its key leads: the table's B-tree is damaged \
+                  (database disk image is malformed)"
+            .into(),
+    };
     loop {
         let mut rows: Vec<Row> = Vec::new();
         let mut bytes = 0u64;
@@ -713,6 +728,7 @@ fn convert_table(
                     }
                 };
                 bytes += blob.as_ref().map_or(8, |b| b.len() as u64);
+                rows_read += 1;
                 rows.push(Row { rowid, blob, outcome: None });
                 if bytes >= CHUNK_BYTES {
                     break;
@@ -760,7 +776,9 @@ fn convert_table(
                     }
                     envelope.extend(&summary.envelope);
                     if !tally.failed() {
-                        update_row.execute(params![row.blob, row.rowid]).map_err(err)?;
+                        if update_row.execute(params![row.blob, row.rowid]).map_err(err)? != 1 {
+                            return Err(damaged(location));
+                        }
                         let flagged_empty = row.blob.as_ref().is_some_and(|b| b[3] & 0x10 != 0);
                         let env = &summary.envelope;
                         if let (Some(stmt), Some((x0, x1)), Some((y0, y1)), false) =
@@ -783,7 +801,9 @@ fn convert_table(
                     let skip = job.options.skip_invalid;
                     let reason = if skip {
                         let mut stmt = conn.prepare_cached(&delete).map_err(err)?;
-                        stmt.execute([row.rowid]).map_err(err)?;
+                        if stmt.execute([row.rowid]).map_err(err)? != 1 {
+                            return Err(damaged(location));
+                        }
                         deleted += 1;
                         format!("{e}; row left out of the output")
                     } else {
@@ -793,6 +813,9 @@ fn convert_table(
                 }
             }
         }
+    }
+    if rows_read != rows_in_table {
+        return Err(damaged(format!("table {table}")));
     }
     Ok((envelope, deleted))
 }
@@ -833,7 +856,7 @@ fn feature_count_down(
 /// is). The copy is never rolled back and kept: any error discards the whole file, and it is
 /// renamed over the output only after the commit, so a journal would only double the writes.
 fn private_copy_settings(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch("PRAGMA cache_size = -65536")?;
+    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA cell_size_check = ON")?;
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         conn.query_row("PRAGMA journal_mode = OFF", [], |r| r.get::<_, String>(0))?;

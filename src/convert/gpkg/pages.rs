@@ -339,23 +339,47 @@ fn header_at(page: u32) -> usize {
     }
 }
 
+/// The rowids a subtree of a table B-tree may hold: above `above`, up to `upto` (its parents'
+/// keys: SQLite finds a row by them, so a row outside them cannot be found by its rowid).
+#[derive(Debug, Clone, Copy, Default)]
+struct Bounds {
+    above: Option<i64>,
+    upto: Option<i64>,
+}
+
+impl Bounds {
+    fn holds(&self, rowid: i64) -> bool {
+        self.above.is_none_or(|a| rowid > a) && self.upto.is_none_or(|u| rowid <= u)
+    }
+}
+
 /// The leaf pages of a table B-tree, in rowid order, read as they are reached.
 struct Leaves<'a> {
     db: &'a Db,
-    /// Pages still to visit (the next on top) with their depth.
-    stack: Vec<(u32, usize)>,
+    /// Pages still to visit (the next on top) with their depth and the rowids they may hold.
+    stack: Vec<(u32, usize, Bounds)>,
+    /// The depth of the first leaf: every leaf of a B-tree is at the same depth.
+    leaf_depth: Option<usize>,
+    /// The rowids the leaf last returned may hold (its cells are checked against them).
+    bounds: Bounds,
     /// The tree's pages read ahead (also its cells' overflow pages).
     ahead: Ahead,
 }
 
 impl<'a> Leaves<'a> {
     fn new(db: &'a Db, root: u32) -> Leaves<'a> {
-        Leaves { db, stack: vec![(root, 0)], ahead: Ahead::default() }
+        Leaves {
+            db,
+            stack: vec![(root, 0, Bounds::default())],
+            leaf_depth: None,
+            bounds: Bounds::default(),
+            ahead: Ahead::default(),
+        }
     }
 
     /// The next leaf page, appended to `batch`: its offset there.
     fn next(&mut self, seen: &mut Seen, batch: &mut Batch) -> Result<Option<usize>> {
-        while let Some((page, depth)) = self.stack.pop() {
+        while let Some((page, depth, bounds)) = self.stack.pop() {
             if depth > MAX_DEPTH {
                 return no("the B-tree is too deep");
             }
@@ -372,15 +396,38 @@ impl<'a> Leaves<'a> {
                     if h + 8 + 2 * u16_at(buf, h + 3)? > buf.len() {
                         return no(format!("page {page}: more cells than bytes"));
                     }
+                    if *self.leaf_depth.get_or_insert(depth) != depth {
+                        return no(format!("page {page}: a leaf at another depth"));
+                    }
+                    self.bounds = bounds;
                     return Ok(Some(batch.push(page, buf)));
                 }
                 Some(0x05) => {
+                    // Child i holds the rowids above key i - 1 up to key i; the right child
+                    // those above the last key. The keys rise within their page's bounds.
                     let cells = u16_at(buf, h + 3)?;
-                    self.stack.push((u32_at(buf, h + 8)?, depth + 1));
-                    for i in (0..cells).rev() {
+                    let mut children = Vec::with_capacity(cells + 1);
+                    let mut above = bounds.above;
+                    for i in 0..cells {
                         let at = u16_at(buf, h + 12 + 2 * i)?;
-                        self.stack.push((u32_at(buf, at)?, depth + 1));
+                        let (key, _) = varint(buf, at + 4)?;
+                        let key = key as i64;
+                        if !(Bounds { above, upto: bounds.upto }).holds(key) {
+                            return no(format!("page {page}: keys out of order"));
+                        }
+                        children.push((
+                            u32_at(buf, at)?,
+                            depth + 1,
+                            Bounds { above, upto: Some(key) },
+                        ));
+                        above = Some(key);
                     }
+                    children.push((
+                        u32_at(buf, h + 8)?,
+                        depth + 1,
+                        Bounds { above, upto: bounds.upto },
+                    ));
+                    self.stack.extend(children.into_iter().rev());
                 }
                 _ => return no(format!("page {page} is not a table B-tree page")),
             }
@@ -570,9 +617,12 @@ fn record_blob(
     let (mut at, mut offset) = (n, header_len);
     let mut i = 0;
     let mut found = None;
-    // Up to the later of the geometry and the alias column: both are checked.
+    // Every column's serial type, as SQLite reads them when it rewrites the row (the SQL path):
+    // a header whose last varint runs past it, a reserved type, or values that do not end where
+    // the payload ends are a damaged record (SQLite: "database disk image is malformed"), and
+    // this path declines it.
     let end = column.max(alias.unwrap_or(0));
-    while at < header_len && i <= end {
+    while at < header_len {
         let (t, n) = varint(record, at)?;
         at += n;
         let size = match t {
@@ -599,6 +649,9 @@ fn record_blob(
         offset = offset.saturating_add(size);
         i += 1;
     }
+    if at != header_len || offset != record.len() {
+        return no("a damaged record (its values and its length disagree)");
+    }
     if i <= end {
         return no("a record without the geometry or row key column");
     }
@@ -618,6 +671,8 @@ struct Plan {
     alias: Option<usize>,
     /// The root page of the R-tree's `_node` table, if the column has an index.
     rtree: Option<u32>,
+    /// The root pages of the R-tree's `_rowid` and `_parent` tables (none without an index).
+    rtree_maps: Vec<u32>,
 }
 
 /// The root page and SQL text of the table `name`.
@@ -698,6 +753,7 @@ fn plan(
             }
         }
     }
+    let mut rtree_maps = Vec::new();
     let rtree = match rtree_index(conn, path, table, column)? {
         None => None,
         Some((name, sql)) => {
@@ -721,6 +777,9 @@ fn plan(
             if !layout {
                 return no(format!("{node}: an unknown layout"));
             }
+            for map in ["rowid", "parent"] {
+                rtree_maps.push(table_entry(conn, &format!("{name}_{map}"))?.0);
+            }
             Some(node_root)
         }
     };
@@ -732,6 +791,7 @@ fn plan(
         geometry,
         alias,
         rtree,
+        rtree_maps,
     })
 }
 
@@ -906,7 +966,7 @@ impl<'a> Reader<'a> {
             for i in 0..u16_at(&out.buf, leaf + 3)? {
                 let ptr = u16_at(&out.buf, leaf + 8 + 2 * i)?;
                 let (rowid, place) = self.leaves.cell(seen, &mut out, (leaf, ptr), wanted)?;
-                if self.last.is_some_and(|l| rowid <= l) {
+                if self.last.is_some_and(|l| rowid <= l) || !self.leaves.bounds.holds(rowid) {
                     return no("rowids out of order");
                 }
                 self.last = Some(rowid);
@@ -1045,6 +1105,28 @@ impl Rtree<'_> {
     }
 }
 
+/// Walks the table B-tree at `root` (an R-tree's `_rowid` or `_parent` table, `(key INTEGER
+/// PRIMARY KEY, value)`) without changing it, and declines a damaged one: the SQL path drops
+/// and recreates the R-tree, and SQLite reads these pages then (a damaged page is its "database
+/// disk image is malformed"), while this path copies them as they are.
+fn check_tree(db: &Db, root: u32, seen: &mut Seen) -> Result<()> {
+    let mut leaves = Leaves::new(db, root);
+    let mut batch = Batch::default();
+    let mut last = None;
+    loop {
+        batch.clear();
+        let Some(leaf) = leaves.next(seen, &mut batch)? else { return Ok(()) };
+        for i in 0..u16_at(&batch.buf, leaf + 3)? {
+            let ptr = u16_at(&batch.buf, leaf + 8 + 2 * i)?;
+            let (key, _) = leaves.cell(seen, &mut batch, (leaf, ptr), (0, Some(0)))?;
+            if last.is_some_and(|l| key <= l) || !leaves.bounds.holds(key) {
+                return no("R-tree map keys out of order");
+            }
+            last = Some(key);
+        }
+    }
+}
+
 /// Recomputes the boxes of the R-tree whose `_node` table's root is `root` from `boxes`, keeping
 /// its structure, and writes its pages back.
 fn fix_rtree(
@@ -1056,6 +1138,7 @@ fn fix_rtree(
 ) -> Result<()> {
     let mut leaves = Leaves::new(db, root);
     let mut batch = Batch::default();
+    let mut last = None;
     let mut nodes = Vec::new();
     let mut index = std::collections::HashMap::new();
     while let Some(leaf) = leaves.next(seen, &mut batch)? {
@@ -1066,6 +1149,10 @@ fn fix_rtree(
             let ptr = u16_at(&batch.buf, leaf + 8 + 2 * i)?;
             // The `data` column; `nodeno` is the rowid.
             let (nodeno, place) = leaves.cell(seen, &mut batch, (leaf, ptr), (1, Some(0)))?;
+            if last.is_some_and(|l| nodeno <= l) || !leaves.bounds.holds(nodeno) {
+                return no("R-tree node numbers out of order");
+            }
+            last = Some(nodeno);
             let data = match &place {
                 Place::Null => return no(format!("R-tree node {nodeno} without data")),
                 Place::Local { at, len } => batch.buf[*at..*at + *len].to_vec(),
@@ -1127,6 +1214,9 @@ pub(super) fn convert(job: &Job<'_>, source: &Path, temp: &Path) -> Result<Conve
         let totals = convert_column(&db, job, plan, blob_srs_id, &mut seen, &mut written)?;
         if let Some(root) = plan.rtree {
             fix_rtree(&db, root, &totals.boxes, &mut seen, &mut written)?;
+        }
+        for &root in &plan.rtree_maps {
+            check_tree(&db, root, &mut seen)?;
         }
         converted.push(totals);
     }
@@ -1201,6 +1291,15 @@ mod tests {
         assert!(record_blob(&record, 2, None).is_err());
         assert!(record_blob(&record, 3, None).is_err());
         assert_eq!(record_blob(&[2, 0], 0, None).unwrap(), None);
+        // Damaged after the geometry: the header's last varint runs past it (0x81 0x10), a
+        // value runs past the record (an 8-byte integer with no bytes), a reserved type, bytes
+        // after the last value (SQLite, too, reads such a record as damaged).
+        assert!(record_blob(&[3, 0, 0x81, 0x10], 0, Some(0)).is_err());
+        assert!(record_blob(&[4, 0, 16, 6, 0xAB, 0xCD], 1, Some(0)).is_err());
+        assert!(record_blob(&[4, 0, 16, 10, 0xAB, 0xCD], 1, Some(0)).is_err());
+        assert!(record_blob(&[3, 0, 16, 0xAB, 0xCD, 0], 1, Some(0)).is_err());
+        // Fewer columns than the table (added later): the rest are their defaults.
+        assert_eq!(record_blob(&[3, 0, 16, 0xAB, 0xCD], 1, Some(0)).unwrap(), Some((3, 2)));
     }
 
     #[test]
