@@ -33,7 +33,11 @@
 //! on the table), a row key that is not the rowid, an R-tree that is not GeoPackage's 2D `rtree`,
 //! an R-tree entry without a converted envelope (or a converted envelope without an entry), a
 //! geometry that is not a blob or NULL, a malformed page (cells that overlap included), a page
-//! met twice (a cycle), a tree deeper than [`MAX_DEPTH`], an input locked by a writer, and any
+//! met twice (a cycle), a tree deeper than [`MAX_DEPTH`], rowids outside their parent page's
+//! keys or leaves at different depths, a record whose header and length disagree (in any
+//! column: SQLite reads them all when the SQL path rewrites the row), a damaged page of the
+//! R-tree's `_rowid` or `_parent` table (walked, not changed: the SQL path drops them, and
+//! SQLite reads them then), an input locked by a writer, and any
 //! point that fails or any malformed geometry (the SQL path then reports it, or with
 //! `skip_invalid` deletes the row).
 
