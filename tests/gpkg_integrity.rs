@@ -925,3 +925,83 @@ fn damaged_pages_are_declined_or_read_as_sqlite_reads_them() {
     // name), and damage it declines on or that fails the conversion.
     assert!(fast > 40 && declined_or_failed > 40, "{fast} page-level, {declined_or_failed} not");
 }
+
+#[test]
+fn a_parent_key_that_leads_past_rows_is_refused_by_every_reader() {
+    // 1,100 rows over about 45 leaf pages under one interior root. The root's key above row
+    // 1,025 is lowered to 1,023: a scan still finds rows 1,024 up to the old key, a search by
+    // key (`fid = 1024`, `fid > 1024`) does not. Every way of reading the table refuses the
+    // file, with no output. Was: the SQL path left those rows unconverted in an output that
+    // declares the target CRS, and a conversion into another format left them out (its pages
+    // of 1,024 rows go on with `fid > 1024`), both without a word.
+    use geounify::convert::gpkg::{convert_traced, Route};
+    use geounify::convert::Job;
+    let dir = Scratch::new("misleading-key");
+    let input = dir.path("in.gpkg");
+    let conn = create_gpkg(&input, true);
+    add_table(&conn, "a", &[]);
+    let pts = beijing(300);
+    for k in 0..1100usize {
+        let line: Vec<[f64; 2]> = (0..5).map(|i| pts[(k + i) % pts.len()]).collect();
+        conn.execute(
+            "INSERT INTO a (geom, name) VALUES (?1, ?2)",
+            params![blob(&wkb_line(&line)), format!("row {k}")],
+        )
+        .unwrap();
+    }
+    let root: usize = conn
+        .query_row("SELECT rootpage FROM sqlite_master WHERE name = 'a'", [], |r| r.get(0))
+        .unwrap();
+    let page: usize = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(&input).unwrap();
+    let h = (root - 1) * page;
+    assert_eq!(bytes[h], 0x05, "the root is an interior page");
+    let cells = u16::from_be_bytes([bytes[h + 3], bytes[h + 4]]) as usize;
+    let key_at = (0..cells)
+        .map(|i| {
+            h + u16::from_be_bytes([bytes[h + 12 + 2 * i], bytes[h + 13 + 2 * i]]) as usize + 4
+        })
+        .find(|&at| {
+            // Keys here are one- or two-byte varints (below 16,384).
+            let key = if bytes[at] < 0x80 {
+                bytes[at] as usize
+            } else {
+                ((bytes[at] as usize & 0x7f) << 7) | bytes[at + 1] as usize
+            };
+            key >= 1025
+        })
+        .unwrap();
+    assert!(bytes[key_at] >= 0x80, "a two-byte key");
+    bytes[key_at..key_at + 2].copy_from_slice(&[0x80 | (1023 >> 7) as u8, (1023 & 0x7f) as u8]);
+    std::fs::write(&input, &bytes).unwrap();
+
+    let (source, target) = (crs("EPSG:4326"), crs("EPSG:4548"));
+    let transformer = Transformer::new(&source, &target).unwrap();
+    let options = ConvertOptions::default();
+    let damaged = |e: &ConvertError| matches!(e, ConvertError::Malformed { message, .. } if message.contains("the table's B-tree is damaged"));
+    for route in [Route::Pages, Route::Sql] {
+        let output = dir.path("out.gpkg");
+        let job = Job {
+            input: &input,
+            output: &output,
+            source: &source,
+            target: &target,
+            transformer: &transformer,
+            options: &options,
+            progress: &NoProgress,
+        };
+        let e = convert_traced(&job, route.clone()).unwrap_err();
+        assert!(damaged(&e), "{route:?}: {e}");
+        assert!(e.to_string().contains("table a, fid 1024"), "{e}");
+        assert!(!output.exists());
+    }
+    for other in ["out.geojson", "out.csv", "out.shp"] {
+        let output = dir.path(other);
+        let e = convert_file(&input, &output, &source, &target, &options, &NoProgress).unwrap_err();
+        assert!(damaged(&e), "{other}: {e}");
+        assert_eq!(e.to_string(), format!("{}: table a: a row is not where its key leads: the table's B-tree is damaged (database disk image is malformed)", input.display()));
+        assert!(!output.exists(), "{other}");
+    }
+    assert_eq!(std::fs::read(&input).unwrap(), bytes, "the input is unchanged");
+}

@@ -35,7 +35,8 @@ use super::super::features::{
     Schema, Shape, Value,
 };
 use super::super::gpkg::{
-    blob_header, feature_tables, quote, refuse_hot_journal, row_key, sql_error, target_srs,
+    blob_header, damaged_tree, feature_tables, quote, refuse_hot_journal, row_key, sql_error,
+    target_srs, WRITER_WAIT,
 };
 use super::super::wkb::{Envelope, TypeCode};
 use super::super::{ConvertError, ConvertReport, Job};
@@ -304,6 +305,11 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(err)?;
+    // One read transaction for the whole read (rolled back when the reader is dropped): the
+    // first pass and the pages after it see one committed state, a commit under way is waited
+    // for. Damaged cells are found as their page is read, the same way on every run.
+    conn.busy_timeout(WRITER_WAIT).map_err(err)?;
+    conn.execute_batch("PRAGMA cell_size_check = ON; BEGIN").map_err(err)?;
     let tables = feature_tables(&conn, &path)?;
     let (table, geom) = match tables.as_slice() {
         [(t, g, _)] => (t.clone(), g.clone()),
@@ -430,16 +436,18 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
         select.push_str(", ");
         select.push_str(c);
     }
-    select
-        .push_str(&format!(" FROM {} WHERE {key} > ?1 ORDER BY {key} LIMIT {PAGE}", quote(&table)));
+    select.push_str(&format!(" FROM {}", quote(&table)));
+    let select_first = format!("{select} ORDER BY {key} LIMIT {PAGE}");
+    let select = format!("{select} WHERE {key} > ?1 ORDER BY {key} LIMIT {PAGE}");
     let file_len = std::fs::metadata(&path).map_or(0, |m| m.len());
     Ok(Box::new(Reader {
         conn,
         path,
         table,
+        select_first,
         select,
         schema,
-        last: i64::MIN,
+        last: None,
         done: false,
         page: VecDeque::new(),
         warnings,
@@ -469,9 +477,11 @@ struct Reader {
     conn: Connection,
     path: PathBuf,
     table: String,
+    /// The first page of rows, and the next after the last row key read (`last`).
+    select_first: String,
     select: String,
     schema: Schema,
-    last: i64,
+    last: Option<i64>,
     done: bool,
     page: VecDeque<Read>,
     warnings: Vec<String>,
@@ -486,14 +496,22 @@ impl Reader {
     fn fill(&mut self) -> Result<(), ConvertError> {
         let path = self.path.clone();
         let err = |e| sql_error(&path, e);
-        let mut stmt = self.conn.prepare_cached(&self.select).map_err(err)?;
-        let mut rows = stmt.query([self.last]).map_err(err)?;
+        let (sql, args) = match self.last {
+            None => (&self.select_first, vec![]),
+            Some(last) => (&self.select, vec![last]),
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(err)?;
         let mut n = 0;
         while let Some(r) = rows.next().map_err(err)? {
             n += 1;
             let fid: i64 = r.get(0).map_err(err)?;
-            self.last = fid;
             let location = format!("table {}, fid {fid}", self.table);
+            // A damaged B-tree can give keys again or backwards (a read that never ends).
+            if self.last.is_some_and(|last| fid <= last) {
+                return Err(damaged_tree(&path, location));
+            }
+            self.last = Some(fid);
             let malformed = |message: String| ConvertError::Malformed {
                 path: path.clone(),
                 location: location.clone(),
@@ -545,6 +563,11 @@ impl Reader {
         }
         if n < PAGE {
             self.done = true;
+            // Every row the first pass counted (a scan, leaf by leaf) must have been found by
+            // key: in a damaged B-tree a parent's key can lead past rows, which would be lost.
+            if self.rows_read != self.rows_total {
+                return Err(damaged_tree(&path, format!("table {}", self.table)));
+            }
         }
         Ok(())
     }

@@ -321,6 +321,18 @@ pub(crate) fn row_key(conn: &Connection, path: &Path, table: &str) -> Result<Str
         })
 }
 
+/// A table of `path` whose rows are not all where their keys lead (a damaged B-tree: a search by
+/// key misses rows a scan finds), at `location`.
+pub(crate) fn damaged_tree(path: &Path, location: String) -> ConvertError {
+    ConvertError::Malformed {
+        path: path.to_path_buf(),
+        location,
+        message: "a row is not where its key leads: the table's B-tree is damaged (database \
+                  disk image is malformed)"
+            .into(),
+    }
+}
+
 /// A SQLite error as a [`ConvertError`] about `path`: a file that is not (or no longer) a
 /// database is malformed, anything else an I/O error.
 pub(crate) fn sql_error(path: &Path, e: rusqlite::Error) -> ConvertError {
@@ -443,7 +455,7 @@ fn copy_database(input: &Path, temp: &Path, output: &Path) -> Result<(), Convert
 }
 
 /// How long reading the input waits for a writer's commit to it to end.
-const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A read transaction on the rollback-journal database `input`, so that no other process
 /// commits to it while its bytes are read (a copy taken during a commit could hold half of
@@ -694,13 +706,7 @@ fn convert_table(
     let rows_in_table: i64 =
         conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).map_err(err)?;
     let mut rows_read = 0i64;
-    let damaged = |location: String| ConvertError::Malformed {
-        path: path.to_path_buf(),
-        location,
-        message: "a row is not where its key leads: the table's B-tree is damaged \
-                  (database disk image is malformed)"
-            .into(),
-    };
+    let damaged = |location: String| damaged_tree(path, location);
     loop {
         let mut rows: Vec<Row> = Vec::new();
         let mut bytes = 0u64;
