@@ -11,13 +11,11 @@
 
 mod common;
 
-use common::crs;
 use common::gdal;
 use common::gpkg;
 use common::scratch::Scratch;
-use geounify::convert::gpkg::{convert_traced, Route};
-use geounify::convert::{ConvertError, ConvertOptions, ConvertReport, Job, NoProgress};
-use geounify::Transformer;
+use geounify::convert::gpkg::Route;
+use geounify::convert::{ConvertError, ConvertOptions, ConvertReport};
 use rusqlite::Connection;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -78,19 +76,8 @@ fn convert(
     route: Route,
     skip_invalid: bool,
 ) -> Result<(ConvertReport, Route), ConvertError> {
-    let (source, target) = (crs("EPSG:4490"), crs("EPSG:4547"));
-    let transformer = Transformer::new(&source, &target).unwrap();
     let options = ConvertOptions { skip_invalid, ..ConvertOptions::default() };
-    let job = Job {
-        input,
-        output,
-        source: &source,
-        target: &target,
-        transformer: &transformer,
-        options: &options,
-        progress: &NoProgress,
-    };
-    convert_traced(&job, route)
+    gpkg::convert_by(input, output, ("EPSG:4490", "EPSG:4547"), &options, route)
 }
 
 /// The report without its output paths (the two runs write different files).

@@ -9,6 +9,7 @@ mod common;
 use common::crs;
 use common::gpkg::{self, geometries};
 use common::scratch::Scratch;
+use geounify::convert::gpkg::Route;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
 use geounify::Transformer;
 use rusqlite::{params, Connection};
@@ -24,6 +25,16 @@ fn convert_with(
 
 fn convert(input: &Path, output: &Path) -> Result<ConvertReport, ConvertError> {
     convert_with(input, output, &ConvertOptions::default())
+}
+
+/// As [`convert`], the way `route` asks: the report and the way it went.
+fn convert_by(
+    input: &Path,
+    output: &Path,
+    route: Route,
+) -> Result<(ConvertReport, Route), ConvertError> {
+    let options = ConvertOptions::default();
+    gpkg::convert_by(input, output, ("EPSG:4326", "EPSG:4548"), &options, route)
 }
 
 /// EPSG:4326 → EPSG:4548 on one point, through the library (the expected output values).
@@ -83,6 +94,19 @@ fn create_gpkg(path: &Path, constraints: bool) -> Connection {
     let conn = gpkg::create(path, if constraints { gpkg::Keys::Spec } else { gpkg::Keys::None });
     gpkg::add_srs(&conn, "WGS 84", 4326, "EPSG", 4326, "undefined");
     conn
+}
+
+/// Adds `n` lines to the table `t`, row k of `len(k)` points around Beijing, named `row k`.
+fn add_lines(conn: &Connection, t: &str, n: usize, len: impl Fn(usize) -> usize) {
+    let pts = beijing(300);
+    for k in 0..n {
+        let line: Vec<[f64; 2]> = (0..len(k)).map(|i| pts[(k + i) % pts.len()]).collect();
+        conn.execute(
+            &format!("INSERT INTO \"{t}\" (geom, name) VALUES (?1, ?2)"),
+            params![blob(&wkb_line(&line)), format!("row {k}")],
+        )
+        .unwrap();
+    }
 }
 
 /// A feature table `t` (fid, geom, name, updated_at) listed in the contents and geometry
@@ -728,8 +752,6 @@ fn a_commit_under_way_to_the_input_is_waited_for() {
     // conversion started meanwhile waits for the commit, on both paths, instead of copying the
     // file as it stands (which, during a commit, could hold half of it): the output has the
     // committed rows.
-    use geounify::convert::gpkg::{convert_traced, Route};
-    use geounify::convert::Job;
     let dir = Scratch::new("commit-waited-for");
     let input = dir.path("in.gpkg");
     let conn = create_gpkg(&input, true);
@@ -748,19 +770,7 @@ fn a_commit_under_way_to_the_input_is_waited_for() {
         let output = dir.path(&format!("out-{k}.gpkg"));
         let (input2, output2, asked) = (input.clone(), output.clone(), route.clone());
         let converting = std::thread::spawn(move || {
-            let (source, target) = (crs("EPSG:4326"), crs("EPSG:4548"));
-            let transformer = Transformer::new(&source, &target).unwrap();
-            let options = ConvertOptions::default();
-            let job = Job {
-                input: &input2,
-                output: &output2,
-                source: &source,
-                target: &target,
-                transformer: &transformer,
-                options: &options,
-                progress: &NoProgress,
-            };
-            convert_traced(&job, asked).map(|(report, ran)| (report.features, ran))
+            convert_by(&input2, &output2, asked).map(|(report, ran)| (report.features, ran))
         });
         std::thread::sleep(std::time::Duration::from_millis(400));
         writer.execute_batch("COMMIT").unwrap();
@@ -815,23 +825,12 @@ fn damaged_pages_are_declined_or_read_as_sqlite_reads_them() {
     // path converted past damage in a record's other columns, a parent page's keys and the
     // R-tree's `_rowid` and `_parent` tables, where the SQL path fails. 3,000 cases under each
     // of 5 other seeds agreed too (1,750 to 1,840 of them converted on the page level).
-    use geounify::convert::gpkg::{convert_traced, Route};
-    use geounify::convert::Job;
     let dir = Scratch::new("damaged-pages");
     let input = dir.path("in.gpkg");
     let conn = create_gpkg(&input, true);
     add_table(&conn, "a", &[]);
-    let pts = beijing(300);
-    for k in 0..300usize {
-        // Lines of 1 to 600 points: most fit a leaf page, some run over into overflow pages.
-        let n = 1 + (k * 37) % if k % 10 == 0 { 600 } else { 60 };
-        let line: Vec<[f64; 2]> = (0..n).map(|i| pts[(k + i) % pts.len()]).collect();
-        conn.execute(
-            "INSERT INTO a (geom, name) VALUES (?1, ?2)",
-            params![blob(&wkb_line(&line)), format!("row {k}")],
-        )
-        .unwrap();
-    }
+    // Lines of 1 to 600 points: most fit a leaf page, some run over into overflow pages.
+    add_lines(&conn, "a", 300, |k| 1 + (k * 37) % if k % 10 == 0 { 600 } else { 60 });
     add_rtree(&conn, "a", true);
     drop(conn);
     let clean = std::fs::read(&input).unwrap();
@@ -845,22 +844,10 @@ fn damaged_pages_are_declined_or_read_as_sqlite_reads_them() {
         (0..clean.len() / page).filter(|&p| [5, 13].contains(&clean[header(p)])).collect();
     assert!(btree.len() > 20, "{} B-tree pages", btree.len());
 
-    let (source, target) = (crs("EPSG:4326"), crs("EPSG:4548"));
-    let transformer = Transformer::new(&source, &target).unwrap();
-    let options = ConvertOptions::default();
     let damaged = dir.path("damaged.gpkg");
     let output = dir.path("out.gpkg");
     let run = |route| {
-        let job = Job {
-            input: &damaged,
-            output: &output,
-            source: &source,
-            target: &target,
-            transformer: &transformer,
-            options: &options,
-            progress: &NoProgress,
-        };
-        let outcome = convert_traced(&job, route).map(|(mut report, ran)| {
+        let outcome = convert_by(&damaged, &output, route).map(|(mut report, ran)| {
             report.outputs.clear();
             (report, ran)
         });
@@ -934,21 +921,11 @@ fn a_parent_key_that_leads_past_rows_is_refused_by_every_reader() {
     // file, with no output. Was: the SQL path left those rows unconverted in an output that
     // declares the target CRS, and a conversion into another format left them out (its pages
     // of 1,024 rows go on with `fid > 1024`), both without a word.
-    use geounify::convert::gpkg::{convert_traced, Route};
-    use geounify::convert::Job;
     let dir = Scratch::new("misleading-key");
     let input = dir.path("in.gpkg");
     let conn = create_gpkg(&input, true);
     add_table(&conn, "a", &[]);
-    let pts = beijing(300);
-    for k in 0..1100usize {
-        let line: Vec<[f64; 2]> = (0..5).map(|i| pts[(k + i) % pts.len()]).collect();
-        conn.execute(
-            "INSERT INTO a (geom, name) VALUES (?1, ?2)",
-            params![blob(&wkb_line(&line)), format!("row {k}")],
-        )
-        .unwrap();
-    }
+    add_lines(&conn, "a", 1100, |_| 5);
     let root: usize = conn
         .query_row("SELECT rootpage FROM sqlite_master WHERE name = 'a'", [], |r| r.get(0))
         .unwrap();
@@ -976,31 +953,18 @@ fn a_parent_key_that_leads_past_rows_is_refused_by_every_reader() {
     bytes[key_at..key_at + 2].copy_from_slice(&[0x80 | (1023 >> 7) as u8, (1023 & 0x7f) as u8]);
     std::fs::write(&input, &bytes).unwrap();
 
-    let (source, target) = (crs("EPSG:4326"), crs("EPSG:4548"));
-    let transformer = Transformer::new(&source, &target).unwrap();
-    let options = ConvertOptions::default();
-    let damaged = |e: &ConvertError| matches!(e, ConvertError::Malformed { message, .. } if message.contains("the table's B-tree is damaged"));
+    let message = "a row is not where its key leads: the table's B-tree is damaged (database \
+                   disk image is malformed)";
     for route in [Route::Pages, Route::Sql] {
         let output = dir.path("out.gpkg");
-        let job = Job {
-            input: &input,
-            output: &output,
-            source: &source,
-            target: &target,
-            transformer: &transformer,
-            options: &options,
-            progress: &NoProgress,
-        };
-        let e = convert_traced(&job, route.clone()).unwrap_err();
-        assert!(damaged(&e), "{route:?}: {e}");
-        assert!(e.to_string().contains("table a, fid 1024"), "{e}");
+        let e = convert_by(&input, &output, route.clone()).unwrap_err().to_string();
+        assert_eq!(e, format!("{}: table a, fid 1024: {message}", input.display()), "{route:?}");
         assert!(!output.exists());
     }
     for other in ["out.geojson", "out.csv", "out.shp"] {
         let output = dir.path(other);
-        let e = convert_file(&input, &output, &source, &target, &options, &NoProgress).unwrap_err();
-        assert!(damaged(&e), "{other}: {e}");
-        assert_eq!(e.to_string(), format!("{}: table a: a row is not where its key leads: the table's B-tree is damaged (database disk image is malformed)", input.display()));
+        let e = convert(&input, &output).unwrap_err().to_string();
+        assert_eq!(e, format!("{}: table a: {message}", input.display()), "{other}");
         assert!(!output.exists(), "{other}");
     }
     assert_eq!(std::fs::read(&input).unwrap(), bytes, "the input is unchanged");

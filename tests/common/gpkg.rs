@@ -227,26 +227,41 @@ pub fn sqlite_checks(path: &Path) -> usize {
     rtrees.len()
 }
 
+/// Converts `input` into `output` (`from` → `to`, with `options`) the way `route` asks: the
+/// report and the way it went.
+pub fn convert_by(
+    input: &Path,
+    output: &Path,
+    (from, to): (&str, &str),
+    options: &geounify::convert::ConvertOptions,
+    route: geounify::convert::gpkg::Route,
+) -> Result<
+    (geounify::convert::ConvertReport, geounify::convert::gpkg::Route),
+    geounify::convert::ConvertError,
+> {
+    use geounify::convert::{gpkg::convert_traced, Job, NoProgress};
+    let (source, target) = (super::crs(from), super::crs(to));
+    let transformer = geounify::Transformer::new(&source, &target).unwrap();
+    let job = Job {
+        input,
+        output,
+        source: &source,
+        target: &target,
+        transformer: &transformer,
+        options,
+        progress: &NoProgress,
+    };
+    convert_traced(&job, route)
+}
+
 /// Converts `input` (`from` → `to`) into `dir` both ways: the page-level fast path must run,
 /// and its report and output equal the SQL path's ([`contents`]: every row byte for byte, the
 /// R-trees' entries), and pass [`sqlite_checks`]; the fast path's output.
 pub fn fast_path_equals_sql_path(input: &Path, dir: &Path, from: &str, to: &str) -> PathBuf {
-    use geounify::convert::gpkg::{convert_traced, Route};
-    use geounify::convert::{ConvertOptions, Job, NoProgress};
-    let (source, target) = (super::crs(from), super::crs(to));
-    let transformer = geounify::Transformer::new(&source, &target).unwrap();
-    let options = ConvertOptions::default();
+    use geounify::convert::gpkg::Route;
+    let options = geounify::convert::ConvertOptions::default();
     let run = |output: &Path, route| {
-        let job = Job {
-            input,
-            output,
-            source: &source,
-            target: &target,
-            transformer: &transformer,
-            options: &options,
-            progress: &NoProgress,
-        };
-        let (mut report, ran) = convert_traced(&job, route).unwrap();
+        let (mut report, ran) = convert_by(input, output, (from, to), &options, route).unwrap();
         report.outputs.clear();
         (report, ran)
     };
