@@ -332,3 +332,68 @@ proptest! {
         let _ = csv::convert_reader(&input[..], Vec::new(), if tab { b'\t' } else { b',' }, &t, &options);
     }
 }
+
+/// A table of geometries in a `wkt` column (as this library and GDAL write lines and polygons
+/// to CSV), with a BOM, CRLF, a quoted attribute holding the delimiter, spaces inside a quoted
+/// cell, a 3D line, an empty cell, `POINT EMPTY` and a multipolygon with a hole. `@` = number
+/// slots; the line's heights (50, 60) are not slots: they stay as they are.
+const WKT_DOC: &[u8] = "\u{FEFF}id,WKT,name\r\n\
+1,\"POINT (@ @)\",a\r\n\
+2,\"LINESTRING Z (@ @ 50,@ @ 60)\",\"b, c\"\r\n\
+3,,empty\r\n\
+4,\"  MULTIPOLYGON (((@ @,@ @,@ @,@ @),(@ @,@ @,@ @,@ @)))  \",d\r\n\
+5,POINT EMPTY,e\r\n"
+    .as_bytes();
+
+#[test]
+fn a_wkt_column_is_converted_in_place_with_every_other_byte_kept() {
+    // Was: `no x column found in the header`, so a CSV of lines this library wrote could be
+    // converted into other formats but not into CSV.
+    let dir = Scratch::new("csv-wkt");
+    let template = Template::new(WKT_DOC);
+    let lonlat: Vec<f64> = (0..template.slots())
+        .map(|k| if k % 2 == 0 { 116.3 + 0.01 * k as f64 } else { 39.9 + 0.003 * k as f64 })
+        .collect();
+    let (a, b) = (dir.path("a.csv"), dir.path("b.csv"));
+    std::fs::write(&a, template.fill(&lonlat)).unwrap();
+    let report =
+        convert(&a, &b, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
+    assert_eq!((report.features, report.written, report.vertices, report.empty), (5, 5, 11, 2));
+    // Every byte but the numbers in the slots is the input's (the heights included), and the
+    // numbers are the transformer's, in the shortest round-trip form.
+    let projected = template.numbers(&std::fs::read(&b).unwrap());
+    let t = Transformer::from_ids("EPSG:4326", "EPSG:4548").unwrap();
+    for (p, q) in pairs(&lonlat).iter().zip(pairs(&projected)) {
+        assert_eq!(t.transform_xy(p[0], p[1]).unwrap(), (q[0], q[1]));
+    }
+    // The same geometries as a conversion into GeoJSON reads from the file.
+    let geojson = dir.path("b.geojson");
+    convert(&a, &geojson, &crs("EPSG:4326"), &crs("EPSG:4548"), &Default::default()).unwrap();
+    let text = std::fs::read_to_string(&geojson).unwrap();
+    for q in &projected {
+        assert!(text.contains(&q.to_string()), "{q} not in the GeoJSON");
+    }
+}
+
+#[test]
+fn a_bad_wkt_cell_fails_its_row_naming_it() {
+    let dir = Scratch::new("csv-wkt-bad");
+    let (a, b) = (dir.path("a.csv"), dir.path("b.csv"));
+    let (from, to) = (crs("EPSG:4326"), crs("EPSG:4548"));
+    std::fs::write(&a, "wkt,name\nPOINT (116.3 39.9),a\n\"SRID=4326;POINT (116.3 39.9)\",b\nPOINT (116.3 nord),c\n")
+        .unwrap();
+    let e = convert(&a, &b, &from, &to, &Default::default()).unwrap_err().to_string();
+    assert!(e.contains("2 feature(s) could not be converted, nothing written"), "{e}");
+    assert!(e.contains("line 3: wkt: an EWKT SRID= prefix in a CSV cell is not converted"), "{e}");
+    assert!(!b.exists());
+    // Left out with skip_invalid: the good row converts.
+    let options = ConvertOptions { skip_invalid: true, ..ConvertOptions::default() };
+    let report = convert(&a, &b, &from, &to, &options).unwrap();
+    assert_eq!((report.features, report.written, report.skipped.len()), (3, 1, 2));
+    let out = std::fs::read_to_string(&b).unwrap();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    // Two `wkt` columns and no coordinate columns: refused as before, showing the header.
+    std::fs::write(&a, "wkt,WKT\nPOINT (1 2),POINT (3 4)\n").unwrap();
+    let e = convert(&a, &b, &from, &to, &Default::default()).unwrap_err().to_string();
+    assert!(e.contains("no x column found in the header: 'wkt', 'WKT'"), "{e}");
+}

@@ -25,6 +25,12 @@
 //! is a [`ConvertError::Malformed`] at `line 1` ("the file is empty"), never an empty output; a
 //! header alone is a valid table with no rows and converts to itself.
 //!
+//! **A `wkt` column.** With no coordinate columns named or found, a table with one column named
+//! `wkt` (any case) holds its geometries there, as GDAL and conversions between formats write
+//! lines and polygons: each cell's WKT is rewritten in place (its numbers only; the same parser
+//! as [`wkt`](super::wkt) files), a blank cell or `EMPTY` has no geometry, and a cell that is
+//! not WKT, or has an EWKT `SRID=` prefix, fails its row.
+//!
 //! **Rows.** A row whose x and y cells are both empty has no geometry: it is copied unchanged and
 //! counted in [`ConvertReport::empty`]. A blank line is copied and not counted as a feature. A row
 //! with one of x/y empty, a value that is not a finite number, or too few fields for the
@@ -182,7 +188,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
             message: "the file is empty (no header line): nothing to convert".into(),
         });
     };
-    let columns = Columns::resolve(&buf[header.body()], delimiter, paths.input, options, encoding)?;
+    let layout = Layout::resolve(&buf[header.body()], delimiter, paths.input, options, encoding)?;
     output.write_all(&buf).map_err(io_out)?;
     progress.advance(buf.len() as u64);
 
@@ -195,7 +201,7 @@ fn run<R: BufRead, W: Write + ?Sized>(
         progress,
         limits: runner::Limits { records: CHUNK_RECORDS, bytes: CHUNK_BYTES },
     };
-    let rows = Rows { columns: &columns, delimiter, encoding };
+    let rows = Rows { layout: &layout, delimiter, encoding };
     run.records(&rows, &mut reader, output, &mut report, &mut tally, |_, _, _| Ok(()))?;
     tally.finish(&mut report, paths.input)?;
     Ok(report)
@@ -203,14 +209,58 @@ fn run<R: BufRead, W: Write + ?Sized>(
 
 /// The data rows of a table, as the runner converts them.
 struct Rows<'a> {
-    columns: &'a Columns,
+    layout: &'a Layout,
     delimiter: u8,
     encoding: TextEncoding,
 }
 
-/// A row's coordinate fields: their body-relative ranges (x, y, z) and the number of values
-/// written back (2, or 3 with a z value); `None` for a row without geometry (copied).
-type RowItem = Option<([Range<usize>; 3], usize)>;
+/// Where a table's geometries are.
+enum Layout {
+    /// In coordinate columns.
+    Points(Columns),
+    /// As WKT in the column at this index (no coordinate columns named or found, and a column
+    /// named `wkt`, as this library and GDAL write a table of lines or polygons).
+    Wkt(usize),
+}
+
+impl Layout {
+    /// The coordinate columns, else (none named or found) a `wkt` column; the coordinate
+    /// columns' error if there is neither.
+    fn resolve(
+        header: &[u8],
+        delimiter: u8,
+        input: &Path,
+        options: &ConvertOptions,
+        encoding: TextEncoding,
+    ) -> Result<Self, ConvertError> {
+        let names = header_names(header, delimiter, input, encoding)?;
+        let o = options;
+        match find_columns(&names, o.x_col.as_deref(), o.y_col.as_deref(), o.z_col.as_deref()) {
+            Ok(columns) => Ok(Layout::Points(columns)),
+            Err(message) => {
+                let wkt: Vec<usize> = (0..names.len())
+                    .filter(|&i| names[i].trim().eq_ignore_ascii_case("wkt"))
+                    .collect();
+                match wkt.as_slice() {
+                    [i] if o.x_col.is_none() && o.y_col.is_none() => Ok(Layout::Wkt(*i)),
+                    _ => Err(ConvertError::Options { path: input.to_path_buf(), message }),
+                }
+            }
+        }
+    }
+}
+
+/// A row's coordinate fields, as written back.
+enum RowItem {
+    /// No geometry (copied).
+    Empty,
+    /// A point: its body-relative ranges (x, y, z) and the number of values written back (2,
+    /// or 3 with a z value).
+    Point([Range<usize>; 3], usize),
+    /// A WKT cell's tuples: the body-relative ranges of each one's x, y and z, and whether its
+    /// z is written back.
+    Wkt(Vec<([Range<usize>; 3], bool)>),
+}
 
 impl runner::RecordFormat for Rows<'_> {
     type Item = RowItem;
@@ -230,13 +280,17 @@ impl runner::RecordFormat for Rows<'_> {
         if body.is_empty() {
             return runner::Parsed::Pass;
         }
-        match self.columns.parse(body, self.delimiter, self.encoding, fields) {
+        let columns = match self.layout {
+            Layout::Points(columns) => columns,
+            Layout::Wkt(column) => return wkt_cell(body, *column, self.delimiter, fields, points),
+        };
+        match columns.parse(body, self.delimiter, self.encoding, fields) {
             Ok(Some(p)) => {
                 points.push([p.x, p.y, p.z.unwrap_or(0.0)]);
                 let count = if p.z.is_some() { 3 } else { 2 };
-                runner::Parsed::Feature { item: Some((p.ranges, count)), points: 1 }
+                runner::Parsed::Feature { item: RowItem::Point(p.ranges, count), points: 1 }
             }
-            Ok(None) => runner::Parsed::Feature { item: None, points: 0 },
+            Ok(None) => runner::Parsed::Feature { item: RowItem::Empty, points: 0 },
             Err(reason) => runner::Parsed::Failed(reason),
         }
     }
@@ -251,11 +305,60 @@ impl runner::RecordFormat for Rows<'_> {
     ) {
         let raw = &bytes[rec.start..rec.end];
         match (item, converted.first()) {
-            (Some((ranges, count)), Some(&values)) => {
+            (RowItem::Point(ranges, count), Some(&values)) => {
                 write_replaced(out, raw, ranges, count, values)
+            }
+            (RowItem::Wkt(tuples), _) => {
+                // The tuples' numbers in order (a WKT's numbers never overlap or go backwards).
+                let mut at = 0;
+                for ((ranges, has_z), values) in tuples.iter().zip(converted) {
+                    let n = if *has_z { 3 } else { 2 };
+                    for (r, &v) in ranges.iter().zip(values).take(n) {
+                        out.extend_from_slice(&raw[at..r.start]);
+                        Number(v).push_to(out);
+                        at = r.end;
+                    }
+                }
+                out.extend_from_slice(&raw[at..]);
             }
             _ => out.extend_from_slice(raw),
         }
+    }
+}
+
+/// Parses the WKT cell in field `column` of the record `body`: its tuples' points pushed to
+/// `points` (z = 0 without a height), their ranges for writing back.
+fn wkt_cell(
+    body: &[u8],
+    column: usize,
+    delimiter: u8,
+    fields: &mut Vec<Range<usize>>,
+    points: &mut Vec<[f64; 3]>,
+) -> runner::Parsed<RowItem> {
+    fields.clear();
+    split_fields(body, delimiter, column + 1, fields);
+    let Some(field) = fields.get(column) else {
+        return runner::Parsed::Failed(format!(
+            "the row has {} field(s) but the wkt column is field {}",
+            fields.len(),
+            column + 1
+        ));
+    };
+    let cell = value_range(body, field.clone());
+    match super::wkt::cell_tuples(&body[cell.clone()]) {
+        Ok(None) => runner::Parsed::Feature { item: RowItem::Empty, points: 0 },
+        Ok(Some(tuples)) => {
+            let n = tuples.len();
+            let item = tuples
+                .into_iter()
+                .map(|(values, ranges, has_z)| {
+                    points.push(values);
+                    (ranges.map(|r| cell.start + r.start..cell.start + r.end), has_z)
+                })
+                .collect();
+            runner::Parsed::Feature { item: RowItem::Wkt(item), points: n }
+        }
+        Err(message) => runner::Parsed::Failed(format!("wkt: {message}")),
     }
 }
 
@@ -299,6 +402,34 @@ pub(crate) struct Columns {
     pub(crate) names: [String; 3],
 }
 
+/// The header's column names, decoded (a byte-order mark removed).
+fn header_names(
+    header: &[u8],
+    delimiter: u8,
+    input: &Path,
+    encoding: TextEncoding,
+) -> Result<Vec<String>, ConvertError> {
+    let mut fields = Vec::new();
+    split_fields(header, delimiter, usize::MAX, &mut fields);
+    let mut names = Vec::with_capacity(fields.len());
+    for (i, range) in fields.iter().enumerate() {
+        let raw = unquote(&header[range.clone()]);
+        let name = text::decode(&raw, encoding).map_err(|at| ConvertError::Malformed {
+            path: input.to_path_buf(),
+            location: "line 1".into(),
+            message: format!(
+                "header field {} is not valid {} (byte {} of the field); give the file's \
+                 encoding with --encoding",
+                i + 1,
+                encoding_name(encoding),
+                at + 1
+            ),
+        })?;
+        names.push(name.trim_start_matches('\u{FEFF}').to_string());
+    }
+    Ok(names)
+}
+
 impl Columns {
     /// Decodes the header and finds the coordinate columns.
     fn resolve(
@@ -308,24 +439,7 @@ impl Columns {
         options: &ConvertOptions,
         encoding: TextEncoding,
     ) -> Result<Self, ConvertError> {
-        let mut fields = Vec::new();
-        split_fields(header, delimiter, usize::MAX, &mut fields);
-        let mut names = Vec::with_capacity(fields.len());
-        for (i, range) in fields.iter().enumerate() {
-            let raw = unquote(&header[range.clone()]);
-            let name = text::decode(&raw, encoding).map_err(|at| ConvertError::Malformed {
-                path: input.to_path_buf(),
-                location: "line 1".into(),
-                message: format!(
-                    "header field {} is not valid {} (byte {} of the field); give the file's \
-                     encoding with --encoding",
-                    i + 1,
-                    encoding_name(encoding),
-                    at + 1
-                ),
-            })?;
-            names.push(name.trim_start_matches('\u{FEFF}').to_string());
-        }
+        let names = header_names(header, delimiter, input, encoding)?;
         let o = options;
         find_columns(&names, o.x_col.as_deref(), o.y_col.as_deref(), o.z_col.as_deref())
             .map_err(|message| ConvertError::Options { path: input.to_path_buf(), message })

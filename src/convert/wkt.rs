@@ -457,6 +457,34 @@ pub(crate) fn parse_line(body: &[u8]) -> Result<Option<Line>, String> {
     }
 }
 
+/// A coordinate tuple of a WKT cell (a CSV `wkt` column): `[x, y, z]` (z = 0 without a height),
+/// the byte ranges of its x, y and (with a height) z in the cell, and whether it has a height.
+pub(crate) type CellTuple = ([f64; 3], [Range<usize>; 3], bool);
+
+/// The coordinate tuples of the WKT geometry that fills `cell` (leading and trailing spaces
+/// allowed), as a same-format CSV conversion rewrites them in place: `Ok(None)` for a blank
+/// cell (no geometry); `Err(message)` if it is not WKT, or has an EWKT `SRID=` prefix (a CSV
+/// cell keeps no CRS of its own here: the prefix would be left naming the source's).
+pub(crate) fn cell_tuples(cell: &[u8]) -> Result<Option<Vec<CellTuple>>, String> {
+    if cell.iter().all(|b| is_space(*b)) {
+        return Ok(None);
+    }
+    let line = parse_geometry(cell, None, 0)?;
+    if line.srid.is_some() {
+        return Err("an EWKT SRID= prefix in a CSV cell is not converted; remove it".into());
+    }
+    let tuples = line
+        .tuples
+        .into_iter()
+        .map(|t| {
+            let z = if t.has_z { t.values[2] } else { 0.0 };
+            let [x, y, third, _] = t.ranges;
+            ([t.values[0], t.values[1], z], [x, y, if t.has_z { third } else { 0..0 }], t.has_z)
+        })
+        .collect();
+    Ok(Some(tuples))
+}
+
 /// Parses the geometry (with an optional `SRID=n;` prefix) that starts at byte `start` and must
 /// fill the rest of the line.
 fn parse_geometry(body: &[u8], id: Option<Range<usize>>, start: usize) -> Result<Line, String> {
