@@ -500,3 +500,40 @@ fn chunks_of_many_rows_convert_in_order() {
         assert_eq!((number(&out[1 + i][1]), number(&out[1 + i][2])), (p[0], p[1]));
     }
 }
+
+#[test]
+fn a_sheet_of_wkt_geometries_reads_back_into_other_formats() {
+    // Lines and polygons go into a workbook as a `wkt` column (this library's writer, and
+    // GDAL's). Was: that workbook could not be read back at all ("no x column found").
+    let dir = Scratch::new("xlsx-wkt");
+    let source = dir.path("in.geojson");
+    std::fs::write(
+        &source,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"name":"road","lanes":2},"geometry":{"type":"LineString","coordinates":[[116.3,39.9,50],[116.31,39.91,60]]}},
+{"type":"Feature","properties":{"name":"park","lanes":null},"geometry":{"type":"Polygon","coordinates":[[[116.3,39.9],[116.31,39.9],[116.31,39.91],[116.3,39.9]],[[116.302,39.902],[116.304,39.902],[116.304,39.904],[116.302,39.902]]]}},
+{"type":"Feature","properties":{"name":"none","lanes":1},"geometry":null}]}"#,
+    )
+    .unwrap();
+    let (wgs84, gk) = (crs("EPSG:4326"), crs("EPSG:4548"));
+    let book = dir.path("shapes.xlsx");
+    convert(&source, &book, &wgs84, &wgs84, &ConvertOptions::default()).unwrap();
+    // Into GeoJSON through the workbook: what a direct conversion writes, byte for byte.
+    let (via, direct) = (dir.path("via.geojson"), dir.path("direct.geojson"));
+    let report = convert(&book, &via, &wgs84, &gk, &ConvertOptions::default()).unwrap();
+    assert_eq!((report.features, report.vertices, report.empty), (3, 10, 1));
+    convert(&source, &direct, &wgs84, &gk, &ConvertOptions::default()).unwrap();
+    assert_eq!(std::fs::read_to_string(&via).unwrap(), std::fs::read_to_string(&direct).unwrap());
+    // A cell whose SRID= is not the source's fails its row, naming the sheet and row.
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.write_string(0, 0, "wkt").unwrap();
+    sheet.write_string(0, 1, "name").unwrap();
+    sheet.write_string(1, 0, "SRID=4490;POINT (116.3 39.9)").unwrap();
+    sheet.write_string(1, 1, "a").unwrap();
+    let other = dir.path("srid.xlsx");
+    workbook.save(&other).unwrap();
+    let e = convert(&other, &via, &wgs84, &gk, &ConvertOptions::default()).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("row 2: wkt: SRID=4490 says EPSG:4490, but the source CRS"), "{e}");
+}

@@ -11,26 +11,11 @@
 
 mod common;
 use common::crs;
+use common::rng::Rng;
 use common::scratch::Scratch;
 use geounify::convert::{convert_file, ConvertOptions, NoProgress};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// A small deterministic generator (xorshift64*), so that a failing case can be re-run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Points with text, integer and real attributes.
 fn points() -> String {

@@ -8,6 +8,7 @@
 mod common;
 use common::crs;
 use common::gpkg::{self, geometries};
+use common::rng::Rng;
 use common::scratch::Scratch;
 use geounify::convert::gpkg::Route;
 use geounify::convert::{convert_file, ConvertError, ConvertOptions, ConvertReport, NoProgress};
@@ -789,22 +790,6 @@ fn a_commit_under_way_to_the_input_is_waited_for() {
         assert_eq!(names.len(), 21 + k);
         assert!(names[..20].iter().all(|n| *n == format!("after {k}")), "{names:?}");
         assert_eq!(names[20 + k], format!("added {k}"));
-    }
-}
-
-/// A small deterministic generator (xorshift64*), so that a failing case can be re-run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

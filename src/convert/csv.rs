@@ -233,20 +233,25 @@ impl Layout {
         options: &ConvertOptions,
         encoding: TextEncoding,
     ) -> Result<Self, ConvertError> {
-        let names = header_names(header, delimiter, input, encoding)?;
-        let o = options;
-        match find_columns(&names, o.x_col.as_deref(), o.y_col.as_deref(), o.z_col.as_deref()) {
+        match Columns::resolve(header, delimiter, input, options, encoding) {
             Ok(columns) => Ok(Layout::Points(columns)),
-            Err(message) => {
-                let wkt: Vec<usize> = (0..names.len())
-                    .filter(|&i| names[i].trim().eq_ignore_ascii_case("wkt"))
-                    .collect();
-                match wkt.as_slice() {
-                    [i] if o.x_col.is_none() && o.y_col.is_none() => Ok(Layout::Wkt(*i)),
-                    _ => Err(ConvertError::Options { path: input.to_path_buf(), message }),
-                }
+            Err(e @ ConvertError::Options { .. }) => {
+                let names = header_names(header, delimiter, input, encoding)?;
+                wkt_column(&names, options).map(Layout::Wkt).ok_or(e)
             }
+            Err(e) => Err(e),
         }
+    }
+}
+
+/// The one column named `wkt` (any case) among the header `names`, when no coordinate column
+/// is named (`--x-col`, `--y-col`): where a table without coordinate columns holds its
+/// geometries. Shared with the Excel formats.
+pub(crate) fn wkt_column(names: &[String], options: &ConvertOptions) -> Option<usize> {
+    let mut wkt = (0..names.len()).filter(|&i| names[i].trim().eq_ignore_ascii_case("wkt"));
+    match (wkt.next(), wkt.next()) {
+        (Some(i), None) if options.x_col.is_none() && options.y_col.is_none() => Some(i),
+        _ => None,
     }
 }
 

@@ -1164,7 +1164,12 @@ pub(crate) fn sample(job: &Job<'_>, max: usize) -> Result<Vec<[f64; 3]>, Convert
     let mut scan = SheetScan::new(entry, &part);
     let mut buf = Vec::new();
     let columns =
-        find_header(&mut scan, &mut buf, |_| Ok(()), (&*strings, &*sheets), &sheet_name, job)?;
+        match find_header(&mut scan, &mut buf, |_| Ok(()), (&*strings, &*sheets), &sheet_name, job)
+        {
+            Ok(c) => c,
+            // A sheet with a `wkt` column instead (read by conversions into other formats).
+            Err(e) => return super::cross::xlsx::wkt_sample(job, max).unwrap_or(Err(e)),
+        };
     let roles = Roles { columns: &columns };
     let mut out = Vec::new();
     while out.len() < max {

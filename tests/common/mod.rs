@@ -11,6 +11,7 @@ pub mod gdal;
 #[cfg(feature = "formats")]
 pub mod gpkg;
 pub mod points;
+pub mod rng;
 pub mod scratch;
 pub mod template;
 

@@ -129,6 +129,30 @@ pub(crate) fn wkt_sample(job: &Job<'_>, max: usize) -> Option<Result<Vec<[f64; 3
     Some(Ok(out))
 }
 
+/// The geometry of a table's `wkt` cell (CSV, and an Excel sheet's, [`xlsx`](super::xlsx)):
+/// `None` for a blank cell or `POINT EMPTY`; an EWKT `SRID=` must name the source's EPSG code
+/// (`source`: that code and the source's id); positions with m values are counted in `m`.
+pub(super) fn wkt_cell(
+    cell: &str,
+    source: (Option<u32>, &str),
+    m: &mut u64,
+) -> Result<Option<Geometry>, String> {
+    match cell.trim() {
+        "" => Ok(None),
+        text => match read_geometry(text) {
+            Ok(WktGeometry { srid: Some(srid), .. }) if Some(srid) != source.0 => Err(format!(
+                "wkt: SRID={srid} says EPSG:{srid}, but the source CRS (--from) is {}",
+                source.1
+            )),
+            Ok(w) => {
+                *m += u64::from(w.m);
+                Ok(w.geometry)
+            }
+            Err(e) => Err(format!("wkt: {e}")),
+        },
+    }
+}
+
 /// The narrowest type that keeps `cell`'s text (see the module docs): integer, real or text
 /// (columns of several are unified by [`FieldType::unify`]).
 fn infer(cell: &str) -> FieldType {
@@ -170,26 +194,9 @@ impl FeatureReader for Reader<'_> {
             (Ok(Some((c, has_z))), _) => Some(Geometry { shape: Shape::Point(c), has_z }),
             (Ok(None), Some(i)) => {
                 let cell = row.cells.get(i).and_then(Option::as_deref).unwrap_or("");
-                match cell.trim() {
-                    "" => None,
-                    text => match read_geometry(text) {
-                        Ok(WktGeometry { srid: Some(srid), .. }) if Some(srid) != self.epsg => {
-                            let reason = format!(
-                                "wkt: SRID={srid} says EPSG:{srid}, but the source CRS (--from) \
-                                 is {}",
-                                self.source
-                            );
-                            return Ok(Some(Err(Failure { location, reason })));
-                        }
-                        Ok(w) => {
-                            self.m_dropped += u64::from(w.m);
-                            w.geometry
-                        }
-                        Err(e) => {
-                            let reason = format!("wkt: {e}");
-                            return Ok(Some(Err(Failure { location, reason })));
-                        }
-                    },
+                match wkt_cell(cell, (self.epsg, &self.source), &mut self.m_dropped) {
+                    Ok(g) => g,
+                    Err(reason) => return Ok(Some(Err(Failure { location, reason }))),
                 }
             }
             (Ok(None), None) => None,

@@ -6,7 +6,10 @@
 //! columns are found, the CSV names and `--x-col` / `--y-col` / `--z-col`). Each row after the
 //! header with a value is a point feature (z when its z cell has a value), a row with empty x
 //! and y a feature without geometry, a row whose coordinate cell is not a number (or a text
-//! holding one) a failure naming the cell. Every other column with a header name is an
+//! holding one) a failure naming the cell. A sheet without coordinate columns but with one
+//! column named `wkt` (as the writer below writes lines and polygons) has any geometry there,
+//! read as a CSV `wkt` cell is (an EWKT `SRID=` must be the source's). Every other column with
+//! a header name is an
 //! attribute; its type is decided over the whole sheet in a first pass: **integer** if every
 //! value is a whole number (Excel stores numbers as doubles: `101` is a whole double) within
 //! ±2^53, **real** for numbers otherwise, **boolean** for booleans, **date** for cells with a
@@ -30,7 +33,7 @@
 //! refused as for CSV. A workbook declares no CRS: a warning names the output's.
 
 use super::super::atomic::AtomicFile;
-use super::super::csv::{find_columns, Columns};
+use super::super::csv::{find_columns, wkt_column, Columns};
 use super::super::features::{
     Feature, FeatureReader, FeatureWriter, Field, FieldType, Geometry, Read, Schema, Shape, Value,
 };
@@ -243,13 +246,32 @@ fn names_of(cells: &[(u32, Cell)]) -> Vec<String> {
     names
 }
 
-/// Reads rows up to the header; the header row's number, names and columns.
+/// Where a sheet's geometries are.
+enum Geom {
+    /// In coordinate columns.
+    Points(Columns),
+    /// As WKT text in the column at this index (no coordinate columns named or found, and a
+    /// column named `wkt`, as this library writes a sheet of lines or polygons).
+    Wkt(usize),
+}
+
+impl Geom {
+    /// The columns that hold geometry (not attributes).
+    fn columns(&self) -> [Option<usize>; 3] {
+        match self {
+            Geom::Points(c) => [Some(c.x), Some(c.y), c.z],
+            Geom::Wkt(i) => [Some(*i), None, None],
+        }
+    }
+}
+
+/// Reads rows up to the header; the header row's number, names and geometry columns.
 fn header(
     rows: &mut Rows,
     job: &Job<'_>,
     sheet_name: &str,
     sheets: &str,
-) -> Result<(u32, Vec<String>, Columns), ConvertError> {
+) -> Result<(u32, Vec<String>, Geom), ConvertError> {
     let o = job.options;
     let mut first_error = None;
     let mut seen = 0;
@@ -260,8 +282,11 @@ fn header(
         }
         seen += 1;
         match find_columns(&names, o.x_col.as_deref(), o.y_col.as_deref(), o.z_col.as_deref()) {
-            Ok(c) => return Ok((number, names, c)),
+            Ok(c) => return Ok((number, names, Geom::Points(c))),
             Err(m) => {
+                if let Some(i) = wkt_column(&names, o) {
+                    return Ok((number, names, Geom::Wkt(i)));
+                }
                 first_error.get_or_insert(m);
             }
         }
@@ -283,6 +308,30 @@ fn header(
                  coordinate columns; first row: {m}"
             ),
         }),
+    }
+}
+
+/// The geometry of a row: its point, or its `wkt` cell's geometry (see
+/// [`wkt_cell`](super::csv::wkt_cell)); `Ok(None)` without one.
+fn geometry(
+    cells: &[(u32, Cell)],
+    geom: &Geom,
+    row: u32,
+    source: (Option<u32>, &str),
+    m: &mut u64,
+) -> Result<Option<Geometry>, String> {
+    match geom {
+        Geom::Points(columns) => Ok(point(cells, columns, row)?
+            .map(|(c, has_z)| Geometry { shape: Shape::Point(c), has_z })),
+        Geom::Wkt(col) => match cells.iter().find(|(c, _)| *c as usize == *col) {
+            None => Ok(None),
+            Some((_, Cell::Text(t))) => super::csv::wkt_cell(t, source, m),
+            Some((_, other)) => Err(format!(
+                "cell {} (the wkt column) holds '{}', not WKT text",
+                sheet::cell_ref(*col as u32, row),
+                other.text()
+            )),
+        },
     }
 }
 
@@ -327,6 +376,26 @@ fn point(
     Ok(Some(([x, y, z.unwrap_or(0.0)], z.is_some())))
 }
 
+/// The sanity check's sample of a sheet with a `wkt` column and no coordinate columns: up to
+/// `max` positions `[x, y, z]` from its first geometries; `None` if the sheet cannot be read so
+/// (the caller's error stands).
+pub(crate) fn wkt_sample(job: &Job<'_>, max: usize) -> Option<Result<Vec<[f64; 3]>, ConvertError>> {
+    let mut reader = reader(job).ok()?;
+    let mut out = Vec::new();
+    while out.len() < max {
+        match reader.next() {
+            Ok(Some(Ok(Feature { geometry: Some(g), .. }))) => {
+                g.shape.for_each(&mut |c| out.push(*c))
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    out.truncate(max);
+    Some(Ok(out))
+}
+
 /// The reader of an `.xlsx` input (see the module docs).
 pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, ConvertError> {
     // Our own look at the archive first: the same errors as a same-format conversion (not a
@@ -336,8 +405,9 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     drop(book);
     // First pass: the header, the attribute types, heights.
     let mut rows = Rows::open(job.input, &sheet_name);
-    let (header_row, names, columns) = header(&mut rows, job, &sheet_name, &list)?;
-    let coordinates = [Some(columns.x), Some(columns.y), columns.z];
+    let (header_row, names, geom) = header(&mut rows, job, &sheet_name, &list)?;
+    let coordinates = geom.columns();
+    let source = (job.source.epsg(), job.source.id().to_string());
     let attributes: Vec<usize> = (0..names.len())
         .filter(|i| !coordinates.contains(&Some(*i)))
         .filter(|&i| names.get(i).is_some_and(|n| !n.is_empty()))
@@ -345,8 +415,8 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     let mut types: Vec<Option<FieldType>> = vec![None; attributes.len()];
     let mut schema = Schema::default();
     while let Some((number, cells)) = rows.next()? {
-        if let Ok(Some((_, z))) = point(&cells, &columns, number) {
-            schema.add_geometry(&Geometry { shape: Shape::Point([0.0; 3]), has_z: z });
+        if let Ok(Some(g)) = geometry(&cells, &geom, number, (source.0, &source.1), &mut 0) {
+            schema.add_geometry(&g);
         }
         for (t, &col) in types.iter_mut().zip(&attributes) {
             if let Some((_, cell)) = cells.iter().find(|(c, _)| *c as usize == col) {
@@ -377,7 +447,9 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
     Ok(Box::new(Reader {
         rows,
         sheet: sheet_name,
-        columns,
+        geom,
+        source,
+        m_dropped: 0,
         attributes,
         schema,
         names: names.len(),
@@ -389,7 +461,11 @@ pub(crate) fn reader<'a>(job: &Job<'a>) -> Result<Box<dyn FeatureReader + 'a>, C
 struct Reader {
     rows: Rows,
     sheet: String,
-    columns: Columns,
+    geom: Geom,
+    /// The source CRS's EPSG code (an EWKT `SRID=` must name it) and id.
+    source: (Option<u32>, String),
+    /// WKT geometries whose m values were dropped.
+    m_dropped: u64,
     attributes: Vec<usize>,
     schema: Schema,
     /// The header's width.
@@ -407,19 +483,16 @@ impl FeatureReader for Reader {
     fn next(&mut self) -> Result<Option<Read>, ConvertError> {
         let Some((number, cells)) = self.rows.next()? else { return Ok(None) };
         let location = format!("sheet '{}', row {number}", self.sheet);
+        let coordinates = self.geom.columns();
         let carried = |c: usize| {
-            c < self.names
-                && (self.attributes.contains(&c)
-                    || self.columns.x == c
-                    || self.columns.y == c
-                    || self.columns.z == Some(c))
+            c < self.names && (self.attributes.contains(&c) || coordinates.contains(&Some(c)))
         };
         if cells.iter().any(|(c, _)| !carried(*c as usize)) {
             self.uncarried += 1;
         }
-        let geometry = match point(&cells, &self.columns, number) {
-            Ok(Some((c, has_z))) => Some(Geometry { shape: Shape::Point(c), has_z }),
-            Ok(None) => None,
+        let source = (self.source.0, self.source.1.as_str());
+        let geometry = match geometry(&cells, &self.geom, number, source, &mut self.m_dropped) {
+            Ok(g) => g,
             Err(reason) => return Ok(Some(Err(Failure { location, reason }))),
         };
         let attributes = self
@@ -437,6 +510,9 @@ impl FeatureReader for Reader {
 
     fn warnings(&mut self) -> Vec<String> {
         let mut w = std::mem::take(&mut self.renamed);
+        if self.m_dropped > 0 {
+            w.push(format!("{} WKT geometries had m values; they are dropped", self.m_dropped));
+        }
         if self.uncarried > 0 {
             w.push(format!(
                 "{} row(s) have values in columns without a header name; those cells are not \
