@@ -262,9 +262,8 @@ enum RowItem {
     /// A point: its body-relative ranges (x, y, z) and the number of values written back (2,
     /// or 3 with a z value).
     Point([Range<usize>; 3], usize),
-    /// A WKT cell's tuples: the body-relative ranges of each one's x, y and z, and whether its
-    /// z is written back.
-    Wkt(Vec<([Range<usize>; 3], bool)>),
+    /// A WKT cell's tuples (their ranges made body-relative; z written back if it has one).
+    Wkt(Vec<super::wkt::CellTuple>),
 }
 
 impl runner::RecordFormat for Rows<'_> {
@@ -316,7 +315,7 @@ impl runner::RecordFormat for Rows<'_> {
             (RowItem::Wkt(tuples), _) => {
                 // The tuples' numbers in order (a WKT's numbers never overlap or go backwards).
                 let mut at = 0;
-                for ((ranges, has_z), values) in tuples.iter().zip(converted) {
+                for ((_, ranges, has_z), values) in tuples.iter().zip(converted) {
                     let n = if *has_z { 3 } else { 2 };
                     for (r, &v) in ranges.iter().zip(values).take(n) {
                         out.extend_from_slice(&raw[at..r.start]);
@@ -352,16 +351,15 @@ fn wkt_cell(
     let cell = value_range(body, field.clone());
     match super::wkt::cell_tuples(&body[cell.clone()]) {
         Ok(None) => runner::Parsed::Feature { item: RowItem::Empty, points: 0 },
-        Ok(Some(tuples)) => {
+        Ok(Some(mut tuples)) => {
+            for (values, ranges, _) in &mut tuples {
+                points.push(*values);
+                for r in ranges {
+                    *r = cell.start + r.start..cell.start + r.end;
+                }
+            }
             let n = tuples.len();
-            let item = tuples
-                .into_iter()
-                .map(|(values, ranges, has_z)| {
-                    points.push(values);
-                    (ranges.map(|r| cell.start + r.start..cell.start + r.end), has_z)
-                })
-                .collect();
-            runner::Parsed::Feature { item: RowItem::Wkt(item), points: n }
+            runner::Parsed::Feature { item: RowItem::Wkt(tuples), points: n }
         }
         Err(message) => runner::Parsed::Failed(format!("wkt: {message}")),
     }

@@ -1,17 +1,16 @@
 //! GeoPackage (OGC 12-128r18): every feature table's geometries converted, everything else kept.
 //!
-//! The input is copied beside the output under a temporary name (SQLite's `VACUUM INTO` when
-//! the input has a write-ahead log with unmerged pages, so none of its data is lost; else inside
-//! an SQLite read transaction on the input (`read_lock`), so that no commit lands half in
-//! the copy), the copy is changed in one transaction, and renamed over the output only if
-//! everything succeeded. The
-//! input is only ever opened read-only. An input with a hot rollback journal beside it
-//! (`<input>-journal` with a journal header: a writer crashed or is writing) is refused as
+//! The input is copied beside the output under a temporary name (SQLite's `VACUUM INTO` when the
+//! input has a write-ahead log with unmerged pages, so none of its data is lost; else inside an
+//! SQLite read transaction on the input (`read_lock`), so that no commit lands half in the copy),
+//! the copy is changed in one transaction, and renamed over the output only if everything
+//! succeeded. The input is only ever opened read-only. An input with a hot rollback journal beside
+//! it (`<input>-journal` with a journal header: a writer crashed or is writing) is refused as
 //! [`ConvertError::Malformed`] (location `database`): its main file may hold half a transaction,
-//! and rolling the journal back would modify the input. A write-ahead log (`<input>-wal`) is
-//! read through SQLite, read-only: its committed pages are in the output, and the input and its
-//! log are left as they are (SQLite may create or update the shared-memory index
-//! `<input>-shm`, as for any reader).
+//! and rolling the journal back would modify the input. A write-ahead log (`<input>-wal`) is read
+//! through SQLite, read-only: its committed pages are in the output, and the input and its log are
+//! left as they are (SQLite may create or update the shared-memory index `<input>-shm`, as for any
+//! reader).
 //!
 //! In that transaction:
 //! - every trigger of the database is set aside (dropped) first and recreated from its exact SQL
@@ -43,17 +42,16 @@
 //! Attribute tables, tiles, extensions' tables and every non-geometry column are untouched.
 //!
 //! **Two ways, one result.** Converting a geometry never changes its blob's length, so the
-//! database's structure never changes: the page-level fast path (`gpkg/pages.rs`) reads the
-//! input's B-tree pages itself (SQLite file format, under an SQLite read transaction on the
-//! input, so no writer commits meanwhile), writes each page to the copy once (the feature
-//! tables' pages with their blobs converted, the R-tree's with its boxes recomputed in its
-//! existing structure, every other page as it is), and lets SQLite do only the metadata updates
-//! above. It
-//! declines anything it does not take — a WAL-mode file, a `WITHOUT ROWID` table, a `CHECK`
-//! constraint, a generated column, an index on the geometry, a row key that is not the rowid,
-//! an R-tree that is not GeoPackage's or does not index exactly the rows above, any malformed
-//! page or geometry, any point that fails — and then the SQL path described above runs on a
-//! fresh copy, so reports, messages and failures are always the SQL path's. Both write the
+//! database's structure never changes: the page-level fast path (`gpkg/pages.rs`) reads the input's
+//! B-tree pages itself (SQLite file format, under an SQLite read transaction on the input, so no
+//! writer commits meanwhile), writes each page to the copy once (the feature tables' pages with
+//! their blobs converted, the R-tree's with its boxes recomputed in its existing structure, every
+//! other page as it is), and lets SQLite do only the metadata updates above. It declines anything
+//! it does not take — a WAL-mode file, a `WITHOUT ROWID` table, a `CHECK` constraint, a generated
+//! column, an index on the geometry, a row key that is not the rowid, an R-tree that is not
+//! GeoPackage's or does not index exactly the rows above, any malformed or damaged page or geometry
+//! (the full list in `pages.rs`), any point that fails — and then the SQL path described above runs
+//! on a fresh copy, so reports, messages and failures are always the SQL path's. Both write the
 //! same rows byte for byte and the same R-tree entries (tests compare them).
 //!
 //! A row with a point that cannot be converted fails the conversion (nothing written); with

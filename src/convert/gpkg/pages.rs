@@ -366,6 +366,8 @@ struct Leaves<'a> {
     leaf_depth: Option<usize>,
     /// The rowids the leaf last returned may hold (its cells are checked against them).
     bounds: Bounds,
+    /// The last rowid read: each must be above it (the tree's rows in rowid order).
+    last: Option<i64>,
     /// The tree's pages read ahead (also its cells' overflow pages).
     ahead: Ahead,
 }
@@ -377,6 +379,7 @@ impl<'a> Leaves<'a> {
             stack: vec![(root, 0, Bounds::default())],
             leaf_depth: None,
             bounds: Bounds::default(),
+            last: None,
             ahead: Ahead::default(),
         }
     }
@@ -441,7 +444,8 @@ impl<'a> Leaves<'a> {
 
     /// The leaf cell at `ptr` in the leaf at `leaf` of `batch`: its rowid and where the value
     /// of `column` lies (see [`record_blob`] for `alias`); its overflow pages are appended to
-    /// `batch`.
+    /// `batch`. Called for every cell of every leaf, in order: a rowid not above the one before
+    /// or outside its leaf's bounds is declined.
     fn cell(
         &mut self,
         seen: &mut Seen,
@@ -453,6 +457,11 @@ impl<'a> Leaves<'a> {
         let page = batch.buf.get(leaf..leaf + u).unwrap_or_default();
         let (size, n1) = varint(page, ptr)?;
         let (rowid, n2) = varint(page, ptr + n1)?;
+        let rowid = rowid as i64;
+        if self.last.is_some_and(|l| rowid <= l) || !self.bounds.holds(rowid) {
+            return no("rowids out of order");
+        }
+        self.last = Some(rowid);
         let start = ptr + n1 + n2;
         let Ok(p) = usize::try_from(size) else { return no("a payload too large") };
         if p > 1 << 31 {
@@ -479,7 +488,7 @@ impl<'a> Leaves<'a> {
                 None => Place::Null,
                 Some((at, len)) => Place::Local { at: leaf + start + at, len },
             };
-            return Ok((rowid as i64, place));
+            return Ok((rowid, place));
         }
         let mut payload = Vec::with_capacity(p);
         payload.extend_from_slice(bytes);
@@ -505,7 +514,7 @@ impl<'a> Leaves<'a> {
                 Place::Spread { blob: payload[at..at + len].to_vec(), segs: narrow(&segs, at, len) }
             }
         };
-        Ok((rowid as i64, place))
+        Ok((rowid, place))
     }
 }
 
@@ -946,7 +955,6 @@ fn flush(
 struct Reader<'a> {
     leaves: Leaves<'a>,
     plan: &'a Plan,
-    last: Option<i64>,
     /// Rows and bytes read since progress was last reported.
     read: usize,
     bytes: u64,
@@ -954,7 +962,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(db: &'a Db, plan: &'a Plan) -> Reader<'a> {
-        Reader { leaves: Leaves::new(db, plan.root), plan, last: None, read: 0, bytes: 0 }
+        Reader { leaves: Leaves::new(db, plan.root), plan, read: 0, bytes: 0 }
     }
 
     /// The next batch (in `out`'s memory): whole leaves, until [`BATCH_ROWS`] rows or
@@ -970,10 +978,6 @@ impl<'a> Reader<'a> {
             for i in 0..u16_at(&out.buf, leaf + 3)? {
                 let ptr = u16_at(&out.buf, leaf + 8 + 2 * i)?;
                 let (rowid, place) = self.leaves.cell(seen, &mut out, (leaf, ptr), wanted)?;
-                if self.last.is_some_and(|l| rowid <= l) || !self.leaves.bounds.holds(rowid) {
-                    return no("rowids out of order");
-                }
-                self.last = Some(rowid);
                 let len = match &place {
                     Place::Null => 8,
                     Place::Local { len, .. } => *len,
@@ -1116,17 +1120,12 @@ impl Rtree<'_> {
 fn check_tree(db: &Db, root: u32, seen: &mut Seen) -> Result<()> {
     let mut leaves = Leaves::new(db, root);
     let mut batch = Batch::default();
-    let mut last = None;
     loop {
         batch.clear();
         let Some(leaf) = leaves.next(seen, &mut batch)? else { return Ok(()) };
         for i in 0..u16_at(&batch.buf, leaf + 3)? {
             let ptr = u16_at(&batch.buf, leaf + 8 + 2 * i)?;
-            let (key, _) = leaves.cell(seen, &mut batch, (leaf, ptr), (0, Some(0)))?;
-            if last.is_some_and(|l| key <= l) || !leaves.bounds.holds(key) {
-                return no("R-tree map keys out of order");
-            }
-            last = Some(key);
+            leaves.cell(seen, &mut batch, (leaf, ptr), (0, Some(0)))?;
         }
     }
 }
@@ -1142,7 +1141,6 @@ fn fix_rtree(
 ) -> Result<()> {
     let mut leaves = Leaves::new(db, root);
     let mut batch = Batch::default();
-    let mut last = None;
     let mut nodes = Vec::new();
     let mut index = std::collections::HashMap::new();
     while let Some(leaf) = leaves.next(seen, &mut batch)? {
@@ -1153,10 +1151,6 @@ fn fix_rtree(
             let ptr = u16_at(&batch.buf, leaf + 8 + 2 * i)?;
             // The `data` column; `nodeno` is the rowid.
             let (nodeno, place) = leaves.cell(seen, &mut batch, (leaf, ptr), (1, Some(0)))?;
-            if last.is_some_and(|l| nodeno <= l) || !leaves.bounds.holds(nodeno) {
-                return no("R-tree node numbers out of order");
-            }
-            last = Some(nodeno);
             let data = match &place {
                 Place::Null => return no(format!("R-tree node {nodeno} without data")),
                 Place::Local { at, len } => batch.buf[*at..*at + *len].to_vec(),
